@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { formatError, isHmmciError } from '../common/errors.js';
+import { ExitCode } from '../common/exit-codes.js';
+import { installSignalHandlers, runCleanup } from '../common/cleanup.js';
+import { commands } from './commands/index.js';
+
+export function buildProgram(): Command {
+  const program = new Command('hmmci')
+    .description('Test Linux kernel patch series that touch HMM (mm/hmm.c, mm/migrate_device.c, lib/test_hmm.c) in QEMU.\nEvery stage of `hmmci run` is also a subcommand.')
+    .option('--cache-dir <dir>', 'where trees, builds and runs are kept (default $HMMCI_CACHE or $XDG_CACHE_HOME/hmmci)')
+    .option('-q, --quiet', 'no progress output')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of commands) register(program);
+  return program;
+}
+
+/** CLI entry point: returns the exit status (see README "Exit status"). */
+export async function main(argv: readonly string[]): Promise<number> {
+  installSignalHandlers();
+  const program = buildProgram();
+  let code: number = ExitCode.OK;
+  try {
+    await program.parseAsync([...argv]);
+    code = typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      code = err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    } else if (isHmmciError(err)) {
+      process.stderr.write(`${formatError(err)}\n`);
+      code = err.exitCode;
+    } else {
+      process.stderr.write(`hmmci: internal error (a bug in hmmci, please report it with this trace):\n${(err as Error)?.stack ?? String(err)}\n`);
+      code = ExitCode.INFRA;
+    }
+  } finally {
+    const errors = await runCleanup();
+    for (const e of errors) process.stderr.write(`hmmci: cleanup: ${e}\n`);
+  }
+  return code;
+}
