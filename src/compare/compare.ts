@@ -1,0 +1,193 @@
+import { BAD_STATUSES, type KernelEvent, type TestResult, type TestRunResult, type TestStatus } from '../results/types.js';
+import type { CompareOptions, Comparison, GoneEvent, NewEvent, TestChange } from './types.js';
+
+/**
+ * Status classes that matter for the verdict: `fail`, `crash` and `timeout` are all "broken", so
+ * a test that fails in one run and crashes in the next is consistently broken, not flaky.
+ */
+export type StatusClass = 'bad' | 'pass' | 'skip' | 'xfail' | 'notrun';
+
+export function statusClass(s: TestStatus): StatusClass {
+  if (BAD_STATUSES.has(s)) return 'bad';
+  if (s === 'pass' || s === 'xpass') return 'pass';
+  if (s === 'skip') return 'skip';
+  if (s === 'xfail') return 'xfail';
+  return 'notrun';
+}
+
+function indexTests(run: TestRunResult): Map<string, TestResult> {
+  const m = new Map<string, TestResult>();
+  for (const t of run.tests) if (!m.has(t.name)) m.set(t.name, t);
+  return m;
+}
+
+/**
+ * Names of tests whose result changed between the baseline and one patched run (and of tests
+ * the patched run added that fail): the ones a rerun must confirm before anything is called a
+ * regression. Empty when the runs agree. Pure.
+ */
+export function testsToConfirm(baseline: TestRunResult, patched: TestRunResult): string[] {
+  const base = indexTests(baseline);
+  const out: string[] = [];
+  for (const t of patched.tests) {
+    const b = base.get(t.name);
+    if (!b) {
+      if (statusClass(t.status) === 'bad') out.push(t.name);
+      continue;
+    }
+    if (statusClass(b.status) !== statusClass(t.status)) out.push(t.name);
+  }
+  return out;
+}
+
+/** True when a patched run shows something a rerun should confirm: a changed test or a new kernel event. */
+export function needsRerun(baseline: TestRunResult, patched: TestRunResult): boolean {
+  if (testsToConfirm(baseline, patched).length > 0) return true;
+  const baseKeys = new Set(baseline.events.map(eventKey));
+  return patched.events.some((e) => !baseKeys.has(eventKey(e)));
+}
+
+/** First line of an event report without timestamps, addresses and numbers, for matching. */
+export function eventSummary(e: KernelEvent): string {
+  const first = e.text.split('\n').find((l) => l.trim() !== '') ?? '';
+  return first.replace(/^\s*\[\s*\d+\.\d+\]\s*/, '').trim();
+}
+
+function normalise(line: string): string {
+  return line
+    .replace(/\bCPU: ?\d+/g, 'CPU: #')
+    .replace(/\bPID: ?\d+/g, 'PID: #')
+    .replace(/0x[0-9a-f]+/gi, '0x#')
+    .replace(/\b[0-9a-f]{8,16}\b/gi, '#')
+    .replace(/\d+/g, '#')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** What events are matched on between sides: kind + function, else kind + normalised first line. */
+export function eventKey(e: KernelEvent): string {
+  return e.function ? `${e.kind}:${e.function}` : `${e.kind}:${normalise(eventSummary(e))}`;
+}
+
+/**
+ * The consensus of several patched runs for one test: `notrun` results carry no information and
+ * are ignored unless every run is `notrun`. Returns undefined when the runs disagree (flaky).
+ */
+function consensus(runs: readonly TestStatus[]): TestStatus | undefined {
+  const informative = runs.filter((s) => s !== 'notrun');
+  if (informative.length === 0) return 'notrun';
+  const classes = new Set(informative.map(statusClass));
+  if (classes.size > 1) return undefined;
+  return informative[0];
+}
+
+/**
+ * Compare the baseline with one or more runs of the patched kernel (first run, then reruns).
+ * A test is a regression only when every patched run that reached it agrees it is broken; when
+ * the runs disagree it is flaky. Pure: plain data in, plain data out.
+ */
+export function compareResults(baseline: TestRunResult, patchedRuns: readonly TestRunResult[], opts: CompareOptions = {}): Comparison {
+  if (patchedRuns.length === 0) throw new Error('compareResults needs at least one patched run');
+  const failingAddedRegresses = opts.failingAddedTestRegresses ?? true;
+  const base = indexTests(baseline);
+  const runs = patchedRuns.map(indexTests);
+
+  // Every name in order: baseline order first, then tests only the patched side has.
+  const names: string[] = [...base.keys()];
+  const seen = new Set(names);
+  for (const r of patchedRuns) for (const t of r.tests) if (!seen.has(t.name)) { seen.add(t.name); names.push(t.name); }
+
+  const c: Comparison = {
+    regressions: [], fixed: [], stillFailing: [], newSkips: [], added: [], removed: [], flaky: [],
+    notRun: [], otherChanges: [], newEvents: [], goneEvents: [], patchedRuns: patchedRuns.length,
+    regressed: false, summary: '',
+  };
+
+  for (const name of names) {
+    const b = base.get(name);
+    const results = runs.map((m) => m.get(name));
+    const statuses = results.filter((r): r is TestResult => r !== undefined).map((r) => r.status);
+    const first = results.find((r) => r !== undefined);
+    const reason = results.find((r) => r && r.status !== 'pass' && r.reason)?.reason ?? first?.reason;
+    const change = (patched: TestStatus | null): TestChange => ({
+      name, baseline: b?.status ?? null, patched, runs: statuses, ...(reason ? { reason } : {}),
+    });
+    if (!b) {
+      const agreed = consensus(statuses);
+      if (agreed === undefined) c.flaky.push(change(first?.status ?? null));
+      else c.added.push(change(agreed));
+      continue;
+    }
+    if (statuses.length === 0) {
+      c.removed.push(change(null));
+      continue;
+    }
+    const agreed = consensus(statuses);
+    if (agreed === undefined) {
+      c.flaky.push(change(first?.status ?? null));
+      continue;
+    }
+    const bc = statusClass(b.status);
+    const pc = statusClass(agreed);
+    if (bc === 'bad' && pc === 'bad') c.stillFailing.push(change(agreed));
+    else if (pc === 'bad') c.regressions.push(change(agreed));
+    else if (bc === 'bad' && pc === 'pass') c.fixed.push(change(agreed));
+    else if (pc === 'skip' && bc !== 'skip') c.newSkips.push(change(agreed));
+    else if (pc === 'notrun' && bc !== 'notrun') c.notRun.push(change(agreed));
+    else if (bc !== pc) c.otherChanges.push(change(agreed));
+  }
+
+  // Kernel events: matched by kind + function; confirmed when every patched run shows them.
+  const baseKeys = new Set(baseline.events.map(eventKey));
+  const byKey = new Map<string, { ev: KernelEvent; runs: Set<number> }>();
+  patchedRuns.forEach((r, i) => {
+    for (const ev of r.events) {
+      const key = eventKey(ev);
+      if (baseKeys.has(key)) continue;
+      const slot = byKey.get(key) ?? { ev, runs: new Set<number>() };
+      slot.runs.add(i);
+      byKey.set(key, slot);
+    }
+  });
+  for (const [key, { ev, runs: inRuns }] of byKey) {
+    const e: NewEvent = {
+      kind: ev.kind, key, test: ev.test, summary: eventSummary(ev), text: ev.text,
+      seenIn: inRuns.size, runsTotal: patchedRuns.length, confirmed: inRuns.size === patchedRuns.length,
+      ...(ev.function ? { function: ev.function } : {}),
+    };
+    c.newEvents.push(e);
+  }
+  const patchedKeys = new Set(patchedRuns.flatMap((r) => r.events.map(eventKey)));
+  const gone = new Map<string, GoneEvent>();
+  for (const ev of baseline.events) {
+    const key = eventKey(ev);
+    if (patchedKeys.has(key) || gone.has(key)) continue;
+    gone.set(key, { kind: ev.kind, key, summary: eventSummary(ev), ...(ev.function ? { function: ev.function } : {}) });
+  }
+  c.goneEvents = [...gone.values()];
+
+  const failingAdded = failingAddedRegresses ? c.added.filter((t) => t.patched !== null && statusClass(t.patched) === 'bad') : [];
+  const confirmedEvents = c.newEvents.filter((e) => e.confirmed);
+  c.regressed = c.regressions.length > 0 || confirmedEvents.length > 0 || failingAdded.length > 0;
+  c.summary = summarise(c, confirmedEvents.length, failingAdded.length);
+  return c;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function summarise(c: Comparison, confirmedEvents: number, failingAdded: number): string {
+  const bad: string[] = [];
+  if (c.regressions.length) bad.push(plural(c.regressions.length, 'regression'));
+  if (confirmedEvents) bad.push(plural(confirmedEvents, 'new kernel event'));
+  if (failingAdded) bad.push(`${plural(failingAdded, 'added test')} failing`);
+  const other: string[] = [];
+  if (c.fixed.length) other.push(`${c.fixed.length} fixed`);
+  if (c.flaky.length) other.push(`${c.flaky.length} flaky`);
+  if (c.newSkips.length) other.push(plural(c.newSkips.length, 'new skip'));
+  if (c.notRun.length) other.push(`${c.notRun.length} not run`);
+  if (c.stillFailing.length) other.push(`${c.stillFailing.length} still failing`);
+  const head = bad.length ? `regressed: ${bad.join(', ')}` : 'nothing regressed';
+  return other.length ? `${head} (${other.join(', ')})` : head;
+}
