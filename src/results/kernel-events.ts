@@ -1,0 +1,74 @@
+import type { EventKind } from './types.js';
+
+/**
+ * Kernel report headers as data: the first line of each kind of report the kernel prints, and
+ * the kind it is filed under. Checked in order; the first match wins.
+ */
+export interface EventRule {
+  kind: EventKind;
+  re: RegExp;
+  /** A fatal report kills the task it interrupted (an oops), or the machine (a panic). */
+  fatal: boolean;
+}
+
+export const EVENT_RULES: readonly EventRule[] = [
+  { kind: 'panic', re: /^Kernel panic - not syncing: /, fatal: true },
+  { kind: 'kasan', re: /^BUG: KASAN: /, fatal: false },
+  { kind: 'oops', re: /^BUG: (?:kernel NULL pointer dereference|unable to handle (?:page fault|kernel paging request|kernel NULL pointer))/, fatal: true },
+  { kind: 'oops', re: /^(?:Oops: |general protection fault)/, fatal: true },
+  { kind: 'bug', re: /^kernel BUG at /, fatal: true },
+  { kind: 'lockdep', re: /^(?:WARNING: (?:possible circular locking dependency|possible recursive locking|inconsistent lock state|suspicious RCU usage|possible irq lock inversion|bad unlock balance|lock held when returning to user space|held lock freed)|INFO: possible irq lock inversion|BUG: (?:lock held|looking up invalid subclass|MAX_LOCKDEP))/, fatal: false },
+  { kind: 'warning', re: /^WARNING: (?:CPU: |at )/, fatal: false },
+  { kind: 'rcu_stall', re: /^rcu: INFO: \S+ (?:self-)?detected stalls?\b/, fatal: false },
+  { kind: 'hung_task', re: /^INFO: task .+ blocked for more than \d+ seconds\./, fatal: false },
+  { kind: 'bug', re: /^(?:watchdog: )?BUG: /, fatal: false },
+];
+
+/** Lines that end a report (the trace footer). */
+const END_RE = /^---\[ end (?:trace [0-9a-f]+|Kernel panic - not syncing.*) \]---/;
+const KASAN_RULER_RE = /^={20,}$/;
+
+export function matchEvent(text: string): EventRule | undefined {
+  for (const r of EVENT_RULES) if (r.re.test(text)) return r;
+  return undefined;
+}
+
+/** The function a report names: `RIP: 0010:func+0x1a/0x50 [mod]`, `WARNING: … at file:line func+0x`, `kernel BUG at file:line`. */
+export function eventFunction(lines: readonly string[]): string | undefined {
+  for (const l of lines) {
+    const rip = /^RIP: [0-9a-f]{4}:(?<fn>[A-Za-z_.][\w.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/.exec(l);
+    if (rip) return rip.groups!.fn;
+    const warn = /^WARNING: CPU: \d+ PID: \d+ at \S+ (?<fn>[A-Za-z_.][\w.]*)\+0x/.exec(l);
+    if (warn) return warn.groups!.fn;
+    const kasan = /^BUG: KASAN: [\w-]+ in (?<fn>[A-Za-z_.][\w.]*)\+0x/.exec(l);
+    if (kasan) return kasan.groups!.fn;
+  }
+  for (const l of lines) {
+    // No RIP resolved (a hung task, a stall): the first frame of the first call trace.
+    const frame = /^\s*(?<fn>[A-Za-z_][\w.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/.exec(l);
+    if (frame && !/^(?:dump_stack|show_stack|__dump_stack|dump_stack_lvl|panic|sched_show_task|rcu_dump_cpu_stacks|print_report|kasan_report)$/.test(frame.groups!.fn!)) return frame.groups!.fn;
+  }
+  return undefined;
+}
+
+/**
+ * Decide whether a line continues the open report. Reports end at their footer; otherwise any
+ * user-space TAP line, a new report header or a sentinel ends them, as does a cap on length.
+ */
+export function isReportEnd(text: string): boolean {
+  return END_RE.test(text);
+}
+
+export function isKasanRuler(text: string): boolean {
+  return KASAN_RULER_RE.test(text);
+}
+
+/** A BUG: header the following `Oops:` line belongs to (one report, not two). */
+export function oopsContinues(openHeader: string, text: string): boolean {
+  return /^BUG: (?:kernel NULL|unable to handle)/.test(openHeader) && /^Oops: /.test(text);
+}
+
+/** `kernel BUG at …` is followed by its own `Oops: invalid opcode` line: same report. */
+export function bugContinues(openHeader: string, text: string): boolean {
+  return /^kernel BUG at /.test(openHeader) && /^Oops: /.test(text);
+}

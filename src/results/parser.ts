@@ -1,0 +1,504 @@
+import { classify, unnest, versionDepth, type Classified } from './grammar.js';
+import { consoleLines, consoleLinesAsync, type ConsoleLine } from './line-stream.js';
+import { bugContinues, eventFunction, isKasanRuler, isReportEnd, matchEvent, oopsContinues } from './kernel-events.js';
+import { parseListing } from './listing.js';
+import { SENTINEL_RE } from './sentinels.js';
+import { countStatuses, type EventKind, type KernelEvent, type ParseDiagnostic, type TestResult, type TestRunResult, type TestStatus } from './types.js';
+
+/** What the parser learnt about the run as a whole (extra JSON fields, beside the contract's). */
+export interface SessionInfo {
+  /** The kernel started user space (`Run /init`, or any sentinel/TAP line was seen). */
+  booted: boolean;
+  /** `HMMCI-START` seen (or, without sentinels, a TAP header). */
+  started: boolean;
+  /** `HMMCI-EXIT status=N`: how hmm-tests exited; absent when it never returned. */
+  exitStatus?: number;
+  /** Test names planned by the `-l` listing printed in the log (or given by the caller). */
+  planned?: number;
+  /** `1..N` of the innermost TAP stream. */
+  plan?: number;
+  /** `# Totals:` line, as printed. */
+  totals?: Record<string, number>;
+  /** `# PASSED|FAILED: x / y tests passed.` */
+  summary?: { verdict: string; passed: number; total: number };
+  /** run_kselftest.sh nesting depth of the hmm-tests TAP stream (0 = run directly). */
+  depth: number;
+  /** Results of outer TAP streams (the run_kselftest.sh wrapper line). */
+  wrappers: { name: string; ok: boolean; directive?: string; reason?: string }[];
+  /** `HMMCI-INFO` key=value facts and `HMMCI-ERROR` messages from the guest init. */
+  info: Record<string, string>;
+  errors: string[];
+  bail?: string;
+  /** The run ended because the harness killed the guest (boot/test/run timeout): why. */
+  killed?: string;
+}
+
+export interface ParseResult extends TestRunResult {
+  diagnostics: ParseDiagnostic[];
+  session: SessionInfo;
+}
+
+export interface ParseOptions {
+  /** Planned test names (from `hmm-tests -l` on the host) when the log has no listing. */
+  plan?: readonly string[];
+  /** Set when the guest was killed by a watchdog: the test running then is `timeout`, and why. */
+  killed?: string;
+  /** Cap of output lines kept per test (the rest is counted). Default 400. */
+  maxOutputLines?: number;
+}
+
+interface TestState {
+  name: string;
+  status?: TestStatus;
+  reason?: string;
+  output: string[];
+  dropped: number;
+  startedMs?: number;
+  durationMs?: number;
+  verdict?: string;
+  skipReason?: string;
+  terminated?: string;
+  timedOut?: boolean;
+  fatal?: KernelEvent;
+  firstAssert?: string;
+  started: boolean;
+}
+
+interface OpenEvent {
+  kind: EventKind;
+  test: string | null;
+  lines: string[];
+  fatal: boolean;
+  header: string;
+  line: number;
+}
+
+const MAX_EVENT_LINES = 300;
+
+/**
+ * Streaming console parser: feed it cleaned lines one at a time (live from QEMU, or from a saved
+ * log), then `finish()`. It never throws on bad input: what it cannot make sense of becomes a
+ * diagnostic, and non-TAP lines are kept as output of the test that was running.
+ */
+export class ConsoleParser {
+  private readonly tests = new Map<string, TestState>();
+  private readonly events: KernelEvent[] = [];
+  private readonly diagnostics: ParseDiagnostic[] = [];
+  private readonly maxOutput: number;
+  private running: TestState | undefined;
+  private open: OpenEvent | undefined;
+  private depth = 0;
+  private resultCount = 0;
+  private listing: string[] | undefined;
+  private plannedNames: readonly string[] | undefined;
+  private lastLine = 0;
+  private finished = false;
+  readonly session: SessionInfo = { booted: false, started: false, depth: 0, wrappers: [], info: {}, errors: [] };
+
+  constructor(private readonly opts: ParseOptions = {}) {
+    this.maxOutput = opts.maxOutputLines ?? 400;
+    this.plannedNames = opts.plan;
+  }
+
+  /** The test running now (the watchdog names it when it kills the guest). */
+  get current(): string | undefined {
+    return this.running?.name;
+  }
+
+  /** Number of results seen so far (progress). */
+  get completed(): number {
+    return this.resultCount;
+  }
+
+  get plannedCount(): number | undefined {
+    return this.plannedNames?.length ?? this.session.plan;
+  }
+
+  feed(line: ConsoleLine): void {
+    this.lastLine = line.n;
+    const text = line.text;
+    if (this.listing) {
+      if (/^HMMCI-LIST-END\b/.test(text)) {
+        const names = parseListing(this.listing.join('\n'));
+        this.listing = undefined;
+        if (names.length) {
+          this.plannedNames = names;
+          this.session.planned = names.length;
+        } else this.diag(line.n, 'the hmm-tests -l listing between the HMMCI-LIST markers named no tests');
+      } else if (line.kernelTime === undefined) {
+        this.listing.push(text);
+      }
+      return;
+    }
+    if (this.open && this.continueEvent(line)) return;
+    const ev = matchEvent(text);
+    if (ev) {
+      this.openEvent(ev.kind, ev.fatal, line);
+      this.attach(text);
+      return;
+    }
+    const sentinel = SENTINEL_RE.exec(text);
+    if (sentinel && sentinel.index === 0) {
+      this.onSentinel(sentinel[1]!, sentinel[2] ?? '', line);
+      return;
+    }
+    if (/^Run \/\S+ as init process/.test(text)) this.session.booted = true;
+    this.onTap(line);
+  }
+
+  private diag(line: number, message: string): void {
+    this.diagnostics.push({ line, message });
+  }
+
+  private onSentinel(kind: string, rest: string, line: ConsoleLine): void {
+    this.session.booted = true;
+    switch (kind) {
+      case 'INFO':
+        for (const m of rest.matchAll(/(\w+)=(\S*)/g)) this.session.info[m[1]!] = m[2]!;
+        break;
+      case 'ERROR':
+        this.session.errors.push(rest.trim());
+        this.diag(line.n, `guest init: ${rest.trim()}`);
+        break;
+      case 'LIST-BEGIN':
+        this.listing = [];
+        break;
+      case 'START':
+        this.session.started = true;
+        break;
+      case 'EXIT': {
+        const m = /status=(-?\d+)/.exec(rest);
+        if (m) this.session.exitStatus = Number(m[1]);
+        if (this.running) this.endRunningWithoutResult(line.n, 'hmm-tests exited before this test printed a result');
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private onTap(line: ConsoleLine): void {
+    const text = line.text;
+    const vd = versionDepth(text);
+    if (vd >= 0) {
+      this.session.booted = true;
+      if (vd >= this.depth) {
+        this.depth = vd;
+        this.session.depth = vd;
+      }
+      if (vd === this.depth) this.session.started = true;
+      return;
+    }
+    const { text: inner, levels } = unnest(text, this.depth);
+    if (levels === this.depth) {
+      this.onInner(classify(inner), inner, line);
+      return;
+    }
+    // Fewer `# ` levels than the innermost stream: an outer stream's line, or plain output.
+    const outer = classify(unnest(text, levels).text);
+    if (outer.type === 'result') {
+      const w = { name: outer.f.name ?? '', ok: outer.f.ok === 'ok', directive: outer.f.directive?.toUpperCase(), reason: outer.f.reason || outer.f.note || undefined };
+      this.session.wrappers.push(w);
+      if (this.running) this.endRunningWithoutResult(line.n, `the wrapper ${w.name} ended${w.directive ? ` (${w.directive}${w.reason ? ` ${w.reason}` : ''})` : ''} before this test printed a result`, w.directive === 'TIMEOUT');
+      return;
+    }
+    if (outer.type === 'plan' || outer.type === 'runner_timeout_set') return;
+    this.attach(text);
+  }
+
+  private onInner(c: Classified, inner: string, line: ConsoleLine): void {
+    const f = c.f;
+    switch (c.type) {
+      case 'plan':
+        if (this.session.plan === undefined) this.session.plan = Number(f.count);
+        if (f.directive) this.session.bail = `whole suite skipped: ${f.reason ?? ''}`.trim();
+        return;
+      case 'starting':
+        this.session.started = true;
+        return;
+      case 'run': {
+        const name = f.name!;
+        if (this.running && this.running.name !== name) this.endRunningWithoutResult(line.n, `the next test (${name}) started before this one printed a result`);
+        const t = this.state(name);
+        if (t.started && t.status) this.diag(line.n, `${name} runs a second time; the last result counts`);
+        t.started = true;
+        t.status = undefined;
+        t.startedMs = line.atMs;
+        this.running = t;
+        return;
+      }
+      case 'verdict': {
+        const t = this.tests.get(f.name!);
+        if (t) t.verdict = f.verdict;
+        else this.diag(line.n, `verdict ${f.verdict} for ${f.name}, which never started`);
+        return;
+      }
+      case 'skip_reason':
+        if (this.running) this.running.skipReason = f.reason;
+        this.attach(inner);
+        return;
+      case 'terminated': {
+        const t = this.tests.get(f.name!) ?? this.running;
+        if (t) {
+          t.terminated = f.what;
+          if (/timeout/.test(f.what ?? '')) t.timedOut = true;
+        }
+        this.attach(inner);
+        return;
+      }
+      case 'result':
+        this.onResult(f, line);
+        return;
+      case 'summary':
+        this.session.summary = { verdict: f.verdict!, passed: Number(f.passed), total: Number(f.total) };
+        return;
+      case 'totals':
+        this.session.totals = Object.fromEntries(['pass', 'fail', 'xfail', 'xpass', 'skip', 'error'].map((k) => [k, Number(f[k])]));
+        return;
+      case 'planned_mismatch':
+        this.diag(line.n, `hmm-tests planned ${f.planned} tests but ran ${f.run}`);
+        return;
+      case 'bail':
+        this.session.bail = f.reason || 'Bail out!';
+        if (this.running) this.endRunningWithoutResult(line.n, `Bail out! ${f.reason ?? ''}`.trim());
+        return;
+      case 'comment': {
+        // TH_LOG(): "# file.c:123:test_name:message": the first one is the failure's reason.
+        if (this.running && !this.running.firstAssert && /^# [\w./-]+\.c:\d+:\w+:/.test(inner)) this.running.firstAssert = inner.slice(2);
+        this.attach(inner);
+        return;
+      }
+      default:
+        this.attach(inner);
+    }
+  }
+
+  private onResult(f: Record<string, string>, line: ConsoleLine): void {
+    const name = (f.name ?? '').trim();
+    const num = Number(f.num);
+    this.resultCount++;
+    if (num !== this.resultCount) this.diag(line.n, `result number ${num} out of sequence (expected ${this.resultCount})`);
+    const t = this.state(name);
+    if (this.running && this.running !== t) this.endRunningWithoutResult(line.n, `a result for ${name} arrived before this test printed one`);
+    t.started = true;
+    const directive = f.directive?.toUpperCase();
+    let status: TestStatus;
+    if (f.ok === 'ok') status = directive === 'SKIP' ? 'skip' : directive === 'XFAIL' ? 'xfail' : directive === 'XPASS' ? 'xpass' : 'pass';
+    else status = directive === 'TIMEOUT' ? 'timeout' : 'fail';
+    let reason = f.reason || f.note || undefined;
+    if (status === 'skip') reason = reason ?? t.skipReason;
+    if (status === 'fail') reason = t.terminated ?? t.firstAssert ?? reason;
+    if (t.timedOut) {
+      status = 'timeout';
+      reason = t.terminated;
+    }
+    if (t.fatal) {
+      status = 'crash';
+      reason = describeEvent(t.fatal, t.terminated);
+    }
+    t.status = status;
+    t.reason = reason;
+    if (t.startedMs !== undefined && line.atMs !== undefined) t.durationMs = line.atMs - t.startedMs;
+    if (this.running === t) this.running = undefined;
+  }
+
+  /** A started test that will never print its result (next test began, hmm-tests exited, killed). */
+  private endRunningWithoutResult(n: number, why: string, timedOut = false): void {
+    const t = this.running;
+    if (!t) return;
+    this.running = undefined;
+    if (t.fatal) {
+      t.status = 'crash';
+      t.reason = describeEvent(t.fatal, t.terminated);
+    } else if (timedOut || t.timedOut) {
+      t.status = 'timeout';
+      t.reason = t.terminated ?? why;
+    } else {
+      t.status = 'fail';
+      t.reason = t.terminated ?? why;
+    }
+    this.diag(n, `${t.name}: no result line (${why})`);
+  }
+
+  private state(name: string): TestState {
+    let t = this.tests.get(name);
+    if (!t) {
+      t = { name, output: [], dropped: 0, started: false };
+      this.tests.set(name, t);
+    }
+    return t;
+  }
+
+  private attach(text: string): void {
+    const t = this.running;
+    if (!t) return;
+    if (t.output.length < this.maxOutput) t.output.push(text);
+    else t.dropped++;
+  }
+
+  private openEvent(kind: EventKind, fatal: boolean, line: ConsoleLine): void {
+    this.open = { kind, fatal, test: this.running?.name ?? null, lines: [line.text], header: line.text, line: line.n };
+  }
+
+  /** Returns true when the line was consumed by the open report. */
+  private continueEvent(line: ConsoleLine): boolean {
+    const ev = this.open!;
+    const text = line.text;
+    if (oopsContinues(ev.header, text) || bugContinues(ev.header, text)) {
+      ev.lines.push(text);
+      ev.fatal = true;
+      this.attach(text);
+      return true;
+    }
+    if (isReportEnd(text)) {
+      ev.lines.push(text);
+      this.attach(text);
+      this.closeEvent();
+      return true;
+    }
+    if (ev.kind === 'kasan' && isKasanRuler(text) && ev.lines.length > 1) {
+      ev.lines.push(text);
+      this.attach(text);
+      this.closeEvent();
+      return true;
+    }
+    const depthText = unnest(text, this.depth).text;
+    const c = classify(depthText);
+    const userSpace = (c.type !== 'other' && c.type !== 'comment') || /^HMMCI-/.test(text) || versionDepth(text) >= 0 || (c.type === 'comment' && line.kernelTime === undefined && this.depth === 0 && /^# [\w./-]+\.c:\d+:/.test(depthText));
+    if (userSpace || matchEvent(text) || ev.lines.length >= MAX_EVENT_LINES) {
+      this.closeEvent();
+      return false;
+    }
+    ev.lines.push(text);
+    this.attach(text);
+    return true;
+  }
+
+  private closeEvent(): void {
+    const ev = this.open;
+    if (!ev) return;
+    this.open = undefined;
+    const fn = eventFunction(ev.lines);
+    const event: KernelEvent = { kind: ev.kind, test: ev.test, text: ev.lines.join('\n') };
+    if (fn) event.function = fn;
+    this.events.push(event);
+    if (ev.fatal && ev.test) {
+      const t = this.tests.get(ev.test);
+      if (t && !t.fatal) {
+        t.fatal = event;
+        // A result already printed (the oops hit after the test's own verdict came out, but
+        // while it was still the running test) is overridden too.
+        if (t.status && t.status !== 'crash') {
+          t.reason = describeEvent(event, t.terminated);
+          t.status = 'crash';
+        }
+      }
+    }
+  }
+
+  finish(): ParseResult {
+    if (this.finished) throw new Error('ConsoleParser.finish() called twice');
+    this.finished = true;
+    if (this.listing) {
+      this.diag(this.lastLine, 'the log ends inside the hmm-tests -l listing');
+      const names = parseListing(this.listing.join('\n'));
+      if (names.length) this.plannedNames = names;
+      this.listing = undefined;
+    }
+    this.closeEvent();
+    if (this.running) {
+      const t = this.running;
+      this.running = undefined;
+      if (t.fatal) {
+        t.status = 'crash';
+        t.reason = describeEvent(t.fatal, t.terminated);
+      } else {
+        t.status = 'timeout';
+        t.reason = this.opts.killed ? `killed by hmmci: ${this.opts.killed}` : 'never finished: the console ends while it runs';
+      }
+      this.diag(this.lastLine, `the log ends while ${t.name} is running`);
+    }
+    if (this.opts.killed) this.session.killed = this.opts.killed;
+    // Planned but never started.
+    const planned = this.plannedNames;
+    if (planned) {
+      for (const name of planned) if (!this.tests.has(name)) this.tests.set(name, { name, output: [], dropped: 0, started: false, status: 'notrun', reason: notrunReason(this) });
+      for (const t of this.tests.values()) if (!planned.includes(t.name) && t.started) this.diag(this.lastLine, `${t.name} ran but is not in the -l listing`);
+    } else if (this.session.plan !== undefined && this.session.plan > this.tests.size) {
+      const seen = this.tests.size;
+      for (let i = seen + 1; i <= this.session.plan; i++) {
+        const name = `(test ${i} of ${this.session.plan}, name unknown)`;
+        this.tests.set(name, { name, output: [], dropped: 0, started: false, status: 'notrun', reason: notrunReason(this) });
+      }
+      this.diag(this.lastLine, `plan 1..${this.session.plan} but only ${seen} tests seen, and no -l listing names the others`);
+    }
+    const tests: TestResult[] = [];
+    // Listing order when known (the harness's run order), else the order seen.
+    const order = planned ? [...planned, ...[...this.tests.keys()].filter((k) => !planned.includes(k))] : [...this.tests.keys()];
+    for (const name of order) {
+      const t = this.tests.get(name);
+      if (!t) continue;
+      if (!t.status) continue;
+      const r: TestResult = { name: t.name, status: t.status };
+      if (t.durationMs !== undefined) r.durationMs = t.durationMs;
+      if (t.reason) r.reason = t.reason;
+      const output = t.dropped ? [...t.output, `… ${t.dropped} more lines not kept`] : t.output;
+      if (output.length) r.output = output;
+      tests.push(r);
+    }
+    // Outer results only, when the nested stream never appeared (/dev/stdout missing in the guest).
+    if (!tests.length && this.session.wrappers.length) {
+      for (const w of this.session.wrappers) {
+        tests.push({ name: w.name, status: w.ok ? (w.directive === 'SKIP' ? 'skip' : 'pass') : w.directive === 'TIMEOUT' ? 'timeout' : 'fail', ...(w.reason ? { reason: w.reason } : {}) });
+      }
+      this.diag(this.lastLine, 'only the run_kselftest.sh wrapper result was found: the nested hmm-tests output is missing');
+    }
+    const counts = countStatuses(tests);
+    const totals = this.session.totals;
+    if (totals) {
+      const mine = { pass: counts.pass ?? 0, fail: (counts.fail ?? 0) + (counts.crash ?? 0) + (counts.timeout ?? 0), skip: counts.skip ?? 0, xfail: counts.xfail ?? 0, xpass: counts.xpass ?? 0 };
+      for (const k of ['pass', 'skip', 'xfail', 'xpass'] as const) {
+        if (mine[k] !== totals[k]) this.diag(this.lastLine, `# Totals says ${k}:${totals[k]} but ${mine[k]} results were parsed`);
+      }
+    }
+    if (!this.session.booted) this.diag(this.lastLine, 'the kernel never reached user space (no `Run /init`, sentinel or TAP line)');
+    else if (!this.session.started && !tests.length) this.diag(this.lastLine, 'hmm-tests never started');
+    return { tests, counts, events: this.events, diagnostics: this.diagnostics, session: this.session };
+  }
+}
+
+function notrunReason(p: ConsoleParser): string {
+  const s = p.session;
+  if (s.killed) return `not started: the guest was killed (${s.killed})`;
+  if (s.exitStatus !== undefined) return 'not started: hmm-tests exited first';
+  return 'not started: the run ended first (kernel panic, hang or truncated log)';
+}
+
+function describeEvent(ev: KernelEvent, terminated?: string): string {
+  const head = ev.text.split('\n')[0] ?? '';
+  const where = ev.function ? ` in ${ev.function}` : '';
+  return `kernel ${ev.kind}${where}: ${head}${terminated ? ` (${terminated})` : ''}`;
+}
+
+export function parseConsole(text: string, opts?: ParseOptions): ParseResult;
+export function parseConsole(chunks: AsyncIterable<string | Buffer>, opts?: ParseOptions): Promise<ParseResult>;
+/**
+ * Parse a whole console log (string: synchronous) or a stream of chunks (async iterable). Never
+ * throws on bad input; problems are in `diagnostics`.
+ */
+export function parseConsole(input: string | AsyncIterable<string | Buffer>, opts: ParseOptions = {}): ParseResult | Promise<ParseResult> {
+  const parser = new ConsoleParser(opts);
+  if (typeof input === 'string') {
+    for (const line of consoleLines(input)) parser.feed(line);
+    return parser.finish();
+  }
+  return (async () => {
+    for await (const line of consoleLinesAsync(input)) parser.feed(line);
+    return parser.finish();
+  })();
+}
+
+/** Every test passed, skipped or failed as expected (and there was at least one). */
+export function allPassed(r: TestRunResult): boolean {
+  return r.tests.length > 0 && r.tests.every((t) => t.status === 'pass' || t.status === 'skip' || t.status === 'xfail');
+}

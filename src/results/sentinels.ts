@@ -1,0 +1,21 @@
+/**
+ * Marker lines the guest's /init prints around hmm-tests (src/guest/init-script.ts writes them,
+ * the parser reads them). They make a console log self-describing: the case listing gives the
+ * plan (so a test that never started is `notrun`), START/EXIT bracket the run, and their absence
+ * tells a boot failure from a hang.
+ */
+export const SENTINEL = {
+  /** `HMMCI-INFO key=value …`: facts the init recorded (huge pages, test_hmm parameters). */
+  info: 'HMMCI-INFO',
+  /** The `hmm-tests -l` listing is printed between these two lines. */
+  listBegin: 'HMMCI-LIST-BEGIN',
+  listEnd: 'HMMCI-LIST-END',
+  /** `HMMCI-START <program>`: hmm-tests is about to run. */
+  start: 'HMMCI-START',
+  /** `HMMCI-EXIT status=<n>`: hmm-tests returned with that status. */
+  exit: 'HMMCI-EXIT',
+  /** `HMMCI-ERROR <what>`: the init could not prepare the run (insmod failed, …). */
+  error: 'HMMCI-ERROR',
+} as const;
+
+export const SENTINEL_RE = /HMMCI-(INFO|LIST-BEGIN|LIST-END|START|EXIT|ERROR)\b ?(.*)$/;
