@@ -1,14 +1,19 @@
 /**
- * Synthetic histories for the bisect tests: commits 0..N over the real list of hmm-tests subtests
- * of Linux 6.12 (fixtures/hmm-tests-6.12.names, every TEST_F × variant of hmm-tests.c), with
- * planted breakages, build failures, silent guests and flaky tests. `HistoryTester` is the
+ * Synthetic histories for the bisect tests: commits 0..N whose results start from the shared
+ * fixture of a stock 6.12 run (fixtures/results/baseline-58-pass.json: the 58 real hmm-tests cases
+ * in harness order), with planted breakages, build failures, silent guests and flaky tests. `HistoryTester` is the
  * CommitTester the driver sees: it answers from the history and records every call.
  */
 import { readFileSync } from 'node:fs';
 import { countStatuses, type TestResult, type TestRunResult, type TestStatus } from '../../src/results/types.js';
 import type { BisectCommit, CommitTester, TestOutcome } from '../../src/bisect/types.js';
 
-export const HMM_TESTS: string[] = readFileSync(new URL('./fixtures/hmm-tests-6.12.names', import.meta.url), 'utf8').trim().split('\n');
+export function loadResults(name: string): TestRunResult {
+  return JSON.parse(readFileSync(new URL(`../../fixtures/results/${name}`, import.meta.url), 'utf8')) as TestRunResult;
+}
+
+export const BASELINE = loadResults('baseline-58-pass.json');
+export const HMM_TESTS: string[] = BASELINE.tests.map((t) => t.name);
 
 export interface History {
   n: number;

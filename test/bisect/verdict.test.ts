@@ -1,7 +1,7 @@
 import t from 'tap';
 import { deriveTargets, disagreeing, findContradictions, flippedTests, testMatcher, verdictOf } from '../../src/bisect/verdict.js';
 import type { TestStatus } from '../../src/results/types.js';
-import { HMM_TESTS, resultsFrom } from './history.js';
+import { HMM_TESTS, loadResults, resultsFrom } from './history.js';
 
 const results = (s: Record<string, TestStatus> = {}) => resultsFrom(new Map(Object.entries(s)));
 const ANON_READ = 'hmm.hmm_device_private.anon_read';
@@ -11,6 +11,19 @@ const MIGRATE = 'hmm.hmm_device_private.migrate';
 t.test('the fixture is the real list of 6.12 hmm-tests subtests', async (t) => {
   t.equal(HMM_TESTS.length, 58);
   t.ok(HMM_TESTS.includes('hmm2.hmm2_device_coherent.migrate_mixed'));
+});
+
+t.test('targets from real result fixtures', async (t) => {
+  const base = loadResults('baseline-58-pass.json');
+  const snapshot = loadResults('patched-coherent-remote-snapshot-fails.json');
+  t.same(deriveTargets(base, snapshot).names, ['hmm2.hmm2_device_coherent.snapshot'], 'what break-test-at-2.mbox breaks');
+  const oops = loadResults('patched-oops-in-migrate-vma-collect-pmd.json');
+  const crashed = oops.tests.filter((x) => x.status === 'crash').map((x) => x.name);
+  t.same(deriveTargets(base, oops).names, crashed, 'the crashing test; the tests it kept from running are not targets');
+  t.match(verdictOf({ kind: 'results', result: oops, ms: 1, built: true }, ['hmm2.hmm2_device_coherent.snapshot']), { verdict: 'skip', reason: /did not run/ }, 'a target the oops kept from running is unknown, not good');
+  const thp = loadResults('baseline-thp-always-4-fail-per-variant.json');
+  t.same(deriveTargets(thp, thp).names, [], 'known stock failures at both ends are not flips');
+  t.same(deriveTargets(thp, base).names, [], 'nor are fixes');
 });
 
 t.test('--test matches the whole name or a dot-separated tail, with globs', async (t) => {
