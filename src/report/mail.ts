@@ -1,0 +1,78 @@
+import { TEST_STATUSES, type StatusCounts } from '../results/types.js';
+import { changeRows, compactRows, headline, shortSha } from './changes.js';
+import type { RunRecord } from './record.js';
+
+export interface MailOptions {
+  /** `Name <email>` for the Tested-by trailer; without it the trailer is left out. */
+  testedBy?: string;
+}
+
+function countsText(c: StatusCounts | undefined): string {
+  if (!c) return 'no results';
+  const total = Object.values(c).reduce((a, b) => a + (b ?? 0), 0);
+  const parts = TEST_STATUSES.filter((s) => (c[s] ?? 0) > 0).map((s) => `${c[s]} ${s}`);
+  return `${total} tests: ${parts.join(', ')}`;
+}
+
+function wrap(text: string, width = 72, indent = ''): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && (indent + line + ' ' + word).length > width) { lines.push(indent + line); line = word; }
+    else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines;
+}
+
+/**
+ * A plain-text reply for the mailing list: what was tested, on what base/config/machine, the
+ * changes, and a Tested-by trailer only when nothing regressed (and the run completed).
+ */
+export function renderMail(r: RunRecord, opts: MailOptions = {}): string {
+  const s = r.series;
+  const out: string[] = [];
+  const subject = s.title.startsWith('Re:') ? s.title : `Re: ${s.title}`;
+  out.push(`Subject: ${subject}`);
+  if (s.messageId) {
+    const id = s.messageId.startsWith('<') ? s.messageId : `<${s.messageId}>`;
+    out.push(`In-Reply-To: ${id}`, `References: ${id}`);
+  }
+  out.push('');
+  const n = s.patches.length;
+  out.push(...wrap(`I ran the HMM selftests (tools/testing/selftests/mm/hmm-tests with the test_hmm module) on this series (${n} patch${n === 1 ? '' : 'es'}) and on its base, booting both kernels in QEMU, and compared every subtest.`));
+  out.push('');
+  out.push(`  base:    ${shortSha(s.base)}${r.env.kernel ? ` (Linux ${r.env.kernel})` : ''}${s.baseReason ? `, ${s.baseReason}` : ''}`);
+  out.push(`  config:  ${[...r.config.fragments, ...r.config.extra].join(' + ') || '(default)'} (hash ${r.config.configHash || '-'})`);
+  out.push(`  machine: x86_64 QEMU, ${r.env.accel || '?'} via ${r.env.runner || 'qemu'}; ${r.env.qemu || 'qemu ?'}`);
+  out.push(`  gcc:     ${r.env.gcc || '?'}`);
+  out.push('');
+  const c = r.comparison;
+  if (r.status === 'interrupted') {
+    out.push('The run was interrupted before it finished; there is no verdict.');
+  } else if (!c) {
+    out.push(...wrap(`No comparison: ${r.error?.message ?? 'the run did not finish'}`));
+    for (const d of r.error?.details ?? []) out.push(`  ${d}`);
+  } else {
+    out.push(`Result: ${headline(r)}.`);
+    out.push(`  before: ${countsText(r.baseline?.counts)}`);
+    out.push(`  after:  ${countsText(r.patched?.counts)}`);
+    const rows = compactRows(changeRows(c));
+    if (rows.length) {
+      out.push('', 'Changes:');
+      for (const row of rows) {
+        out.push(`  ${row.label.padEnd(10)} ${row.name}: ${row.baseline} -> ${row.patched}`);
+        if (row.note && row.label !== 'FIXED') out.push(`             ${row.note.split('\n')[0]}`);
+      }
+    }
+    if (c.patchedRuns > 1) out.push('', `Changed results were re-run ${c.patchedRuns - 1} more time${c.patchedRuns > 2 ? 's' : ''} before being reported.`);
+    for (const e of c.newEvents.filter((ev) => ev.confirmed)) {
+      out.push('', `${e.kind} on the patched kernel${e.test ? ` during ${e.test}` : ''}:`, '');
+      out.push(...e.text.split('\n').slice(0, 30).map((l) => `  ${l}`));
+    }
+  }
+  const clean = r.status === 'complete' && c !== null && !c.regressed;
+  if (clean && opts.testedBy) out.push('', `Tested-by: ${opts.testedBy}`);
+  out.push('', '-- ', `hmmci run ${r.id}`);
+  return `${out.join('\n')}\n`;
+}
