@@ -112,3 +112,13 @@ t.test('tests added and removed by a series', async (t) => {
 t.test('compareResults needs a patched run', async (t) => {
   t.throws(() => compareResults(result('baseline-58-pass'), []));
 });
+
+t.test('the all-pass baseline fixture is exactly what the parser makes of the real clean console log', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const { parseConsole } = await import('../../src/results/parser.js');
+  const log = readFileSync(new URL('../../fixtures/logs/clean-58-pass.log', import.meta.url), 'utf8');
+  const parsed = parseConsole(log);
+  t.same({ tests: parsed.tests, counts: parsed.counts, events: parsed.events }, result('baseline-58-pass'));
+  // and the derived fixtures use the same names in the same order
+  t.same(result('patched-coherent-remote-snapshot-fails').tests.map((x) => x.name), parsed.tests.map((x) => x.name));
+});
