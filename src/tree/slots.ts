@@ -1,0 +1,163 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { CacheLayout } from '../common/cache.js';
+import { HmmciError } from '../common/errors.js';
+import { acquireLock, type Lock } from '../common/lock.js';
+import { silentReporter, type Reporter } from '../common/progress.js';
+import { git, gitMaybe } from './git.js';
+import type { KernelTree, Slot, SlotInfo } from './types.js';
+import { addDetachedWorktree, resolveRev } from './worktree.js';
+
+export interface AcquireSlotRequest {
+  tree: KernelTree;
+  /** Revision to check out (sha, tag, branch of the tree's repository). */
+  rev: string;
+  /** Which configuration the slot builds (kconfig `configKey`): build dirs are never shared between configs. */
+  configKey: string;
+  cache: CacheLayout;
+  reporter?: Reporter;
+  /** Slots tried before waiting for slot 1 (default 4). */
+  maxSlots?: number;
+  signal?: AbortSignal;
+}
+
+export function slotName(treeId: string, configKey: string, index: number): string {
+  return `${treeId}-${configKey}-${index}`;
+}
+
+export function slotPaths(cache: CacheLayout, name: string) {
+  return {
+    worktree: resolve(join(cache.worktrees, name)),
+    buildDir: resolve(join(cache.builds, name)),
+    lock: join(cache.locks, `slot-${name}.lock`),
+    info: join(cache.worktrees, `${name}.slot.json`),
+  };
+}
+
+/** Every slot recorded in the cache (from the `<name>.slot.json` files). */
+export function listSlots(cache: CacheLayout): SlotInfo[] {
+  let names: string[];
+  try {
+    names = readdirSync(cache.worktrees);
+  } catch {
+    return [];
+  }
+  const out: SlotInfo[] = [];
+  for (const n of names.filter((x) => x.endsWith('.slot.json')).sort()) {
+    try {
+      out.push(JSON.parse(readFileSync(join(cache.worktrees, n), 'utf8')) as SlotInfo);
+    } catch {
+      /* a torn file: ignored, clean removes it */
+    }
+  }
+  return out;
+}
+
+async function tryLock(path: string): Promise<Lock | undefined> {
+  try {
+    return await acquireLock(path, { waitMs: 0 });
+  } catch (err) {
+    if (err instanceof HmmciError) return undefined;
+    throw err;
+  }
+}
+
+/** True when `wt` is a live worktree of the repository at `repo`. */
+async function isWorktreeOf(wt: string, repo: string): Promise<boolean> {
+  if (!existsSync(join(wt, '.git'))) return false;
+  const mine = (await gitMaybe(wt, ['rev-parse', '--path-format=absolute', '--git-common-dir']))?.trim();
+  const theirs = (await gitMaybe(repo, ['rev-parse', '--path-format=absolute', '--git-common-dir']))?.trim();
+  return Boolean(mine && theirs && resolve(mine) === resolve(theirs));
+}
+
+/**
+ * Reset a slot's worktree to `sha` whatever the last user left: an interrupted `git am` is
+ * aborted, tracked files are forced back (`checkout --detach -f`), untracked and ignored files
+ * go (`clean -ffdx`: Debian's .gitignore ignores everything, and the build is out of tree so the
+ * source tree has nothing worth keeping). Files identical to `sha` keep their mtimes, which is
+ * what makes the next build incremental.
+ */
+export async function resetWorktree(wt: string, sha: string, signal?: AbortSignal): Promise<void> {
+  for (const state of ['rebase-apply', 'rebase-merge']) {
+    const p = (await gitMaybe(wt, ['rev-parse', '--path-format=absolute', '--git-path', state]))?.trim();
+    if (p && existsSync(p)) {
+      if (state === 'rebase-apply') await gitMaybe(wt, ['am', '--abort']);
+      else await gitMaybe(wt, ['rebase', '--abort']);
+    }
+  }
+  for (const state of ['CHERRY_PICK_HEAD', 'MERGE_HEAD', 'REVERT_HEAD']) {
+    const p = (await gitMaybe(wt, ['rev-parse', '--path-format=absolute', '--git-path', state]))?.trim();
+    if (p && existsSync(p)) await gitMaybe(wt, [state === 'MERGE_HEAD' ? 'merge' : state === 'REVERT_HEAD' ? 'revert' : 'cherry-pick', '--abort']);
+  }
+  await git(wt, ['checkout', '-q', '--detach', '-f', sha], { what: `resetting the worktree to ${sha.slice(0, 12)}`, signal });
+  await git(wt, ['clean', '-ffdxq'], { what: 'cleaning the worktree' });
+}
+
+/**
+ * Take a slot for (tree, configKey): the first unlocked of slots 1..maxSlots (a concurrent user
+ * gets slot 2), created on first use with `git worktree add --detach`, otherwise reused and
+ * reset to `rev`. Its build directory (O=) stays between runs, so a rebuild after a different
+ * commit only recompiles what changed. Hold it until `release()`; the lock is also dropped by
+ * the cleanup handlers if the process is interrupted.
+ */
+export async function acquireSlot(req: AcquireSlotRequest): Promise<Slot> {
+  const { tree, cache } = req;
+  const reporter = req.reporter ?? silentReporter;
+  if (!/^[A-Za-z0-9._-]+$/.test(req.configKey)) throw new Error(`configKey must be a plain name, got ${JSON.stringify(req.configKey)}`);
+  const sha = await resolveRev(tree, req.rev);
+  const max = Math.max(1, req.maxSlots ?? 4);
+  let lock: Lock | undefined;
+  let index = 0;
+  for (let i = 1; i <= max && !lock; i++) {
+    lock = await tryLock(slotPaths(cache, slotName(tree.id, req.configKey, i)).lock);
+    if (lock) index = i;
+  }
+  if (!lock) {
+    index = 1;
+    lock = await acquireLock(slotPaths(cache, slotName(tree.id, req.configKey, 1)).lock, {
+      what: `every worktree slot of ${tree.id}`,
+      onWait: (pid) => reporter.info(`all ${max} worktree slots of ${tree.id} are busy; waiting for hmmci pid ${pid}`),
+    });
+  }
+  const name = slotName(tree.id, req.configKey, index);
+  const paths = slotPaths(cache, name);
+  try {
+    mkdirSync(cache.worktrees, { recursive: true });
+    mkdirSync(paths.buildDir, { recursive: true });
+    const stage = reporter.stage('tree: slot', `${name} @ ${sha.slice(0, 12)}`);
+    if (await isWorktreeOf(paths.worktree, tree.path)) {
+      await resetWorktree(paths.worktree, sha, req.signal);
+      stage.done('reused');
+    } else {
+      stage.update('checking out a new worktree');
+      await addDetachedWorktree(tree, paths.worktree, sha, req.signal);
+      stage.done('new worktree');
+    }
+    const info: SlotInfo = {
+      name,
+      treeId: tree.id,
+      repo: tree.path,
+      configKey: req.configKey,
+      index,
+      worktree: paths.worktree,
+      buildDir: paths.buildDir,
+      rev: sha,
+      lastUsed: new Date().toISOString(),
+    };
+    writeFileSync(paths.info, `${JSON.stringify(info, null, 2)}\n`);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  const held = lock;
+  return {
+    worktree: paths.worktree,
+    buildDir: paths.buildDir,
+    index,
+    rev: sha,
+    configKey: req.configKey,
+    release: async () => {
+      held.release();
+    },
+  };
+}

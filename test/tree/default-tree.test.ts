@@ -1,0 +1,74 @@
+import t from 'tap';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheLayout } from '../../src/common/cache.js';
+import { ExitCode } from '../../src/common/exit-codes.js';
+import { HmmciError } from '../../src/common/errors.js';
+import { createReporter } from '../../src/common/progress.js';
+import { BASELINE_REF, findDefaultTree, prepareDefaultTree } from '../../src/tree/default-tree.js';
+import { fakeKernelTarball, gitSync, tempDir } from '../../tools/fake-kernel/fixture.js';
+
+const work = tempDir('hmmci-default-tree-');
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+const tarball = fakeKernelTarball(join(work, 'linux-source-6.12.tar.xz'));
+
+t.test('prepare unpacks the tarball, commits every file despite the /* .gitignore, tags the baseline', async (t) => {
+  const cache = cacheLayout(join(work, 'cache-a'));
+  const lines: string[] = [];
+  const reporter = createReporter({ stream: { write: (s: string) => (lines.push(s), true) } });
+  const tree = await prepareDefaultTree({ cache, tarball, reporter });
+  t.equal(tree.kind, 'default');
+  t.equal(tree.version, '6.12.0-fake');
+  t.equal(tree.id, 'linux-6.12.0-fake');
+  t.equal(tree.path, join(cache.trees, 'linux-6.12.0-fake'));
+  t.match(tree.baseline, /^[0-9a-f]{40}$/);
+  const files = gitSync(tree.path, ['ls-files']).split('\n');
+  for (const f of ['Makefile', '.gitignore', 'mm/hmm.c', 'lib/test_hmm.c', 'scripts/kconfig/merge_config.sh', 'Kconfig']) t.ok(files.includes(f), `${f} is in the baseline`);
+  t.equal(gitSync(tree.path, ['status', '--porcelain', '--ignored']).trim(), '', 'nothing left out of the commit');
+  t.equal(gitSync(tree.path, ['rev-parse', BASELINE_REF]).trim(), tree.baseline);
+  t.equal(gitSync(tree.path, ['log', '-1', '--format=%an <%ae> %ad', '--date=raw']).trim(), `hmmci baseline <baseline@hmmci.invalid> ${946684800 + 6 * 65536 + 12 * 256} +0000`);
+  t.ok(lines.join('').includes(tree.baseline), 'the baseline sha is printed');
+  t.notOk(existsSync(join(cache.trees, `.unpack-${process.pid}`)), 'no temporary unpack directory left');
+});
+
+t.test('the same tarball gives the same baseline commit in another cache', async (t) => {
+  const a = await prepareDefaultTree({ cache: cacheLayout(join(work, 'cache-a')), tarball });
+  const b = await prepareDefaultTree({ cache: cacheLayout(join(work, 'cache-b')), tarball });
+  t.equal(a.baseline, b.baseline);
+  t.not(a.path, b.path);
+});
+
+t.test('a second prepare of the same tarball is a no-op', async (t) => {
+  const cache = cacheLayout(join(work, 'cache-a'));
+  const before = await findDefaultTree(cache, tarball);
+  t.ok(before, 'found without work');
+  const started = Date.now();
+  const again = await prepareDefaultTree({ cache, tarball });
+  t.same(again, before);
+  t.ok(Date.now() - started < 2000, 'no unpack, no commit');
+});
+
+t.test('a missing tarball is a tree error (exit 9) naming the file and what to do', async (t) => {
+  const cache = cacheLayout(join(work, 'cache-c'));
+  const missing = join(work, 'nope', 'linux-source-6.12.tar.xz');
+  const err = await prepareDefaultTree({ cache, tarball: missing }).catch((e: unknown) => e);
+  t.ok(err instanceof HmmciError);
+  t.equal((err as HmmciError).exitCode, ExitCode.TREE);
+  t.match((err as HmmciError).message, missing);
+  t.match((err as HmmciError).message, /--tree DIR/);
+});
+
+t.test('a tarball that is not a kernel is refused and leaves nothing behind', async (t) => {
+  const cache = cacheLayout(join(work, 'cache-d'));
+  const bogus = join(work, 'bogus.tar.xz');
+  const stage = tempDir('hmmci-bogus-');
+  gitSync(stage, ['init', '-q']);
+  rmSync(join(stage, '.git'), { recursive: true, force: true });
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('sh', ['-c', `mkdir -p "${stage}/top" && echo 'all:' > "${stage}/top/Makefile" && tar -cJf "${bogus}" -C "${stage}" top`]);
+  const err = await prepareDefaultTree({ cache, tarball: bogus }).catch((e: unknown) => e);
+  t.equal((err as HmmciError).exitCode, ExitCode.TREE);
+  t.match((err as HmmciError).message, /not look like a kernel/);
+  t.same(existsSync(cache.trees) ? (await import('node:fs')).readdirSync(cache.trees) : [], []);
+  rmSync(stage, { recursive: true, force: true });
+});
