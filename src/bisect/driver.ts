@@ -135,6 +135,7 @@ export async function bisect(req: BisectRequest): Promise<BisectReport> {
     steps,
     skipped: verdicts.flatMap((v, i) => (v === 'skip' ? [commits[i]!.sha] : [])),
     status,
+    total: n,
     candidates: candidates.map((i) => ({ index: i, sha: commits[i]!.sha, subject: commits[i]!.subject })),
     flaky,
     targets: names,

@@ -61,6 +61,8 @@ export interface BisectReport {
   steps: BisectStep[];
   skipped: string[];
   status: BisectStatus;
+  /** N: patches in the series / commits in the range after the good one. */
+  total: number;
   /** When ambiguous: the commits the first bad one could be (skipped ones plus the first bad tested). */
   candidates: { index: number; sha: string; subject: string }[];
   /** Target tests whose result changed between two boots of the same kernel: named, not blamed. */
