@@ -1,0 +1,82 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CacheLayout } from '../common/cache.js';
+import { shortHash } from '../common/hash.js';
+import { withLock } from '../common/lock.js';
+import type { TestRunResult } from '../results/types.js';
+
+/**
+ * Baseline results are reused across runs: the unpatched kernel's hmm-tests results only depend
+ * on what was built and how it ran, i.e. (base commit, config hash, toolchain, runner).
+ */
+export interface BaselineKey {
+  base: string;
+  configHash: string;
+  /** `gcc --version` first line. */
+  toolchain: string;
+  runner: string;
+}
+
+export interface BaselineEntry {
+  key: BaselineKey;
+  result: TestRunResult;
+  /** Copy of the console log kept with the entry. */
+  consoleLog?: string;
+  buildLog?: string;
+  accel: string;
+  /** Run that produced it. */
+  fromRun: string;
+  createdAt: string;
+}
+
+export function baselineCacheDir(cache: CacheLayout): string {
+  return join(cache.root, 'baselines');
+}
+
+export function baselineKeyHash(k: BaselineKey): string {
+  return shortHash('baseline-v1', k.base, k.configHash, k.toolchain, k.runner);
+}
+
+export function baselineEntryDir(cache: CacheLayout, k: BaselineKey): string {
+  return join(baselineCacheDir(cache), baselineKeyHash(k));
+}
+
+/** Lock computing a baseline: a second `hmmci run` with the same inputs waits, then reuses it. */
+export function baselineLockPath(cache: CacheLayout, parts: readonly string[]): string {
+  return join(cache.locks, `baseline-${shortHash('baseline-lock', ...parts)}.lock`);
+}
+
+export function withBaselineLock<T>(cache: CacheLayout, parts: readonly string[], fn: () => Promise<T>, onWait?: (pid: number) => void): Promise<T> {
+  return withLock(baselineLockPath(cache, parts), fn, { what: 'the baseline being computed by another hmmci run', onWait });
+}
+
+export function readBaseline(cache: CacheLayout, k: BaselineKey): BaselineEntry | undefined {
+  const file = join(baselineEntryDir(cache, k), 'entry.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    const e = JSON.parse(readFileSync(file, 'utf8')) as BaselineEntry;
+    const same = e.key.base === k.base && e.key.configHash === k.configHash && e.key.toolchain === k.toolchain && e.key.runner === k.runner;
+    return same && Array.isArray(e.result?.tests) ? e : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Store a baseline (logs copied next to it); atomic so a concurrent reader sees all or nothing. */
+export function storeBaseline(cache: CacheLayout, entry: Omit<BaselineEntry, 'consoleLog' | 'buildLog'>, logs: { console?: string; build?: string }): BaselineEntry {
+  const dir = baselineEntryDir(cache, entry.key);
+  mkdirSync(dir, { recursive: true });
+  const stored: BaselineEntry = { ...entry };
+  if (logs.console && existsSync(logs.console)) {
+    stored.consoleLog = join(dir, 'console.log');
+    copyFileSync(logs.console, stored.consoleLog);
+  }
+  if (logs.build && existsSync(logs.build)) {
+    stored.buildLog = join(dir, 'build.log');
+    copyFileSync(logs.build, stored.buildLog);
+  }
+  const tmp = join(dir, `.entry.${process.pid}.tmp`);
+  writeFileSync(tmp, `${JSON.stringify(stored, null, 2)}\n`);
+  renameSync(tmp, join(dir, 'entry.json'));
+  return stored;
+}

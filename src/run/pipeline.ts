@@ -1,0 +1,355 @@
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { availableParallelism, freemem, totalmem } from 'node:os';
+import PQueue from 'p-queue';
+import type { CacheLayout } from '../common/cache.js';
+import { onCleanup, interruptedSignalName } from '../common/cleanup.js';
+import { HmmciError, isHmmciError } from '../common/errors.js';
+import { ExitCode } from '../common/exit-codes.js';
+import type { Reporter, StageHandle } from '../common/progress.js';
+import { compareResults, needsRerun } from '../compare/index.js';
+import type { RunRecord, Side, SideResult, StageTiming } from '../report/record.js';
+import type { TestRunResult } from '../results/types.js';
+import type { KernelTree, Slot } from '../tree/types.js';
+import { readBaseline, storeBaseline, withBaselineLock, type BaselineEntry } from './baseline-cache.js';
+import { planConcurrency, type ConcurrencyPlan, type MachineShape } from './concurrency.js';
+import { aggregateExit, exitForComparison } from './exit-status.js';
+import { patchsetHash } from './patchset-hash.js';
+import { createRunDir, markInterrupted, writeRecord, type RunDir } from './run-dir.js';
+import type { ConfigVariant, ConfigureOutcome, LoadedSeries, StageContext, Stages } from './stages.js';
+
+export interface RunRequest {
+  /** Series inputs (mbox, folder, range, message-id), one job each per config variant. */
+  inputs: string[];
+  /** `--tree DIR` (default: the default tree). */
+  tree?: string;
+  /** `--base REV`: base when a series does not name one (default: the tree's baseline). */
+  base?: string;
+  variants: ConfigVariant[];
+  runner: 'qemu' | 'vng';
+  /** Patched reruns to confirm changed results (default 1). */
+  reruns: number;
+  /** Reuse cached baselines (default true). */
+  useBaselineCache?: boolean;
+  cache: CacheLayout;
+  reporter: Reporter;
+  signal: AbortSignal;
+  machine?: MachineShape;
+  /** make -j (default from the concurrency plan). */
+  jobs?: number;
+}
+
+export interface RunOutcome {
+  records: RunRecord[];
+  exitCode: number;
+  plan: ConcurrencyPlan;
+}
+
+/** A reporter whose stages feed one outer stage: each pipeline stage prints exactly once. */
+function nested(parent: Reporter, outer: StageHandle, outerName: string): Reporter {
+  return {
+    stage(name) {
+      return {
+        update: (text) => outer.update(name === outerName || name.startsWith(`${outerName}:`) ? text : `${name}: ${text}`),
+        done: () => 0,
+        fail: () => 0,
+      };
+    },
+    info: (t) => parent.info(t),
+    warn: (t) => parent.warn(t),
+  };
+}
+
+class Timer {
+  readonly stages: StageTiming[] = [];
+  constructor(private readonly reporter: Reporter, private readonly label: (side: Side) => string | undefined) {}
+
+  async run<T>(name: string, side: Side, ctx: StageContext, fn: (ctx: StageContext) => Promise<T>, summary?: (v: T) => string | undefined): Promise<T> {
+    const h = this.reporter.stage(name, this.label(side));
+    const start = Date.now();
+    try {
+      const v = await fn({ ...ctx, reporter: nested(this.reporter, h, name) });
+      h.done(summary?.(v));
+      this.stages.push({ name, side, ms: Date.now() - start });
+      return v;
+    } catch (err) {
+      h.fail(isHmmciError(err) ? err.message.split('. ')[0] : undefined);
+      this.stages.push({ name, side, ms: Date.now() - start });
+      throw err;
+    }
+  }
+}
+
+interface Job {
+  index: number;
+  series: LoadedSeries;
+  variant: ConfigVariant;
+  /** Requested base (series' own, --base, or the tree baseline). */
+  base: string;
+  groupKey: string;
+}
+
+interface BaselineOutcome {
+  entry: BaselineEntry;
+  cached: boolean;
+  slot: Slot;
+  config: ConfigureOutcome;
+  stages: StageTiming[];
+  /** The job that continues in the baseline's slot (incremental patched build). */
+  slotTaken: boolean;
+}
+
+function copyIfExists(from: string | undefined, to: string): string | undefined {
+  if (!from || !existsSync(from)) return undefined;
+  copyFileSync(from, to);
+  return to;
+}
+
+const sideResult = (r: TestRunResult): TestRunResult => ({ tests: r.tests, counts: r.counts, events: r.events });
+
+/**
+ * `hmmci run`: for each series (and config variant) apply, configure, build, boot and test the
+ * patched kernel, compare with the unpatched baseline (computed once per base and config, locked,
+ * cached by base commit, config hash, toolchain and runner), confirm changed results with
+ * reruns, and keep everything in a run directory per job. Builds and guests run on separate
+ * queues sized from the machine.
+ */
+export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOutcome> {
+  const ctx: StageContext = { cache: req.cache, reporter: req.reporter, signal: req.signal };
+  const machine = req.machine ?? { cores: availableParallelism(), memBytes: Math.max(freemem(), totalmem() * 0.5) };
+  const plan = planConcurrency(machine, { jobs: req.jobs });
+  const buildQueue = new PQueue({ concurrency: plan.builds });
+  const guestQueue = new PQueue({ concurrency: plan.guests });
+  const stopQueues = () => {
+    buildQueue.clear();
+    guestQueue.clear();
+  };
+  req.signal.addEventListener('abort', stopQueues, { once: true });
+  const multi = req.inputs.length * req.variants.length > 1;
+
+  const runTimer = new Timer(req.reporter, () => undefined);
+  const tree = await runTimer.run('tree', 'run', ctx, (c) => stages.resolveTree({ tree: req.tree }, c), (t) => `${t.id} @ ${t.baseline.slice(0, 12)}`);
+  const loaded: LoadedSeries[] = [];
+  for (const input of req.inputs) {
+    loaded.push(await runTimer.run('series', 'run', ctx, (c) => stages.loadSeries(input, tree, c), (s) => `${s.patches.length} patch${s.patches.length === 1 ? '' : 'es'}: ${s.title}`));
+  }
+  const toolchain = await stages.toolchain(ctx);
+
+  const jobs: Job[] = [];
+  for (const series of loaded) {
+    for (const variant of req.variants) {
+      const base = series.base ?? req.base ?? tree.baseline;
+      jobs.push({ index: jobs.length, series, variant, base, groupKey: `${base}\0${stages.configKey(variant)}` });
+    }
+  }
+
+  // One baseline per (base, config), computed once, shared by every job of the group.
+  const baselines = new Map<string, Promise<BaselineOutcome>>();
+  const baselineFor = (job: Job): Promise<BaselineOutcome> => {
+    let p = baselines.get(job.groupKey);
+    if (!p) {
+      p = computeBaseline(job);
+      p.catch(() => undefined);
+      baselines.set(job.groupKey, p);
+    }
+    return p;
+  };
+
+  async function computeBaseline(job: Job): Promise<BaselineOutcome> {
+    const label = multi ? `baseline${job.variant.name ? ` ${job.variant.name}` : ''}` : 'baseline';
+    const t = new Timer(req.reporter, () => label);
+    const configKey = stages.configKey(job.variant);
+    const slot = await stages.acquireSlot({ tree, rev: job.base, configKey }, ctx);
+    try {
+      return await withBaselineLock(req.cache, [tree.id, slot.rev, configKey, toolchain.gcc, req.runner], async () => {
+        const config = await t.run('config', 'baseline', ctx, (c) => stages.configure({ srcDir: slot.worktree, buildDir: slot.buildDir, variant: job.variant }, c), (v) => `hash ${v.configHash}`);
+        const key = { base: slot.rev, configHash: config.configHash, toolchain: toolchain.gcc, runner: req.runner };
+        const hit = req.useBaselineCache === false ? undefined : readBaseline(req.cache, key);
+        if (hit) {
+          req.reporter.info(`baseline: reusing the results of run ${hit.fromRun} (same base, config, gcc and runner)`);
+          return { entry: hit, cached: true, slot, config, stages: t.stages, slotTaken: false };
+        }
+        let buildLog: string | undefined;
+        try {
+          const b = await buildQueue.add(() => t.run('build', 'baseline', ctx, (c) => stages.build({ srcDir: slot.worktree, buildDir: slot.buildDir, jobs: plan.buildJobs }, c)), { throwOnTimeout: true });
+          buildLog = b.logPath;
+        } catch (err) {
+          throw baselineBroken(err, 'does not build');
+        }
+        let tested;
+        try {
+          tested = await guestQueue.add(() => t.run('test', 'baseline', ctx, (c) => stages.test({ srcDir: slot.worktree, buildDir: slot.buildDir, runner: req.runner }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
+        } catch (err) {
+          throw baselineBroken(err, 'does not boot or produced no results');
+        }
+        const entry = storeBaseline(req.cache, {
+          key, result: sideResult(tested.result), accel: tested.accel, fromRun: runIds[job.index] ?? 'unknown', createdAt: new Date().toISOString(),
+        }, { console: tested.consoleLogPath, build: buildLog });
+        return { entry, cached: false, slot, config, stages: t.stages, slotTaken: false };
+      }, (pid) => req.reporter.info(`baseline: another hmmci run (pid ${pid}) is computing the same baseline; waiting to reuse it`));
+    } catch (err) {
+      await stages.resetSlot(slot, slot.rev).catch(() => undefined);
+      await slot.release();
+      throw err;
+    }
+  }
+
+  function baselineBroken(err: unknown, what: string): unknown {
+    if (!isHmmciError(err) || req.signal.aborted) return err;
+    if (err.exitCode === ExitCode.INFRA || err.exitCode === ExitCode.MISSING_TOOL || err.exitCode === ExitCode.CONFIG) return err;
+    return new HmmciError(`The unpatched baseline ${what}, so nothing can be compared: ${err.message} Fix the base tree or its config (or pick another base with --base) and run again.`, {
+      exitCode: ExitCode.BASELINE_BROKEN, logPath: err.logPath, details: err.details, command: err.command, commandExitCode: err.commandExitCode, cause: err,
+    });
+  }
+
+  // Run directories first, so an interrupt at any point leaves every job's directory marked.
+  const runDirs: RunDir[] = jobs.map((j) => createRunDir(req.cache, j.variant.name ? `${j.series.input}-${j.variant.name}` : j.series.input));
+  const runIds = runDirs.map((d) => d.id);
+  const batch = multi ? runIds[0] : undefined;
+  const records = await Promise.all(jobs.map((job) => runJob(job, runDirs[job.index] as RunDir)));
+  req.signal.removeEventListener('abort', stopQueues);
+  // Slots still held by baselines whose jobs never took them.
+  for (const p of baselines.values()) {
+    const b = await p.catch(() => undefined);
+    if (b && !b.slotTaken) await b.slot.release();
+  }
+  return { records, exitCode: aggregateExit(records.map((r) => r.exitCode ?? ExitCode.INFRA)), plan };
+
+  async function runJob(job: Job, rd: RunDir): Promise<RunRecord> {
+    const side = multi ? `patched ${rd.id.split('-').slice(2, -1).join('-')}` : 'patched';
+    const t = new Timer(req.reporter, (s) => (s === 'patched' ? side : undefined));
+    const record: RunRecord = {
+      schema: 1, id: rd.id, ...(batch ? { batch } : {}), createdAt: new Date().toISOString(), status: 'running', runDir: rd.dir,
+      series: {
+        input: job.series.input, title: job.series.title, patches: job.series.patches, base: job.base,
+        ...(job.series.author ? { author: job.series.author } : {}), ...(job.series.messageId ? { messageId: job.series.messageId } : {}),
+        patchsetHash: patchsetHash(job.series.patchTexts),
+      },
+      config: { fragments: job.variant.fragments, extra: job.variant.extra, ...(job.variant.name ? { variant: job.variant.name } : {}), configHash: '' },
+      baseline: null, patched: null, reruns: [], comparison: null, stages: [...runTimer.stages],
+      env: { kernel: tree.version ?? '', gcc: toolchain.gcc, qemu: toolchain.qemu, accel: '', runner: req.runner, configHash: '' },
+      artifacts: { dir: rd.dir, patchedConsoles: [] },
+    };
+    writeFileSync(rd.path('series.mbox'), job.series.mbox);
+    record.artifacts.series = rd.path('series.mbox');
+    const save = () => writeRecord(rd.dir, record);
+    save();
+    const unmark = onCleanup(`mark run ${rd.id} interrupted`, () => markInterrupted(rd.dir, interruptedSignalName() ?? 'an error'));
+
+    let slot: Slot | undefined;
+    let ownSlot = false;
+    let baseline: BaselineOutcome | undefined;
+    let unreset: (() => void) | undefined;
+    try {
+      // The first job of a group continues in the baseline's slot: its build is incremental.
+      const basePromise = baselineFor(job);
+      const share = job === jobs.find((j) => j.groupKey === job.groupKey);
+      if (share) {
+        baseline = await basePromise;
+        baseline.slotTaken = true;
+        slot = baseline.slot;
+        ownSlot = true;
+        useBaseline(baseline);
+      } else {
+        slot = await stages.acquireSlot({ tree, rev: job.base, configKey: stages.configKey(job.variant) }, ctx);
+        ownSlot = true;
+      }
+      const s = slot;
+      record.series.base = s.rev;
+      // An interrupt mid-`git am` must not leave a half-applied worktree for the next user.
+      unreset = onCleanup(`reset worktree ${s.worktree}`, () => stages.resetSlot(s, s.rev));
+      const applied = await t.run('apply', 'patched', ctx, (c) => stages.applySeries({ series: job.series, worktree: s.worktree, base: s.rev }, c), (a) => `${a.commits.length} commit${a.commits.length === 1 ? '' : 's'}`);
+      record.series = { ...record.series, base: applied.base, ...(applied.baseReason ? { baseReason: applied.baseReason } : {}), commits: applied.commits };
+      save();
+      const config = await t.run('config', 'patched', ctx, (c) => stages.configure({ srcDir: s.worktree, buildDir: s.buildDir, variant: job.variant }, c), (v) => `hash ${v.configHash}`);
+      record.config.configHash = config.configHash;
+      record.env.configHash = config.configHash;
+      record.artifacts.config = copyIfExists(config.configPath, rd.path('config'));
+      let built;
+      try {
+        built = await buildQueue.add(() => t.run('build', 'patched', ctx, (c) => stages.build({ srcDir: s.worktree, buildDir: s.buildDir, jobs: plan.buildJobs }, c)), { throwOnTimeout: true });
+      } catch (err) {
+        if (isHmmciError(err)) record.artifacts.patchedBuildLog = copyIfExists(err.logPath, rd.path('patched.build.log'));
+        throw err;
+      }
+      record.artifacts.patchedBuildLog = copyIfExists(built.logPath, rd.path('patched.build.log'));
+      let first;
+      try {
+        first = await guestQueue.add(() => t.run('test', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
+      } catch (err) {
+        if (isHmmciError(err) && err.exitCode === ExitCode.GUEST && !req.signal.aborted) {
+          // The baseline booted and produced results (or will tell); the patched kernel did not.
+          if (!baseline) {
+            baseline = await basePromise;
+            useBaseline(baseline);
+          }
+          record.artifacts.patchedConsoles.push(...(copyIfExists(err.logPath, rd.path('patched.console.log')) ? [rd.path('patched.console.log')] : []));
+          throw new HmmciError(`The patched kernel produced no hmm-tests results (the baseline did): ${err.message}`, {
+            exitCode: ExitCode.TESTS_FAILED, logPath: err.logPath, details: err.details, cause: err,
+          });
+        }
+        throw err;
+      }
+      record.env.accel = first.accel;
+      record.env.runner = first.runner;
+      record.patched = sideResult(first.result);
+      record.artifacts.patchedConsoles.push(copyIfExists(first.consoleLogPath, rd.path('patched.console.log')) ?? first.consoleLogPath);
+      writeFileSync(rd.path('patched.results.json'), `${JSON.stringify(record.patched, null, 2)}\n`);
+      record.artifacts.patchedResults = rd.path('patched.results.json');
+      save();
+
+      if (!baseline) {
+        baseline = await basePromise;
+        useBaseline(baseline);
+      }
+      const baseResult = baseline.entry.result;
+      if (req.reruns > 0 && needsRerun(baseResult, first.result)) {
+        for (let i = 1; i <= req.reruns; i++) {
+          const again = await guestQueue.add(() => t.run('rerun', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
+          record.reruns.push(sideResult(again.result));
+          record.artifacts.patchedConsoles.push(copyIfExists(again.consoleLogPath, rd.path(`patched.rerun${i}.console.log`)) ?? again.consoleLogPath);
+          writeFileSync(rd.path(`patched.rerun${i}.results.json`), `${JSON.stringify(sideResult(again.result), null, 2)}\n`);
+          save();
+        }
+      }
+      record.comparison = compareResults(baseResult, [first.result, ...record.reruns]);
+      record.status = 'complete';
+      record.exitCode = exitForComparison(record.comparison);
+    } catch (err) {
+      if (req.signal.aborted) {
+        record.status = 'interrupted';
+        record.exitCode = ExitCode.INTERRUPTED;
+      } else {
+        record.status = 'failed';
+        const e = isHmmciError(err) ? err : new HmmciError(`internal error: ${(err as Error)?.message ?? String(err)}`, { exitCode: ExitCode.INFRA, cause: err });
+        record.exitCode = e.exitCode;
+        record.error = { message: e.message, exitCode: e.exitCode, ...(e.logPath ? { logPath: e.logPath } : {}), ...(e.details.length ? { details: e.details } : {}) };
+      }
+      if (slot) await stages.resetSlot(slot, slot.rev).catch(() => undefined);
+    } finally {
+      record.stages = [...runTimer.stages, ...(baseline?.stages ?? []), ...t.stages];
+      record.finishedAt = new Date().toISOString();
+      save();
+      if (record.status === 'interrupted') markInterrupted(rd.dir, interruptedSignalName() ?? 'SIGINT');
+      unmark();
+      unreset?.();
+      if (slot && ownSlot) await slot.release();
+    }
+    return record;
+
+    function useBaseline(b: BaselineOutcome): void {
+      const result: SideResult = { ...sideResult(b.entry.result), ...(b.cached ? { cached: true, fromRun: b.entry.fromRun } : {}) };
+      record.baseline = result;
+      if (!record.env.accel) record.env.accel = b.entry.accel;
+      if (!record.env.configHash) record.env.configHash = b.config.configHash;
+      if (!record.config.configHash) record.config.configHash = b.config.configHash;
+      record.artifacts.baselineConsole = copyIfExists(b.entry.consoleLog, rd.path('baseline.console.log'));
+      record.artifacts.baselineBuildLog = b.cached ? undefined : copyIfExists(b.entry.buildLog, rd.path('baseline.build.log'));
+      writeFileSync(rd.path('baseline.results.json'), `${JSON.stringify(sideResult(b.entry.result), null, 2)}\n`);
+      record.artifacts.baselineResults = rd.path('baseline.results.json');
+    }
+  }
+}
+
+function countsLine(r: TestRunResult): string {
+  return Object.entries(r.counts).filter(([, n]) => n).map(([s, n]) => `${n} ${s}`).join(', ') || 'no tests';
+}

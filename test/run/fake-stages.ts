@@ -1,0 +1,154 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CacheLayout } from '../../src/common/cache.js';
+import { HmmciError } from '../../src/common/errors.js';
+import { ExitCode } from '../../src/common/exit-codes.js';
+import { shortHash } from '../../src/common/hash.js';
+import type { TestRunResult } from '../../src/results/types.js';
+import type { ConfigVariant, LoadedSeries, StageContext, Stages, TestOutcome } from '../../src/run/stages.js';
+import type { KernelTree, Slot } from '../../src/tree/types.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+export const fixture = (p: string) => join(root, p);
+const result = (name: string): TestRunResult => JSON.parse(readFileSync(fixture(`fixtures/results/${name}.json`), 'utf8')) as TestRunResult;
+
+export const BASE = 'b'.repeat(40);
+
+/** What the fake guest returns: by side and by how many times that slot state was tested. */
+export type Script = (state: { applied: string | null; call: number }) => string;
+
+export interface FakeOptions {
+  /** Fixture result names per test call (default: all pass). */
+  results?: Script;
+  /** Series inputs whose apply fails (exit 4). */
+  applyFails?: string[];
+  /** Fail the build: 'baseline' | 'patched'. */
+  buildFails?: 'baseline' | 'patched';
+  /** The guest produces nothing: 'baseline' | 'patched'. */
+  guestFails?: 'baseline' | 'patched';
+  /** Milliseconds each test call takes (to exercise locks and queues). */
+  testMs?: number;
+  /** Called when a test starts (e.g. to abort mid-run). */
+  onTest?: (state: { applied: string | null; call: number }) => void;
+}
+
+interface FakeSlotState { slot: Slot; applied: string | null; calls: number }
+
+/**
+ * Stand-in stage implementations for unit tests of the run orchestration: real fixture series
+ * and real fixture results, but no git, make or QEMU. Counts every call so tests can assert what
+ * the pipeline did (builds saved by the baseline cache, the slot shared with the baseline…).
+ */
+export class FakeStages implements Stages {
+  readonly calls: string[] = [];
+  readonly slots: FakeSlotState[] = [];
+  released = 0;
+  resets = 0;
+  private busy = new Set<number>();
+
+  constructor(private readonly cache: CacheLayout, private readonly opts: FakeOptions = {}) {}
+
+  async resolveTree(): Promise<KernelTree> {
+    this.calls.push('tree');
+    return { path: join(this.cache.trees, 'linux-6.12.117'), kind: 'default', baseline: BASE, version: '6.12.117', id: 'linux-6.12.117' };
+  }
+
+  async loadSeries(input: string): Promise<LoadedSeries> {
+    this.calls.push(`series ${input}`);
+    const mbox = readFileSync(input, 'utf8');
+    const subjects = [...mbox.matchAll(/^Subject: (.*)$/gm)].map((m) => m[1] as string);
+    const cover = subjects.find((s) => /\b0\/\d+\]/.test(s));
+    const patches = subjects.filter((s) => s !== cover);
+    const texts = mbox.split(/^From [^\n]*\n/m).filter((p) => p.includes('diff --git'));
+    return { input, title: cover ?? patches[0] ?? input, patches, mbox, patchTexts: texts, handle: input, messageId: '<fake-1@example.org>' };
+  }
+
+  configKey(v: ConfigVariant): string {
+    return shortHash(...v.fragments, '|', ...v.extra);
+  }
+
+  async acquireSlot(req: { rev: string; configKey: string }): Promise<Slot> {
+    let i = 0;
+    while (this.busy.has(i)) i++;
+    this.busy.add(i);
+    const name = `linux-6.12.117-${req.configKey}-${i + 1}`;
+    const worktree = join(this.cache.worktrees, name);
+    const buildDir = join(this.cache.builds, name);
+    mkdirSync(worktree, { recursive: true });
+    mkdirSync(buildDir, { recursive: true });
+    const st: FakeSlotState = {
+      applied: null, calls: 0,
+      slot: { worktree, buildDir, index: i + 1, rev: req.rev === 'HEAD' ? BASE : req.rev, configKey: req.configKey, release: async () => { this.busy.delete(i); this.released++; } },
+    };
+    this.slots.push(st);
+    this.calls.push(`slot ${i + 1}`);
+    return st.slot;
+  }
+
+  private state(dir: string): FakeSlotState {
+    const s = this.slots.find((x) => x.slot.worktree === dir);
+    if (!s) throw new Error(`no slot ${dir}`);
+    return s;
+  }
+
+  async resetSlot(slot: Slot): Promise<void> {
+    this.resets++;
+    this.state(slot.worktree).applied = null;
+  }
+
+  async applySeries(req: { series: LoadedSeries; worktree: string; base: string }) {
+    this.calls.push(`apply ${req.series.input}`);
+    if (this.opts.applyFails?.includes(req.series.input)) {
+      throw new HmmciError(`Patch 2/${req.series.patches.length} of ${req.series.input} does not apply to ${req.base.slice(0, 12)}.`, { exitCode: ExitCode.APPLY_FAILED, details: ['lib/test_hmm.c: hunk #1 FAILED'] });
+    }
+    const st = this.state(req.worktree);
+    st.applied = req.series.input;
+    st.calls = 0;
+    return { base: req.base, baseReason: 'the tree baseline', commits: req.series.patches.map((subject, i) => ({ sha: `${i + 1}`.repeat(40), index: i + 1, subject })) };
+  }
+
+  async configure(req: { buildDir: string; variant: ConfigVariant }) {
+    const side = this.state(req.buildDir.replace(this.cache.builds, this.cache.worktrees)).applied ? 'patched' : 'baseline';
+    this.calls.push(`config ${side}`);
+    const configPath = join(req.buildDir, '.config');
+    writeFileSync(configPath, `# fake\n${req.variant.extra.join('\n')}\n`);
+    return { configPath, configHash: this.configKey(req.variant) };
+  }
+
+  async build(req: { srcDir: string; buildDir: string }) {
+    const side = this.state(req.srcDir).applied ? 'patched' : 'baseline';
+    this.calls.push(`build ${side}`);
+    const logPath = join(req.buildDir, 'build.log');
+    writeFileSync(logPath, `make ${side}\n`);
+    if (this.opts.buildFails === side) {
+      throw new HmmciError(`The ${side} kernel does not build.`, { exitCode: ExitCode.BUILD_FAILED, logPath, details: ['mm/hmm.c:12:3: error: expected ;'] });
+    }
+    return { logPath };
+  }
+
+  async test(req: { srcDir: string; buildDir: string; runner: 'qemu' | 'vng' }, ctx: StageContext): Promise<TestOutcome> {
+    const st = this.state(req.srcDir);
+    const side = st.applied ? 'patched' : 'baseline';
+    const call = st.calls++;
+    this.calls.push(`test ${side}`);
+    this.opts.onTest?.({ applied: st.applied, call });
+    if (this.opts.testMs) await sleep(this.opts.testMs, undefined, { signal: ctx.signal });
+    const consoleLogPath = join(req.buildDir, `console-${call}.log`);
+    writeFileSync(consoleLogPath, `console ${side} ${call}\n`);
+    if (this.opts.guestFails === side) {
+      throw new HmmciError('The guest printed nothing after "Booting from ROM" and was stopped after 120 s.', { exitCode: ExitCode.GUEST, logPath: consoleLogPath });
+    }
+    const name = this.opts.results?.({ applied: st.applied, call }) ?? 'baseline-58-pass';
+    return { result: result(name), consoleLogPath, accel: 'tcg', runner: req.runner };
+  }
+
+  async toolchain() {
+    return { gcc: 'gcc (Debian 12.2.0-14+deb12u1) 12.2.0', qemu: 'QEMU emulator version 7.2.19' };
+  }
+
+  count(prefix: string): number {
+    return this.calls.filter((c) => c === prefix || c.startsWith(`${prefix} `)).length;
+  }
+}
