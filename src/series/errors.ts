@@ -1,0 +1,23 @@
+import { BadInputError, HmmciError, type HmmciErrorOptions } from '../common/errors.js';
+import { ExitCode } from '../common/exit-codes.js';
+import type { ApplyFailure } from './types.js';
+
+/** The series does not apply to the base (exit 4). Carries which patch, files and hunks. */
+export class ApplyError extends HmmciError {
+  readonly failure: ApplyFailure;
+  constructor(message: string, failure: ApplyFailure, options: Omit<HmmciErrorOptions, 'exitCode'> = {}) {
+    super(message, { ...options, exitCode: ExitCode.APPLY_FAILED });
+    this.name = 'ApplyError';
+    this.failure = failure;
+  }
+}
+
+/** A patch that would write outside the worktree (exit 3: the input is refused, nothing ran). */
+export class UnsafePatchError extends BadInputError {
+  readonly problems: readonly string[];
+  constructor(message: string, problems: readonly string[]) {
+    super(message, { details: problems });
+    this.name = 'UnsafePatchError';
+    this.problems = problems;
+  }
+}

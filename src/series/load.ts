@@ -1,0 +1,198 @@
+/**
+ * Series intake: an mbox or mail file, a folder of .patch/.eml files, a git range `A..B` of a
+ * tree, or a message-id fetched with b4. Reading and process spawning live here; parsing is in
+ * the pure modules (mbox, headers, mime, message, series).
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { onCleanup } from '../common/cleanup.js';
+import { BadInputError, HmmciError, UsageError } from '../common/errors.js';
+import { ExitCode } from '../common/exit-codes.js';
+import { requireTool, run } from '../common/exec.js';
+import { silentReporter, type Reporter } from '../common/progress.js';
+import { git, gitMaybe } from '../tree/git.js';
+import { splitMbox, textLines } from './mbox.js';
+import { decodeMessage, looksLikeMail } from './message.js';
+import { buildSeries } from './series.js';
+import { sniffInput } from './sniff.js';
+import { parseSubject } from './subject.js';
+import type { MailMessage, Series, SeriesSourceKind } from './types.js';
+
+export interface LoadSeriesOptions {
+  /** Repository a `A..B` range is read from (`--tree`). */
+  tree?: string;
+  /** Directory relative inputs are resolved against (default: process.cwd()). */
+  cwd?: string;
+  reporter?: Reporter;
+  signal?: AbortSignal;
+  /** b4 executable (tests put a stand-in on PATH); default `b4`. */
+  b4?: string;
+}
+
+const EXPECTED = 'hmmci expected an mbox (lore\'s t.mbox, `git format-patch --stdout`), a .patch or .eml file, a folder of them, a git range A..B with --tree, or a message-id (with b4 installed)';
+const PATCH_FILE = /\.(patch|eml|mbox|mbx|diff)$/i;
+const RANGE = /^([^\s.][^\s]*?)?\.\.\.?([^\s.][^\s]*)?$/;
+const MESSAGE_ID = /^<?[^\s<>@/]+@[^\s<>@/]+>?$/;
+
+export type InputKind = SeriesSourceKind | 'missing';
+
+/** What an input string names, without reading it (files win over ranges and message-ids). */
+export function classifyInput(input: string, exists: (p: string) => 'file' | 'dir' | undefined): InputKind {
+  const kind = exists(input);
+  if (kind === 'dir') return 'folder';
+  if (kind === 'file') return 'mbox';
+  if (/^https?:\/\/lore\.kernel\.org\//.test(input)) return 'message-id';
+  if (RANGE.test(input) && input.includes('..')) return 'range';
+  if (MESSAGE_ID.test(input)) return 'message-id';
+  return 'missing';
+}
+
+function statKind(p: string): 'file' | 'dir' | undefined {
+  try {
+    const s = statSync(p);
+    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function loadSeries(input: string, opts: LoadSeriesOptions = {}): Promise<Series> {
+  const cwd = opts.cwd ?? process.cwd();
+  const path = resolve(cwd, input);
+  const kind = classifyInput(input, (p) => statKind(resolve(cwd, p)));
+  switch (kind) {
+    case 'mbox':
+      return finish(readMailFile(path, input), { kind: 'mbox', input }, input);
+    case 'folder':
+      return finish(readFolder(path, input), { kind: 'folder', input }, input);
+    case 'range':
+      return loadRange(input, opts);
+    case 'message-id':
+      return loadMessageId(input, opts);
+    default:
+      throw new BadInputError(`The series input ${JSON.stringify(input)} is not a file or folder that exists, a git range (A..B) or a message-id. ${EXPECTED}.`);
+  }
+}
+
+/** Parse the bytes of one input file into decoded mails (BadInputError for unusable bytes). */
+export function parseMailBytes(bytes: Uint8Array, name: string): MailMessage[] {
+  const shape = sniffInput(bytes);
+  switch (shape.kind) {
+    case 'empty':
+      throw new BadInputError(`${name} is empty. ${EXPECTED}.`);
+    case 'gzip':
+      throw new BadInputError(`${name} is gzip-compressed (lore's t.mbox.gz is). Unpack it first (\`gunzip -k ${name}\`) and pass the .mbox file.`);
+    case 'xz':
+      throw new BadInputError(`${name} is xz-compressed. Unpack it first (\`unxz -k ${name}\`) and pass the mbox inside.`);
+    case 'html':
+      throw new BadInputError(`${name} is an HTML page, not an mbox: a web page was saved instead of the raw mail. On lore, use a message's "raw" link or the thread's "mbox.gz" (or \`b4 am <message-id>\`), then pass that file.`);
+    case 'binary':
+      throw new BadInputError(`${name} holds binary data (${shape.nulBytes} NUL and ${shape.controlBytes} control bytes in the first 64 KiB), not mail text. ${EXPECTED}.`);
+  }
+  const raws = [...splitMbox(textLines(shape.text))];
+  const first = raws[0];
+  if (!first || !looksLikeMail(first.lines)) {
+    throw new BadInputError(`${name} is text but not a mail or mbox: it does not start with a \`From \` line or mail headers (From:, Subject:, Date:). A bare diff cannot be applied with its author and message; make it with \`git format-patch\`. ${EXPECTED}.`);
+  }
+  return raws.filter((r) => looksLikeMail(r.lines)).map((r, i) => decodeMessage(r, i + 1, { origin: name, binary8bit: shape.binary8bit }));
+}
+
+function readMailFile(path: string, name: string): MailMessage[] {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new BadInputError(`Cannot read the series file ${name}: ${(err as Error).message}.`);
+  }
+  return parseMailBytes(bytes, name);
+}
+
+/** Files of a folder that hold patches, ordered by N/M of their subject, then by name. */
+function readFolder(dir: string, name: string): MailMessage[] {
+  const files = readdirSync(dir)
+    .filter((f) => PATCH_FILE.test(f) && statKind(join(dir, f)) === 'file')
+    .sort();
+  if (files.length === 0) {
+    throw new BadInputError(`The folder ${name} has no .patch, .eml or .mbox files. ${EXPECTED}.`);
+  }
+  const mails = files.flatMap((f) => readMailFile(join(dir, f), join(name, f)));
+  const key = (m: MailMessage) => parseSubject(m.subject).index ?? Number.MAX_SAFE_INTEGER;
+  return mails
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => key(a.m) - key(b.m) || a.i - b.i)
+    .map(({ m }, i) => ({ ...m, position: i + 1 }));
+}
+
+function finish(mails: MailMessage[], source: { kind: SeriesSourceKind; input: string }, name: string): Series {
+  const series = buildSeries(mails, source);
+  if (series.patches.length === 0) {
+    const replies = series.warnings.filter((w) => w.kind === 'not-a-patch').length;
+    throw new BadInputError(
+      `${name} holds ${mails.length} message${mails.length === 1 ? '' : 's'} but no patch${replies ? ` (${replies} ${replies === 1 ? 'is a reply or has' : 'are replies or have'} no diff)` : ''}. ${EXPECTED}; for a review thread, pass the mbox of the patch mails themselves (b4 am <message-id> writes one).`,
+      { details: series.warnings.map((w) => w.message).slice(0, 5) },
+    );
+  }
+  return series;
+}
+
+/** `A..B` of a repository: `git format-patch --stdout A..B`, base-commit A. */
+async function loadRange(range: string, opts: LoadSeriesOptions): Promise<Series> {
+  if (!opts.tree) {
+    throw new UsageError(`The series ${range} is a git range: say which repository it is in with --tree DIR.`);
+  }
+  const m = /^(.*?)\.\.\.?(.*)$/.exec(range);
+  const from = m?.[1] || 'HEAD';
+  const to = m?.[2] || 'HEAD';
+  const sha = async (rev: string) => (await gitMaybe(opts.tree as string, ['rev-parse', '--verify', '-q', `${rev}^{commit}`], { signal: opts.signal }))?.trim();
+  const [a, b] = [await sha(from), await sha(to)];
+  if (!a || !b) {
+    throw new HmmciError(`The range ${range} does not resolve in ${opts.tree}: ${!a ? from : to} is not a commit there. List commits with \`git -C ${opts.tree} log --oneline\`.`, { exitCode: ExitCode.TREE });
+  }
+  const args = ['format-patch', '--stdout', '--no-signature', '--no-color', `--base=${a}`, `${a}..${b}`];
+  let text = await git(opts.tree, args, { what: `reading the range ${range}`, signal: opts.signal }).catch(async () => {
+    // --base needs A to be an ancestor of B; without it the patches are the same.
+    return git(opts.tree as string, args.filter((x) => !x.startsWith('--base=')), { what: `reading the range ${range}`, signal: opts.signal });
+  });
+  if (!text.trim()) {
+    throw new BadInputError(`The range ${range} in ${opts.tree} has no commits (or only merges). Name a range with commits, e.g. v6.12..my-branch.`);
+  }
+  if (!text.endsWith('\n')) text += '\n';
+  return finish(parseMailBytes(Buffer.from(text, 'utf8'), `git range ${range}`), { kind: 'range', input: range }, `The range ${range}`);
+}
+
+/** A message-id (or lore URL) fetched with `b4 am -o <tmp> <id>`. */
+async function loadMessageId(input: string, opts: LoadSeriesOptions): Promise<Series> {
+  const bin = opts.b4 ?? 'b4';
+  const msgid = input.replace(/^https?:\/\/lore\.kernel\.org\/(?:[^/]+\/)?/, '').replace(/\/.*$/, '').replace(/^<|>$/g, '');
+  requireTool(bin, `the series ${input} is a message-id, which hmmci fetches with \`b4 am\` (or download the thread yourself from https://lore.kernel.org/r/${msgid}/t.mbox.gz and pass the unpacked file)`);
+  const dir = mkdtempSync(join(tmpdir(), 'hmmci-b4-'));
+  const unregister = onCleanup(`b4 output ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
+  const reporter = opts.reporter ?? silentReporter;
+  const stage = reporter.stage('series: b4 am', msgid);
+  try {
+    const r = await run(bin, ['am', '-o', dir, msgid], { signal: opts.signal, timeoutMs: 5 * 60_000 });
+    if (r.exitCode !== 0) {
+      stage.fail();
+      throw new HmmciError(`b4 could not fetch the series ${msgid} (exit status ${r.exitCode}). Check the message-id and your network, or download the thread's mbox from lore and pass the file.`, {
+        exitCode: ExitCode.BAD_INPUT,
+        command: r.command,
+        commandExitCode: r.exitCode,
+        details: (r.stderr || r.stdout).trim().split('\n').slice(-6),
+      });
+    }
+    const files = readdirSync(dir).sort();
+    // b4 writes the am-ready series as *.mbx and the cover letter as *.cover.
+    const picked = [...files.filter((f) => f.endsWith('.cover')), ...files.filter((f) => f.endsWith('.mbx') || f.endsWith('.mbox'))];
+    if (picked.length === 0) {
+      stage.fail();
+      throw new BadInputError(`b4 am ${msgid} wrote no .mbx file (it wrote: ${files.join(', ') || 'nothing'}). Is ${msgid} the message-id of a patch?`);
+    }
+    const mails = picked.flatMap((f) => readMailFile(join(dir, f), `b4 am ${msgid} (${basename(f)})`));
+    stage.done(`${picked.length} file(s)`);
+    return finish(mails, { kind: 'message-id', input: msgid }, `b4's mbox for ${msgid}`);
+  } finally {
+    unregister();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Message bodies: Content-Transfer-Encoding (quoted-printable, base64, 7bit/8bit), charsets,
+ * and multipart mails (a patch sent as a text/x-patch attachment). Pure.
+ */
+import { decodeBytes, header, parseHeaders, type ParsedHeaders } from './headers.js';
+
+export interface ContentType {
+  type: string;
+  params: Record<string, string>;
+}
+
+export function parseContentType(value: string | undefined): ContentType {
+  if (!value) return { type: 'text/plain', params: {} };
+  const [type, ...rest] = value.split(';');
+  const params: Record<string, string> = {};
+  for (const p of rest) {
+    const m = /^\s*([^=\s]+)\s*=\s*"?([^"]*)"?\s*$/.exec(p);
+    if (m) params[(m[1] ?? '').toLowerCase()] = m[2] ?? '';
+  }
+  return { type: (type ?? 'text/plain').trim().toLowerCase(), params };
+}
+
+/** Quoted-printable to bytes: `=XX` escapes, soft line breaks `=` at end of line. */
+export function decodeQuotedPrintable(text: string, binary = false): Buffer {
+  const out: number[] = [];
+  const lines = text.split('\n');
+  lines.forEach((rawLine, idx) => {
+    const line = rawLine.replace(/[ \t]+$/, '');
+    let soft = false;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i];
+      if (c === '=') {
+        const hex = line.slice(i + 1, i + 3);
+        if (i === line.length - 1) {
+          soft = true;
+          break;
+        }
+        if (/^[0-9A-Fa-f]{2}$/.test(hex)) {
+          out.push(parseInt(hex, 16));
+          i += 2;
+          continue;
+        }
+      }
+      if (binary) out.push((c ?? '').charCodeAt(0) & 0xff);
+      else for (const b of Buffer.from(c ?? '', 'utf8')) out.push(b);
+    }
+    if (!soft && idx < lines.length - 1) out.push(0x0a);
+  });
+  return Buffer.from(out);
+}
+
+/**
+ * Decode a body given its headers; multipart bodies yield their text parts joined. `binary`: the
+ * lines hold raw bytes one char each (the file was not UTF-8), so 8-bit text is decoded with the
+ * part's charset.
+ */
+export function decodeBody(h: ParsedHeaders, bodyLines: readonly string[], binary = false): string {
+  const ct = parseContentType(header(h, 'content-type'));
+  const cte = (header(h, 'content-transfer-encoding') ?? '8bit').trim().toLowerCase();
+  if (ct.type.startsWith('multipart/') && ct.params.boundary) {
+    return decodeMultipart(bodyLines, ct.params.boundary, binary);
+  }
+  return decodeSingle(bodyLines.join('\n'), cte, ct.params.charset, binary);
+}
+
+function decodeSingle(text: string, cte: string, charset: string | undefined, binary: boolean): string {
+  let bytes: Buffer;
+  if (cte === 'quoted-printable') bytes = decodeQuotedPrintable(text, binary);
+  else if (cte === 'base64') bytes = Buffer.from(text.replace(/\s+/g, ''), 'base64');
+  else if (binary) bytes = Buffer.from(text, 'latin1');
+  else return text;
+  return decodeBytes(bytes, charset ?? 'utf-8').replace(/\r\n/g, '\n');
+}
+
+/** Text parts of a multipart body (text/plain, text/x-patch, text/x-diff …), in order. */
+function decodeMultipart(lines: readonly string[], boundary: string, binary: boolean): string {
+  const parts: string[][] = [];
+  let current: string[] | undefined;
+  for (const line of lines) {
+    if (line === `--${boundary}` || line === `--${boundary}--`) {
+      if (current) parts.push(current);
+      current = line.endsWith('--') && line === `--${boundary}--` ? undefined : [];
+      continue;
+    }
+    current?.push(line);
+  }
+  if (current) parts.push(current);
+  const texts: string[] = [];
+  for (const part of parts) {
+    const ph = parseHeaders(part);
+    const ct = parseContentType(header(ph, 'content-type'));
+    if (ct.type.startsWith('multipart/') && ct.params.boundary) {
+      texts.push(decodeMultipart(part.slice(ph.bodyStart), ct.params.boundary, binary));
+    } else if (ct.type.startsWith('text/') && ct.type !== 'text/html') {
+      texts.push(decodeBody(ph, part.slice(ph.bodyStart), binary).replace(/\n+$/, ''));
+    }
+  }
+  return texts.join('\n');
+}

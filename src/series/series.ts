@@ -1,0 +1,180 @@
+/**
+ * Decoded mails → a Series: which mail is the cover letter, which are patches, which are replies;
+ * order by N/M; warnings for missing patches, duplicates, mixed versions, non-patches, reordering,
+ * truncation and series that touch no HMM file. Pure: plain data in, plain data out.
+ */
+import { baseInfo, fileStats, splitBody, truncatedHunks } from './diff.js';
+import { isHmmPath } from './hmm-areas.js';
+import { isoDate } from './headers.js';
+import { parseSubject } from './subject.js';
+import { parseTrailers } from './trailers.js';
+import type { MailMessage, Patch, Series, SeriesJson, SeriesSourceKind, SeriesWarning, SubjectInfo } from './types.js';
+
+interface Candidate {
+  mail: MailMessage;
+  subject: SubjectInfo;
+  patch: Omit<Patch, 'index' | 'total'>;
+  index?: number;
+  total?: number;
+}
+
+export function buildSeries(mails: readonly MailMessage[], source: { kind: SeriesSourceKind; input: string }): Series {
+  const warnings: SeriesWarning[] = [];
+  const candidates: Candidate[] = [];
+  const covers: Array<{ mail: MailMessage; subject: SubjectInfo }> = [];
+  let baseCommit: string | undefined;
+  let prerequisitePatchIds: string[] = [];
+
+  for (const mail of mails) {
+    const subject = parseSubject(mail.subject);
+    const split = splitBody(mail.body);
+    const base = baseInfo(mail.body);
+    const hasDiff = split.changes.length > 0;
+    if (subject.isReply) {
+      warnings.push({
+        kind: 'not-a-patch',
+        message: `${describe(mail)} is a reply${hasDiff ? ' (it contains a diff, but replies are not part of the series)' : ''}; ignored.`,
+      });
+      continue;
+    }
+    if (!hasDiff) {
+      if (subject.index === 0) {
+        covers.push({ mail, subject });
+        if (base.baseCommit) baseCommit ??= base.baseCommit;
+        if (base.prerequisitePatchIds.length) prerequisitePatchIds = base.prerequisitePatchIds;
+      } else {
+        warnings.push({ kind: 'not-a-patch', message: `${describe(mail)} has no diff in it; ignored.` });
+      }
+      continue;
+    }
+    if (base.baseCommit) baseCommit ??= base.baseCommit;
+    if (base.prerequisitePatchIds.length && prerequisitePatchIds.length === 0) prerequisitePatchIds = base.prerequisitePatchIds;
+    candidates.push({
+      mail,
+      subject,
+      index: subject.index,
+      total: subject.total,
+      patch: {
+        subject: subject.title,
+        rawSubject: mail.subject,
+        author: mail.from,
+        date: isoDate(mail.date) ?? mail.date,
+        rawDate: mail.date,
+        messageId: mail.messageId,
+        version: subject.version ?? 1,
+        message: split.message,
+        trailers: parseTrailers(split.message),
+        files: fileStats(split.diff),
+        changes: split.changes,
+        diff: split.diff,
+        notes: split.notes,
+        baseCommit: base.baseCommit,
+        prerequisitePatchIds: base.prerequisitePatchIds,
+        origin: mail.origin,
+      },
+    });
+  }
+
+  // Versions: never mix code from two postings; keep the newest.
+  const versions = [...new Set(candidates.map((c) => c.patch.version))].sort((a, b) => a - b);
+  let chosen = candidates;
+  let version = versions[versions.length - 1] ?? covers[0]?.subject.version ?? 1;
+  if (versions.length > 1) {
+    const byVersion = versions.map((v) => `v${v} (${candidates.filter((c) => c.patch.version === v).map(label).join(', ')})`);
+    warnings.push({ kind: 'mixed-versions', message: `The input mixes versions of the series: ${byVersion.join('; ')}. Using v${version} only; get the complete v${version} (b4 am -v ${version} <message-id>) to test all of it.` });
+    chosen = candidates.filter((c) => c.patch.version === version);
+  }
+  const cover = covers.find((c) => (c.subject.version ?? 1) === version) ?? (versions.length <= 1 ? covers[0] : undefined);
+
+  // Numbering: N/M from subjects; unnumbered patches take their place in the input.
+  const numbered = chosen.every((c) => c.index !== undefined);
+  const totals = [...new Set(chosen.map((c) => c.total).filter((x): x is number => x !== undefined))];
+  if (totals.length > 1) {
+    warnings.push({ kind: 'total-mismatch', message: `The patches disagree on the series length (${totals.map((x) => `/${x}`).join(', ')}); using the largest.` });
+  }
+  const total = numbered ? Math.max(...totals, cover?.subject.total ?? 0, new Set(chosen.map((c) => c.index)).size) : chosen.length;
+  const ordered: Array<Candidate & { index: number }> = numbered
+    ? chosen.map((c) => ({ ...c, index: c.index as number }))
+    : chosen.map((c, i) => ({ ...c, index: i + 1 }));
+
+  // Out of order: the input's order is not the N/M order.
+  const inputOrder = ordered.map((c) => c.index);
+  const sortedOrder = [...inputOrder].sort((a, b) => a - b);
+  if (inputOrder.join(',') !== sortedOrder.join(',')) {
+    warnings.push({ kind: 'out-of-order', message: `The patches come in the order ${inputOrder.map((n) => `${n}/${total}`).join(', ')}; applying them in N/M order.` });
+  }
+  // Duplicates: the later copy wins (a RESEND or a corrected copy comes later).
+  const byIndex = new Map<number, Candidate & { index: number }>();
+  for (const c of ordered) {
+    const prev = byIndex.get(c.index);
+    if (prev) {
+      const same = prev.patch.diff === c.patch.diff;
+      warnings.push({
+        kind: 'duplicate',
+        message: `Patch ${c.index}/${total} appears more than once (${prev.mail.origin}, ${c.mail.origin})${same ? ', with the same diff' : ' with different diffs'}; using the later one.`,
+      });
+    }
+    byIndex.set(c.index, c);
+  }
+  const patches: Patch[] = [...byIndex.values()]
+    .sort((a, b) => a.index - b.index)
+    .map((c) => ({ ...c.patch, index: c.index, total }));
+
+  if (numbered && patches.length > 0) {
+    const missing: number[] = [];
+    for (let n = 1; n <= total; n++) if (!byIndex.has(n)) missing.push(n);
+    if (missing.length) {
+      warnings.push({ kind: 'missing-patch', message: `Missing from the input: ${missing.map((n) => `${n}/${total}`).join(', ')}. Later patches may not apply without them; fetch the whole thread (lore's t.mbox.gz, or b4 am).` });
+    }
+  }
+  for (const p of patches) {
+    for (const t of truncatedHunks(p.changes)) {
+      warnings.push({
+        kind: 'truncated',
+        message: `Patch ${p.index}/${p.total} (${p.subject}) is cut short: hunk ${t.hunk.header.replace(/ @@.*$/, ' @@')} of ${t.file} promises ${t.hunk.oldLines} old/${t.hunk.newLines} new lines, the input ends after ${t.hunk.oldSeen}/${t.hunk.newSeen}.`,
+      });
+    }
+  }
+  const touchesHmm = patches.some((p) => p.files.some((f) => isHmmPath(f.path)) || p.changes.some((c) => isHmmPath(c.from) || isHmmPath(c.to)));
+  if (patches.length > 0 && !touchesHmm) {
+    const files = [...new Set(patches.flatMap((p) => p.files.map((f) => f.path)))];
+    warnings.push({ kind: 'not-hmm', message: `The series touches none of the HMM files (mm/hmm.c, mm/migrate_device.c, mm/memremap.c, include/linux/{hmm,migrate,memremap}.h, lib/test_hmm*, hmm-tests.c): it changes ${files.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''}. hmm-tests will run, but they may not exercise it.` });
+  }
+  return {
+    source,
+    cover: cover ? { subject: cover.subject.title, messageId: cover.mail.messageId, body: cover.mail.body } : null,
+    version,
+    baseCommit: baseCommit ?? null,
+    prerequisitePatchIds,
+    patches,
+    warnings,
+    touchesHmm,
+  };
+}
+
+function label(c: Candidate): string {
+  return c.index !== undefined ? `${c.index}/${c.total ?? '?'}` : c.mail.subject;
+}
+
+function describe(mail: MailMessage): string {
+  return `${mail.origin} ("${mail.subject.length > 70 ? `${mail.subject.slice(0, 67)}...` : mail.subject}"${mail.from ? ` from ${mail.from}` : ''})`;
+}
+
+/** The `hmmci series show --json` contract: exactly these names (issue 3). */
+export function toSeriesJson(series: Series): SeriesJson {
+  return {
+    cover: series.cover ? { subject: series.cover.subject, messageId: series.cover.messageId } : null,
+    version: series.version,
+    baseCommit: series.baseCommit,
+    patches: series.patches.map((p) => ({
+      index: p.index,
+      total: p.total,
+      subject: p.subject,
+      author: p.author,
+      date: p.date,
+      messageId: p.messageId,
+      files: p.files.map((f) => ({ path: f.path, additions: f.additions, deletions: f.deletions })),
+      trailers: p.trailers.map((t) => ({ key: t.key, value: t.value })),
+    })),
+  };
+}
