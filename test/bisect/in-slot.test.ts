@@ -1,0 +1,149 @@
+/**
+ * The bisect jobs in a slot, over a real git history of the fake kernel tree (tools/fake-kernel):
+ * real worktrees, real incremental `make O=` builds. Only the guest is stood in for: "booting"
+ * reads which planted bug the built worktree carries and answers with the shared 58-test fixture,
+ * the planted test failing.
+ */
+import t from 'tap';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheLayout } from '../../src/common/cache.js';
+import { run } from '../../src/common/exec.js';
+import { ExitCode } from '../../src/common/exit-codes.js';
+import { bisectRange, bisectSeries } from '../../src/bisect/in-slot.js';
+import { rangeCommits } from '../../src/bisect/range.js';
+import type { KernelPipeline } from '../../src/bisect/slot-tester.js';
+import { adoptUserTree } from '../../src/tree/resolve.js';
+import { fakeKernelRepo, gitSync, tempDir } from '../../tools/fake-kernel/fixture.js';
+import { BASELINE } from './history.js';
+
+const SNAPSHOT = 'hmm2.hmm2_device_coherent.snapshot';
+const work = tempDir('hmmci-bisect-');
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+
+/** A user's checkout with 8 commits after the root; commit 5 plants a bug, 3 does not build. */
+function userRepo(name: string, opts: { bugAt?: number; brokenBuild?: number[] } = {}): string {
+  const repo = fakeKernelRepo(join(work, name));
+  for (let i = 1; i <= 8; i++) {
+    const file = i % 2 ? 'mm/hmm.c' : 'mm/migrate_device.c';
+    let text = readFileSync(join(repo, file), 'utf8');
+    text = text.replace(/\/\* BROKEN \*\/.*\n/, '');
+    text += `/* change ${i} */\n`;
+    if (opts.bugAt === i) writeFileSync(join(repo, 'lib', 'BUG-snapshot'), 'planted\n');
+    if (opts.brokenBuild?.includes(i)) text += '/* BROKEN */ int oops; int oops(void) { return 0; }\n';
+    writeFileSync(join(repo, file), text);
+    gitSync(repo, ['add', '-f', '-A']);
+    gitSync(repo, ['commit', '-q', '-m', `mm: change ${i}`]);
+  }
+  gitSync(repo, ['tag', 'good', 'HEAD~8']);
+  // Work in progress the bisect must not touch.
+  writeFileSync(join(repo, 'mm', 'hmm.c'), `${readFileSync(join(repo, 'mm', 'hmm.c'), 'utf8')}/* wip */\n`);
+  return repo;
+}
+
+function snapshot(repo: string) {
+  return {
+    head: gitSync(repo, ['rev-parse', 'HEAD']),
+    branch: gitSync(repo, ['symbolic-ref', 'HEAD']),
+    refs: gitSync(repo, ['for-each-ref', '--format=%(refname) %(objectname)']),
+    status: gitSync(repo, ['status', '--porcelain=v2', '--untracked-files=all', '--ignored']),
+    index: readFileSync(join(repo, '.git', 'index')).toString('hex'),
+    hmm: readFileSync(join(repo, 'mm', 'hmm.c'), 'utf8'),
+  };
+}
+
+/** Real fake-kbuild builds; a stand-in guest. Records what each build compiled. */
+function fakePipeline() {
+  const compiled: string[][] = [];
+  const builtIn = new Set<string>();
+  const pipeline: KernelPipeline = {
+    async build({ srcDir, buildDir }) {
+      builtIn.add(`${srcDir} ${buildDir}`);
+      const started = Date.now();
+      if (!existsSync(join(buildDir, '.config'))) {
+        const cfg = await run('make', ['-s', '-C', srcDir, `O=${buildDir}`, 'tinyconfig']);
+        if (cfg.exitCode !== 0) throw new Error(cfg.stderr);
+      }
+      const r = await run('make', ['-C', srcDir, `O=${buildDir}`, 'bzImage']);
+      compiled.push(r.stdout.split('\n').filter((l) => /^\s+CC\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]!));
+      if (r.exitCode !== 0) return { ok: false, ms: Date.now() - started, logPath: join(buildDir, 'build.log'), errors: r.stderr.split('\n').filter((l) => l.includes('error:')) };
+      return { ok: true, ms: Date.now() - started };
+    },
+    async boot({ srcDir }) {
+      let bug = false;
+      try {
+        readFileSync(join(srcDir, 'lib', 'BUG-snapshot'));
+        bug = true;
+      } catch {
+        /* no planted bug */
+      }
+      const tests = BASELINE.tests.map((x) => (bug && x.name === SNAPSHOT ? { ...x, status: 'fail' as const } : x));
+      return { kind: 'results', result: { ...BASELINE, tests }, ms: 1 };
+    },
+  };
+  return { pipeline, compiled, builtIn };
+}
+
+t.test('range: first-parent commits from --good to --bad, oldest first', async (t) => {
+  const repo = userRepo('range-list');
+  const tree = await adoptUserTree(repo);
+  const commits = await rangeCommits(tree, 'good', 'HEAD');
+  t.equal(commits.length, 9);
+  t.same(commits.map((c) => c.index), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  t.equal(commits[0]!.sha, gitSync(repo, ['rev-parse', 'good']).trim());
+  t.equal(commits[0]!.subject, 'Linux 6.12-fake');
+  t.equal(commits[8]!.subject, 'mm: change 8');
+  await t.rejects(rangeCommits(tree, 'HEAD', 'good'), { exitCode: ExitCode.TREE, message: /is not an ancestor/ });
+  await t.rejects(rangeCommits(tree, 'good', 'good'), { exitCode: ExitCode.TREE, message: /same commit/ });
+  await t.rejects(rangeCommits(tree, 'good', 'no-such-rev'), { exitCode: ExitCode.TREE, message: /no-such-rev does not exist/ });
+});
+
+t.test('--good/--bad bisect runs in a slot of ours, incrementally, and never touches the user checkout', async (t) => {
+  const repo = userRepo('range-bisect', { bugAt: 5 });
+  const before = snapshot(repo);
+  const cache = cacheLayout(join(work, 'cache-range'));
+  const tree = await adoptUserTree(repo);
+  const { pipeline, compiled, builtIn } = fakePipeline();
+  const { report, worktree, buildDir } = await bisectRange({ tree, cache, configKey: 'fake', pipeline, good: 'good', bad: 'HEAD' });
+  t.match(report, { status: 'found', firstBad: { index: 5, total: 8, subject: 'mm: change 5' }, flipped: [SNAPSHOT] });
+  t.ok(worktree.startsWith(cache.worktrees) && buildDir.startsWith(cache.builds), 'the slot is in the cache');
+  t.same([...builtIn], [`${worktree} ${buildDir}`], 'every step used the same worktree and build dir');
+  t.same(compiled[0]!.sort(), ['init/main.o', 'mm/hmm.o', 'mm/migrate_device.o'], 'the first build is a full one');
+  for (const c of compiled.slice(1)) t.ok(c.length < 3, `later builds are incremental (${c.join(' ') || 'nothing'})`);
+  t.same(snapshot(repo), before, 'HEAD, branch, refs, index, status and the work in progress are untouched');
+  t.equal(report.steps.filter((s) => s.role).length, 2, 'both ends tested (nothing cached)');
+});
+
+t.test('a commit that does not build is skipped (125) and stepped around', async (t) => {
+  const repo = userRepo('range-skip', { bugAt: 6, brokenBuild: [3] });
+  const tree = await adoptUserTree(repo);
+  const { pipeline } = fakePipeline();
+  const { report, commits } = await bisectRange({ tree, cache: cacheLayout(join(work, 'cache-skip')), configKey: 'fake', pipeline, good: 'good', bad: 'HEAD' });
+  t.match(report, { status: 'found', firstBad: { index: 6 }, skipped: [commits[3]!.sha] });
+  t.match(report.steps.find((s) => s.index === 3), { verdict: 'skip', reason: 'does not build' });
+});
+
+t.test('series: the patches applied in the slot are bisected', async (t) => {
+  const repo = userRepo('series', { bugAt: 3 });
+  const tree = await adoptUserTree(repo);
+  const { pipeline } = fakePipeline();
+  // Stand-in for applySeries: cherry-pick commits 1..4 of the history onto `good` in the worktree.
+  const picks = gitSync(repo, ['rev-list', '--reverse', 'good..HEAD~4']).trim().split('\n');
+  const { report } = await bisectSeries({
+    tree,
+    cache: cacheLayout(join(work, 'cache-series')),
+    configKey: 'fake',
+    pipeline,
+    baseRev: 'good',
+    async apply(worktree) {
+      const base = gitSync(worktree, ['rev-parse', 'HEAD']).trim();
+      const commits = [];
+      for (const [i, sha] of picks.entries()) {
+        gitSync(worktree, ['-c', 'user.name=x', '-c', 'user.email=x@x', 'cherry-pick', '--allow-empty', sha]);
+        commits.push({ index: i + 1, sha: gitSync(worktree, ['rev-parse', 'HEAD']).trim(), subject: gitSync(worktree, ['log', '-1', '--format=%s']).trim() });
+      }
+      return { base, commits };
+    },
+  });
+  t.match(report, { status: 'found', firstBad: { index: 3, total: 4, subject: 'mm: change 3' } });
+});
