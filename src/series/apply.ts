@@ -1,0 +1,211 @@
+/**
+ * Apply a series into a worktree hmmci owns (a slot or a throwaway worktree) with `git am -3`,
+ * one patch at a time so each commit is known. Refuses unsafe or truncated patches before
+ * touching anything; on failure explains which patch, files and hunks did not apply and why,
+ * aborts the am and resets the worktree to the base.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GitError, simpleGit } from 'simple-git';
+import { BadInputError } from '../common/errors.js';
+import { requireTool } from '../common/exec.js';
+import { silentReporter, type Reporter } from '../common/progress.js';
+import { TreeError } from '../tree/errors.js';
+import { git, gitAt, gitMaybe, isolatedGitEnv } from '../tree/git.js';
+import { amMail } from './am-mail.js';
+import { cleanFiles, explainApplyFailure, formatApplyFailure } from './apply-report.js';
+import { truncatedHunks } from './diff.js';
+import { ApplyError, UnsafePatchError } from './errors.js';
+import { checkSeriesSafety } from './safety.js';
+import type { ApplyFailure, ApplyResult, AppliedCommit, BaseChoice, Patch, Series } from './types.js';
+
+export interface ApplySeriesRequest {
+  series: Series;
+  /** A worktree hmmci owns; it is checked out at the base first if it is not there. */
+  worktree: string;
+  /** Where to apply: a BaseChoice from resolveBase, or a revision; default: the worktree's HEAD. */
+  base?: BaseChoice | string;
+  reporter?: Reporter;
+  signal?: AbortSignal;
+}
+
+/** Refuse, before anything runs, what must never be applied: unsafe paths and cut-short diffs. */
+export function assertApplicable(series: Series): void {
+  const problems = checkSeriesSafety(series.patches);
+  if (problems.length > 0) {
+    const first = problems[0]!;
+    throw new UnsafePatchError(
+      `Refusing to apply ${series.source.input}: patch ${first.patch}/${first.total} "${first.subject}" ${first.path === '' ? 'names an empty path' : `names ${first.path}, which ${first.problem}`}. A patch must only change files inside the kernel tree; nothing was applied. Check where this series came from.`,
+      problems.map((p) => `patch ${p.patch}/${p.total}: ${p.path} ${p.problem}`),
+    );
+  }
+  for (const p of series.patches) {
+    const cut = truncatedHunks(p.changes);
+    if (cut.length > 0) {
+      const t = cut[0]!;
+      throw new BadInputError(
+        `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is cut short (hunk ${t.hunk.header.replace(/ @@.*$/, ' @@')} of ${t.file} promises ${t.hunk.oldLines}/${t.hunk.newLines} lines, the input has ${t.hunk.oldSeen}/${t.hunk.newSeen}). The mbox was truncated: download it again. Nothing was applied.`,
+      );
+    }
+  }
+}
+
+/**
+ * git for `am`: the tree stage's isolated environment, and no hooks — the repository's hooks (a
+ * user's checkout) never run on untrusted patches.
+ */
+function amGit(worktree: string, signal?: AbortSignal) {
+  requireTool('git');
+  return simpleGit({
+    baseDir: worktree,
+    abort: signal,
+    unsafe: { allowUnsafeHooksPath: true, allowUnsafeConfigPaths: true },
+    config: ['core.hooksPath=/dev/null', 'core.fsync=none', 'gc.auto=0', 'advice.detachedHead=false'],
+  }).env(isolatedGitEnv());
+}
+
+export async function applySeries(req: ApplySeriesRequest): Promise<ApplyResult> {
+  const { series, worktree } = req;
+  const reporter = req.reporter ?? silentReporter;
+  assertApplicable(series);
+  await abortAmIfAny(worktree);
+  const head = (await git(worktree, ['rev-parse', 'HEAD'])).trim();
+  const base = await baseOf(worktree, req.base, head);
+  if (head !== base.base) await resetTo(worktree, base.base, req.signal);
+
+  const stage = reporter.stage('apply', `${series.patches.length} patch${series.patches.length === 1 ? '' : 'es'} on ${base.base.slice(0, 12)}`);
+  const tmp = mkdtempSync(join(tmpdir(), 'hmmci-am-'));
+  const commits: AppliedCommit[] = [];
+  try {
+    for (const p of series.patches) {
+      stage.update(`${p.index}/${p.total} ${p.subject}`);
+      const file = join(tmp, `${String(p.index).padStart(4, '0')}.mbox`);
+      writeFileSync(file, amMail(p));
+      try {
+        await amGit(worktree, req.signal).raw(['am', '-3', '--quiet', '--patch-format=mboxrd', file]);
+      } catch (err) {
+        const amOutput = err instanceof GitError || err instanceof Error ? err.message : String(err);
+        await abortAmIfAny(worktree);
+        const failure = await diagnose(worktree, p, file, amOutput, req.signal);
+        await resetTo(worktree, base.base, req.signal);
+        stage.fail(`patch ${p.index}/${p.total} does not apply`);
+        const { message, details } = formatApplyFailure(failure, base);
+        throw new ApplyError(message, failure, {
+          command: ['git', 'am', '-3', `<patch ${p.index}/${p.total}>`],
+          details: [...details, ...(commits.length ? [`applied before it: ${commits.map((c) => `${c.index}/${p.total}`).join(', ')} (reset away)`] : [])],
+        });
+      }
+      const sha = (await git(worktree, ['rev-parse', 'HEAD'])).trim();
+      const before = commits[commits.length - 1]?.sha ?? base.base;
+      if (sha === before) {
+        // git am skips a patch whose changes are all in the tree already ("No changes").
+        const failure: ApplyFailure = {
+          index: p.index,
+          total: p.total,
+          subject: p.subject,
+          failures: p.changes.map((c) => ({ file: c.to === '/dev/null' ? c.from : c.to, reason: 'already-applied' as const, explanation: 'already applied: git am found nothing left to change' })),
+          appliedFiles: [],
+          gitOutput: 'git am: No changes -- Patch already applied.',
+        };
+        await resetTo(worktree, base.base, req.signal);
+        stage.fail(`patch ${p.index}/${p.total} is already applied`);
+        const { message, details } = formatApplyFailure(failure, base);
+        throw new ApplyError(message, failure, { command: ['git', 'am', '-3', `<patch ${p.index}/${p.total}>`], details });
+      }
+      commits.push({ sha, index: p.index, subject: p.subject });
+    }
+    stage.done(`${commits.length} commit${commits.length === 1 ? '' : 's'}, HEAD ${commits[commits.length - 1]?.sha.slice(0, 12) ?? base.base.slice(0, 12)}`);
+    return { base: base.base, baseReason: base.reason, commits, worktree };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function baseOf(worktree: string, base: BaseChoice | string | undefined, head: string): Promise<BaseChoice> {
+  if (base === undefined) return { base: head, source: 'baseline', reason: "the worktree's checked-out commit" };
+  if (typeof base !== 'string') return base;
+  const sha = (await gitMaybe(worktree, ['rev-parse', '--verify', '-q', `${base}^{commit}`]))?.trim();
+  if (!sha) throw new TreeError(`The base ${base} is not a commit of the worktree ${worktree}.`);
+  return { base: sha, source: 'option', reason: sha.startsWith(base) ? 'the requested base' : `the requested base ${base}` };
+}
+
+async function abortAmIfAny(worktree: string): Promise<void> {
+  const gitDir = (await gitMaybe(worktree, ['rev-parse', '--git-dir']))?.trim();
+  const dir = gitDir ? (gitDir.startsWith('/') ? gitDir : join(worktree, gitDir)) : undefined;
+  if (dir && existsSync(join(dir, 'rebase-apply'))) {
+    await amGit(worktree).raw(['am', '--abort']).catch(() => undefined);
+    if (existsSync(join(dir, 'rebase-apply'))) rmSync(join(dir, 'rebase-apply'), { recursive: true, force: true });
+  }
+}
+
+async function resetTo(worktree: string, rev: string, signal?: AbortSignal): Promise<void> {
+  await git(worktree, ['checkout', '-q', '--detach', '-f', rev], { what: `resetting ${worktree} to ${rev.slice(0, 12)}`, signal });
+  await git(worktree, ['clean', '-fdq'], { signal });
+}
+
+/** Ask git apply why the patch does not apply at the current HEAD. */
+async function diagnose(worktree: string, p: Patch, file: string, amOutput: string, signal?: AbortSignal): Promise<ApplyFailure> {
+  const check = async (args: string[]) => {
+    const out = await gitCapture(worktree, ['apply', '--check', ...args, file], signal);
+    return { ok: !/^error:/m.test(out), out };
+  };
+  const forward = await check(['-v', '--reject']);
+  const reverseApplies = new Set<string>();
+  const similar = new Map<string, string[]>();
+  for (const c of p.changes) {
+    const path = c.to === '/dev/null' ? c.from : c.to;
+    if (!path) continue;
+    const rev = await check(['--reverse', `--include=${path}`]);
+    if (rev.ok && !/error:/.test(rev.out)) reverseApplies.add(path);
+    if (!c.isNew && !(await gitMaybe(worktree, ['ls-files', '--error-unmatch', '--', path]))) {
+      similar.set(path, await similarFiles(worktree, path));
+    }
+  }
+  let failures = explainApplyFailure(p, { forward: forward.out, reverseApplies, similar });
+  if (failures.length === 0) {
+    // git apply alone would apply it: the failure was in am (3-way merge conflict, mail parse).
+    failures = [{ file: '(patch)', reason: 'other', explanation: `git am failed: ${amOutput.trim().split('\n').slice(-3).join(' / ')}` }];
+  }
+  return {
+    index: p.index,
+    total: p.total,
+    subject: p.subject,
+    failures,
+    appliedFiles: cleanFiles(p, failures),
+    gitOutput: `${amOutput}\n--- git apply --check -v --reject:\n${forward.out}`,
+  };
+}
+
+/**
+ * Run git and return everything it printed (stdout and stderr): `git apply --check` explains a
+ * failure on stderr, which simple-git's raw() does not return.
+ */
+async function gitCapture(worktree: string, args: string[], signal?: AbortSignal): Promise<string> {
+  let captured = '';
+  const g = amGit(worktree, signal);
+  g.outputHandler((_cmd, stdout, stderr) => {
+    stdout.on('data', (c: Buffer) => (captured += c.toString('utf8')));
+    stderr.on('data', (c: Buffer) => (captured += c.toString('utf8')));
+  });
+  try {
+    await g.raw(args);
+  } catch (err) {
+    if (!captured) captured = err instanceof Error ? err.message : String(err);
+  }
+  return captured;
+}
+
+/** Tracked files with the same name stem as a missing one (hmm.txt → Documentation/mm/hmm.rst). */
+async function similarFiles(worktree: string, path: string): Promise<string[]> {
+  const name = path.split('/').pop() ?? '';
+  const stem = name.replace(/\.[^.]*$/, '');
+  if (!stem || /[*?[\]\\:]/.test(stem)) return [];
+  const out = await gitMaybe(worktree, ['ls-files', '-z', '--', `:(glob)**/${stem}.*`, `:(glob)**/${name}`]);
+  const dirs = path.split('/').slice(0, -1);
+  const shared = (f: string) => f.split('/').slice(0, -1).filter((d) => dirs.includes(d)).length;
+  return [...new Set((out ?? '').split('\0').filter(Boolean))]
+    .filter((f) => f !== path)
+    .sort((a, b) => shared(b) - shared(a) || a.localeCompare(b))
+    .slice(0, 5);
+}

@@ -1,0 +1,59 @@
+/** Text output of `hmmci series show` and `hmmci apply`. Pure. */
+import type { ApplyResult, Series } from './types.js';
+
+function clip(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+export function renderSeriesText(series: Series, opts: { width?: number } = {}): string {
+  const width = Math.max(80, opts.width ?? 100);
+  const out: string[] = [];
+  const first = series.patches[0];
+  const title = series.cover?.subject ?? first?.subject ?? '';
+  out.push(`Series:  ${title}`);
+  out.push(`Source:  ${series.source.kind} ${series.source.input}`);
+  out.push(`Version: v${series.version}, ${series.patches.length} patch${series.patches.length === 1 ? '' : 'es'}${series.cover ? ' + cover letter' : ''}`);
+  if (series.cover) out.push(`Cover:   <${series.cover.messageId}>`);
+  out.push(`Base:    ${series.baseCommit ?? '(no base-commit)'}`);
+  if (series.prerequisitePatchIds.length) out.push(`Prereqs: ${series.prerequisitePatchIds.join(', ')}`);
+  out.push('');
+  const nW = Math.max(3, ...series.patches.map((p) => `${p.index}/${p.total}`.length));
+  const statW = Math.max(7, ...series.patches.map((p) => stat(p).length));
+  const authorW = Math.min(28, Math.max(6, ...series.patches.map((p) => authorName(p.author).length)));
+  const subjW = Math.max(20, width - nW - statW - authorW - 6);
+  out.push(`${pad('#', nW)}  ${pad('subject', subjW)}  ${pad('author', authorW)}  ${pad('+/-', statW)}`);
+  for (const p of series.patches) {
+    out.push(`${pad(`${p.index}/${p.total}`, nW)}  ${pad(clip(p.subject, subjW), subjW)}  ${pad(clip(authorName(p.author), authorW), authorW)}  ${pad(stat(p), statW)}`);
+    for (const f of p.files) out.push(`${' '.repeat(nW + 2)}  ${f.path} +${f.additions} -${f.deletions}`);
+    const keys = new Map<string, number>();
+    for (const t of p.trailers) keys.set(t.key, (keys.get(t.key) ?? 0) + 1);
+    if (keys.size) out.push(`${' '.repeat(nW + 2)}  ${[...keys.entries()].map(([k, n]) => (n > 1 ? `${k} ×${n}` : k)).join(', ')}`);
+  }
+  if (series.warnings.length) {
+    out.push('');
+    out.push('Warnings:');
+    for (const w of series.warnings) out.push(`  - ${w.message}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function stat(p: { files: Array<{ additions: number; deletions: number }> }): string {
+  const a = p.files.reduce((s, f) => s + f.additions, 0);
+  const d = p.files.reduce((s, f) => s + f.deletions, 0);
+  return `+${a} -${d}`;
+}
+
+function authorName(author: string): string {
+  return author.replace(/\s*<[^>]*>\s*$/, '') || author;
+}
+
+export function renderApplyText(r: ApplyResult, opts: { total?: number } = {}): string {
+  const lines = [`Worktree: ${r.worktree}`, `Base:     ${r.base} (${r.baseReason})`];
+  for (const c of r.commits) lines.push(`  ${c.sha.slice(0, 12)} ${c.index}/${opts.total ?? r.commits.length} ${c.subject}`);
+  if (r.commits.length === 0) lines.push('  (no commits)');
+  return `${lines.join('\n')}\n`;
+}
