@@ -1,4 +1,5 @@
 import type { CacheLayout } from '../common/cache.js';
+import { onCleanup } from '../common/cleanup.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
 import { acquireSlot, resetWorktree } from '../tree/slots.js';
 import type { KernelTree } from '../tree/types.js';
@@ -23,6 +24,8 @@ export interface SlotBisectOptions {
   /** Cached results of the ends (baseline cache, a prior `hmmci run`). */
   cachedBase?: TestOutcome;
   cachedTip?: TestOutcome;
+  /** Look the ends up once the slot holds the commits (base sha known, worktree usable). */
+  lookupEnds?(slot: { worktree: string; buildDir: string; commits: readonly BisectCommit[] }): Promise<{ base?: TestOutcome; tip?: TestOutcome; from: string[] }>;
   reporter?: Reporter;
   signal?: AbortSignal;
 }
@@ -59,11 +62,18 @@ export interface AppliedSeries {
  * series stage's applySeries, which aborts cleanly on failure), then bisect its patches: index i
  * is the commit `git am` made for patch i of N.
  */
-export async function bisectSeries(opts: SlotBisectOptions & { baseRev: string; baseSubject?: string; apply(worktree: string): Promise<AppliedSeries> }): Promise<SlotBisectResult> {
+export async function bisectSeries(opts: SlotBisectOptions & { baseRev: string; baseSubject?: string; apply(worktree: string, base: string): Promise<AppliedSeries> }): Promise<SlotBisectResult> {
   const reporter = opts.reporter ?? silentReporter;
   const slot = await acquireSlot({ tree: opts.tree, rev: opts.baseRev, configKey: opts.configKey, cache: opts.cache, reporter, signal: opts.signal });
   try {
-    const applied = await opts.apply(slot.worktree);
+    // An interrupt mid-`git am` must not leave a half-applied worktree behind.
+    const unreset = onCleanup(`reset worktree ${slot.worktree}`, () => resetWorktree(slot.worktree, slot.rev));
+    let applied: AppliedSeries;
+    try {
+      applied = await opts.apply(slot.worktree, slot.rev);
+    } finally {
+      unreset();
+    }
     const commits: BisectCommit[] = [
       { index: 0, sha: applied.base, subject: opts.baseSubject ?? 'base (the series not applied)' },
       ...applied.commits.map((c, i) => ({ index: i + 1, sha: c.sha, subject: c.subject })),
@@ -76,12 +86,21 @@ export async function bisectSeries(opts: SlotBisectOptions & { baseRev: string; 
 }
 
 async function runInSlot(opts: SlotBisectOptions, commits: BisectCommit[], worktree: string, buildDir: string): Promise<BisectReport> {
+  let base = opts.cachedBase;
+  let tip = opts.cachedTip;
+  if (opts.lookupEnds && (!base || !tip)) {
+    const found = await opts.lookupEnds({ worktree, buildDir, commits });
+    base ??= found.base;
+    tip ??= found.tip;
+    const what = [found.base && !opts.cachedBase ? 'base' : '', found.tip && !opts.cachedTip ? 'tip' : ''].filter(Boolean).join(' and ');
+    if (what) opts.reporter?.info(`bisect: results of the ${what} from ${found.from.join(', ')} (no build needed)`);
+  }
   const tester = slotTester({ worktree, buildDir, checkout: resetWorktree, pipeline: opts.pipeline, reporter: opts.reporter });
   return bisect({
     commits,
     tester,
-    base: opts.cachedBase,
-    tip: opts.cachedTip,
+    base,
+    tip,
     patterns: opts.patterns,
     buildFailureIsBad: opts.buildFailureIsBad,
     reporter: opts.reporter,

@@ -135,8 +135,8 @@ t.test('series: the patches applied in the slot are bisected', async (t) => {
     configKey: 'fake',
     pipeline,
     baseRev: 'good',
-    async apply(worktree) {
-      const base = gitSync(worktree, ['rev-parse', 'HEAD']).trim();
+    async apply(worktree, base) {
+      t.equal(gitSync(worktree, ['rev-parse', 'HEAD']).trim(), base, 'the slot is at the base');
       const commits = [];
       for (const [i, sha] of picks.entries()) {
         gitSync(worktree, ['-c', 'user.name=x', '-c', 'user.email=x@x', 'cherry-pick', '--allow-empty', sha]);

@@ -1,0 +1,52 @@
+import { isHmmciError } from '../common/errors.js';
+import { ExitCode } from '../common/exit-codes.js';
+import type { ConfigVariant, StageContext, Stages } from '../run/stages.js';
+import type { KernelPipeline } from './slot-tester.js';
+
+/**
+ * Thin adapter from the run stage's `Stages` (the same configure / build / test `hmmci run` uses)
+ * to the bisect's KernelPipeline. What differs is only what a failure means: to a run a build
+ * error ends the job; to a bisect it is a verdict (skip, or bad with --build-failure-is-bad), and
+ * so is a guest that gives no results. Everything else (missing tool, QEMU will not start, disk
+ * full, interrupt) still throws and stops the bisect.
+ */
+export interface StagesPipelineOptions {
+  variant: ConfigVariant;
+  runner: 'qemu' | 'vng';
+  jobs: number;
+}
+
+export function pipelineFromStages(stages: Stages, ctx: StageContext, opts: StagesPipelineOptions): KernelPipeline & { lastConfigHash(): string | undefined } {
+  let configHash: string | undefined;
+  return {
+    lastConfigHash: () => configHash,
+    async build({ srcDir, buildDir }) {
+      const started = Date.now();
+      // Configured at every step: a patch may change Kconfig. olddefconfig over an unchanged
+      // .config leaves kbuild's per-option stamps alone, so the build stays incremental.
+      const config = await stages.configure({ srcDir, buildDir, variant: opts.variant }, ctx);
+      configHash = config.configHash;
+      try {
+        await stages.build({ srcDir, buildDir, jobs: opts.jobs }, ctx);
+        return { ok: true, ms: Date.now() - started };
+      } catch (err) {
+        if (isHmmciError(err) && err.exitCode === ExitCode.BUILD_FAILED && !ctx.signal.aborted) {
+          return { ok: false, ms: Date.now() - started, logPath: err.logPath, errors: [...err.details] };
+        }
+        throw err;
+      }
+    },
+    async boot({ srcDir, buildDir }) {
+      const started = Date.now();
+      try {
+        const o = await stages.test({ srcDir, buildDir, runner: opts.runner }, ctx);
+        return { kind: 'results', result: o.result, ms: Date.now() - started, consoleLogPath: o.consoleLogPath };
+      } catch (err) {
+        if (isHmmciError(err) && err.exitCode === ExitCode.GUEST && !ctx.signal.aborted) {
+          return { kind: 'no-results', reason: err.message, ms: Date.now() - started, consoleLogPath: err.logPath };
+        }
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import t from 'tap';
+import { pipelineFromStages } from '../../src/bisect/stages-pipeline.js';
+import { HmmciError } from '../../src/common/errors.js';
+import { cacheLayout } from '../../src/common/cache.js';
+import { ExitCode } from '../../src/common/exit-codes.js';
+import { silentReporter } from '../../src/common/progress.js';
+import type { Stages } from '../../src/run/stages.js';
+import { loadResults } from './history.js';
+
+/** Stages whose configure/build/test behave as told; the rest is never called by the pipeline. */
+function stages(behave: { build?: () => never | void; test?: () => never | void }): { stages: Stages; calls: string[] } {
+  const calls: string[] = [];
+  const unused = () => {
+    throw new Error('not used by the bisect pipeline');
+  };
+  return {
+    calls,
+    stages: {
+      resolveTree: unused, loadSeries: unused, configKey: () => 'k', acquireSlot: unused, resetSlot: unused, applySeries: unused, toolchain: unused,
+      async configure(req) {
+        calls.push(`configure ${req.srcDir} ${req.buildDir} ${req.variant.fragments.join(',')}`);
+        return { configPath: `${req.buildDir}/.config`, configHash: 'c0ffee' };
+      },
+      async build(req) {
+        calls.push(`build -j${req.jobs}`);
+        behave.build?.();
+        return { logPath: `${req.buildDir}/build.log` };
+      },
+      async test(req) {
+        calls.push(`test ${req.runner}`);
+        behave.test?.();
+        return { result: loadResults('baseline-58-pass.json'), consoleLogPath: '/tmp/console.log', accel: 'tcg', runner: 'qemu' };
+      },
+    },
+  };
+}
+
+const ctx = { cache: cacheLayout('/tmp/unused-cache'), reporter: silentReporter, signal: new AbortController().signal };
+const opts = { variant: { fragments: ['base.config', 'hmm.config'], extra: [] }, runner: 'qemu' as const, jobs: 2 };
+
+t.test('configure then build at every step, then boot', async (t) => {
+  const s = stages({});
+  const p = pipelineFromStages(s.stages, ctx, opts);
+  t.match(await p.build({ srcDir: '/wt', buildDir: '/out' }), { ok: true });
+  t.equal(p.lastConfigHash(), 'c0ffee');
+  t.match(await p.boot({ srcDir: '/wt', buildDir: '/out' }), { kind: 'results', consoleLogPath: '/tmp/console.log' });
+  t.same(s.calls, ['configure /wt /out base.config,hmm.config', 'build -j2', 'test qemu']);
+});
+
+t.test('a build error is a verdict, not the end of the bisect', async (t) => {
+  const s = stages({ build: () => { throw new HmmciError('The kernel does not build.', { exitCode: ExitCode.BUILD_FAILED, logPath: '/out/build.log', details: ["mm/hmm.c:612:25: error: 'struct hmm_vma_walk' has no member named 'last'"] }); } });
+  t.match(await pipelineFromStages(s.stages, ctx, opts).build({ srcDir: '/wt', buildDir: '/out' }), {
+    ok: false, ms: Number, logPath: '/out/build.log', errors: ["mm/hmm.c:612:25: error: 'struct hmm_vma_walk' has no member named 'last'"],
+  });
+});
+
+t.test('a guest without results is a verdict too', async (t) => {
+  const s = stages({ test: () => { throw new HmmciError('The guest printed no TAP: kernel panic before the first test.', { exitCode: ExitCode.GUEST, logPath: '/out/console.log' }); } });
+  t.match(await pipelineFromStages(s.stages, ctx, opts).boot({ srcDir: '/wt', buildDir: '/out' }), { kind: 'no-results', reason: /kernel panic/, consoleLogPath: '/out/console.log' });
+});
+
+t.test('infrastructure failures still stop the bisect', async (t) => {
+  const s = stages({ test: () => { throw new HmmciError('QEMU did not start.', { exitCode: ExitCode.INFRA }); } });
+  await t.rejects(pipelineFromStages(s.stages, ctx, opts).boot({ srcDir: '/wt', buildDir: '/out' }), { exitCode: ExitCode.INFRA });
+  const m = stages({ build: () => { throw new HmmciError('make is not installed', { exitCode: ExitCode.MISSING_TOOL }); } });
+  await t.rejects(pipelineFromStages(m.stages, ctx, opts).build({ srcDir: '/wt', buildDir: '/out' }), { exitCode: ExitCode.MISSING_TOOL });
+});
