@@ -38,7 +38,7 @@ export function renderSeriesText(series: Series, opts: { width?: number } = {}):
     out.push('Warnings:');
     for (const w of series.warnings) out.push(`  - ${w.message}`);
   }
-  return `${out.join('\n')}\n`;
+  return `${out.map((l) => l.trimEnd()).join('\n')}\n`;
 }
 
 function stat(p: { files: Array<{ additions: number; deletions: number }> }): string {
