@@ -21,6 +21,14 @@ export interface AcquireSlotRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * The kbuild output directory of a slot is a direct subfolder of its worktree. kbuild then uses the
+ * relative `srctree := ..` (instead of the worktree's absolute path) in every compiler command, so
+ * ccache hits are shared between all slots, trees and machines; the kernel's own .gitignore
+ * (`.*`) hides it from git, and the reset below keeps it.
+ */
+export const SLOT_BUILD_SUBDIR = '.hmmci-build';
+
 export function slotName(treeId: string, configKey: string, index: number): string {
   return `${treeId}-${configKey}-${index}`;
 }
@@ -28,7 +36,7 @@ export function slotName(treeId: string, configKey: string, index: number): stri
 export function slotPaths(cache: CacheLayout, name: string) {
   return {
     worktree: resolve(join(cache.worktrees, name)),
-    buildDir: resolve(join(cache.builds, name)),
+    buildDir: resolve(join(cache.worktrees, name, SLOT_BUILD_SUBDIR)),
     lock: join(cache.locks, `slot-${name}.lock`),
     info: join(cache.worktrees, `${name}.slot.json`),
   };
@@ -73,7 +81,7 @@ async function isWorktreeOf(wt: string, repo: string): Promise<boolean> {
 /**
  * Reset a slot's worktree to `sha` whatever the last user left: an interrupted `git am` is
  * aborted, tracked files are forced back (`checkout --detach -f`), untracked and ignored files
- * go (`clean -ffdx`: Debian's .gitignore ignores everything, and the build is out of tree so the
+ * go (`clean -ffdx`, except the slot's build dir: Debian's .gitignore ignores everything, and the build is out of tree so the
  * source tree has nothing worth keeping). Files identical to `sha` keep their mtimes, which is
  * what makes the next build incremental.
  */
@@ -90,7 +98,7 @@ export async function resetWorktree(wt: string, sha: string, signal?: AbortSigna
     if (p && existsSync(p)) await gitMaybe(wt, [state === 'MERGE_HEAD' ? 'merge' : state === 'REVERT_HEAD' ? 'revert' : 'cherry-pick', '--abort']);
   }
   await git(wt, ['checkout', '-q', '--detach', '-f', sha], { what: `resetting the worktree to ${sha.slice(0, 12)}`, signal });
-  await git(wt, ['clean', '-ffdxq'], { what: 'cleaning the worktree' });
+  await git(wt, ['clean', '-ffdxq', '-e', `/${SLOT_BUILD_SUBDIR}`], { what: 'cleaning the worktree' });
 }
 
 /**
@@ -123,7 +131,6 @@ export async function acquireSlot(req: AcquireSlotRequest): Promise<Slot> {
   const paths = slotPaths(cache, name);
   try {
     mkdirSync(cache.worktrees, { recursive: true });
-    mkdirSync(paths.buildDir, { recursive: true });
     const stage = reporter.stage('tree: slot', `${name} @ ${sha.slice(0, 12)}`);
     if (await isWorktreeOf(paths.worktree, tree.path)) {
       await resetWorktree(paths.worktree, sha, req.signal);
@@ -133,6 +140,7 @@ export async function acquireSlot(req: AcquireSlotRequest): Promise<Slot> {
       await addDetachedWorktree(tree, paths.worktree, sha, req.signal);
       stage.done('new worktree');
     }
+    mkdirSync(paths.buildDir, { recursive: true });
     const info: SlotInfo = {
       name,
       treeId: tree.id,

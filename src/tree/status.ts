@@ -51,7 +51,8 @@ export async function treeStatus(cache: CacheLayout): Promise<TreeStatus> {
   for (const s of listSlots(cache)) {
     known.add(s.worktree);
     known.add(s.buildDir);
-    slots.push({ ...s, worktreeBytes: await diskUsage(s.worktree), buildBytes: await diskUsage(s.buildDir), locked: lockHolder(slotPaths(cache, s.name).lock) !== undefined });
+    const buildBytes = await diskUsage(s.buildDir);
+    slots.push({ ...s, worktreeBytes: Math.max(0, (await diskUsage(s.worktree)) - (s.buildDir.startsWith(`${s.worktree}/`) ? buildBytes : 0)), buildBytes, locked: lockHolder(slotPaths(cache, s.name).lock) !== undefined });
   }
   const worktrees: TreeStatus['worktrees'] = [];
   for (const name of entries(cache.worktrees)) {

@@ -46,7 +46,8 @@ t.test('a slot is a detached worktree of the user repo plus a build dir; the use
   const slot = await acquireSlot({ tree, rev: 'HEAD', configKey: 'cfg1', cache });
   t.equal(slot.index, 1);
   t.ok(slot.worktree.startsWith(cache.worktrees), 'worktree lives in our cache');
-  t.ok(slot.buildDir.startsWith(cache.builds), 'build dir lives in our cache');
+  t.equal(slot.buildDir, join(slot.worktree, '.hmmci-build'), 'build dir is a direct subfolder of the worktree (kbuild uses srctree=..)');
+  t.ok(existsSync(slot.buildDir));
   t.ok(existsSync(join(slot.worktree, 'Makefile')));
   t.equal(gitSync(slot.worktree, ['rev-parse', 'HEAD']).trim(), tree.baseline);
   t.equal(gitSync(slot.worktree, ['rev-parse', '--abbrev-ref', 'HEAD']).trim(), 'HEAD', 'detached HEAD, not a branch');
@@ -78,6 +79,7 @@ t.test('a concurrent user gets slot 2; a released slot is reused and reset', asy
   await s2.release();
   // Leave slot 1 dirty: a build product, an untracked file in an ignored folder, a changed file.
   writeFileSync(join(s1.worktree, 'mm', 'hmm.o'), 'obj');
+  writeFileSync(join(s1.buildDir, 'vmlinux'), 'kept');
   writeFileSync(join(s1.worktree, 'stray.c'), 'int x;');
   writeFileSync(join(s1.worktree, 'mm', 'migrate_device.c'), 'broken');
   await s1.release();
@@ -86,7 +88,8 @@ t.test('a concurrent user gets slot 2; a released slot is reused and reset', asy
   t.equal(again.worktree, s1.worktree);
   t.notOk(existsSync(join(again.worktree, 'mm', 'hmm.o')), 'ignored files cleaned');
   t.notOk(existsSync(join(again.worktree, 'stray.c')), 'untracked files cleaned');
-  t.equal(gitSync(again.worktree, ['status', '--porcelain', '--ignored']).trim(), '', 'clean worktree');
+  t.equal(readFileSync(join(again.buildDir, 'vmlinux'), 'utf8'), 'kept', 'the build dir survives the reset (incremental builds)');
+  t.same(gitSync(again.worktree, ['status', '--porcelain', '--ignored']).trim().split('\n'), ['!! .hmmci-build/'], 'clean worktree apart from the build dir');
   await again.release();
   t.equal(listSlots(cache).length, 3);
 });
