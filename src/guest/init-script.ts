@@ -14,44 +14,70 @@ function shellWord(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+export interface RunScriptOptions extends InitOptions {
+  /** Where hmm-tests and test_hmm.ko are inside the guest. */
+  hmmTests: string;
+  testHmmKo: string;
+  /**
+   * `initramfs`: we are PID 1 in our own initramfs (mount everything, power off at the end).
+   * `vng`: virtme-ng's init already mounted proc/sys/devtmpfs and the host's root (read-only);
+   * only the rest is prepared, and vng itself ends the guest when the command returns.
+   */
+  mode: 'initramfs' | 'vng';
+}
+
 /**
- * The guest's /init (busybox sh). It prepares what hmm-tests needs (proc, sys, devtmpfs, debugfs,
- * hugetlbfs, a tmpfs scratch directory, /dev/stdout & co for run_kselftest.sh-style output),
- * loads test_hmm, prints the case listing and sentinel lines around the run, then powers off.
- * Pure: the same options give the same bytes (the initramfs cache key depends on it).
+ * The script that prepares what hmm-tests needs (debugfs, hugetlbfs, huge pages, a tmpfs scratch
+ * directory, /dev/stdout & co for run_kselftest.sh-style output), loads test_hmm, prints the case
+ * listing and sentinel lines around the run. Pure: the same options give the same bytes (the
+ * initramfs cache key depends on it).
  */
-export function renderInit(opts: InitOptions): string {
+export function renderRunScript(opts: RunScriptOptions): string {
   const params = opts.testHmmParams.map(shellWord).join(' ');
   const args = (opts.testArgs ?? []).map(shellWord).join(' ');
-  return `#!/bin/busybox sh
-# hmmci guest init: run hmm-tests once, print sentinels, power off.
-/bin/busybox mkdir -p /bin /sbin /proc /sys /dev /tmp /mnt
-/bin/busybox --install -s /bin
-export PATH=/bin:/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t debugfs debugfs /sys/kernel/debug
-mkdir -p /dev/hugepages && mount -t hugetlbfs hugetlbfs /dev/hugepages
-mount -t tmpfs -o size=256m tmpfs /tmp
-[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
-[ -e /dev/stdin ] || ln -s /proc/self/fd/0 /dev/stdin
-[ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout
-[ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr
-echo ${opts.hugepages} > /proc/sys/vm/nr_hugepages
-echo "${SENTINEL.info} kernel=$(uname -r) nr_hugepages=$(cat /proc/sys/vm/nr_hugepages) ${params ? params.replace(/'/g, '') : 'coherent=none'}"
-if ! insmod /lib/test_hmm.ko ${params}; then
-  echo "${SENTINEL.error} insmod test_hmm failed"
-fi
-echo "${SENTINEL.info} devices=$(ls /dev | grep -c '^hmm_dmirror')"
-echo "${SENTINEL.listBegin}"
-/bin/hmm-tests -l 2>&1
-echo "${SENTINEL.listEnd}"
-cd /tmp
-echo "${SENTINEL.start} hmm-tests"
-/bin/hmm-tests ${args} 2>&1
-echo "${SENTINEL.exit} status=$?"
-sync
-poweroff -f
-`.replace(/ +\n/g, '\n');
+  const bin = shellWord(opts.hmmTests);
+  const ko = shellWord(opts.testHmmKo);
+  const pid1 = opts.mode === 'initramfs';
+  const scratch = pid1 ? '/tmp' : '/tmp/hmmci';
+  const lines = pid1
+    ? [
+        '#!/bin/busybox sh',
+        '# hmmci guest init: run hmm-tests once, print sentinels, power off.',
+        '/bin/busybox mkdir -p /bin /sbin /proc /sys /dev /tmp',
+        '/bin/busybox --install -s /bin',
+        'export PATH=/bin:/sbin',
+        'mount -t proc proc /proc',
+        'mount -t sysfs sysfs /sys',
+        'mount -t devtmpfs devtmpfs /dev 2>/dev/null',
+      ]
+    : ['# hmmci under virtme-ng: run hmm-tests once, print sentinels.', 'set +e'];
+  lines.push(
+    'mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug',
+    'mkdir -p /dev/hugepages && mount -t hugetlbfs hugetlbfs /dev/hugepages',
+    `mkdir -p ${scratch} && mount -t tmpfs -o size=256m tmpfs ${scratch}`,
+    '[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd',
+    '[ -e /dev/stdin ] || ln -s /proc/self/fd/0 /dev/stdin',
+    '[ -e /dev/stdout ] || ln -s /proc/self/fd/1 /dev/stdout',
+    '[ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr',
+    `echo ${opts.hugepages} > /proc/sys/vm/nr_hugepages`,
+    `echo "${SENTINEL.info} kernel=$(uname -r) nr_hugepages=$(cat /proc/sys/vm/nr_hugepages) ${params ? params.replace(/'/g, '') : 'coherent=none'}"`,
+    `if ! insmod ${ko} ${params}; then`,
+    `  echo "${SENTINEL.error} insmod test_hmm failed"`,
+    'fi',
+    `echo "${SENTINEL.info} devices=$(ls /dev | grep -c '^hmm_dmirror')"`,
+    `echo "${SENTINEL.listBegin}"`,
+    `${bin} -l 2>&1`,
+    `echo "${SENTINEL.listEnd}"`,
+    `cd ${scratch}`,
+    `echo "${SENTINEL.start} hmm-tests"`,
+    `${bin}${args ? ` ${args}` : ''} 2>&1`,
+    `echo "${SENTINEL.exit} status=$?"`,
+  );
+  if (pid1) lines.push('sync', 'poweroff -f');
+  return `${lines.join('\n')}\n`;
+}
+
+/** The guest's /init inside our own initramfs. */
+export function renderInit(opts: InitOptions): string {
+  return renderRunScript({ ...opts, hmmTests: '/bin/hmm-tests', testHmmKo: '/lib/test_hmm.ko', mode: 'initramfs' });
 }

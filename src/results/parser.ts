@@ -95,9 +95,17 @@ export class ConsoleParser {
   private finished = false;
   readonly session: SessionInfo = { booted: false, started: false, depth: 0, wrappers: [], info: {}, errors: [] };
 
-  constructor(private readonly opts: ParseOptions = {}) {
+  private killedReason: string | undefined;
+
+  constructor(opts: ParseOptions = {}) {
     this.maxOutput = opts.maxOutputLines ?? 400;
     this.plannedNames = opts.plan;
+    this.killedReason = opts.killed;
+  }
+
+  /** The harness killed the guest (watchdog): the running test becomes `timeout`, with this reason. */
+  markKilled(reason: string): void {
+    this.killedReason = reason;
   }
 
   /** The test running now (the watchdog names it when it kills the guest). */
@@ -414,11 +422,11 @@ export class ConsoleParser {
         t.reason = describeEvent(t.fatal, t.terminated);
       } else {
         t.status = 'timeout';
-        t.reason = this.opts.killed ? `killed by hmmci: ${this.opts.killed}` : 'never finished: the console ends while it runs';
+        t.reason = this.killedReason ? `killed by hmmci: ${this.killedReason}` : 'never finished: the console ends while it runs';
       }
       this.diag(this.lastLine, `the log ends while ${t.name} is running`);
     }
-    if (this.opts.killed) this.session.killed = this.opts.killed;
+    if (this.killedReason) this.session.killed = this.killedReason;
     // Planned but never started.
     const planned = this.plannedNames;
     if (planned) {
