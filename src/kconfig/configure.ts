@@ -6,6 +6,7 @@ import { UsageError } from '../common/errors.js';
 import { shortHash } from '../common/hash.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
 import { DiskFullError, isDiskFull } from '../tree/errors.js';
+import { gitMaybe } from '../tree/git.js';
 import { ConfigError } from './errors.js';
 import { canonicalConfig, configValues, mergeRequested, parseExtraOptions, parseFragment, renderFragment } from './fragment.js';
 import { configKey, defaultFragments } from './key.js';
@@ -153,13 +154,14 @@ export async function configure(req: ConfigureRequest): Promise<ConfigureResult>
     fragments: inputs.fragments,
     ms: Date.now() - started,
   };
-  writeFileSync(join(work, 'config.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const srcRev = (await gitMaybe(srcDir, ['rev-parse', 'HEAD']))?.trim();
+  writeFileSync(join(work, 'config.json'), `${JSON.stringify({ ...result, srcRev }, null, 2)}\n`);
   if (missing.length) {
     stage.fail(`${missing.length} option(s) did not land`);
     if (!req.reportOnly) {
       const unknown = missing.filter((m) => m.unknown).map((m) => m.option);
       throw new ConfigError(
-        `${missing.length} requested kernel config option(s) did not land in ${configPath}${unknown.length ? ` (${unknown.join(', ')} ${unknown.length > 1 ? 'do' : 'does'} not exist in this tree)` : ''}: the kernel would be built without them. Fix the fragment or --config option, or enable the dependency named below.`,
+        `${missing.length} requested kernel config option(s) did not land in ${configPath}${unknown.length ? ` (${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''} ${unknown.length > 1 ? 'do' : 'does'} not exist in this tree)` : ''}: the kernel would be built without them. Fix the fragment or --config option, or enable the dependency named below.`,
         { details: missing.map(formatMissing), logPath },
       );
     }

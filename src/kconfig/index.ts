@@ -7,3 +7,4 @@ export { loadKconfigIndex } from './load.js';
 export { configKey, defaultFragments, kernelConfigsDir, DEFAULT_FRAGMENT_NAMES } from './key.js';
 export { configure, resolveConfigInputs, type ConfigInputs, type ConfigureRequest } from './configure.js';
 export { ConfigError } from './errors.js';
+export { configIsCurrent, readConfigStamp, touchesKconfig, type ConfigStamp } from './current.js';

@@ -1,4 +1,55 @@
 import type { Command } from 'commander';
+import { interruptSignal } from '../../common/cleanup.js';
+import { configure, resolveConfigInputs } from '../../kconfig/configure.js';
+import { formatMissing } from '../../kconfig/validate.js';
+import { resolveTree } from '../../tree/resolve.js';
+import { acquireSlot } from '../../tree/slots.js';
+import { collect, contextFrom } from '../context.js';
 
-// Placeholder registration: the stage's owner replaces this file with the real command(s).
-export function registerConfig(_program: Command): void {}
+export interface ConfigFlags {
+  tree?: string;
+  rev?: string;
+  kconfig?: string[];
+  config?: string[];
+  defaults?: boolean;
+}
+
+/** Options shared by `hmmci config` and `hmmci build`. */
+export function addConfigOptions(cmd: Command): Command {
+  return cmd
+    .option('--tree <dir>', 'your kernel git checkout (default: the default tree made from linux-source-6.12)')
+    .option('--rev <rev>', 'commit to configure/build (default: the tree\'s baseline)')
+    .option('--kconfig <file>', 'add a config fragment (CONFIG_X=y lines) after hmmci\'s; repeatable', collect, [])
+    .option('--config <CONFIG_X=y>', 'set one option last; repeatable', collect, [])
+    .option('--no-defaults', 'do not merge hmmci\'s kernel-configs/ fragments (only --kconfig/--config on top of tinyconfig)');
+}
+
+/** `hmmci config`: make the .config of a slot and check every requested option landed. */
+export function registerConfig(program: Command): void {
+  addConfigOptions(
+    program
+      .command('config')
+      .description('Make the kernel .config: tinyconfig + kernel-configs/base-x86_64-qemu.config + hmm.config (+ --kconfig/--config), merged with merge_config.sh and olddefconfig; every requested option must land, or each one that did not is named with its unmet dependency (exit 10)'),
+  )
+    .option('--report-only', 'list options that did not land without failing')
+    .option('--json', 'print {configPath, configHash, configKey, requested, missing, fragments, worktree, buildDir}')
+    .action(async (opts: ConfigFlags & { json?: boolean; reportOnly?: boolean }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      const signal = interruptSignal();
+      const inputs = resolveConfigInputs({ kconfig: opts.kconfig, extra: opts.config, defaults: opts.defaults });
+      const tree = await resolveTree({ tree: opts.tree, cache: ctx.cache, reporter: ctx.reporter, signal });
+      const slot = await acquireSlot({ tree, rev: opts.rev ?? tree.baseline, configKey: inputs.key, cache: ctx.cache, reporter: ctx.reporter, signal });
+      try {
+        const r = await configure({ srcDir: slot.worktree, buildDir: slot.buildDir, inputs, reporter: ctx.reporter, signal, reportOnly: opts.reportOnly });
+        if (opts.json) {
+          ctx.out(JSON.stringify({ ...r, worktree: slot.worktree, buildDir: slot.buildDir }, null, 2));
+        } else {
+          const lines = [`config ${r.configHash} (inputs ${r.configKey}): ${r.configPath}`, `${r.requested.length - r.missing.length}/${r.requested.length} requested options landed`];
+          for (const m of r.missing) lines.push(`  ${formatMissing(m)}`);
+          ctx.out(lines.join('\n'));
+        }
+      } finally {
+        await slot.release();
+      }
+    });
+}

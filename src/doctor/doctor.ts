@@ -1,0 +1,110 @@
+import { existsSync, statfsSync } from 'node:fs';
+import { which } from '../common/exec.js';
+import { APT_PACKAGES, FILES, TOOLS, aptInstallCommand } from '../common/tools.js';
+import { DEFAULT_SOURCE_PACKAGE, defaultTarball } from '../tree/default-tree.js';
+
+export interface DoctorCheck {
+  /** What was checked: a binary, a header, the tarball, node, disk space. */
+  name: string;
+  ok: boolean;
+  /** Required checks make doctor fail; optional ones only enable a feature. */
+  required: boolean;
+  /** Debian package that fixes it. */
+  pkg?: string;
+  detail: string;
+}
+
+export interface DoctorReport {
+  checks: DoctorCheck[];
+  /** Packages to install for every failing check (required and optional). */
+  missingPackages: string[];
+  /** Only the required ones. */
+  missingRequired: string[];
+  /** `sudo apt-get install -y …` for the required packages, undefined when nothing is missing. */
+  installCommand?: string;
+  ok: boolean;
+}
+
+/** What doctor looks at, injectable for tests. */
+export interface DoctorProbe {
+  which(bin: string): string | undefined;
+  exists(path: string): boolean;
+  nodeVersion: string;
+  tarball: string;
+  /** Free bytes on the cache disk, undefined when unknown. */
+  freeBytes?: number;
+  cacheRoot: string;
+}
+
+export function systemProbe(cacheRoot: string): DoctorProbe {
+  let freeBytes: number | undefined;
+  for (let dir = cacheRoot; dir && dir !== '/'; dir = dir.slice(0, dir.lastIndexOf('/')) || '/') {
+    if (existsSync(dir)) {
+      try {
+        const s = statfsSync(dir);
+        freeBytes = s.bavail * s.bsize;
+      } catch {
+        /* unknown */
+      }
+      break;
+    }
+  }
+  if (freeBytes === undefined && existsSync('/')) {
+    const s = statfsSync('/');
+    freeBytes = s.bavail * s.bsize;
+  }
+  return { which: (b) => which(b), exists: existsSync, nodeVersion: process.versions.node, tarball: defaultTarball(), freeBytes, cacheRoot };
+}
+
+/** About what a default tree, one slot and its build take (measured: ~2 GB tree, ~1.6 GB slot + build). */
+export const RECOMMENDED_FREE_BYTES = 8 * 1024 ** 3;
+
+/** Walk the tool table, header files, the kernel tarball, node and disk space. Pure over the probe. */
+export function runDoctor(p: DoctorProbe): DoctorReport {
+  const checks: DoctorCheck[] = [];
+  for (const t of TOOLS) {
+    const path = p.which(t.bin);
+    checks.push({ name: t.bin, ok: Boolean(path), required: !t.optional, pkg: t.pkg, detail: path ?? `not found — ${t.why}` });
+  }
+  for (const f of FILES) {
+    const ok = p.exists(f.path);
+    checks.push({ name: f.path, ok, required: true, pkg: f.pkg, detail: ok ? 'present' : `missing — ${f.why}` });
+  }
+  const tarOk = p.exists(p.tarball);
+  checks.push({
+    name: 'kernel source tarball',
+    ok: tarOk,
+    required: true,
+    pkg: DEFAULT_SOURCE_PACKAGE,
+    detail: tarOk ? p.tarball : `${p.tarball} missing — the default tree is made from it (or use --tree DIR with your own checkout)`,
+  });
+  const major = Number(p.nodeVersion.split('.')[0]);
+  checks.push({ name: 'node', ok: major >= 20, required: true, detail: major >= 20 ? `v${p.nodeVersion}` : `v${p.nodeVersion} — hmmci needs Node.js 20 or newer` });
+  if (p.freeBytes !== undefined) {
+    const gb = (p.freeBytes / 1024 ** 3).toFixed(1);
+    const ok = p.freeBytes >= RECOMMENDED_FREE_BYTES;
+    checks.push({ name: 'disk space', ok, required: false, detail: `${gb} GiB free for ${p.cacheRoot}${ok ? '' : ` — a tree, a slot and its build need about ${RECOMMENDED_FREE_BYTES / 1024 ** 3} GiB`}` });
+  }
+  const failing = checks.filter((c) => !c.ok && c.pkg);
+  const missingPackages = [...new Set(failing.map((c) => c.pkg!))];
+  const missingRequired = [...new Set(failing.filter((c) => c.required).map((c) => c.pkg!))];
+  const ok = checks.every((c) => c.ok || !c.required);
+  return {
+    checks,
+    missingPackages,
+    missingRequired,
+    installCommand: missingRequired.length ? `sudo ${aptInstallCommand(missingRequired)}` : undefined,
+    ok,
+  };
+}
+
+/** Text report: one line per check, then the install command. Pure. */
+export function renderDoctor(r: DoctorReport): string {
+  const lines = r.checks.map((c) => `${c.ok ? '  ok ' : c.required ? 'MISS ' : ' opt '} ${c.name.padEnd(24)} ${c.detail}${!c.ok && c.pkg ? ` [${c.pkg}]` : ''}`);
+  if (r.installCommand) lines.push('', `Install what is missing with:\n  ${r.installCommand}`);
+  const optional = r.missingPackages.filter((p) => !r.missingRequired.includes(p));
+  if (optional.length) lines.push('', `Optional (features only): sudo ${aptInstallCommand(optional)}`);
+  if (r.ok) lines.push('', 'Everything hmmci needs is installed.');
+  lines.push('', `All packages at once: sudo ${aptInstallCommand([...APT_PACKAGES])}`);
+  return lines.join('\n');
+}
