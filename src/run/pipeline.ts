@@ -1,4 +1,5 @@
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { availableParallelism, freemem, totalmem } from 'node:os';
 import PQueue from 'p-queue';
 import type { CacheLayout } from '../common/cache.js';
@@ -83,8 +84,9 @@ interface Job {
   index: number;
   series: LoadedSeries;
   variant: ConfigVariant;
-  /** Requested base (series' own, --base, or the tree baseline). */
+  /** Base commit (series' own, --base, or the tree baseline) and why. */
   base: string;
+  baseReason: string;
   groupKey: string;
 }
 
@@ -100,7 +102,7 @@ interface BaselineOutcome {
 
 function copyIfExists(from: string | undefined, to: string): string | undefined {
   if (!from || !existsSync(from)) return undefined;
-  copyFileSync(from, to);
+  if (resolve(from) !== resolve(to)) copyFileSync(from, to);
   return to;
 }
 
@@ -136,9 +138,9 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
 
   const jobs: Job[] = [];
   for (const series of loaded) {
+    const { base, reason } = await stages.chooseBase({ tree, series, option: req.base }, ctx);
     for (const variant of req.variants) {
-      const base = series.base ?? req.base ?? tree.baseline;
-      jobs.push({ index: jobs.length, series, variant, base, groupKey: `${base}\0${stages.configKey(variant)}` });
+      jobs.push({ index: jobs.length, series, variant, base, baseReason: reason, groupKey: `${base}\0${stages.configKey(variant)}` });
     }
   }
 
@@ -177,7 +179,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
         }
         let tested;
         try {
-          tested = await guestQueue.add(() => t.run('test', 'baseline', ctx, (c) => stages.test({ srcDir: slot.worktree, buildDir: slot.buildDir, runner: req.runner }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
+          tested = await guestQueue.add(() => t.run('test', 'baseline', ctx, (c) => stages.test({ srcDir: slot.worktree, buildDir: slot.buildDir, runner: req.runner, logDir: join((runDirs[job.index] as RunDir).dir, 'guest', 'baseline') }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
         } catch (err) {
           throw baselineBroken(err, 'does not boot or produced no results');
         }
@@ -220,11 +222,11 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
     const record: RunRecord = {
       schema: 1, id: rd.id, ...(batch ? { batch } : {}), createdAt: new Date().toISOString(), status: 'running', runDir: rd.dir,
       series: {
-        input: job.series.input, title: job.series.title, patches: job.series.patches, base: job.base,
+        input: job.series.input, title: job.series.title, patches: job.series.patches, base: job.base, baseReason: job.baseReason,
         ...(job.series.author ? { author: job.series.author } : {}), ...(job.series.messageId ? { messageId: job.series.messageId } : {}),
         patchsetHash: patchsetHash(job.series.patchTexts),
       },
-      config: { fragments: job.variant.fragments, extra: job.variant.extra, ...(job.variant.name ? { variant: job.variant.name } : {}), configHash: '' },
+      config: { fragments: job.variant.fragments.map((f) => basename(f)), extra: job.variant.extra, ...(job.variant.name ? { variant: job.variant.name } : {}), configHash: '' },
       baseline: null, patched: null, reruns: [], comparison: null, stages: [...runTimer.stages],
       env: { kernel: tree.version ?? '', gcc: toolchain.gcc, qemu: toolchain.qemu, accel: '', runner: req.runner, configHash: '' },
       artifacts: { dir: rd.dir, patchedConsoles: [] },
@@ -258,7 +260,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
       // An interrupt mid-`git am` must not leave a half-applied worktree for the next user.
       unreset = onCleanup(`reset worktree ${s.worktree}`, () => stages.resetSlot(s, s.rev));
       const applied = await t.run('apply', 'patched', ctx, (c) => stages.applySeries({ series: job.series, worktree: s.worktree, base: s.rev }, c), (a) => `${a.commits.length} commit${a.commits.length === 1 ? '' : 's'}`);
-      record.series = { ...record.series, base: applied.base, ...(applied.baseReason ? { baseReason: applied.baseReason } : {}), commits: applied.commits };
+      record.series = { ...record.series, base: applied.base, commits: applied.commits };
       save();
       const config = await t.run('config', 'patched', ctx, (c) => stages.configure({ srcDir: s.worktree, buildDir: s.buildDir, variant: job.variant }, c), (v) => `hash ${v.configHash}`);
       record.config.configHash = config.configHash;
@@ -274,7 +276,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
       record.artifacts.patchedBuildLog = copyIfExists(built.logPath, rd.path('patched.build.log'));
       let first;
       try {
-        first = await guestQueue.add(() => t.run('test', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
+        first = await guestQueue.add(() => t.run('test', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, logDir: rd.path(join('guest', 'patched')) }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
       } catch (err) {
         if (isHmmciError(err) && err.exitCode === ExitCode.GUEST && !req.signal.aborted) {
           // The baseline booted and produced results (or will tell); the patched kernel did not.
@@ -304,7 +306,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
       const baseResult = baseline.entry.result;
       if (req.reruns > 0 && needsRerun(baseResult, first.result)) {
         for (let i = 1; i <= req.reruns; i++) {
-          const again = await guestQueue.add(() => t.run('rerun', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
+          const again = await guestQueue.add(() => t.run('rerun', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, logDir: rd.path(join('guest', `rerun${i}`)) }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
           record.reruns.push(sideResult(again.result));
           record.artifacts.patchedConsoles.push(copyIfExists(again.consoleLogPath, rd.path(`patched.rerun${i}.console.log`)) ?? again.consoleLogPath);
           writeFileSync(rd.path(`patched.rerun${i}.results.json`), `${JSON.stringify(sideResult(again.result), null, 2)}\n`);

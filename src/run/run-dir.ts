@@ -98,7 +98,8 @@ export function listRuns(cache: CacheLayout): RunListing[] {
   const out: RunListing[] = [];
   for (const id of names) {
     const dir = join(cache.runs, id);
-    if (id.startsWith('.') || !statSync(dir).isDirectory()) continue;
+    // Only run directories (other commands may keep their own folders under runs/).
+    if (id.startsWith('.') || !statSync(dir).isDirectory() || !existsSync(join(dir, RECORD_FILE))) continue;
     try {
       const r = readRecord(dir);
       out.push({

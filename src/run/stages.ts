@@ -18,7 +18,7 @@ export interface LoadedSeries {
   patches: string[];
   author?: string;
   messageId?: string;
-  /** Base the series names itself (base-commit trailer), when it does. */
+  /** The `base-commit:` the series names, as written (chooseBase decides what is used). */
   base?: string;
   /** The series as mbox text, kept in the run directory. */
   mbox: string;
@@ -66,6 +66,9 @@ export interface TestOutcome {
 export interface Stages {
   resolveTree(req: { tree?: string }, ctx: StageContext): Promise<KernelTree>;
   loadSeries(input: string, tree: KernelTree, ctx: StageContext): Promise<LoadedSeries>;
+  /** The commit a series is applied on (its base-commit when the tree has it, else --base, else the
+   * tree baseline), with one sentence saying why. */
+  chooseBase(req: { tree: KernelTree; series: LoadedSeries; option?: string }, ctx: StageContext): Promise<{ base: string; reason: string }>;
   /** Name of the config a slot builds (slots and build dirs are never shared between configs). */
   configKey(variant: ConfigVariant): string;
   acquireSlot(req: { tree: KernelTree; rev: string; configKey: string }, ctx: StageContext): Promise<Slot>;
@@ -74,7 +77,8 @@ export interface Stages {
   applySeries(req: { series: LoadedSeries; worktree: string; base: string }, ctx: StageContext): Promise<ApplyOutcome>;
   configure(req: { srcDir: string; buildDir: string; variant: ConfigVariant }, ctx: StageContext): Promise<ConfigureOutcome>;
   build(req: { srcDir: string; buildDir: string; jobs: number }, ctx: StageContext): Promise<BuildOutcome>;
-  test(req: { srcDir: string; buildDir: string; runner: 'qemu' | 'vng' }, ctx: StageContext): Promise<TestOutcome>;
+  /** Boot and run hmm-tests; the console log goes under `logDir` (default: the guest stage's own). */
+  test(req: { srcDir: string; buildDir: string; runner: 'qemu' | 'vng'; logDir?: string }, ctx: StageContext): Promise<TestOutcome>;
   /** First lines of `gcc --version` and of the QEMU binary's `--version`. */
   toolchain(ctx: StageContext): Promise<{ gcc: string; qemu: string }>;
 }

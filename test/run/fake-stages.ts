@@ -65,6 +65,10 @@ export class FakeStages implements Stages {
     return { input, title: cover ?? patches[0] ?? input, patches, mbox, patchTexts: texts, handle: input, messageId: '<fake-1@example.org>' };
   }
 
+  async chooseBase(req: { tree: KernelTree; option?: string }) {
+    return req.option ? { base: req.option, reason: `--base ${req.option}` } : { base: req.tree.baseline, reason: "the tree's baseline" };
+  }
+
   configKey(v: ConfigVariant): string {
     return shortHash(...v.fragments, '|', ...v.extra);
   }
@@ -128,14 +132,16 @@ export class FakeStages implements Stages {
     return { logPath };
   }
 
-  async test(req: { srcDir: string; buildDir: string; runner: 'qemu' | 'vng' }, ctx: StageContext): Promise<TestOutcome> {
+  async test(req: { srcDir: string; buildDir: string; runner: 'qemu' | 'vng'; logDir?: string }, ctx: StageContext): Promise<TestOutcome> {
     const st = this.state(req.srcDir);
     const side = st.applied ? 'patched' : 'baseline';
     const call = st.calls++;
     this.calls.push(`test ${side}`);
     this.opts.onTest?.({ applied: st.applied, call });
     if (this.opts.testMs) await sleep(this.opts.testMs, undefined, { signal: ctx.signal });
-    const consoleLogPath = join(req.buildDir, `console-${call}.log`);
+    const logDir = req.logDir ?? join(req.buildDir, `guest-${call}`);
+    mkdirSync(logDir, { recursive: true });
+    const consoleLogPath = join(logDir, 'console.log');
     writeFileSync(consoleLogPath, `console ${side} ${call}\n`);
     if (this.opts.guestFails === side) {
       throw new HmmciError('The guest printed nothing after "Booting from ROM" and was stopped after 120 s.', { exitCode: ExitCode.GUEST, logPath: consoleLogPath });

@@ -1,4 +1,153 @@
-import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { UsageError } from '../../common/errors.js';
+import { interruptSignal } from '../../common/cleanup.js';
+import { run as exec } from '../../common/exec.js';
+import { renderJson, renderJunit, renderKcidb, renderMail, renderTerminal, type RunRecord } from '../../report/index.js';
+import { listRuns, readRecord, resolveRunRef, runSeries, type ConfigVariant } from '../../run/index.js';
+import { realStages, DEFAULT_FRAGMENTS } from '../../run/real-stages.js';
+import { collect, contextFrom, type CliContext } from '../context.js';
 
-// Placeholder registration: the stage's owner replaces this file with the real command(s).
-export function registerRun(_program: Command): void {}
+interface ReportFlags {
+  json?: boolean;
+  junit?: string | boolean;
+  kcidb?: string | boolean;
+  mail?: string | boolean;
+  testedBy?: string;
+}
+
+/** `Name <email>` from --tested-by, else from git config; undefined when neither is set. */
+async function testedBy(flag: string | undefined): Promise<string | undefined> {
+  if (flag) return flag;
+  const get = async (k: string) => (await exec('git', ['config', '--get', k]).catch(() => undefined))?.stdout.trim() || undefined;
+  const [name, email] = [await get('user.name'), await get('user.email')];
+  return name && email ? `${name} <${email}>` : undefined;
+}
+
+/** With several jobs, each mail goes to its own file: `reply.txt` → `reply.<run id>.txt`. */
+function perJobFile(file: string, id: string, many: boolean): string {
+  if (!many) return file;
+  const m = /^(.*?)(\.[^./]*)?$/.exec(file);
+  return `${m?.[1] ?? file}.${id}${m?.[2] ?? ''}`;
+}
+
+/**
+ * Print the terminal report (or --json on stdout) and write the --junit/--kcidb/--mail files. A
+ * flag given without a file (`hmmci report` only) prints that format on stdout instead.
+ */
+export async function emitReports(ctx: CliContext, records: readonly RunRecord[], flags: ReportFlags): Promise<void> {
+  const stdoutFormats = [flags.junit === true, flags.kcidb === true, flags.mail === true, Boolean(flags.json)].filter(Boolean).length;
+  if (stdoutFormats > 1) throw new UsageError('Only one format can go to standard output; give --junit/--kcidb/--mail a FILE.');
+  const write = (file: string, text: string) => {
+    writeFileSync(resolve(file), text);
+    ctx.reporter.info(`wrote ${resolve(file)}`);
+  };
+  if (flags.junit) typeof flags.junit === 'string' ? write(flags.junit, renderJunit(records)) : ctx.out(renderJunit(records));
+  if (flags.kcidb) {
+    const text = `${JSON.stringify(renderKcidb(records), null, 2)}\n`;
+    typeof flags.kcidb === 'string' ? write(flags.kcidb, text) : ctx.out(text);
+  }
+  if (flags.mail) {
+    const who = await testedBy(flags.testedBy);
+    for (const r of records) {
+      const text = renderMail(r, { testedBy: who });
+      typeof flags.mail === 'string' ? write(perJobFile(flags.mail, r.id, records.length > 1), text) : ctx.out(text);
+    }
+  }
+  if (flags.json) ctx.out(renderJson(records));
+  else if (!stdoutFormats) ctx.out(records.map(renderTerminal).join('\n'));
+}
+
+/** `--variant name:frag.config,CONFIG_X=y,...` → a config variant (fragments and options). */
+export function parseVariant(spec: string, defaults: readonly string[]): ConfigVariant {
+  const m = /^([A-Za-z0-9._-]+):(.*)$/.exec(spec);
+  const name = m?.[1] ?? spec.replace(/[^A-Za-z0-9._-]+/g, '-');
+  const items = (m?.[2] ?? spec).split(',').map((s) => s.trim()).filter(Boolean);
+  const extra = items.filter((i) => /^CONFIG_[A-Za-z0-9_]+=/.test(i) || /^# CONFIG_[A-Za-z0-9_]+ is not set$/.test(i));
+  const fragments = items.filter((i) => !extra.includes(i));
+  if (items.length === 0) throw new UsageError(`--variant "${spec}" names no fragment or CONFIG_ option. Write it as name:fragment.config,CONFIG_X=y.`);
+  return { name, fragments: [...defaults, ...fragments], extra };
+}
+
+function intOption(name: string) {
+  return (v: string) => {
+    const n = Number.parseInt(v, 10);
+    if (!Number.isInteger(n) || n < 0 || String(n) !== v.trim()) throw new UsageError(`${name} wants a whole number ≥ 0, got "${v}".`);
+    return n;
+  };
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('Test series against the unpatched baseline: apply, configure, build, boot, run hmm-tests, compare per subtest, report.')
+    .argument('<series...>', 'mbox file, folder of .patch/.eml, A..B range of the tree, or a message-id (fetched with b4)')
+    .option('--tree <dir>', 'kernel git checkout to use (never modified; default: the default tree from linux-source-6.12)')
+    .option('--base <rev>', 'base revision when a series does not name one (default: the tree baseline)')
+    .option('--kconfig <fragment>', 'extra config fragment (repeatable)', collect, [])
+    .option('--config <CONFIG_X=y>', 'extra config option (repeatable)', collect, [])
+    .option('--variant <name:items>', 'a config variant to run as its own job, e.g. thp:CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y (repeatable)', collect, [])
+    .addOption(new Option('--runner <runner>', 'how the kernel is booted').choices(['qemu', 'vng']).default('qemu'))
+    .option('--reruns <n>', 're-runs of the patched kernel that confirm a changed result before it is called a regression', intOption('--reruns'), 1)
+    .option('--jobs <n>', 'make -j for builds (default: from cores and memory)', intOption('--jobs'))
+    .option('--no-baseline-cache', 'rebuild and rerun the baseline even when a cached result matches')
+    .option('--json', 'print the JSON report on stdout (progress stays on stderr)')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('--kcidb <file>', 'write KernelCI KCIDB JSON (checkouts, builds, tests)')
+    .option('--mail <file>', 'write a plain-text reply for the mailing list')
+    .option('--tested-by <who>', 'Tested-by identity for --mail (default: git config user.name/user.email)')
+    .action(async (inputs: string[], opts: {
+      tree?: string; base?: string; kconfig: string[]; config: string[]; variant: string[]; runner: 'qemu' | 'vng';
+      reruns: number; jobs?: number; baselineCache: boolean; json?: boolean; junit?: string; kcidb?: string; mail?: string; testedBy?: string;
+    }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      const base: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig.map((f) => resolve(f))], extra: opts.config };
+      const variants = opts.variant.length ? opts.variant.map((v) => {
+        const parsed = parseVariant(v, base.fragments);
+        return { ...parsed, extra: [...base.extra, ...parsed.extra] };
+      }) : [base];
+      const outcome = await runSeries({
+        inputs, tree: opts.tree, base: opts.base, variants, runner: opts.runner, reruns: opts.reruns, jobs: opts.jobs,
+        useBaselineCache: opts.baselineCache, cache: ctx.cache, reporter: ctx.reporter, signal: interruptSignal(),
+      }, realStages());
+      await emitReports(ctx, outcome.records, opts);
+      process.exitCode = outcome.exitCode;
+    });
+
+  program
+    .command('report')
+    .description('Render a past run again: terminal (default), --json, --junit, --kcidb or --mail.')
+    .argument('[run]', 'run id, a unique part of one, "last", or a run directory', 'last')
+    .option('--json', 'the JSON report')
+    .option('--junit [file]', 'JUnit XML (to FILE, or stdout)')
+    .option('--kcidb [file]', 'KCIDB JSON (to FILE, or stdout)')
+    .option('--mail [file]', 'plain-text reply for the list (to FILE, or stdout)')
+    .option('--tested-by <who>', 'Tested-by identity for --mail (default: git config user.name/user.email)')
+    .action(async (ref: string, opts: ReportFlags, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      const record = readRecord(resolveRunRef(ctx.cache, ref));
+      await emitReports(ctx, [record], opts);
+      process.exitCode = record.exitCode ?? 0;
+    });
+
+  program
+    .command('runs')
+    .description('List past runs, newest first.')
+    .option('--json', 'as JSON')
+    .action((opts: { json?: boolean }, cmd: Command) => {
+      const ctx = contextFrom(cmd);
+      const runs = listRuns(ctx.cache);
+      if (opts.json) {
+        ctx.out(JSON.stringify(runs, null, 2));
+        return;
+      }
+      if (runs.length === 0) {
+        ctx.out(`No runs in ${ctx.cache.runs} yet.`);
+        return;
+      }
+      const rows = runs.map((r) => [r.id, r.status === 'complete' ? `exit ${r.exitCode ?? '?'}` : r.status, r.summary, r.title]);
+      const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+      ctx.out(rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(w[i] ?? 0) : c)).join('  ').trimEnd()).join('\n'));
+    });
+}

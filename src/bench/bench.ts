@@ -1,0 +1,146 @@
+/**
+ * `npm run bench`: how long `hmmci run` takes to answer, against the floor of what any harness
+ * must do. In one process, on the default tree (Debian's linux-source-6.12):
+ *
+ *  1. cold: a fresh temporary cache directory (ccache is kept as it is: the point is hmmci's own
+ *     cold path — tarball unpack, baseline commit, first configure/build/boot — not the compiler
+ *     cache), `hmmci run fixtures/series/one-patch.mbox` from the tarball to results;
+ *  2. warm: the same run again on that cache (baseline cached, slot warm), with the per-stage
+ *     breakdown;
+ *  3. floor, on the same slot and artifacts: the raw incremental `make` for that patch (worktree
+ *     back at the base, then at the patched commit: the files the patch touches are rewritten, as
+ *     in the warm run) and one raw QEMU boot-and-test of the same bzImage and initramfs.
+ *
+ * Prints harness/floor and writes bench/results.json. Not a test: minutes of CPU.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cacheLayout, type CacheLayout } from '../common/cache.js';
+import { installSignalHandlers, interruptSignal, runCleanup } from '../common/cleanup.js';
+import { run as exec, runOk } from '../common/exec.js';
+import { createReporter, formatMs } from '../common/progress.js';
+import { x86_64 } from '../guest/arch/x86_64.js';
+import { qemuArgs } from '../guest/qemu-command.js';
+import type { RunRecord } from '../report/record.js';
+import { parseConsole } from '../results/parser.js';
+import { runSeries } from '../run/pipeline.js';
+import { realStages, DEFAULT_FRAGMENTS, runMakeCommand } from '../run/real-stages.js';
+import { acquireSlot } from '../tree/slots.js';
+import { resolveTree } from '../tree/resolve.js';
+
+const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
+const SERIES = join(root, 'fixtures', 'series', 'one-patch.mbox');
+const TARGET = 1.2;
+
+interface Timed { ms: number; record: RunRecord }
+
+async function harness(cache: CacheLayout, label: string): Promise<Timed> {
+  const reporter = createReporter({ throttleMs: 10_000 });
+  reporter.info(`\n### bench: ${label} run of hmmci run ${SERIES}`);
+  const started = Date.now();
+  const out = await runSeries({
+    inputs: [SERIES], variants: [{ fragments: [...DEFAULT_FRAGMENTS], extra: [] }], runner: 'qemu', reruns: 1,
+    cache, reporter, signal: interruptSignal(),
+  }, realStages());
+  const ms = Date.now() - started;
+  const record = out.records[0];
+  if (!record || record.status !== 'complete') throw new Error(`the ${label} run did not complete: ${record?.error?.message ?? record?.status}`);
+  return { ms, record };
+}
+
+function newestInitramfs(cache: CacheLayout): string {
+  let best: { path: string; mtime: number } | undefined;
+  for (const d of readdirSync(cache.initramfs)) {
+    const p = join(cache.initramfs, d, 'initramfs.cpio');
+    try {
+      const m = statSync(p).mtimeMs;
+      if (!best || m > best.mtime) best = { path: p, mtime: m };
+    } catch { /* not an image dir */ }
+  }
+  if (!best) throw new Error(`no initramfs under ${cache.initramfs}`);
+  return best.path;
+}
+
+async function floor(cache: CacheLayout, warm: RunRecord): Promise<{ makeMs: number; bootMs: number; tests: number }> {
+  const reporter = createReporter();
+  const tree = await resolveTree({ cache, reporter });
+  const patched = warm.series.commits?.at(-1)?.sha;
+  if (!patched) throw new Error('the warm run recorded no applied commit');
+  const slot = await acquireSlot({ tree, rev: warm.series.base, configKey: realStages().configKey({ fragments: [...DEFAULT_FRAGMENTS], extra: [] }), cache, reporter });
+  try {
+    // The worktree is at the base now (the patch's files rewritten); go to the patched commit.
+    await runOk('git', ['-C', slot.worktree, 'checkout', '--detach', '-f', patched]);
+    reporter.info('### bench: floor — raw incremental make for the patch');
+    const t0 = Date.now();
+    const cmd = runMakeCommand(slot.worktree, slot.buildDir, availableParallelism());
+    reporter.info(`    ${cmd.file} ${cmd.args.join(' ')}`);
+    const make = await exec(cmd.file, cmd.args, { env: { ...process.env, ...cmd.env }, signal: interruptSignal() });
+    const makeMs = Date.now() - t0;
+    if (make.exitCode !== 0) throw new Error(`raw make failed (${make.exitCode}): ${make.stderr.slice(-2000)}`);
+    reporter.info(`    raw make ${formatMs(makeMs)}`);
+    reporter.info('### bench: floor — one raw QEMU boot-and-test of the same artifacts');
+    const accel = warm.env.accel === 'kvm' ? 'kvm' : 'tcg';
+    const args = qemuArgs(x86_64, { buildDir: slot.buildDir, initrd: newestInitramfs(cache), accel });
+    const t1 = Date.now();
+    const boot = await exec(x86_64.qemuBinary, args, { timeoutMs: 10 * 60_000, signal: interruptSignal() });
+    const bootMs = Date.now() - t1;
+    const parsed = parseConsole(boot.stdout);
+    reporter.info(`    raw boot-and-test ${formatMs(bootMs)}: ${parsed.tests.length} tests`);
+    if (parsed.tests.length === 0) throw new Error(`the raw boot produced no test results (exit ${boot.exitCode}); tail: ${boot.stdout.slice(-1500)}`);
+    return { makeMs, bootMs, tests: parsed.tests.length };
+  } finally {
+    await runOk('git', ['-C', slot.worktree, 'checkout', '--detach', '-f', warm.series.base]).catch(() => undefined);
+    await slot.release();
+  }
+}
+
+async function main(): Promise<number> {
+  installSignalHandlers();
+  const keep = process.env.HMMCI_BENCH_KEEP === '1';
+  const dir = mkdtempSync(join(process.env.HMMCI_BENCH_TMP ?? tmpdir(), 'hmmci-bench-'));
+  const cache = cacheLayout(dir);
+  try {
+    const cold = await harness(cache, 'cold (fresh cache dir, ccache kept)');
+    const warm = await harness(cache, 'warm');
+    const f = await floor(cache, warm.record);
+    const floorMs = f.makeMs + f.bootMs;
+    const ratio = warm.ms / floorMs;
+    const stage = (r: RunRecord) => r.stages.map((s) => ({ name: s.name, side: s.side, ms: s.ms }));
+    const results = {
+      date: new Date().toISOString(),
+      machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? '', memGiB: Math.round(totalmem() / 1024 ** 3) },
+      kernel: warm.record.env.kernel, gcc: warm.record.env.gcc, qemu: warm.record.env.qemu, accel: warm.record.env.accel,
+      series: 'fixtures/series/one-patch.mbox',
+      notes: 'cold: fresh temporary cache directory (tarball unpack, baseline commit, configure, build, boot for baseline and patched); ccache kept as it is. warm: same run again on that cache (baseline cached, slot reused). floor: raw incremental make for the patch in the same slot + one raw QEMU boot-and-test of the same bzImage/initramfs.',
+      cold: { ms: cold.ms, stages: stage(cold.record) },
+      warm: { ms: warm.ms, stages: stage(warm.record), stagesTotalMs: warm.record.stages.reduce((a, s) => a + s.ms, 0) },
+      floor: { makeMs: f.makeMs, bootMs: f.bootMs, ms: floorMs, tests: f.tests },
+      ratio: Number(ratio.toFixed(3)),
+      target: TARGET,
+      meetsTarget: ratio <= TARGET,
+    };
+    mkdirSync(join(root, 'bench'), { recursive: true });
+    writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+    const lines = [
+      '',
+      `cold  (tarball → results): ${formatMs(cold.ms)}`,
+      `warm  (time to result):    ${formatMs(warm.ms)}`,
+      ...warm.record.stages.map((s) => `    ${`${s.name}${s.side === 'run' ? '' : ` [${s.side}]`}`.padEnd(20)} ${formatMs(s.ms)}`),
+      `floor (raw make + boot):   ${formatMs(floorMs)}  (make ${formatMs(f.makeMs)}, boot-and-test ${formatMs(f.bootMs)})`,
+      `harness/floor (warm):      ${ratio.toFixed(2)}  (target ≤ ${TARGET})`,
+      `wrote ${join(root, 'bench', 'results.json')}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  } finally {
+    await runCleanup();
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then((code) => { process.exitCode = code; }, (err) => {
+  process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});
