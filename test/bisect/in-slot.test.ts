@@ -21,10 +21,12 @@ const SNAPSHOT = 'hmm2.hmm2_device_coherent.snapshot';
 const work = tempDir('hmmci-bisect-');
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-/** A user's checkout with 8 commits after the root; commit 5 plants a bug, 3 does not build. */
-function userRepo(name: string, opts: { bugAt?: number; brokenBuild?: number[] } = {}): string {
+/** A user's checkout with n commits after the root, alternately changing mm/hmm.c and
+ * mm/migrate_device.c; `bugAt` plants the bug, `brokenBuild` breaks the build of that file until
+ * the next commit that changes it. */
+function userRepo(name: string, opts: { n: number; bugAt?: number; brokenBuild?: number[] }): string {
   const repo = fakeKernelRepo(join(work, name));
-  for (let i = 1; i <= 8; i++) {
+  for (let i = 1; i <= opts.n; i++) {
     const file = i % 2 ? 'mm/hmm.c' : 'mm/migrate_device.c';
     let text = readFileSync(join(repo, file), 'utf8');
     text = text.replace(/\/\* BROKEN \*\/.*\n/, '');
@@ -35,11 +37,16 @@ function userRepo(name: string, opts: { bugAt?: number; brokenBuild?: number[] }
     gitSync(repo, ['add', '-f', '-A']);
     gitSync(repo, ['commit', '-q', '-m', `mm: change ${i}`]);
   }
-  gitSync(repo, ['tag', 'good', 'HEAD~8']);
+  gitSync(repo, ['tag', 'good', `HEAD~${opts.n}`]);
   // Work in progress the bisect must not touch.
   writeFileSync(join(repo, 'mm', 'hmm.c'), `${readFileSync(join(repo, 'mm', 'hmm.c'), 'utf8')}/* wip */\n`);
   return repo;
 }
+
+const shared = { repo: '' };
+t.before(() => {
+  shared.repo = userRepo('user', { n: 6, bugAt: 2, brokenBuild: [3] });
+});
 
 function snapshot(repo: string) {
   return {
@@ -85,50 +92,41 @@ function fakePipeline() {
 }
 
 t.test('range: first-parent commits from --good to --bad, oldest first', async (t) => {
-  const repo = userRepo('range-list');
-  const tree = await adoptUserTree(repo);
+  const tree = await adoptUserTree(shared.repo);
   const commits = await rangeCommits(tree, 'good', 'HEAD');
-  t.equal(commits.length, 9);
-  t.same(commits.map((c) => c.index), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
-  t.equal(commits[0]!.sha, gitSync(repo, ['rev-parse', 'good']).trim());
+  t.same(commits.map((c) => c.index), [0, 1, 2, 3, 4, 5, 6]);
+  t.equal(commits[0]!.sha, gitSync(shared.repo, ['rev-parse', 'good']).trim());
   t.equal(commits[0]!.subject, 'Linux 6.12-fake');
-  t.equal(commits[8]!.subject, 'mm: change 8');
+  t.equal(commits[6]!.subject, 'mm: change 6');
   await t.rejects(rangeCommits(tree, 'HEAD', 'good'), { exitCode: ExitCode.TREE, message: /is not an ancestor/ });
   await t.rejects(rangeCommits(tree, 'good', 'good'), { exitCode: ExitCode.TREE, message: /same commit/ });
   await t.rejects(rangeCommits(tree, 'good', 'no-such-rev'), { exitCode: ExitCode.TREE, message: /no-such-rev does not exist/ });
 });
 
-t.test('--good/--bad bisect runs in a slot of ours, incrementally, and never touches the user checkout', async (t) => {
-  const repo = userRepo('range-bisect', { bugAt: 5 });
+t.test('--good/--bad bisect runs in a slot of ours, incrementally, steps around what does not build, and never touches the user checkout', async (t) => {
+  // Commit 2 plants the bug; commit 3 does not build (commit 5, the next change to mm/hmm.c, mends it).
+  const repo = shared.repo;
   const before = snapshot(repo);
   const cache = cacheLayout(join(work, 'cache-range'));
   const tree = await adoptUserTree(repo);
   const { pipeline, compiled, builtIn } = fakePipeline();
-  const { report, worktree, buildDir } = await bisectRange({ tree, cache, configKey: 'fake', pipeline, good: 'good', bad: 'HEAD' });
-  t.match(report, { status: 'found', firstBad: { index: 5, total: 8, subject: 'mm: change 5' }, flipped: [SNAPSHOT] });
-  t.ok(worktree.startsWith(cache.worktrees) && buildDir.startsWith(cache.builds), 'the slot is in the cache');
+  const { report, worktree, buildDir, commits } = await bisectRange({ tree, cache, configKey: 'fake', pipeline, good: 'good', bad: 'HEAD' });
+  t.match(report, { status: 'found', firstBad: { index: 2, total: 6, subject: 'mm: change 2' }, flipped: [SNAPSHOT], skipped: [commits[3]!.sha] });
+  t.same(report.steps.map((s) => [s.index, s.verdict]), [[0, 'good'], [6, 'bad'], [3, 'skip'], [2, 'bad'], [1, 'good'], [2, 'bad']]);
+  t.match(report.steps[2], { reason: 'does not build' });
+  t.ok(worktree.startsWith(cache.worktrees) && buildDir.startsWith(cache.root), `the slot is in the cache (${worktree}, ${buildDir})`);
   t.same([...builtIn], [`${worktree} ${buildDir}`], 'every step used the same worktree and build dir');
   t.same(compiled[0]!.sort(), ['init/main.o', 'mm/hmm.o', 'mm/migrate_device.o'], 'the first build is a full one');
   for (const c of compiled.slice(1)) t.ok(c.length < 3, `later builds are incremental (${c.join(' ') || 'nothing'})`);
   t.same(snapshot(repo), before, 'HEAD, branch, refs, index, status and the work in progress are untouched');
-  t.equal(report.steps.filter((s) => s.role).length, 2, 'both ends tested (nothing cached)');
-});
-
-t.test('a commit that does not build is skipped (125) and stepped around', async (t) => {
-  const repo = userRepo('range-skip', { bugAt: 6, brokenBuild: [3] });
-  const tree = await adoptUserTree(repo);
-  const { pipeline } = fakePipeline();
-  const { report, commits } = await bisectRange({ tree, cache: cacheLayout(join(work, 'cache-skip')), configKey: 'fake', pipeline, good: 'good', bad: 'HEAD' });
-  t.match(report, { status: 'found', firstBad: { index: 6 }, skipped: [commits[3]!.sha] });
-  t.match(report.steps.find((s) => s.index === 3), { verdict: 'skip', reason: 'does not build' });
 });
 
 t.test('series: the patches applied in the slot are bisected', async (t) => {
-  const repo = userRepo('series', { bugAt: 3 });
+  const repo = userRepo('series', { n: 4, bugAt: 3 });
   const tree = await adoptUserTree(repo);
   const { pipeline } = fakePipeline();
   // Stand-in for applySeries: cherry-pick commits 1..4 of the history onto `good` in the worktree.
-  const picks = gitSync(repo, ['rev-list', '--reverse', 'good..HEAD~4']).trim().split('\n');
+  const picks = gitSync(repo, ['rev-list', '--reverse', 'good..HEAD']).trim().split('\n');
   const { report } = await bisectSeries({
     tree,
     cache: cacheLayout(join(work, 'cache-series')),
