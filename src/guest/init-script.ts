@@ -52,7 +52,7 @@ export function renderRunScript(opts: RunScriptOptions): string {
       ]
     : ['# hmmci under virtme-ng: run hmm-tests once, print sentinels.', 'set +e'];
   lines.push(
-    'mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug',
+    "grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug",
     'mkdir -p /dev/hugepages && mount -t hugetlbfs hugetlbfs /dev/hugepages',
     `mkdir -p ${scratch} && mount -t tmpfs -o size=256m tmpfs ${scratch}`,
     '[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd',
@@ -61,7 +61,7 @@ export function renderRunScript(opts: RunScriptOptions): string {
     '[ -e /dev/stderr ] || ln -s /proc/self/fd/2 /dev/stderr',
     `echo ${opts.hugepages} > /proc/sys/vm/nr_hugepages`,
     `echo "${SENTINEL.info} kernel=$(uname -r) nr_hugepages=$(cat /proc/sys/vm/nr_hugepages) ${params ? params.replace(/'/g, '') : 'coherent=none'}"`,
-    `if ! insmod ${ko} ${params}; then`,
+    `if ! insmod ${ko}${params ? ` ${params}` : ''}; then`,
     `  echo "${SENTINEL.error} insmod test_hmm failed"`,
     'fi',
     `echo "${SENTINEL.info} devices=$(ls /dev | grep -c '^hmm_dmirror')"`,

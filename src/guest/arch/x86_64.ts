@@ -16,7 +16,7 @@ export const x86_64: QemuArchConfig = {
   smp: 2,
   console: 'ttyS0',
   kernelImage: 'arch/x86/boot/bzImage',
-  cmdline: ['panic=-1', 'loglevel=7'],
+  cmdline: ['panic=-1', 'loglevel=7', 'printk.time=1'],
   extraQemuArgs: ['-nographic', '-no-reboot', '-nic', 'none'],
   coherent: {
     memmap: 'memmap=512M$0x40000000',

@@ -1,0 +1,103 @@
+import t from 'tap';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runGuestProcess, DEFAULT_TIMEOUTS } from '../../src/guest/guest-process.js';
+import { vngArgs } from '../../src/guest/vng-command.js';
+import { x86_64 } from '../../src/guest/arch/x86_64.js';
+import { ConsoleParser } from '../../src/results/parser.js';
+import { fixturePath } from '../results/fixtures.js';
+
+const standIn = fileURLToPath(new URL('./stand-in/vng', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'hmmci-guest-process-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Running (a zombie waiting for a reaper counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+t.test('a vng stand-in gets the vng command line; its console is saved and parsed while it streams', async (t) => {
+  const argsFile = join(dir, 'args.json');
+  const logPath = join(dir, 'clean', 'console.log');
+  const args = vngArgs(x86_64, { buildDir: '/build', accel: 'tcg', script: 'echo HMMCI-START hmm-tests' });
+  const parser = new ConsoleParser();
+  const progress: string[] = [];
+  const out = await runGuestProcess({
+    command: [standIn, ...args],
+    logPath,
+    parser,
+    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0 },
+    onProgress: (p) => progress.push(p),
+    env: { ...process.env, STANDIN_ARGS: argsFile, STANDIN_LOG: fixturePath('clean-58-pass.log') },
+  });
+  t.same(JSON.parse(readFileSync(argsFile, 'utf8')), args, 'argv reached vng unchanged (no shell)');
+  t.equal(out.exitCode, 0);
+  t.notOk(out.killed);
+  t.equal(readFileSync(logPath, 'utf8'), readFileSync(fixturePath('clean-58-pass.log'), 'utf8'), 'console log saved byte for byte');
+  const r = parser.finish();
+  t.same(r.counts, { pass: 58 });
+  t.ok(progress.some((p) => /^58\/58 done/.test(p)), 'progress reports completed/planned');
+  t.ok(r.tests.every((x) => typeof x.durationMs === 'number'), 'live runs get per-test durations');
+});
+
+t.test('a hung guest is killed by the per-test watchdog with its whole process group; the running test is timeout', async (t) => {
+  const argsFile = join(dir, 'hang-args.json');
+  const text = readFileSync(fixturePath('clean-58-pass.log'), 'utf8').split('\n');
+  const stopAt = text.findIndex((l) => l.includes('RUN           hmm.hmm_device_private.exclusive ...')) + 1;
+  const parser = new ConsoleParser();
+  const started = Date.now();
+  const out = await runGuestProcess({
+    command: [standIn],
+    logPath: join(dir, 'hang', 'console.log'),
+    parser,
+    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, testMs: 1500 },
+    env: { ...process.env, STANDIN_ARGS: argsFile, STANDIN_LOG: fixturePath('clean-58-pass.log'), STANDIN_STOP_AFTER: String(stopAt) },
+  });
+  t.ok(Date.now() - started < 20_000);
+  t.match(out.killed, { reason: 'test', test: 'hmm.hmm_device_private.exclusive', message: /ran for more than 2 s|ran for more than 1 s/ });
+  const grandchild = Number(readFileSync(`${argsFile}.child`, 'utf8'));
+  for (let i = 0; i < 60 && alive(grandchild); i++) await sleep(50);
+  t.notOk(alive(grandchild), 'nothing of the guest survives');
+  const r = parser.finish();
+  const ex = r.tests.find((x) => x.name === 'hmm.hmm_device_private.exclusive');
+  t.match(ex, { status: 'timeout', reason: /killed by hmmci: hmm\.hmm_device_private\.exclusive ran for more than/ });
+  t.equal(r.counts.pass, 21);
+  t.equal(r.counts.notrun, 36);
+});
+
+t.test('a guest silent after "Booting from ROM" is killed by the silence watchdog', async (t) => {
+  const parser = new ConsoleParser();
+  const out = await runGuestProcess({
+    command: [standIn],
+    logPath: join(dir, 'silent', 'console.log'),
+    parser,
+    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 3000 },
+    env: { ...process.env, STANDIN_LOG: fixturePath('kvm-silent-hang.log'), STANDIN_STOP_AFTER: String(readFileSync(fixturePath('kvm-silent-hang.log'), 'utf8').split('\n').length), STANDIN_ARGS: join(dir, 'silent-args.json') },
+  });
+  t.match(out.killed, { reason: 'silent' });
+  t.equal(out.kernelBannerMs, undefined);
+  t.ok(existsSync(join(dir, 'silent', 'console.log')));
+  t.match(readFileSync(join(dir, 'silent', 'console.log'), 'utf8'), /Booting from ROM/);
+});
+
+t.test('interruption kills the guest too', async (t) => {
+  const ac = new AbortController();
+  const parser = new ConsoleParser();
+  setTimeout(() => ac.abort(), 300);
+  const out = await runGuestProcess({
+    command: [standIn],
+    logPath: join(dir, 'int', 'console.log'),
+    parser,
+    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0 },
+    signal: ac.signal,
+    env: { ...process.env, STANDIN_LOG: fixturePath('clean-58-pass.log'), STANDIN_STOP_AFTER: '100', STANDIN_ARGS: join(dir, 'int-args.json') },
+  });
+  t.match(out.killed, { reason: 'interrupted' });
+});
