@@ -109,3 +109,15 @@ t.test('no .config: a config error telling to run hmmci config', async (t) => {
   t.equal(err.exitCode, ExitCode.CONFIG);
   t.match(err.message, /hmmci config/);
 });
+
+t.test('a full disk during the build is an infrastructure error (exit 7) saying what to free', async (t) => {
+  process.env.FAKE_KERNEL_FAIL = 'enospc';
+  t.teardown(() => {
+    delete process.env.FAKE_KERNEL_FAIL;
+  });
+  const err = (await buildKernel({ srcDir: src, buildDir, jobs: 2, ccache: false }).catch((e: unknown) => e)) as HmmciError;
+  t.equal(err.exitCode, ExitCode.INFRA);
+  t.match(err.message, /is full \(ENOSPC\) while building the kernel/);
+  t.match(err.message, /hmmci tree clean/);
+  t.ok(err.logPath);
+});
