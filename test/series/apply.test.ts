@@ -30,6 +30,13 @@ function state(repo: string, wt: string) {
   };
 }
 
+let sharedRepo: ReturnType<typeof setup> | undefined;
+/** A setup reused by tests that must leave it untouched anyway. */
+function shared() {
+  sharedRepo ??= setup();
+  return sharedRepo;
+}
+
 const series = (name: string) => loadSeries(join(FIXTURES, name));
 
 t.test('benign-3 applies: one commit per patch, authors and messages kept, cover letter skipped', async (t) => {
@@ -51,20 +58,19 @@ t.test('benign-3 applies: one commit per patch, authors and messages kept, cover
 });
 
 t.test('every series written against 6.12 applies, including the RFC (accented author kept)', async (t) => {
-  for (const name of ['break-test-at-2.mbox', 'break-build.mbox', 'oops.mbox', 'hang.mbox', 'one-patch.mbox', 'rfc-p2p-allow.mbox', 'malformed/quoted-printable-oops.mbox', 'malformed/base64-hang.mbox', 'malformed/crlf-benign-3.mbox', 'folder-v3-5']) {
-    const { wt } = setup();
+  // One worktree for all: applySeries resets it to the base each time.
+  const { wt, base } = setup();
+  for (const name of ['break-test-at-2.mbox', 'break-build.mbox', 'oops.mbox', 'hang.mbox', 'one-patch.mbox', 'malformed/quoted-printable-oops.mbox', 'malformed/base64-hang.mbox', 'malformed/crlf-benign-3.mbox', 'folder-v3-5']) {
     const s = await series(name);
-    const r = await applySeries({ series: s, worktree: wt });
+    const r = await applySeries({ series: s, worktree: wt, base });
     t.equal(r.commits.length, s.patches.length, name);
   }
-  const { wt } = setup();
-  const r = await applySeries({ series: await series('rfc-p2p-allow.mbox'), worktree: wt });
+  const r = await applySeries({ series: await series('rfc-p2p-allow.mbox'), worktree: wt, base });
   t.equal(gitSync(wt, ['log', '-1', '--format=%an|%s', r.commits[0]!.sha]).trim(), 'Thomas Hellström|mm/hmm, mm/migrate_device: Allow p2p access and p2p migration');
   t.equal(gitSync(wt, ['rev-parse', 'HEAD:include/linux/hmm.h']).trim().slice(0, 12), '4de909a1e10a', "include/linux/hmm.h is the RFC's own post-image");
   t.equal(gitSync(wt, ['rev-parse', 'HEAD:include/linux/migrate.h']).trim().slice(0, 12), '0ff085b633e3', "include/linux/migrate.h is the RFC's own post-image");
-  const rd = setup();
-  const rr = await applySeries({ series: await series('malformed/from-escapes.mboxrd'), worktree: rd.wt });
-  t.match(gitSync(rd.wt, ['log', '-1', '--format=%B', rr.commits[0]!.sha]), /\nFrom the caller's side nothing else is needed: mmap_lock held for read\nis enough, and the walk never takes the page table lock for long\.\n>From lines in a commit message/, 'mboxrd lines survive git am unchanged');
+  const rr = await applySeries({ series: await series('malformed/from-escapes.mboxrd'), worktree: wt, base });
+  t.match(gitSync(wt, ['log', '-1', '--format=%B', rr.commits[0]!.sha]), /\nFrom the caller's side nothing else is needed: mmap_lock held for read\nis enough, and the walk never takes the page table lock for long\.\n>From lines in a commit message/, 'mboxrd lines survive git am unchanged');
 });
 
 t.test('the stale 2019 rework: ApplyError (exit 4) naming 1/1, mm/hmm.c and all 18 hunks as context mismatch; worktree clean', async (t) => {
@@ -130,7 +136,7 @@ for (const [name, what] of [
   ['malformed/unsafe-symlink.mbox', /names mm\/hmm-docs, which is a symlink to "\.\.\/\.\.\/\.\.\/\.\.\/\.\.\/\.\.\/tmp", outside the tree/],
 ] as const) {
   t.test(`refused before anything runs: ${name}`, async (t) => {
-    const { repo, wt } = setup();
+    const { repo, wt } = shared();
     const before = state(repo, wt);
     const err = await applySeries({ series: await series(name), worktree: wt }).catch((e: unknown) => e);
     t.ok(err instanceof UnsafePatchError);
@@ -143,7 +149,7 @@ for (const [name, what] of [
 }
 
 t.test('a truncated mbox is refused before applying', async (t) => {
-  const { repo, wt } = setup();
+  const { repo, wt } = shared();
   const before = state(repo, wt);
   const err = await applySeries({ series: await series('malformed/truncated.mbox'), worktree: wt }).catch((e: unknown) => e);
   t.ok(err instanceof BadInputError);
