@@ -122,8 +122,11 @@ async function makeTree(cache: CacheLayout, tarball: string, reporter: Reporter,
     const tarArgs = ['-xJvf', tarball, '-C', tmp, '--strip-components=1', '--no-same-owner'];
     const proc = spawnStreaming('tar', tarArgs, { signal, env: { ...process.env, LC_ALL: 'C' } });
     let stderr = '';
+    let partial = '';
     proc.stdout?.on('data', (b: Buffer) => {
-      for (const c of b) if (c === 10) files++;
+      const lines = (partial + b.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) if (l && !l.endsWith('/')) files++; // tar -v lists folders with a trailing slash
       unpack.update(`${files} files`);
     });
     proc.stderr?.on('data', (b: Buffer) => {
