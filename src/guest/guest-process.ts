@@ -6,6 +6,7 @@ import { HmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import type { ConsoleParser } from '../results/parser.js';
 import { LineNormalizer, LineSplitter } from '../results/line-stream.js';
+import { SENTINEL } from '../results/sentinels.js';
 
 /** Watchdogs of one guest run, in milliseconds (0 disables one). */
 export interface GuestTimeouts {
@@ -138,6 +139,8 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
     killed = { reason, test, afterMs: Date.now() - started, message };
     req.parser.markKilled(message);
     killGroup();
+    // Say so in the saved log (a line of hmmci's own, after whatever the guest printed last).
+    log.write(`\n${SENTINEL.killed} ${message}\n`);
   };
   const timer = setInterval(() => {
     const now = Date.now();

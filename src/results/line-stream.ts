@@ -118,11 +118,10 @@ export class LineNormalizer {
       // Rejoin when the pieces make a user-space (TAP) line; when this line is a complete TAP
       // line on its own, the fragment was a whole line cut short: emit it first. Otherwise this
       // is the kernel report's continuation and the fragment keeps waiting (for a while).
-      const unnested = (t: string) => t.replace(/^(?:# )+/, '');
-      if (isTapLine(unnested(f.text + line.text))) {
+      if (isTapAtAnyDepth(f.text + line.text)) {
         this.fragment = undefined;
         line.text = f.text + line.text;
-      } else if (isTapLine(unnested(line.text)) || n - f.n > 400) {
+      } else if (isTapAtAnyDepth(line.text) || n - f.n > 400) {
         this.fragment = undefined;
         out.push({ n: f.n, raw: f.text, text: f.text });
       }
@@ -146,6 +145,17 @@ export class LineNormalizer {
     if (atMs !== undefined) line.atMs = atMs;
     return line;
   }
+}
+
+/** A TAP line as is, or under one or more run_kselftest.sh `# ` levels. */
+function isTapAtAnyDepth(text: string): boolean {
+  let t = text;
+  for (let d = 0; d < 5; d++) {
+    if (isTapLine(t)) return true;
+    if (!t.startsWith('# ')) return false;
+    t = t.slice(2);
+  }
+  return false;
 }
 
 /** Text before a mid-line header that is itself kernel output (e.g. "watchdog: "), not user space. */

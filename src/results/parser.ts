@@ -174,6 +174,9 @@ export class ConsoleParser {
       case 'START':
         this.session.started = true;
         break;
+      case 'KILLED':
+        this.markKilled(rest.trim() || 'killed by hmmci');
+        break;
       case 'EXIT': {
         const m = /status=(-?\d+)/.exec(rest);
         if (m) this.session.exitStatus = Number(m[1]);
@@ -272,7 +275,8 @@ export class ConsoleParser {
         return;
       case 'comment': {
         // TH_LOG(): "# file.c:123:test_name:message": the first one is the failure's reason.
-        if (this.running && !this.running.firstAssert && /^# [\w./-]+\.c:\d+:\w+:/.test(inner)) this.running.firstAssert = inner.slice(2);
+        const th = /^# (?:[\w./-]*\/)?(?<file>[\w.-]+\.c):(?<line>\d+):\w+:(?<msg>.*)$/.exec(inner);
+        if (this.running && !this.running.firstAssert && th) this.running.firstAssert = `${th.groups!.file}:${th.groups!.line}: ${th.groups!.msg}`;
         this.attach(inner);
         return;
       }
@@ -295,7 +299,7 @@ export class ConsoleParser {
     else status = directive === 'TIMEOUT' ? 'timeout' : 'fail';
     let reason = f.reason || f.note || undefined;
     if (status === 'skip') reason = reason ?? t.skipReason;
-    if (status === 'fail') reason = t.terminated ?? t.firstAssert ?? reason;
+    if (status === 'fail') reason = t.firstAssert ?? t.terminated ?? reason;
     if (t.timedOut) {
       status = 'timeout';
       reason = t.terminated;

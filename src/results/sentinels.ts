@@ -16,6 +16,11 @@ export const SENTINEL = {
   exit: 'HMMCI-EXIT',
   /** `HMMCI-ERROR <what>`: the init could not prepare the run (insmod failed, …). */
   error: 'HMMCI-ERROR',
+  /**
+   * `HMMCI-KILLED <why>`: written into the saved console log by hmmci itself (not the guest)
+   * when a watchdog killed the guest, so a later `hmmci parse` of the log reaches the same verdict.
+   */
+  killed: 'HMMCI-KILLED',
 } as const;
 
-export const SENTINEL_RE = /HMMCI-(INFO|LIST-BEGIN|LIST-END|START|EXIT|ERROR)\b ?(.*)$/;
+export const SENTINEL_RE = /HMMCI-(INFO|LIST-BEGIN|LIST-END|START|EXIT|ERROR|KILLED)\b ?(.*)$/;
