@@ -42,6 +42,7 @@ export async function resolveBase(opts: { repo: string; baseCommit: string | nul
   const baseCommitSha = opts.baseCommit && /^[0-9a-f]{7,64}$/.test(opts.baseCommit) ? await sha(opts.baseCommit) : undefined;
   let optionSha: string | undefined;
   if (opts.option) {
+    if (opts.option.startsWith('-')) throw new TreeError(`--base ${opts.option} is not a revision name; name a commit, tag or branch.`);
     optionSha = await sha(opts.option);
     if (!optionSha) {
       throw new TreeError(`--base ${opts.option} is not a commit of ${opts.repo}. Name a commit, tag or branch there (\`git -C ${opts.repo} log --oneline\`).`);

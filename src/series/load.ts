@@ -33,7 +33,7 @@ export interface LoadSeriesOptions {
 const EXPECTED = 'hmmci expected an mbox (lore\'s t.mbox, `git format-patch --stdout`), a .patch or .eml file, a folder of them, a git range A..B with --tree, or a message-id (with b4 installed)';
 const PATCH_FILE = /\.(patch|eml|mbox|mbx|diff)$/i;
 const RANGE = /^([^\s.][^\s]*?)?\.\.\.?([^\s.][^\s]*)?$/;
-const MESSAGE_ID = /^<?[^\s<>@/]+@[^\s<>@/]+>?$/;
+const MESSAGE_ID = /^<?[^\s<>@/-][^\s<>@/]*@[^\s<>@/]+>?$/;
 
 export type InputKind = SeriesSourceKind | 'missing';
 
@@ -144,6 +144,9 @@ async function loadRange(range: string, opts: LoadSeriesOptions): Promise<Series
   const m = /^(.*?)\.\.\.?(.*)$/.exec(range);
   const from = m?.[1] || 'HEAD';
   const to = m?.[2] || 'HEAD';
+  if (from.startsWith('-') || to.startsWith('-')) {
+    throw new UsageError(`The range ${range} names a revision starting with "-"; name commits, tags or branches.`);
+  }
   const sha = async (rev: string) => (await gitMaybe(opts.tree as string, ['rev-parse', '--verify', '-q', `${rev}^{commit}`], { signal: opts.signal }))?.trim();
   const [a, b] = [await sha(from), await sha(to)];
   if (!a || !b) {
@@ -165,6 +168,9 @@ async function loadRange(range: string, opts: LoadSeriesOptions): Promise<Series
 async function loadMessageId(input: string, opts: LoadSeriesOptions): Promise<Series> {
   const bin = opts.b4 ?? 'b4';
   const msgid = input.replace(/^https?:\/\/lore\.kernel\.org\/(?:[^/]+\/)?/, '').replace(/\/.*$/, '').replace(/^<|>$/g, '');
+  if (!msgid || msgid.startsWith('-')) {
+    throw new BadInputError(`${JSON.stringify(input)} is not a message-id hmmci can pass to b4 (it must look like <local@domain> and not start with "-").`);
+  }
   requireTool(bin, `the series ${input} is a message-id, which hmmci fetches with \`b4 am\` (or download the thread yourself from https://lore.kernel.org/r/${msgid}/t.mbox.gz and pass the unpacked file)`);
   const dir = mkdtempSync(join(tmpdir(), 'hmmci-b4-'));
   const unregister = onCleanup(`b4 output ${dir}`, () => rmSync(dir, { recursive: true, force: true }));

@@ -24,7 +24,7 @@ export function looksLikeMail(lines: readonly string[]): boolean {
 export function decodeMessage(raw: RawMessage, position: number, opts: DecodeOptions): MailMessage {
   const h = parseHeaders(raw.lines);
   const fromBytes = (s: string | undefined) => (s !== undefined && opts.binary8bit ? Buffer.from(s, 'latin1').toString('utf8') : s);
-  let body = decodeBody(h, raw.lines.slice(h.bodyStart), opts.binary8bit ?? false).replace(/\r\n/g, '\n');
+  let body = decodeBody(h, raw.lines.slice(h.bodyStart), opts.binary8bit ?? false).replace(/\r\n/g, '\n').replace(/\n+$/, '\n');
   let from = normalizeAddress(fromBytes(header(h, 'from')) ?? '');
   let subject = decodeEncodedWords(fromBytes(header(h, 'subject')) ?? '').replace(/\s+/g, ' ').trim();
   let date = (header(h, 'date') ?? '').trim();

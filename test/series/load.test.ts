@@ -20,6 +20,7 @@ t.test('inputs are told apart: file, folder, range, message-id, nothing', async 
   t.equal(classifyInput('<20241015111322.97514-1-thomas.hellstrom@linux.intel.com>', exists), 'message-id');
   t.equal(classifyInput('https://lore.kernel.org/all/20241015111322.97514-1-thomas.hellstrom@linux.intel.com/', exists), 'message-id');
   t.equal(classifyInput('nope.mbox', exists), 'missing');
+  t.equal(classifyInput('--upload-pack=x@y', exists), 'missing', 'a message-id never starts with "-" (it would reach b4 as an option)');
 });
 
 const bad: Array<[string, RegExp]> = [
@@ -84,6 +85,8 @@ t.test('a git range A..B of a repository, through git format-patch', async (t) =
   const badRev = await loadSeries('nope..HEAD', { tree: path }).catch((e: unknown) => e);
   t.equal((badRev as HmmciError).exitCode, ExitCode.TREE);
   t.match((badRev as Error).message, /nope is not a commit there/);
+  const opt = await loadSeries('--output=/tmp/x..HEAD', { tree: path }).catch((e: unknown) => e);
+  t.ok(opt instanceof UsageError, 'a range end starting with "-" never reaches git as an option');
   const empty = await loadSeries('HEAD..HEAD', { tree: path }).catch((e: unknown) => e);
   t.ok(empty instanceof BadInputError);
 });
