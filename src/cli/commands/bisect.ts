@@ -96,9 +96,13 @@ export function registerBisect(program: Command): void {
       const series = await stages.loadSeries(input!, tree, stageCtx);
       title = series.title;
       const hash = patchsetHash(series.patchTexts);
+      // The same base `hmmci run` picks (base-commit: when the tree has it, else --base, else the
+      // tree's baseline), so a prior run's results of the ends match.
+      const chosen = await stages.chooseBase({ tree, series, option: opts.base }, stageCtx);
+      ctx.reporter.info(`bisect: base ${chosen.base.slice(0, 12)} (${chosen.reason})`);
       result = await bisectSeries({
         ...slotOpts,
-        baseRev: series.base ?? opts.base ?? tree.baseline,
+        baseRev: chosen.base,
         apply: (worktree, base) => stages.applySeries({ series, worktree, base }, stageCtx),
         lookupEnds: async ({ worktree, buildDir, commits }) => {
           const base = commits[0]!.sha;
