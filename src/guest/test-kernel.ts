@@ -71,8 +71,9 @@ export interface TestKernelResult {
 /** The guest produced no test results: boot failure, panic before tests, hang at boot. */
 export class GuestError extends HmmciError {
   readonly outcome: TestKernelResult;
-  constructor(message: string, outcome: TestKernelResult) {
-    super(message, { exitCode: ExitCode.GUEST, logPath: outcome.consoleLogPath, details: outcome.result.events.slice(0, 3).map((e) => `${e.kind}: ${e.text.split('\n')[0]}`) });
+  constructor(message: string, outcome: TestKernelResult, stderr = '') {
+    const details = [...outcome.result.events.slice(0, 3).map((e) => `${e.kind}: ${e.text.split('\n')[0]}`), ...stderr.trim().split('\n').filter(Boolean).slice(-5).map((l) => `${outcome.runner}: ${l}`)];
+    super(message, { exitCode: ExitCode.GUEST, logPath: outcome.consoleLogPath, details });
     this.name = 'GuestError';
     this.outcome = outcome;
   }
@@ -211,7 +212,7 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   }
   if (!run.result.session.started) {
     const why = run.outcome.killed ? run.outcome.killed.message : run.result.events.find((e) => e.kind === 'panic')?.text.split('\n')[0] ?? `the guest stopped (exit ${run.outcome.exitCode ?? run.outcome.signal}) before hmm-tests started`;
-    throw new GuestError(`The guest booted from ${req.buildDir} never ran hmm-tests: ${why}. The console log shows how far it got; a kernel that does not boot (or an init that cannot run) is the patch's or the config's problem, not a test failure.`, out);
+    throw new GuestError(`The guest booted from ${req.buildDir} never ran hmm-tests: ${why}. The console log shows how far it got; a kernel that does not boot (or an init that cannot run) is the patch's or the config's problem, not a test failure.`, out, run.outcome.stderr);
   }
   return out;
 }

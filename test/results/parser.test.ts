@@ -75,7 +75,9 @@ t.test('panic-mid-suite.log (oops=panic): crash, then every later test notrun; o
 t.test('hang-rcu-stall.log: the livelocked test is timeout (killed by hmmci), the stall is attributed to it', async (t) => {
   const r = parseConsole(log('hang-rcu-stall.log'));
   t.same(r.counts, { pass: 21, timeout: 1, notrun: 36 });
-  t.match(byName(r, 'hmm.hmm_device_private.exclusive'), { status: 'timeout' });
+  t.match(byName(r, 'hmm.hmm_device_private.exclusive'), { status: 'timeout', reason: 'killed by hmmci: hmm.hmm_device_private.exclusive ran for more than 90 s' });
+  t.equal(r.session.killed, 'hmm.hmm_device_private.exclusive ran for more than 90 s');
+  t.match(byName(r, 'hmm2.hmm2_device_coherent.double_map'), { status: 'notrun', reason: /the guest was killed/ });
   t.ok(r.events.length >= 1);
   t.ok(r.events.every((e) => e.kind === 'rcu_stall' && e.test === 'hmm.hmm_device_private.exclusive'));
   t.match(r.events[0]!.text, /^rcu: INFO: rcu_sched self-detected stall on CPU/);
@@ -164,4 +166,34 @@ t.test('garbage never throws', async (t) => {
   }
   const r = parseConsole('TAP version 13\n1..3\nok 1 a\nok 2 b\n');
   t.same(r.tests.map((x) => [x.name, x.status]), [['a', 'pass'], ['b', 'pass'], ['(test 3 of 3, name unknown)', 'notrun']]);
+});
+
+t.test('skip-coherent-29.log (no memmap reservation): the 29 device_coherent cases skip with the harness reason', async (t) => {
+  const r = parseConsole(log('skip-coherent-29.log'));
+  t.same(r.counts, { pass: 29, skip: 29 });
+  const s = byName(r, 'hmm.hmm_device_coherent.anon_read');
+  t.match(s, { status: 'skip', reason: 'DEVICE_COHERENT not available' });
+  t.ok(s.output!.includes('could not open hmm dmirror driver (/dev/hmm_dmirror2)'), 'the fixture setup message is kept');
+  t.ok(r.tests.filter((x) => x.status === 'skip').every((x) => x.name.includes('device_coherent')));
+  t.equal(r.session.info.coherent, 'none');
+  t.ok(allPassed(r), 'skips do not fail a run');
+});
+
+t.test('boot-failure-no-init.log: a panic before user space, no test running', async (t) => {
+  const r = parseConsole(log('boot-failure-no-init.log'));
+  t.same(r.tests, []);
+  t.match(r.events, [{ kind: 'panic', test: null, text: /^Kernel panic - not syncing: No working init found\./ }]);
+  t.match(r.diagnostics, [{ message: /hmm-tests never started/ }]);
+  // With the planned names from the host's `hmm-tests -l`, every case is notrun.
+  const planned = parseConsole(log('clean-58-pass.log')).tests.map((x) => x.name);
+  const withPlan = parseConsole(log('boot-failure-no-init.log'), { plan: planned });
+  t.same(withPlan.counts, { notrun: 58 });
+});
+
+t.test('boot-timeout-fallback-shell.log: rdinit= missing, the kernel fell back to /bin/sh and hmm-tests never started', async (t) => {
+  const r = parseConsole(log('boot-timeout-fallback-shell.log'));
+  t.same(r.tests, []);
+  t.same(r.events, []);
+  t.match(r.session, { booted: true, started: false });
+  t.match(r.diagnostics, [{ message: /hmm-tests never started/ }]);
 });
