@@ -193,6 +193,11 @@ export class ConsoleParser {
     const vd = versionDepth(text);
     if (vd >= 0) {
       this.session.booted = true;
+      if (vd > this.depth) {
+        // A nested stream (run_kselftest.sh): what was seen so far was the wrapper's header.
+        this.session.plan = undefined;
+        this.resultCount = 0;
+      }
       if (vd >= this.depth) {
         this.depth = vd;
         this.session.depth = vd;

@@ -197,3 +197,38 @@ t.test('boot-timeout-fallback-shell.log: rdinit= missing, the kernel fell back t
   t.match(r.session, { booted: true, started: false });
   t.match(r.diagnostics, [{ message: /hmm-tests never started/ }]);
 });
+
+t.test('nested-run-kselftest.log: hmm-tests one `# ` level under run_kselftest.sh; the wrapper line kept apart', async (t) => {
+  const r = parseConsole(log('nested-run-kselftest.log'));
+  t.same(r.counts, { pass: 58 });
+  t.equal(r.session.depth, 1);
+  t.same(r.session.wrappers, [{ name: 'selftests: mm: hmm-tests', ok: true, directive: undefined, reason: undefined }]);
+  t.match(r.session, { plan: 58, planned: 58, exitStatus: 0, totals: { pass: 58 }, summary: { verdict: 'PASSED' } });
+  t.equal(r.tests[0]!.name, 'hmm.hmm_device_private.open_close');
+  t.same(r.diagnostics, []);
+});
+
+t.test('vng-run.log: no sentinels, no listing: the nested TAP alone gives the 58 results', async (t) => {
+  const r = parseConsole(log('vng-run.log'));
+  t.same(r.counts, { pass: 58 });
+  t.equal(r.session.depth, 1);
+  t.equal(r.session.planned, undefined);
+  t.equal(r.session.plan, 58);
+  t.equal(r.session.exitStatus, undefined);
+  t.same(r.events, []);
+});
+
+t.test('nested failures and the runner TIMEOUT directive', async (t) => {
+  // The nested fail log as run_kselftest.sh would print it (one `# ` level) and a runner timeout.
+  const inner = log('fail-coherent-snapshot.log').split('\n');
+  const start = inner.findIndex((l) => l.startsWith('TAP version 13'));
+  const exit = inner.findIndex((l) => l.startsWith('HMMCI-EXIT'));
+  const nested = [...inner.slice(0, start), 'TAP version 13', '1..1', '# timeout set to 180', '# selftests: mm: hmm-tests', ...inner.slice(start, exit).map((l) => (l.startsWith('[') ? l : `# ${l}`)), 'not ok 1 selftests: mm: hmm-tests # exit=1'].join('\n');
+  const r = parseConsole(nested);
+  t.same(r.counts, { pass: 57, fail: 1 });
+  t.match(r.session.wrappers, [{ name: 'selftests: mm: hmm-tests', ok: false, reason: 'exit=1' }]);
+  const cut = nested.slice(0, nested.indexOf('# ok 40 ')) + '#\nnot ok 1 selftests: mm: hmm-tests # TIMEOUT 180 seconds\n';
+  const r2 = parseConsole(cut);
+  t.same(r2.counts, { pass: 39, timeout: 1, notrun: 18 });
+  t.match(r2.tests[39], { status: 'timeout', reason: /TIMEOUT 180 seconds/ });
+});
