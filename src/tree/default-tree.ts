@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { onCleanup } from '../common/cleanup.js';
 import type { CacheLayout } from '../common/cache.js';
@@ -109,8 +109,39 @@ export async function prepareDefaultTree(req: PrepareDefaultTreeRequest): Promis
   }, { what: 'the default kernel tree', onWait: (pid) => reporter.info(`waiting for hmmci pid ${pid}, which is preparing the default tree`) });
 }
 
+/** Remove `.unpack-<pid>` folders left by a prepare that was killed (SIGKILL, power loss). */
+export function removeStaleUnpacks(treesDir: string): string[] {
+  const removed: string[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync(treesDir);
+  } catch {
+    return removed;
+  }
+  for (const n of names) {
+    const m = /^\.unpack-(\d+)$/.exec(n);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = pid === process.pid;
+    if (!alive) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    }
+    if (!alive) {
+      rmSync(join(treesDir, n), { recursive: true, force: true });
+      removed.push(join(treesDir, n));
+    }
+  }
+  return removed;
+}
+
 async function makeTree(cache: CacheLayout, tarball: string, reporter: Reporter, signal?: AbortSignal): Promise<KernelTree> {
   const st = statSync(tarball);
+  removeStaleUnpacks(cache.trees);
   const tmp = join(cache.trees, `.unpack-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });

@@ -4,7 +4,7 @@ import type { CacheLayout } from '../common/cache.js';
 import { run } from '../common/exec.js';
 import { acquireLock } from '../common/lock.js';
 import { HmmciError } from '../common/errors.js';
-import { readDefaultTreeRecord } from './default-tree.js';
+import { readDefaultTreeRecord, removeStaleUnpacks } from './default-tree.js';
 import { listSlots, slotPaths } from './slots.js';
 import type { TreeStatus } from './types.js';
 import { removeWorktree } from './worktree.js';
@@ -121,6 +121,7 @@ export async function cleanCache(cache: CacheLayout, opts: { trees?: boolean } =
     rmSync(path, { recursive: true, force: true });
     removed.push(path);
   }
+  removed.push(...removeStaleUnpacks(cache.trees));
   if (opts.trees) {
     for (const name of entries(cache.trees)) {
       const path = join(cache.trees, name);

@@ -72,3 +72,18 @@ t.test('a tarball that is not a kernel is refused and leaves nothing behind', as
   t.same(existsSync(cache.trees) ? (await import('node:fs')).readdirSync(cache.trees) : [], []);
   rmSync(stage, { recursive: true, force: true });
 });
+
+t.test('a prepare killed half way leaves .unpack-<pid>; the next prepare or clean removes it', async (t) => {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { removeStaleUnpacks } = await import('../../src/tree/default-tree.js');
+  const cache = cacheLayout(join(work, 'cache-e'));
+  const dead = join(cache.trees, '.unpack-999999');
+  mkdirSync(dead, { recursive: true });
+  writeFileSync(join(dead, 'Makefile'), 'half');
+  const mine = join(cache.trees, `.unpack-${process.pid}`);
+  mkdirSync(mine, { recursive: true });
+  t.same(removeStaleUnpacks(cache.trees), [dead]);
+  t.notOk(existsSync(dead));
+  t.ok(existsSync(mine), 'a live prepare is left alone');
+  rmSync(mine, { recursive: true });
+});
