@@ -163,7 +163,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
     const slot = await stages.acquireSlot({ tree, rev: job.base, configKey }, ctx);
     try {
       return await withBaselineLock(req.cache, [tree.id, slot.rev, configKey, toolchain.gcc, req.runner], async () => {
-        const config = await t.run('config', 'baseline', ctx, (c) => stages.configure({ srcDir: slot.worktree, buildDir: slot.buildDir, variant: job.variant }, c), (v) => `hash ${v.configHash}`);
+        const config = await t.run('config', 'baseline', ctx, (c) => stages.configure({ srcDir: slot.worktree, buildDir: slot.buildDir, variant: job.variant }, c), (v) => `hash ${v.configHash}${v.reused ? ' (already current)' : ''}`);
         const key = { base: slot.rev, configHash: config.configHash, toolchain: toolchain.gcc, runner: req.runner };
         const hit = req.useBaselineCache === false ? undefined : readBaseline(req.cache, key);
         if (hit) {
@@ -262,7 +262,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
       const applied = await t.run('apply', 'patched', ctx, (c) => stages.applySeries({ series: job.series, worktree: s.worktree, base: s.rev }, c), (a) => `${a.commits.length} commit${a.commits.length === 1 ? '' : 's'}`);
       record.series = { ...record.series, base: applied.base, commits: applied.commits };
       save();
-      const config = await t.run('config', 'patched', ctx, (c) => stages.configure({ srcDir: s.worktree, buildDir: s.buildDir, variant: job.variant }, c), (v) => `hash ${v.configHash}`);
+      const config = await t.run('config', 'patched', ctx, (c) => stages.configure({ srcDir: s.worktree, buildDir: s.buildDir, variant: job.variant }, c), (v) => `hash ${v.configHash}${v.reused ? ' (already current)' : ''}`);
       record.config.configHash = config.configHash;
       record.env.configHash = config.configHash;
       record.artifacts.config = copyIfExists(config.configPath, rd.path('config'));

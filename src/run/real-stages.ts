@@ -1,9 +1,10 @@
 import { readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { run as exec } from '../common/exec.js';
 import { buildKernel, kbuildCommand, type KbuildCommand } from '../build/index.js';
 import { testKernel } from '../guest/index.js';
 import { configure, resolveConfigInputs } from '../kconfig/configure.js';
+import { configIsCurrent, readConfigStamp } from '../kconfig/current.js';
 import { defaultFragments } from '../kconfig/key.js';
 import { applySeries, resolveBase } from '../series/index.js';
 import { loadSeries } from '../series/load.js';
@@ -87,7 +88,14 @@ export function realStages(): Stages {
       return { base: r.base, baseReason: r.baseReason, commits: r.commits.map((c) => ({ sha: c.sha, index: c.index, subject: c.subject })) };
     },
     async configure(req, ctx) {
-      const r = await configure({ srcDir: req.srcDir, buildDir: req.buildDir, inputs: inputsOf(req.variant), reporter: ctx.reporter, signal: ctx.signal });
+      const inputs = inputsOf(req.variant);
+      // Same inputs and no Kconfig file changed since the slot was configured (the usual case for
+      // a series that only touches C files): the .config is current, skip the ~15 s configure.
+      const stamp = readConfigStamp(req.buildDir);
+      if (stamp && (await configIsCurrent({ buildDir: req.buildDir, srcDir: req.srcDir, key: inputs.key }))) {
+        return { configPath: join(req.buildDir, '.config'), configHash: stamp.configHash, reused: true };
+      }
+      const r = await configure({ srcDir: req.srcDir, buildDir: req.buildDir, inputs, reporter: ctx.reporter, signal: ctx.signal });
       return { configPath: r.configPath, configHash: r.configHash };
     },
     async build(req, ctx) {

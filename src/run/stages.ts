@@ -44,6 +44,8 @@ export interface ConfigVariant {
 export interface ConfigureOutcome {
   configPath: string;
   configHash: string;
+  /** The slot's .config was already current for these inputs: nothing was run. */
+  reused?: boolean;
 }
 
 export interface BuildOutcome {
