@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { release } from 'node:os';
 import type { CacheLayout } from '../common/cache.js';
-import { HmmciError } from '../common/errors.js';
+import { HmmciError, InterruptedError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import { requireTool } from '../common/exec.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
@@ -169,7 +169,6 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
       const reason = o.killed ? `silent: ${o.killed.message}` : `qemu exited ${o.exitCode ?? o.signal} before the kernel banner: ${o.stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
       writeMachineFacts(req.cache.machineFile, { kvm: { works: false, reason, hostKernel: release(), checkedAt: new Date().toISOString(), probeMs: o.ms } });
       reporter.warn(`KVM did not boot the guest (${reason}); falling back to TCG and remembering this in ${req.cache.machineFile}`);
-      const { renameSync } = await import('node:fs');
       renameSync(consoleLogPath, join(logDir, 'console-kvm-probe.log'));
       accel = 'tcg';
       accelReason = `KVM fell back to TCG: ${reason}`;
@@ -207,7 +206,6 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   };
   writeFileSync(join(logDir, 'result.json'), `${JSON.stringify(out, null, 2)}\n`);
   if (run.outcome.killed?.reason === 'interrupted') {
-    const { InterruptedError } = await import('../common/errors.js');
     throw new InterruptedError('SIGINT/SIGTERM');
   }
   if (!run.result.session.started) {

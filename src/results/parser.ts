@@ -125,6 +125,13 @@ export class ConsoleParser {
   feed(line: ConsoleLine): void {
     this.lastLine = line.n;
     const text = line.text;
+    if (this.open && this.continueEvent(line)) return;
+    const ev = matchEvent(text);
+    if (ev) {
+      this.openEvent(ev.kind, ev.fatal, line);
+      this.attach(text);
+      return;
+    }
     if (this.listing) {
       if (/^HMMCI-LIST-END\b/.test(text)) {
         const names = parseListing(this.listing.join('\n'));
@@ -136,13 +143,6 @@ export class ConsoleParser {
       } else if (line.kernelTime === undefined) {
         this.listing.push(text);
       }
-      return;
-    }
-    if (this.open && this.continueEvent(line)) return;
-    const ev = matchEvent(text);
-    if (ev) {
-      this.openEvent(ev.kind, ev.fatal, line);
-      this.attach(text);
       return;
     }
     const sentinel = SENTINEL_RE.exec(text);
