@@ -30,6 +30,8 @@ export interface BisectRequest {
   reporter?: Reporter;
   signal?: AbortSignal;
   now?: () => number;
+  /** Called with every outcome the tester produced (e.g. to cache the base's results). */
+  onTested?(commit: BisectCommit, outcome: TestOutcome): void;
 }
 
 /** Label used in messages: "patch 3/12 (mm/hmm: …)" or "commit abc1234". */
@@ -62,6 +64,7 @@ export async function bisect(req: BisectRequest): Promise<BisectReport> {
   const runTester = async (c: BisectCommit, rerun: boolean): Promise<TestOutcome> => {
     const o = await tester.test(c, { rerun, signal: req.signal });
     if (o.built) builds++;
+    req.onTested?.(c, o);
     return o;
   };
 

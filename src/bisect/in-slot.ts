@@ -28,6 +28,7 @@ export interface SlotBisectOptions {
   lookupEnds?(slot: { worktree: string; buildDir: string; commits: readonly BisectCommit[] }): Promise<{ base?: TestOutcome; tip?: TestOutcome; from: string[] }>;
   reporter?: Reporter;
   signal?: AbortSignal;
+  onTested?(commit: BisectCommit, outcome: TestOutcome): void;
 }
 
 export interface SlotBisectResult {
@@ -105,5 +106,6 @@ async function runInSlot(opts: SlotBisectOptions, commits: BisectCommit[], workt
     buildFailureIsBad: opts.buildFailureIsBad,
     reporter: opts.reporter,
     signal: opts.signal,
+    onTested: opts.onTested,
   });
 }

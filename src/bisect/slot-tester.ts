@@ -12,7 +12,7 @@ import type { BisectCommit, CommitTester, TestOutcome } from './types.js';
 export type BuildOutcome = { ok: true; ms: number } | { ok: false; ms: number; logPath?: string; errors: string[] };
 
 export type BootOutcome =
-  | { kind: 'results'; result: TestRunResult; ms: number; consoleLogPath?: string }
+  | { kind: 'results'; result: TestRunResult; ms: number; consoleLogPath?: string; accel?: string }
   | { kind: 'no-results'; reason: string; ms: number; consoleLogPath?: string };
 
 export interface KernelPipeline {
@@ -56,7 +56,7 @@ export function slotTester(req: SlotTesterRequest): CommitTester {
       const r = await req.pipeline.boot({ srcDir, buildDir, signal: opts.signal });
       const ms = Date.now() - started;
       return r.kind === 'results'
-        ? { kind: 'results', result: r.result, ms, built, consoleLogPath: r.consoleLogPath }
+        ? { kind: 'results', result: r.result, ms, built, consoleLogPath: r.consoleLogPath, accel: r.accel }
         : { kind: 'no-results', reason: r.reason, ms, built, consoleLogPath: r.consoleLogPath };
     },
   };

@@ -40,7 +40,7 @@ export function pipelineFromStages(stages: Stages, ctx: StageContext, opts: Stag
       const started = Date.now();
       try {
         const o = await stages.test({ srcDir, buildDir, runner: opts.runner }, ctx);
-        return { kind: 'results', result: o.result, ms: Date.now() - started, consoleLogPath: o.consoleLogPath };
+        return { kind: 'results', result: o.result, ms: Date.now() - started, consoleLogPath: o.consoleLogPath, accel: o.accel };
       } catch (err) {
         if (isHmmciError(err) && err.exitCode === ExitCode.GUEST && !ctx.signal.aborted) {
           return { kind: 'no-results', reason: err.message, ms: Date.now() - started, consoleLogPath: err.logPath };

@@ -19,7 +19,7 @@ export type Verdict = 'good' | 'bad' | 'skip';
  * `CommitTester`; everything that decides is pure and works on these values.
  */
 export type TestOutcome =
-  | { kind: 'results'; result: TestRunResult; ms: number; built: boolean; consoleLogPath?: string }
+  | { kind: 'results'; result: TestRunResult; ms: number; built: boolean; consoleLogPath?: string; accel?: string }
   | { kind: 'build-failure'; ms: number; built: boolean; logPath?: string; errors?: string[] }
   /** The kernel built but the guest gave no results (boot failure, panic before tests, hang). */
   | { kind: 'no-results'; ms: number; built: boolean; reason: string; consoleLogPath?: string };

@@ -54,6 +54,15 @@ t.test('the report: first bad, the tests that flipped, steps, nothing skipped', 
   t.equal(report.builds, 4);
 });
 
+t.test('every outcome is handed to onTested (the CLI caches a tested base with it)', async (t) => {
+  const h = { n: 6, breaks: { [ANON_READ]: 4 } };
+  const tester = new HistoryTester(h);
+  const seen: number[] = [];
+  await bisect({ commits: commitsOf(6), tester, onTested: (c, o) => seen.push(c.index) && t.equal(o.kind, 'results') });
+  t.same(seen, tester.calls.map((c) => c.index));
+  t.equal(seen[0], 0);
+});
+
 t.test('ends without a cached result are tested first and listed as steps', async (t) => {
   const { report, tester } = await run({ n: 4, breaks: { [ANON_READ]: 2 } }, { cachedEnds: false });
   t.same(tester.calls.slice(0, 2), [{ index: 0, rerun: false }, { index: 4, rerun: false }]);

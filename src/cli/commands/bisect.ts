@@ -11,7 +11,7 @@ import { bisectRange, bisectSeries, type SlotBisectOptions } from '../../bisect/
 import { renderJson, renderText } from '../../bisect/render.js';
 import { pipelineFromStages } from '../../bisect/stages-pipeline.js';
 import { STEP_EXIT, stepVerdict } from '../../bisect/step.js';
-import { patchsetHash, readRecord, resolveRunRef, type ConfigVariant, type StageContext } from '../../run/index.js';
+import { patchsetHash, readRecord, resolveRunRef, storeBaseline, type BaselineKey, type ConfigVariant, type StageContext } from '../../run/index.js';
 import { DEFAULT_FRAGMENTS, realStages } from '../../run/real-stages.js';
 import { adoptUserTree } from '../../tree/resolve.js';
 import { resetWorktree } from '../../tree/slots.js';
@@ -77,10 +77,17 @@ export function registerBisect(program: Command): void {
       signal: stageCtx.signal,
     };
     /** The base's results from the baseline cache: needs the config hash at the base. */
+    let baseKey: BaselineKey | undefined;
     const baseFromCache = async (worktree: string, buildDir: string, base: string) => {
       await resetWorktree(worktree, base, stageCtx.signal);
       const config = await stages.configure({ srcDir: worktree, buildDir, variant }, stageCtx);
-      return baseFromBaselineCache(ctx.cache, { base, configHash: config.configHash, toolchain: toolchain.gcc, runner: opts.runner });
+      baseKey = { base, configHash: config.configHash, toolchain: toolchain.gcc, runner: opts.runner };
+      return baseFromBaselineCache(ctx.cache, baseKey);
+    };
+    // A base this bisect had to test goes into the baseline cache, as `hmmci run` would store it.
+    slotOpts.onTested = (c, o) => {
+      if (c.index !== 0 || o.kind !== 'results' || !baseKey || baseKey.base !== c.sha) return;
+      storeBaseline(ctx.cache, { key: baseKey, result: o.result, accel: o.accel ?? '', fromRun: 'bisect', createdAt: new Date().toISOString() }, { console: o.consoleLogPath });
     };
     let title: string;
     let result;
