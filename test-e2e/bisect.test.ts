@@ -63,14 +63,6 @@ t.test('bisect of a series: the planted regression at patch 2 of 4 is found', as
   t.match(r.stderr, /first bad is one of \d+\.\.\d+/, 'and the range left');
 });
 
-t.test('the text report: a step table and the answer', async (t) => {
-  const r = await hmmci(['bisect', SERIES, '--test', 'snapshot']);
-  t.equal(r.code, 0, r.stderr.slice(-3000));
-  t.match(r.stdout, /step\s+commit\s+patch\s+verdict/);
-  t.match(r.stdout, /first bad patch: 2\/4 [0-9a-f]{12} lib\/test_hmm: report device coherent pages as local/);
-  t.match(r.stdout, /flipped: hmm2\.hmm2_device_coherent\.snapshot/);
-});
-
 /** A user's checkout: the default tree cloned (objects shared) with the series committed on a branch. */
 async function userCheckout(): Promise<{ repo: string; base: string; tip: string }> {
   const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.org', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.org' };
