@@ -3,7 +3,8 @@ import type { BuildLogSummary, Diagnostic, ProgressStep } from './types.js';
 const GCC = /^(.+?):(\d+):(?:(\d+):)? (fatal error|error|warning): (.*)$/;
 const GCC_CONTEXT = /^(.+?): (?:In function|In static function|In member function|At top level)\s*(?:[‘'`](.+?)[’'`])?:$/;
 const LD_IN_FUNCTION = /^(?:\S*\/)?ld(?:\.\w+)?: (.+?): in function [‘'`](.+?)[’'`]:$/;
-const LD_UNDEFINED = /^(?:(?:\S*\/)?ld(?:\.\w+)?: )?(.+?):\((\.[\w.]+)\+0x[0-9a-f]+\): (undefined reference to [‘'`].+?[’'`].*)$/;
+// `hmm.c:(.text+0x5): undefined reference to ...`, or with LTO/vmlinux.o just `(.text+0x11f446): ...`.
+const LD_UNDEFINED = /^(?:(?:\S*\/)?ld(?:\.\w+)?: )?(?:(.+?):)?\((\.[\w.]+)\+0x[0-9a-f]+\): (undefined reference to [‘'`].+?[’'`].*)$/;
 const LD_GENERIC = /^(?:\S*\/)?ld(?:\.\w+)?: (.*)$/;
 const MODPOST = /^(ERROR|WARNING): modpost: (.*)$/;
 const OBJTOOL = /^(.+?\.o): (warning|error): objtool: (.*)$/;
@@ -95,7 +96,7 @@ export function createBuildLogParser(opts: { srcDir?: string } = {}): BuildLogPa
         return;
       }
       if ((m = LD_UNDEFINED.exec(line))) {
-        add({ severity: 'error', tool: 'ld', file: ldFunction?.file ?? treeRelative(m[1]!, opts.srcDir), message: m[3]!.trim(), function: ldFunction?.fn });
+        add({ severity: 'error', tool: 'ld', file: ldFunction?.file ?? (m[1] ? treeRelative(m[1], opts.srcDir) : undefined), message: m[3]!.trim(), function: ldFunction?.fn });
         return;
       }
       if ((m = MODPOST.exec(line))) {
