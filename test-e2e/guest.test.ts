@@ -72,7 +72,7 @@ t.test('default tree → build → boot: 58 of 58 pass, none skipped', async (t)
 
   // The CLI on the same build directory: JSON contract, exit 0, the log path printed.
   const cli = await hmmci(['test', slot.buildDir, '--json']);
-  t.equal(cli.code, 0, cli.stderr.slice(-2000));
+  t.equal(cli.code, 0, cli.code === 0 ? 'hmmci test exits 0' : cli.stderr.slice(-2000));
   const j = JSON.parse(cli.stdout);
   t.same(j.counts, { pass: 58 });
   t.ok(Array.isArray(j.tests) && Array.isArray(j.events));
@@ -84,7 +84,7 @@ t.test('default tree → build → boot: 58 of 58 pass, none skipped', async (t)
   const standIn = join(root, 'test', 'guest', 'stand-in');
   const env = { ...process.env, PATH: `${standIn}${delimiter}${process.env.PATH ?? ''}`, STANDIN_ARGS: argsFile, STANDIN_LOG: join(root, 'fixtures/logs/vng-run.log') };
   const vng = await hmmci(['test', slot.buildDir, '--runner', 'vng', '--json'], env);
-  t.equal(vng.code, 0, vng.stderr.slice(-2000));
+  t.equal(vng.code, 0, vng.code === 0 ? 'hmmci test --runner vng exits 0' : vng.stderr.slice(-2000));
   const vj = JSON.parse(vng.stdout);
   t.equal(vj.runner, 'vng');
   t.same(vj.counts, { pass: 58 });
