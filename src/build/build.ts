@@ -123,7 +123,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
     if (!step) return;
     if (step.kind === 'compile') compiled++;
     else if (step.kind === 'link') linked++;
-    dir = step.dir;
+    dir = step.dir.startsWith(`${buildDir}/`) ? step.dir.slice(buildDir.length + 1) : step.dir; // objtool prints absolute paths
     const now = Date.now();
     if (now - lastUpdate >= 250) {
       lastUpdate = now;
