@@ -15,6 +15,19 @@ export function statusClass(s: TestStatus): StatusClass {
   return 'notrun';
 }
 
+/**
+ * The most useful line about a failure: the harness's `file.c:line:test:Expected …` assertion
+ * (path prefix dropped), else the recorded reason. Pure.
+ */
+export function failureDetail(t: TestResult): string | undefined {
+  for (const raw of t.output ?? []) {
+    const line = raw.replace(/^#\s*/, '');
+    const m = /(?:^|\/)([\w.-]+\.c:\d+:.*)$/.exec(line);
+    if (m && /Expected|Assertion|assert/i.test(line)) return m[1];
+  }
+  return t.reason;
+}
+
 function indexTests(run: TestRunResult): Map<string, TestResult> {
   const m = new Map<string, TestResult>();
   for (const t of run.tests) if (!m.has(t.name)) m.set(t.name, t);
@@ -108,7 +121,8 @@ export function compareResults(baseline: TestRunResult, patchedRuns: readonly Te
     const results = runs.map((m) => m.get(name));
     const statuses = results.filter((r): r is TestResult => r !== undefined).map((r) => r.status);
     const first = results.find((r) => r !== undefined);
-    const reason = results.find((r) => r && r.status !== 'pass' && r.reason)?.reason ?? first?.reason;
+    const notPassing = results.find((r) => r && r.status !== 'pass' && (r.reason || r.output?.length));
+    const reason = (notPassing ? failureDetail(notPassing) : undefined) ?? first?.reason;
     const change = (patched: TestStatus | null): TestChange => ({
       name, baseline: b?.status ?? null, patched, runs: statuses, ...(reason ? { reason } : {}),
     });

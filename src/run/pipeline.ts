@@ -160,7 +160,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
     const label = multi ? `baseline${job.variant.name ? ` ${job.variant.name}` : ''}` : 'baseline';
     const t = new Timer(req.reporter, () => label);
     const configKey = stages.configKey(job.variant);
-    const slot = await stages.acquireSlot({ tree, rev: job.base, configKey }, ctx);
+    const slot = await t.run('slot', 'baseline', ctx, (c) => stages.acquireSlot({ tree, rev: job.base, configKey }, c), (s) => `slot ${s.index} @ ${s.rev.slice(0, 12)}`);
     try {
       return await withBaselineLock(req.cache, [tree.id, slot.rev, configKey, toolchain.gcc, req.runner], async () => {
         const config = await t.run('config', 'baseline', ctx, (c) => stages.configure({ srcDir: slot.worktree, buildDir: slot.buildDir, variant: job.variant }, c), (v) => `hash ${v.configHash}${v.reused ? ' (already current)' : ''}`);
@@ -252,7 +252,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
         ownSlot = true;
         useBaseline(baseline);
       } else {
-        slot = await stages.acquireSlot({ tree, rev: job.base, configKey: stages.configKey(job.variant) }, ctx);
+        slot = await t.run('slot', 'patched', ctx, (c) => stages.acquireSlot({ tree, rev: job.base, configKey: stages.configKey(job.variant) }, c), (x) => `slot ${x.index} @ ${x.rev.slice(0, 12)}`);
         ownSlot = true;
       }
       const s = slot;

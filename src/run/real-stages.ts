@@ -33,6 +33,14 @@ function mboxOf(s: Series): string {
   return msgs.join('\n');
 }
 
+/** The cover letter's subject with the series' bracket prefix (`[PATCH v2 0/4] …`), for replies. */
+function coverTitle(s: Series): string | undefined {
+  if (!s.cover) return undefined;
+  if (/^\[/.test(s.cover.subject)) return s.cover.subject;
+  const m = /^\[([^\]]*?)\s*\d+\/(\d+)\]/.exec(s.patches[0]?.rawSubject ?? '');
+  return m ? `[${m[1]} 0/${m[2]}] ${s.cover.subject}`.replace('[ ', '[') : s.cover.subject;
+}
+
 function isFile(p: string): boolean {
   try {
     return statSync(p).isFile();
@@ -57,7 +65,7 @@ export function realStages(): Stages {
       const first = s.patches[0];
       return {
         input,
-        title: s.cover?.subject ?? first?.rawSubject ?? basename(input),
+        title: coverTitle(s) ?? first?.rawSubject ?? basename(input),
         patches: s.patches.map((p) => p.rawSubject),
         ...(first?.author ? { author: first.author } : {}),
         ...((s.cover?.messageId ?? first?.messageId) ? { messageId: s.cover?.messageId ?? first?.messageId } : {}),

@@ -113,12 +113,26 @@ t.test('compareResults needs a patched run', async (t) => {
   t.throws(() => compareResults(result('baseline-58-pass'), []));
 });
 
-t.test('the all-pass baseline fixture is exactly what the parser makes of the real clean console log', async (t) => {
+t.test('the all-pass baseline fixture has the names, statuses, counts and events the parser finds in the real clean console log', async (t) => {
   const { readFileSync } = await import('node:fs');
   const { parseConsole } = await import('../../src/results/parser.js');
   const log = readFileSync(new URL('../../fixtures/logs/clean-58-pass.log', import.meta.url), 'utf8');
   const parsed = parseConsole(log);
-  t.same({ tests: parsed.tests, counts: parsed.counts, events: parsed.events }, result('baseline-58-pass'));
+  const fixture = result('baseline-58-pass');
+  const statuses = (r: typeof fixture) => r.tests.map((x) => [x.name, x.status]);
+  t.same(statuses(parsed), statuses(fixture));
+  t.same(parsed.counts, fixture.counts);
+  t.same(parsed.events, fixture.events);
   // and the derived fixtures use the same names in the same order
   t.same(result('patched-coherent-remote-snapshot-fails').tests.map((x) => x.name), parsed.tests.map((x) => x.name));
+});
+
+t.test('the failure detail is the harness assertion line, without the worktree path', async (t) => {
+  const { failureDetail } = await import('../../src/compare/index.js');
+  // As the parser records it from a real run of break-test-at-2 (path of the slot's worktree).
+  t.equal(failureDetail({
+    name: 'hmm2.hmm2_device_coherent.snapshot', status: 'fail', reason: 'Test terminated by assertion',
+    output: ['# /var/cache/hmmci/worktrees/linux-6.12.117-7c77ec7409a4-1/tools/testing/selftests/mm/hmm-tests.c:1607:snapshot:Expected m[6] (66) == HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE | HMM_DMIRROR_PROT_WRITE (82)', '# snapshot: Test terminated by assertion'],
+  }), 'hmm-tests.c:1607:snapshot:Expected m[6] (66) == HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE | HMM_DMIRROR_PROT_WRITE (82)');
+  t.equal(failureDetail({ name: 'x', status: 'crash', reason: 'killed by signal 11' }), 'killed by signal 11');
 });

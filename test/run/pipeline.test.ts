@@ -50,7 +50,7 @@ t.test('a regression is confirmed by a rerun, reported with exit 1, and every ar
   const onDisk = readRecord(r.runDir);
   t.equal(onDisk.status, 'complete');
   t.equal(onDisk.exitCode, 1);
-  t.same(onDisk.stages.map((s) => `${s.name}/${s.side}`), ['tree/run', 'series/run', 'config/baseline', 'build/baseline', 'test/baseline', 'apply/patched', 'config/patched', 'build/patched', 'test/patched', 'rerun/patched']);
+  t.same(onDisk.stages.map((s) => `${s.name}/${s.side}`), ['tree/run', 'series/run', 'slot/baseline', 'config/baseline', 'build/baseline', 'test/baseline', 'apply/patched', 'config/patched', 'build/patched', 'test/patched', 'rerun/patched']);
   t.match(onDisk.env, { kernel: '6.12.117', accel: 'tcg', runner: 'qemu', gcc: /^gcc /, qemu: /^QEMU/ });
   t.equal(onDisk.env.configHash, onDisk.config.configHash);
   t.equal(onDisk.series.commits?.length, 4);
@@ -70,7 +70,7 @@ t.test('the baseline is cached by (base, config hash, toolchain, runner) and reu
   t.equal(r?.baseline?.cached, true);
   t.equal(r?.baseline?.fromRun, (await runSeries(request(cache, [BENIGN]), new FakeStages(cache))).records[0]?.baseline?.fromRun);
   t.ok(existsSync(join(r?.runDir ?? '', 'baseline.console.log')), 'the cached baseline console log is copied into the run');
-  t.same(r?.stages.filter((s) => s.side === 'baseline').map((s) => s.name), ['config']);
+  t.same(r?.stages.filter((s) => s.side === 'baseline').map((s) => s.name), ['slot', 'config']);
   // A different runner is a different baseline.
   const vng = new FakeStages(cache);
   await runSeries(request(cache, [BENIGN], { runner: 'vng' }), vng);
