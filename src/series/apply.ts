@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GitError, simpleGit } from 'simple-git';
+import { onCleanup } from '../common/cleanup.js';
 import { BadInputError } from '../common/errors.js';
 import { requireTool } from '../common/exec.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
@@ -77,6 +78,11 @@ export async function applySeries(req: ApplySeriesRequest): Promise<ApplyResult>
   const stage = reporter.stage('apply', `${series.patches.length} patch${series.patches.length === 1 ? '' : 'es'} on ${base.base.slice(0, 12)}`);
   const tmp = mkdtempSync(join(tmpdir(), 'hmmci-am-'));
   const commits: AppliedCommit[] = [];
+  // Interrupted half-way (SIGINT/SIGTERM): abort the am and put the worktree back at the base.
+  const unregister = onCleanup(`git am in ${worktree}`, async () => {
+    await abortAmIfAny(worktree);
+    await resetTo(worktree, base.base);
+  });
   try {
     for (const p of series.patches) {
       stage.update(`${p.index}/${p.total} ${p.subject}`);
@@ -85,6 +91,12 @@ export async function applySeries(req: ApplySeriesRequest): Promise<ApplyResult>
       try {
         await amGit(worktree, req.signal).raw(['am', '-3', '--quiet', '--patch-format=mboxrd', file]);
       } catch (err) {
+        if (req.signal?.aborted) {
+          // Interrupted: git was killed; put the worktree back and let the interruption through.
+          await abortAmIfAny(worktree);
+          await resetTo(worktree, base.base);
+          throw err;
+        }
         const amOutput = err instanceof GitError || err instanceof Error ? err.message : String(err);
         await abortAmIfAny(worktree);
         const failure = await diagnose(worktree, p, file, amOutput, req.signal);
@@ -118,6 +130,7 @@ export async function applySeries(req: ApplySeriesRequest): Promise<ApplyResult>
     stage.done(`${commits.length} commit${commits.length === 1 ? '' : 's'}, HEAD ${commits[commits.length - 1]?.sha.slice(0, 12) ?? base.base.slice(0, 12)}`);
     return { base: base.base, baseReason: base.reason, commits, worktree };
   } finally {
+    unregister();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

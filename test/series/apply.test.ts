@@ -172,3 +172,26 @@ t.test('a worktree left in the middle of a git am (a run that died) is cleaned u
   t.equal(r.commits.length, 1);
   t.notOk(existsSync(join(gitDir, 'rebase-apply')));
 });
+
+t.test('interrupted in the middle of the series: the am is aborted and the worktree reset to the base', async (t) => {
+  const { wt, base } = setup();
+  const controller = new AbortController();
+  // SIGINT arrives while patch 2/4 is being applied (interruptSignal() is aborted).
+  const reporter = {
+    stage: () => ({
+      update: (text: string) => {
+        if (text.startsWith('2/4')) controller.abort(new Error('interrupted by SIGINT'));
+      },
+      done: () => 0,
+      fail: () => 0,
+    }),
+    info: () => undefined,
+    warn: () => undefined,
+  };
+  const err = await applySeries({ series: await series('break-test-at-2.mbox'), worktree: wt, base, reporter, signal: controller.signal }).catch((e: unknown) => e);
+  t.ok(err instanceof Error, 'the interruption comes through');
+  t.notOk(err instanceof ApplyError, 'it is not reported as a patch that does not apply');
+  t.equal(gitSync(wt, ['rev-parse', 'HEAD']).trim(), base);
+  t.equal(gitSync(wt, ['status', '--porcelain']), '');
+  t.notOk(existsSync(join(gitSync(wt, ['rev-parse', '--absolute-git-dir']).trim(), 'rebase-apply')));
+});
