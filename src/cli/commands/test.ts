@@ -2,7 +2,8 @@ import { existsSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { interruptSignal } from '../../common/cleanup.js';
-import { UsageError } from '../../common/errors.js';
+import { BadInputError, UsageError } from '../../common/errors.js';
+import { archConfig } from '../../guest/arch/index.js';
 import { ExitCode } from '../../common/exit-codes.js';
 import { testKernel, type Runner } from '../../guest/test-kernel.js';
 import type { Accel } from '../../guest/arch/types.js';
@@ -33,6 +34,10 @@ export function registerTest(program: Command): void {
       if (opts.accel !== undefined && opts.accel !== 'kvm' && opts.accel !== 'tcg') throw new UsageError(`--accel must be kvm or tcg, not "${opts.accel}".`);
       if (opts.timeout !== undefined && !(opts.timeout > 0)) throw new UsageError('--timeout takes a number of seconds greater than 0.');
       const buildDir = resolve(buildDirArg);
+      const image = join(buildDir, archConfig().kernelImage);
+      if (!existsSync(image)) {
+        throw new BadInputError(`${buildDir} is not a kernel build directory: it has no ${archConfig().kernelImage}. Give the O= directory of a build (\`hmmci build\` prints it), built with CONFIG_TEST_HMM=m and the bzImage and modules targets.`);
+      }
       let srcDir: string;
       if (opts.tree) srcDir = (await resolveTree({ tree: opts.tree, cache: ctx.cache, reporter: ctx.reporter, signal })).path;
       else if (existsSync(join(buildDir, 'source'))) srcDir = realpathSync(join(buildDir, 'source'));
