@@ -1,0 +1,25 @@
+import t from 'tap';
+import { amMail } from '../../src/series/am-mail.js';
+import { buildSeries } from '../../src/series/series.js';
+import { parseMailBytes } from '../../src/series/load.js';
+import { fixtureText } from './helpers.js';
+
+function patch(name: string) {
+  return buildSeries(parseMailBytes(Buffer.from(fixtureText(name)), name), { kind: 'mbox', input: name }).patches[0]!;
+}
+
+t.test('the mail for git am is rebuilt from the parsed patch, and parses back to the same patch', async (t) => {
+  const p = patch('rfc-p2p-allow.mbox');
+  const mail = amMail(p);
+  t.match(mail, /^From 0{40} Mon Sep 17 00:00:00 2001\nFrom: =\?UTF-8\?q\?Thomas_Hellstr=C3=B6m\?= <thomas\.hellstrom@linux\.intel\.com>\nDate: Tue, 15 Oct 2024 13:13:22 \+0200\nSubject: mm\/hmm, mm\/migrate_device: Allow p2p access and p2p migration\n/);
+  const back = buildSeries(parseMailBytes(Buffer.from(mail), 'am'), { kind: 'mbox', input: 'am' }).patches[0]!;
+  t.equal(back.author, p.author);
+  t.equal(back.message, p.message);
+  t.equal(back.diff, p.diff, 'exactly the diff that was checked');
+});
+
+t.test('From lines of the message are mboxrd-escaped', async (t) => {
+  const mail = amMail(patch('malformed/from-escapes.mboxrd'));
+  t.match(mail, /\n>From the caller's side/);
+  t.match(mail, /\n>>From lines in a commit message/);
+});

@@ -1,0 +1,48 @@
+import t from 'tap';
+import { decodeMessage, looksLikeMail } from '../../src/series/message.js';
+import { splitMbox, textLines } from '../../src/series/mbox.js';
+import { fixtureText } from './helpers.js';
+
+t.test('a patch mail: decoded From, Date, Subject, Message-ID, body', async (t) => {
+  const raw = [...splitMbox(textLines(fixtureText('rfc-p2p-allow.mbox')))][0]!;
+  const m = decodeMessage(raw, 1, { origin: 'rfc-p2p-allow.mbox' });
+  t.equal(m.from, 'Thomas Hellström <thomas.hellstrom@linux.intel.com>');
+  t.equal(m.subject, '[RFC PATCH] mm/hmm, mm/migrate_device: Allow p2p access and p2p migration');
+  t.equal(m.date, 'Tue, 15 Oct 2024 13:13:22 +0200');
+  t.equal(m.messageId, '20241015111322.97514-1-thomas.hellstrom@linux.intel.com');
+  t.equal(m.inReplyTo, undefined);
+  t.match(m.body, /^Introduce a way for hmm_range_fault\(\)/);
+  t.equal(m.origin, 'rfc-p2p-allow.mbox message 1');
+});
+
+t.test('a reply keeps In-Reply-To', async (t) => {
+  const raw = [...splitMbox(textLines(fixtureText('rfc-p2p-allow-thread.mbox')))][1]!;
+  const m = decodeMessage(raw, 2, { origin: 't.mbox' });
+  t.equal(m.inReplyTo, '20241015111322.97514-1-thomas.hellstrom@linux.intel.com');
+  t.equal(m.from, 'Jason Gunthorpe <jgg@nvidia.com>');
+});
+
+t.test('in-body From:/Subject:/Date: (git send-email for someone else\'s patch) win over the headers', async (t) => {
+  const lines = [
+    'From: Sender <sender@example.org>',
+    'Subject: [PATCH] wrong subject',
+    'Date: Mon, 2 Dec 2024 00:00:00 +0000',
+    'Message-ID: <x@y>',
+    '',
+    'From: Real Author <author@example.org>',
+    'Subject: mm/hmm: the real subject',
+    '',
+    'The message.',
+  ];
+  const m = decodeMessage({ number: 1, lines }, 1, { origin: 'x.eml' });
+  t.equal(m.from, 'Real Author <author@example.org>');
+  t.equal(m.subject, 'mm/hmm: the real subject');
+  t.equal(m.date, 'Mon, 2 Dec 2024 00:00:00 +0000');
+  t.equal(m.body, 'The message.');
+  t.equal(m.origin, 'x.eml');
+});
+
+t.test('what looks like a mail', async (t) => {
+  t.ok(looksLikeMail(['Subject: x', '', 'b']));
+  t.notOk(looksLikeMail(['diff --git a/x b/x', '--- a/x']));
+});
