@@ -232,3 +232,12 @@ t.test('nested failures and the runner TIMEOUT directive', async (t) => {
   t.same(r2.counts, { pass: 39, timeout: 1, notrun: 18 });
   t.match(r2.tests[39], { status: 'timeout', reason: /TIMEOUT 180 seconds/ });
 });
+
+t.test('warning-test-passes.log: a WARNING is an event of the running test, which still passes', async (t) => {
+  const r = parseConsole(log('warning-test-passes.log'));
+  t.same(r.counts, { pass: 58 });
+  t.match(r.events, [{ kind: 'warning', test: 'hmm.hmm_device_private.exclusive', function: 'dmirror_fops_unlocked_ioctl', text: /^WARNING: CPU: 0 PID: \d+ at \.\.\/wt\/lib\/test_hmm\.c:1350 dmirror_fops_unlocked_ioctl\+0x39a\/0x42f \[test_hmm\]\n/ }]);
+  t.match(r.events[0]!.text, /\n---\[ end trace [0-9a-f]+ \]---$/);
+  t.ok(byName(r, 'hmm.hmm_device_private.exclusive').output!.some((l) => l.includes('hmmci fixture: exclusive access to')));
+  t.ok(allPassed(r));
+});
