@@ -241,3 +241,13 @@ t.test('warning-test-passes.log: a WARNING is an event of the running test, whic
   t.ok(byName(r, 'hmm.hmm_device_private.exclusive').output!.some((l) => l.includes('hmmci fixture: exclusive access to')));
   t.ok(allPassed(r));
 });
+
+t.test('bug-on-every-exclusive.log: six BUG_ON reports, each with its Oops line, each crashing its own test', async (t) => {
+  const r = parseConsole(log('bug-on-every-exclusive.log'));
+  t.same(r.counts, { pass: 52, crash: 6 });
+  const crashed = ['hmm.hmm_device_private.exclusive', 'hmm.hmm_device_private.exclusive_mprotect', 'hmm.hmm_device_private.exclusive_cow', 'hmm.hmm_device_coherent.exclusive', 'hmm.hmm_device_coherent.exclusive_mprotect', 'hmm.hmm_device_coherent.exclusive_cow'];
+  t.same(r.events.map((e) => [e.kind, e.test, e.function]), crashed.map((n) => ['bug', n, 'dmirror_fops_unlocked_ioctl']));
+  r.events.forEach((e, i) => t.match(e.text, new RegExp(`^kernel BUG at \\.\\./wt/lib/test_hmm\\.c:1350!\\nOops: invalid opcode: 0000 \\[#${i + 1}\\] SMP\\n`)));
+  for (const n of crashed) t.match(byName(r, n), { status: 'crash', reason: /^kernel bug in dmirror_fops_unlocked_ioctl: kernel BUG at .* \(Test terminated unexpectedly by signal 11\)$/ });
+  t.equal(byName(r, 'hmm.hmm_device_private.hmm_gup_test').status, 'pass', 'the suite went on');
+});
