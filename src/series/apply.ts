@@ -13,7 +13,7 @@ import { BadInputError } from '../common/errors.js';
 import { requireTool } from '../common/exec.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
 import { TreeError } from '../tree/errors.js';
-import { git, gitAt, gitMaybe, isolatedGitEnv } from '../tree/git.js';
+import { git, gitMaybe, isolatedGitEnv } from '../tree/git.js';
 import { amMail } from './am-mail.js';
 import { cleanFiles, explainApplyFailure, formatApplyFailure } from './apply-report.js';
 import { truncatedHunks } from './diff.js';
