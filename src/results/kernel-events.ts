@@ -19,7 +19,7 @@ export const EVENT_RULES: readonly EventRule[] = [
   { kind: 'bug', re: /^kernel BUG at /, fatal: true },
   { kind: 'lockdep', re: /^(?:WARNING: (?:possible circular locking dependency|possible recursive locking|inconsistent lock state|suspicious RCU usage|possible irq lock inversion|bad unlock balance|lock held when returning to user space|held lock freed)|INFO: possible irq lock inversion|BUG: (?:lock held|looking up invalid subclass|MAX_LOCKDEP))/, fatal: false },
   { kind: 'warning', re: /^WARNING: (?:CPU: |at )/, fatal: false },
-  { kind: 'rcu_stall', re: /^rcu: INFO: \S+ (?:self-)?detected stalls?\b/, fatal: false },
+  { kind: 'rcu_stall', re: /^rcu: INFO: \S+ (?:self-detected stall|detected (?:expedited )?stalls)\b/, fatal: false },
   { kind: 'hung_task', re: /^INFO: task .+ blocked for more than \d+ seconds\./, fatal: false },
   { kind: 'bug', re: /^(?:watchdog: )?BUG: /, fatal: false },
 ];
