@@ -1,6 +1,7 @@
 import type { CacheLayout } from '../common/cache.js';
 import { onCleanup } from '../common/cleanup.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
+import { git } from '../tree/git.js';
 import { acquireSlot, resetWorktree } from '../tree/slots.js';
 import type { KernelTree } from '../tree/types.js';
 import { bisect } from './driver.js';
@@ -86,6 +87,10 @@ export async function bisectSeries(opts: SlotBisectOptions & { baseRev: string; 
   }
 }
 
+async function changedFiles(worktree: string, from: string, to: string): Promise<string[]> {
+  return (await git(worktree, ['diff', '--name-only', '--no-renames', from, to])).split('\n').filter(Boolean);
+}
+
 async function runInSlot(opts: SlotBisectOptions, commits: BisectCommit[], worktree: string, buildDir: string): Promise<BisectReport> {
   let base = opts.cachedBase;
   let tip = opts.cachedTip;
@@ -96,7 +101,7 @@ async function runInSlot(opts: SlotBisectOptions, commits: BisectCommit[], workt
     const what = [found.base && !opts.cachedBase ? 'base' : '', found.tip && !opts.cachedTip ? 'tip' : ''].filter(Boolean).join(' and ');
     if (what) opts.reporter?.info(`bisect: results of the ${what} from ${found.from.join(', ')} (no build needed)`);
   }
-  const tester = slotTester({ worktree, buildDir, checkout: resetWorktree, pipeline: opts.pipeline, reporter: opts.reporter });
+  const tester = slotTester({ worktree, buildDir, checkout: resetWorktree, changedFiles, pipeline: opts.pipeline, reporter: opts.reporter });
   return bisect({
     commits,
     tester,

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { isHmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import type { ConfigVariant, StageContext, Stages } from '../run/stages.js';
@@ -20,12 +22,23 @@ export function pipelineFromStages(stages: Stages, ctx: StageContext, opts: Stag
   let configHash: string | undefined;
   return {
     lastConfigHash: () => configHash,
-    async build({ srcDir, buildDir }) {
+    async build({ srcDir, buildDir, reconfigure }) {
       const started = Date.now();
-      // Configured at every step: a patch may change Kconfig. olddefconfig over an unchanged
-      // .config leaves kbuild's per-option stamps alone, so the build stays incremental.
-      const config = await stages.configure({ srcDir, buildDir, variant: opts.variant }, ctx);
-      configHash = config.configHash;
+      // Configured again whenever a step changes a Kconfig input (the slot tester decides), and
+      // always when there is no .config yet.
+      if (reconfigure || !existsSync(join(buildDir, '.config')) || configHash === undefined) {
+        try {
+          configHash = (await stages.configure({ srcDir, buildDir, variant: opts.variant }, ctx)).configHash;
+        } catch (err) {
+          // Options that no longer land (a patch renamed or made one depend on something else):
+          // this commit cannot be tested as asked, like one that does not build.
+          if (isHmmciError(err) && err.exitCode === ExitCode.CONFIG && !ctx.signal.aborted) {
+            configHash = undefined;
+            return { ok: false, ms: Date.now() - started, logPath: err.logPath, errors: [err.message, ...err.details] };
+          }
+          throw err;
+        }
+      }
       try {
         await stages.build({ srcDir, buildDir, jobs: opts.jobs }, ctx);
         return { ok: true, ms: Date.now() - started };

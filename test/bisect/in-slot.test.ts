@@ -12,7 +12,7 @@ import { run } from '../../src/common/exec.js';
 import { ExitCode } from '../../src/common/exit-codes.js';
 import { bisectRange, bisectSeries } from '../../src/bisect/in-slot.js';
 import { rangeCommits } from '../../src/bisect/range.js';
-import type { KernelPipeline } from '../../src/bisect/slot-tester.js';
+import { touchesKconfig, type KernelPipeline } from '../../src/bisect/slot-tester.js';
 import { adoptUserTree } from '../../src/tree/resolve.js';
 import { fakeKernelRepo, gitSync, tempDir } from '../../tools/fake-kernel/fixture.js';
 import { BASELINE } from './history.js';
@@ -62,9 +62,11 @@ function snapshot(repo: string) {
 /** Real fake-kbuild builds; a stand-in guest. Records what each build compiled. */
 function fakePipeline() {
   const compiled: string[][] = [];
+  const reconfigured: boolean[] = [];
   const builtIn = new Set<string>();
   const pipeline: KernelPipeline = {
-    async build({ srcDir, buildDir }) {
+    async build({ srcDir, buildDir, reconfigure }) {
+      reconfigured.push(reconfigure);
       builtIn.add(`${srcDir} ${buildDir}`);
       const started = Date.now();
       if (!existsSync(join(buildDir, '.config'))) {
@@ -88,7 +90,7 @@ function fakePipeline() {
       return { kind: 'results', result: { ...BASELINE, tests }, ms: 1 };
     },
   };
-  return { pipeline, compiled, builtIn };
+  return { pipeline, compiled, builtIn, reconfigured };
 }
 
 t.test('range: first-parent commits from --good to --bad, oldest first', async (t) => {
@@ -109,7 +111,7 @@ t.test('--good/--bad bisect runs in a slot of ours, incrementally, steps around 
   const before = snapshot(repo);
   const cache = cacheLayout(join(work, 'cache-range'));
   const tree = await adoptUserTree(repo);
-  const { pipeline, compiled, builtIn } = fakePipeline();
+  const { pipeline, compiled, builtIn, reconfigured } = fakePipeline();
   const { report, worktree, buildDir, commits } = await bisectRange({ tree, cache, configKey: 'fake', pipeline, good: 'good', bad: 'HEAD' });
   t.match(report, { status: 'found', firstBad: { index: 2, total: 6, subject: 'mm: change 2' }, flipped: [SNAPSHOT], skipped: [commits[3]!.sha] });
   t.same(report.steps.map((s) => [s.index, s.verdict]), [[0, 'good'], [6, 'bad'], [3, 'skip'], [2, 'bad'], [1, 'good'], [2, 'bad']]);
@@ -119,6 +121,7 @@ t.test('--good/--bad bisect runs in a slot of ours, incrementally, steps around 
   t.same(compiled[0]!.sort(), ['init/main.o', 'mm/hmm.o', 'mm/migrate_device.o'], 'the first build is a full one');
   for (const c of compiled.slice(1)) t.ok(c.length < 3, `later builds are incremental (${c.join(' ') || 'nothing'})`);
   t.same(snapshot(repo), before, 'HEAD, branch, refs, index, status and the work in progress are untouched');
+  t.same(reconfigured, [true, false, false, false, false, false], 'configured once: no step changes a Kconfig file');
 });
 
 t.test('series: the patches applied in the slot are bisected', async (t) => {
@@ -144,4 +147,14 @@ t.test('series: the patches applied in the slot are bisected', async (t) => {
     },
   });
   t.match(report, { status: 'found', firstBad: { index: 3, total: 4, subject: 'mm: change 3' } });
+});
+
+t.test('which changes make a step configure again', async (t) => {
+  t.ok(touchesKconfig(['mm/Kconfig']));
+  t.ok(touchesKconfig(['lib/Kconfig.debug']));
+  t.ok(touchesKconfig(['arch/x86/configs/x86_64_defconfig']));
+  t.ok(touchesKconfig(['kernel/configs/tiny.config']));
+  t.ok(touchesKconfig(['scripts/kconfig/confdata.c']));
+  t.notOk(touchesKconfig(['mm/hmm.c', 'lib/test_hmm.c', 'include/linux/hmm.h', 'tools/testing/selftests/mm/hmm-tests.c']));
+  t.notOk(touchesKconfig(['Documentation/mm/hmm.rst', 'mm/Makefile']));
 });

@@ -5,6 +5,9 @@ import { cacheLayout } from '../../src/common/cache.js';
 import { ExitCode } from '../../src/common/exit-codes.js';
 import { silentReporter } from '../../src/common/progress.js';
 import type { Stages } from '../../src/run/stages.js';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../../tools/fake-kernel/fixture.js';
 import { loadResults } from './history.js';
 
 /** Stages whose configure/build/test behave as told; the rest is never called by the pipeline. */
@@ -41,7 +44,7 @@ const opts = { variant: { fragments: ['base.config', 'hmm.config'], extra: [] },
 t.test('configure then build at every step, then boot', async (t) => {
   const s = stages({});
   const p = pipelineFromStages(s.stages, ctx, opts);
-  t.match(await p.build({ srcDir: '/wt', buildDir: '/out' }), { ok: true });
+  t.match(await p.build({ srcDir: '/wt', buildDir: '/out', reconfigure: true }), { ok: true });
   t.equal(p.lastConfigHash(), 'c0ffee');
   t.match(await p.boot({ srcDir: '/wt', buildDir: '/out' }), { kind: 'results', consoleLogPath: '/tmp/console.log' });
   t.same(s.calls, ['configure /wt /out base.config,hmm.config', 'build -j2', 'test qemu']);
@@ -49,7 +52,7 @@ t.test('configure then build at every step, then boot', async (t) => {
 
 t.test('a build error is a verdict, not the end of the bisect', async (t) => {
   const s = stages({ build: () => { throw new HmmciError('The kernel does not build.', { exitCode: ExitCode.BUILD_FAILED, logPath: '/out/build.log', details: ["mm/hmm.c:612:25: error: 'struct hmm_vma_walk' has no member named 'last'"] }); } });
-  t.match(await pipelineFromStages(s.stages, ctx, opts).build({ srcDir: '/wt', buildDir: '/out' }), {
+  t.match(await pipelineFromStages(s.stages, ctx, opts).build({ srcDir: '/wt', buildDir: '/out', reconfigure: true }), {
     ok: false, ms: Number, logPath: '/out/build.log', errors: ["mm/hmm.c:612:25: error: 'struct hmm_vma_walk' has no member named 'last'"],
   });
 });
@@ -63,5 +66,27 @@ t.test('infrastructure failures still stop the bisect', async (t) => {
   const s = stages({ test: () => { throw new HmmciError('QEMU did not start.', { exitCode: ExitCode.INFRA }); } });
   await t.rejects(pipelineFromStages(s.stages, ctx, opts).boot({ srcDir: '/wt', buildDir: '/out' }), { exitCode: ExitCode.INFRA });
   const m = stages({ build: () => { throw new HmmciError('make is not installed', { exitCode: ExitCode.MISSING_TOOL }); } });
-  await t.rejects(pipelineFromStages(m.stages, ctx, opts).build({ srcDir: '/wt', buildDir: '/out' }), { exitCode: ExitCode.MISSING_TOOL });
+  await t.rejects(pipelineFromStages(m.stages, ctx, opts).build({ srcDir: '/wt', buildDir: '/out', reconfigure: true }), { exitCode: ExitCode.MISSING_TOOL });
+});
+
+t.test('the .config is kept when the step changes no Kconfig input, made again when it does', async (t) => {
+  const out = tempDir('hmmci-bisect-out-');
+  t.teardown(() => rmSync(out, { recursive: true, force: true }));
+  const s = stages({});
+  const p = pipelineFromStages(s.stages, ctx, opts);
+  await p.build({ srcDir: '/wt', buildDir: out, reconfigure: false });
+  t.same(s.calls.splice(0), ['configure /wt ' + out + ' base.config,hmm.config', 'build -j2'], 'no .config yet: configured anyway');
+  writeFileSync(join(out, '.config'), 'CONFIG_TEST_HMM=m\n');
+  await p.build({ srcDir: '/wt', buildDir: out, reconfigure: false });
+  t.same(s.calls.splice(0), ['build -j2']);
+  await p.build({ srcDir: '/wt', buildDir: out, reconfigure: true });
+  t.same(s.calls.splice(0), ['configure /wt ' + out + ' base.config,hmm.config', 'build -j2']);
+});
+
+t.test('options that no longer land make the commit untestable, like a build failure', async (t) => {
+  const s = stages({});
+  s.stages.configure = async () => {
+    throw new HmmciError('Requested config options did not land: CONFIG_TEST_HMM=m (unknown option).', { exitCode: ExitCode.CONFIG, logPath: '/out/.hmmci/config.log', details: ['CONFIG_TEST_HMM: no such option in this tree'] });
+  };
+  t.match(await pipelineFromStages(s.stages, ctx, opts).build({ srcDir: '/wt', buildDir: '/out', reconfigure: true }), { ok: false, logPath: '/out/.hmmci/config.log', errors: [/did not land/, /no such option/] });
 });

@@ -149,7 +149,7 @@ export function registerBisect(program: Command): void {
       const pipeline = pipelineFromStages(stages, stageCtx, { variant, runner: opts.runner, jobs: opts.jobs ?? availableParallelism() });
       const started = Date.now();
       const stage = ctx.reporter.stage('bisect-step', sha.slice(0, 12));
-      const b = await pipeline.build({ srcDir: tree.path, buildDir });
+      const b = await pipeline.build({ srcDir: tree.path, buildDir, reconfigure: true });
       const outcome = b.ok
         ? await pipeline.boot({ srcDir: tree.path, buildDir }).then((r) => (r.kind === 'results' ? { kind: 'results' as const, result: r.result, ms: Date.now() - started, built: true, consoleLogPath: r.consoleLogPath } : { kind: 'no-results' as const, reason: r.reason, ms: Date.now() - started, built: true, consoleLogPath: r.consoleLogPath }))
         : { kind: 'build-failure' as const, ms: b.ms, built: true, logPath: b.logPath, errors: b.errors };
