@@ -41,6 +41,7 @@ export function resultJson(r: ParseResult): Record<string, unknown> {
 export function registerParse(program: Command): void {
   program
     .command('parse')
+    .summary('parse a saved console log: per-test results and kernel events')
     .description('Parse a saved guest console log: per-test results of hmm-tests (TAP / KTAP, also nested under run_kselftest.sh) and the kernel events (oops, BUG, panic, WARNING, RCU stall, hung task, KASAN, lockdep) with the test that was running. Needs no kernel tree. Exit 0 when every test passed or was skipped, 1 otherwise, 3 when the file is not a console log.')
     .argument('<console-log>', 'the console log (e.g. the console.log `hmmci test` saved)')
     .option('--json', 'print {tests: [{name, status, durationMs?, reason?, output?}], counts: {status: n}, events: [{kind, test, text, function?, decoded?}], diagnostics, session}')

@@ -17,6 +17,7 @@ import { resultJson } from './parse.js';
 export function registerTest(program: Command): void {
   program
     .command('test')
+    .summary('boot a build directory, run all 58 hmm-tests cases, parse the results')
     .description('Boot the kernel of a build directory in QEMU (or virtme-ng), run all 58 hmm-tests cases with test_hmm loaded and device-coherent memory reserved, and parse the results. hmm-tests is compiled from the kernel tree (the build directory\'s `source` link, or --tree). The console log is always saved and its path printed. Exit 0 when every test passed or was skipped, 1 otherwise, 11 when the guest never ran the tests.')
     .argument('<build-dir>', 'kbuild output directory (O=) with arch/x86/boot/bzImage and lib/test_hmm.ko')
     .option('--tree <dir>', 'kernel source tree hmm-tests is built from (default: <build-dir>/source, else the default tree)')
