@@ -158,3 +158,23 @@ t.test('which changes make a step configure again', async (t) => {
   t.notOk(touchesKconfig(['mm/hmm.c', 'lib/test_hmm.c', 'include/linux/hmm.h', 'tools/testing/selftests/mm/hmm-tests.c']));
   t.notOk(touchesKconfig(['Documentation/mm/hmm.rst', 'mm/Makefile']));
 });
+
+t.test('range: a merged topic branch is one step of the first-parent line; a good commit only on the side branch is refused', async (t) => {
+  const repo = fakeKernelRepo(join(work, 'merges'));
+  const commit = (file: string, msg: string) => {
+    writeFileSync(join(repo, file), `${readFileSync(join(repo, file), 'utf8')}/* ${msg} */\n`);
+    gitSync(repo, ['commit', '-q', '-am', msg]);
+  };
+  gitSync(repo, ['tag', 'v1']);
+  commit('mm/hmm.c', 'main 1');
+  gitSync(repo, ['checkout', '-q', '-b', 'topic', 'v1']);
+  commit('lib/test_hmm.c', 'topic 1');
+  commit('lib/test_hmm.c', 'topic 2');
+  gitSync(repo, ['checkout', '-q', 'main']);
+  gitSync(repo, ['merge', '-q', '--no-ff', '-m', 'Merge branch topic', 'topic']);
+  commit('mm/hmm.c', 'main 2');
+  const tree = await adoptUserTree(repo);
+  const commits = await rangeCommits(tree, 'v1', 'main');
+  t.same(commits.map((c) => c.subject), ['Linux 6.12-fake', 'main 1', 'Merge branch topic', 'main 2']);
+  await t.rejects(rangeCommits(tree, 'topic~1', 'main'), { exitCode: ExitCode.TREE, message: /first-parent history/ });
+});
