@@ -67,7 +67,12 @@ export function renderText(r: BisectReport, opts: RenderTextOptions): string {
   if (r.flaky.length) lines.push(`flaky (changed between two boots of the same kernel, not blamed): ${r.flaky.join(', ')}`);
   if (r.skipped.length) lines.push(`skipped: ${r.skipped.map((s) => s.slice(0, 12)).join(' ')}`);
   for (const n of r.notes) lines.push(`note: ${n}`);
-  const searchSteps = r.steps.filter((s) => !s.role).length;
-  lines.push(`${searchSteps} step${searchSteps === 1 ? '' : 's'}, ${r.builds} build${r.builds === 1 ? '' : 's'}, ${formatMs(r.totalMs)}`);
+  const searchSteps = r.steps.filter((s) => !s.role && !s.rerun).length;
+  const retests = r.steps.filter((s) => s.rerun).length;
+  const ends = r.steps.filter((s) => s.role).length;
+  const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+  lines.push(
+    `${plural(searchSteps, 'step')}${retests ? ` + ${plural(retests, 're-test')}` : ''}${ends ? ` + ${ends === 2 ? 'both ends' : 'one end'}` : ' (ends cached)'}, ${plural(r.builds, 'build')}, ${formatMs(r.totalMs)}`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -33,7 +33,7 @@ t.test('text: a step table and the answer', async (t) => {
   t.match(text, /\n1\s+0002c0ffeec0\s+patch 2\/4\s+bad\s+1\.0s\s+hmm2\.hmm2_device_coherent\.snapshot\s+mm\/hmm: patch 2/);
   t.match(text, /3\s+0002c0ffeec0\s+patch 2\/4\s+bad \(again\)\s+1\.0s\s+hmm2/, 'the answer is tested again (a rebuild: patch 1 was built last)');
   t.match(text, /first bad patch: 2\/4 0002c0ffeec0 mm\/hmm: patch 2\nflipped: hmm2\.hmm2_device_coherent\.snapshot\n/);
-  t.match(text, /3 steps, 3 builds, /);
+  t.match(text, /2 steps \+ 1 re-test \(ends cached\), 3 builds, /);
 });
 
 t.test('text: an ambiguous answer lists the candidates and the skipped commits', async (t) => {
