@@ -1,7 +1,8 @@
-import { basename } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
 import type { RunRecord } from '../report/record.js';
-import { readBaseline } from '../run/baseline-cache.js';
+import { baselineCacheDir, readBaseline, type BaselineEntry } from '../run/baseline-cache.js';
 import { listRuns, readRecord } from '../run/run-dir.js';
 import type { ConfigVariant } from '../run/stages.js';
 import type { TestOutcome } from './types.js';
@@ -60,4 +61,29 @@ export function baseFromBaselineCache(cache: CacheLayout, key: { base: string; c
   const hit = readBaseline(cache, key);
   if (!hit) return { from: [] };
   return { base: { kind: 'results', result: hit.result, ms: 0, built: false }, from: [`baseline cache (run ${hit.fromRun})`] };
+}
+
+/**
+ * Baseline-cache entries of any of these commits (e.g. the `refs/bisect/good-*` of a `git bisect`
+ * in progress) for this runner and gcc, newest first. The config hash is not known before the
+ * commit under test is configured, so it is not part of the match; callers say which it was.
+ */
+export function baselinesOf(cache: CacheLayout, shas: readonly string[], want: { runner: string; toolchain: string }): BaselineEntry[] {
+  const dir = baselineCacheDir(cache);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: BaselineEntry[] = [];
+  for (const n of names) {
+    try {
+      const e = JSON.parse(readFileSync(join(dir, n, 'entry.json'), 'utf8')) as BaselineEntry;
+      if (shas.includes(e.key.base) && e.key.runner === want.runner && e.key.toolchain === want.toolchain && Array.isArray(e.result?.tests)) out.push(e);
+    } catch {
+      /* not an entry */
+    }
+  }
+  return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
 }

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { baseFromBaselineCache, endsFromRuns, sameJob } from '../../src/bisect/cached-ends.js';
+import { baseFromBaselineCache, baselinesOf, endsFromRuns, sameJob } from '../../src/bisect/cached-ends.js';
 import { cacheLayout } from '../../src/common/cache.js';
 import type { RunRecord } from '../../src/report/record.js';
 import { storeBaseline } from '../../src/run/baseline-cache.js';
@@ -69,4 +69,16 @@ t.test('the baseline cache gives the base', async (t) => {
   const ends = baseFromBaselineCache(cache, key);
   t.match(ends, { base: { kind: 'results', built: false }, from: ['baseline cache (run r1)'] });
   t.same(baseFromBaselineCache(cache, { ...key, configHash: 'other' }), { from: [] });
+});
+
+t.test('stored baselines of the commits a git bisect marked good (bisect-step without --test)', async (t) => {
+  const cache = cacheLayout(join(work, 'c4'));
+  t.same(baselinesOf(cache, [BASE], { runner: 'qemu', toolchain: GCC }), [], 'no baseline cache yet');
+  const key = { base: BASE, configHash: 'c0ffee', toolchain: GCC, runner: 'qemu' };
+  storeBaseline(cache, { key, result: loadResults('baseline-58-pass.json'), accel: 'tcg', fromRun: 'r1', createdAt: '2026-11-21T10:00:00Z' }, {});
+  storeBaseline(cache, { key: { ...key, configHash: 'newer' }, result: loadResults('baseline-58-pass.json'), accel: 'tcg', fromRun: 'r2', createdAt: '2026-11-21T11:00:00Z' }, {});
+  storeBaseline(cache, { key: { ...key, runner: 'vng' }, result: loadResults('baseline-58-pass.json'), accel: 'kvm', fromRun: 'r3', createdAt: '2026-11-21T12:00:00Z' }, {});
+  t.same(baselinesOf(cache, ['f'.repeat(40), BASE], { runner: 'qemu', toolchain: GCC }).map((e) => e.fromRun), ['r2', 'r1'], 'newest first, this runner only');
+  t.same(baselinesOf(cache, ['f'.repeat(40)], { runner: 'qemu', toolchain: GCC }), []);
+  t.same(baselinesOf(cache, [BASE], { runner: 'qemu', toolchain: 'gcc 14' }), []);
 });

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { ExitCode } from '../../src/common/exit-codes.js';
-import { tempDir } from '../../tools/fake-kernel/fixture.js';
+import { fakeKernelRepo, gitSync, tempDir } from '../../tools/fake-kernel/fixture.js';
 
 // The thin commands' argument handling and exit statuses; nothing here builds or boots.
 const work = tempDir('hmmci-bisect-cli-');
@@ -41,9 +41,16 @@ t.test('bisect: a series or --good with --bad, never both or neither', async (t)
 });
 
 t.test('bisect-step: failures of hmmci exit 128 + status so git bisect run stops', async (t) => {
-  const noDefinition = await hmmci('bisect-step');
+  const kernel = fakeKernelRepo(join(work, 'linux'));
+  const noDefinition = await hmmci('bisect-step', '-C', kernel);
   t.equal(noDefinition.code, 128 + ExitCode.USAGE);
-  t.match(noDefinition.err, /Say what "bad" means: --test NAME/);
+  t.match(noDefinition.err, /Say what "bad" means: --test NAME.*\(no git bisect in progress here\)/s);
+  writeFileSync(join(kernel, 'mm', 'hmm.c'), '/* a change */\n', { flag: 'a' });
+  gitSync(kernel, ['commit', '-q', '-am', 'mm/hmm: a change']);
+  gitSync(kernel, ['bisect', 'start', 'HEAD', 'HEAD~1']);
+  const noStored = await hmmci('bisect-step', '-C', kernel);
+  t.equal(noStored.code, 128 + ExitCode.USAGE);
+  t.match(noStored.err, /there are none for [0-9a-f]{12}/);
   const plain = join(work, 'not-a-repo');
   mkdirSync(plain);
   const notGit = await hmmci('bisect-step', '--test', 'snapshot', '-C', plain);

@@ -6,13 +6,14 @@ import { interruptSignal } from '../../common/cleanup.js';
 import { BadInputError, formatError, isHmmciError, UsageError } from '../../common/errors.js';
 import { ExitCode } from '../../common/exit-codes.js';
 import type { TestRunResult } from '../../results/types.js';
-import { baseFromBaselineCache, endsFromRuns } from '../../bisect/cached-ends.js';
+import { baseFromBaselineCache, baselinesOf, endsFromRuns } from '../../bisect/cached-ends.js';
 import { bisectRange, bisectSeries, type SlotBisectOptions } from '../../bisect/in-slot.js';
 import { renderJson, renderText } from '../../bisect/render.js';
 import { pipelineFromStages } from '../../bisect/stages-pipeline.js';
 import { STEP_EXIT, stepVerdict } from '../../bisect/step.js';
 import { patchsetHash, readRecord, resolveRunRef, storeBaseline, type BaselineKey, type ConfigVariant, type StageContext } from '../../run/index.js';
 import { DEFAULT_FRAGMENTS, realStages } from '../../run/real-stages.js';
+import { git } from '../../tree/git.js';
 import { adoptUserTree } from '../../tree/resolve.js';
 import { resetWorktree } from '../../tree/slots.js';
 import { collect, contextFrom } from '../context.js';
@@ -134,14 +135,23 @@ export function registerBisect(program: Command): void {
   ).action(async (opts: CommonFlags & { baseline?: string; dir?: string }, cmd: Command) => {
     const ctx = contextFrom(cmd);
     try {
-      if (opts.test.length === 0 && !opts.baseline) {
-        throw new UsageError('Say what "bad" means: --test NAME (a test that must not fail; repeatable, globs allowed) and/or --baseline RUN|FILE (results of a good kernel: any test that passed there and fails now is bad). Example: git bisect run hmmci bisect-step --test hmm2.hmm2_device_coherent.snapshot');
-      }
-      const baseline = opts.baseline ? loadBaseline(ctx.cache, opts.baseline) : undefined;
+      let baseline = opts.baseline ? loadBaseline(ctx.cache, opts.baseline) : undefined;
       const tree = await adoptUserTree(opts.dir ?? process.cwd());
       const sha = tree.baseline;
       const stages = realStages();
       const stageCtx: StageContext = { cache: ctx.cache, reporter: ctx.reporter, signal: interruptSignal() };
+      if (opts.test.length === 0 && !baseline) {
+        // Derived from a stored baseline: the results hmmci keeps (baseline cache) of a commit
+        // this `git bisect` has marked good.
+        const goods = (await git(tree.path, ['for-each-ref', '--format=%(objectname)', 'refs/bisect/'])).split('\n').filter(Boolean);
+        const toolchain = await stages.toolchain(stageCtx);
+        const stored = baselinesOf(ctx.cache, goods, { runner: opts.runner, toolchain: toolchain.gcc })[0];
+        if (!stored) {
+          throw new UsageError(`Say what "bad" means: --test NAME (a test that must not fail; repeatable, globs allowed) or --baseline RUN|FILE (results of a good kernel: any test that passed there and fails now is bad). Without them, bisect-step uses hmmci's stored results of a commit \`git bisect\` has marked good, and there are none${goods.length ? ` for ${goods.map((g) => g.slice(0, 12)).join(', ')}` : ' (no git bisect in progress here)'}. Example: git bisect run hmmci bisect-step --test hmm2.hmm2_device_coherent.snapshot`);
+        }
+        ctx.reporter.info(`bisect-step: bad = a test that passed at ${stored.key.base.slice(0, 12)} (stored by ${stored.fromRun}) fails now`);
+        baseline = stored.result;
+      }
       const variant: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig], extra: opts.config };
       // Out-of-tree build in our cache, one per (checkout, config): steps of one git bisect are
       // incremental builds; the checkout gets no build output.
