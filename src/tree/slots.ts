@@ -63,7 +63,7 @@ export function listSlots(cache: CacheLayout): SlotInfo[] {
 
 async function tryLock(path: string): Promise<Lock | undefined> {
   try {
-    return await acquireLock(path, { waitMs: 0 });
+    return await acquireLock(path, { waitMs: -1 }); // fail at once when held: try the next slot
   } catch (err) {
     if (err instanceof HmmciError) return undefined;
     throw err;
@@ -86,16 +86,19 @@ async function isWorktreeOf(wt: string, repo: string): Promise<boolean> {
  * what makes the next build incremental.
  */
 export async function resetWorktree(wt: string, sha: string, signal?: AbortSignal): Promise<void> {
-  for (const state of ['rebase-apply', 'rebase-merge']) {
-    const p = (await gitMaybe(wt, ['rev-parse', '--path-format=absolute', '--git-path', state]))?.trim();
-    if (p && existsSync(p)) {
-      if (state === 'rebase-apply') await gitMaybe(wt, ['am', '--abort']);
-      else await gitMaybe(wt, ['rebase', '--abort']);
-    }
-  }
-  for (const state of ['CHERRY_PICK_HEAD', 'MERGE_HEAD', 'REVERT_HEAD']) {
-    const p = (await gitMaybe(wt, ['rev-parse', '--path-format=absolute', '--git-path', state]))?.trim();
-    if (p && existsSync(p)) await gitMaybe(wt, [state === 'MERGE_HEAD' ? 'merge' : state === 'REVERT_HEAD' ? 'revert' : 'cherry-pick', '--abort']);
+  // One rev-parse for every in-progress marker (this runs at every bisect step).
+  const states = ['rebase-apply', 'rebase-merge', 'CHERRY_PICK_HEAD', 'MERGE_HEAD', 'REVERT_HEAD'] as const;
+  const paths = ((await gitMaybe(wt, ['rev-parse', '--path-format=absolute', ...states.flatMap((st) => ['--git-path', st])])) ?? '').trim().split('\n');
+  const abort: Record<(typeof states)[number], string[]> = {
+    'rebase-apply': ['am', '--abort'],
+    'rebase-merge': ['rebase', '--abort'],
+    CHERRY_PICK_HEAD: ['cherry-pick', '--abort'],
+    MERGE_HEAD: ['merge', '--abort'],
+    REVERT_HEAD: ['revert', '--abort'],
+  };
+  for (const [i, st] of states.entries()) {
+    const p = paths[i];
+    if (p && existsSync(p)) await gitMaybe(wt, abort[st]);
   }
   await git(wt, ['checkout', '-q', '--detach', '-f', sha], { what: `resetting the worktree to ${sha.slice(0, 12)}`, signal });
   await git(wt, ['clean', '-ffdxq', '-e', `/${SLOT_BUILD_SUBDIR}`], { what: 'cleaning the worktree' });

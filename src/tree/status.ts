@@ -88,7 +88,7 @@ export async function cleanCache(cache: CacheLayout, opts: { trees?: boolean } =
     const p = slotPaths(cache, s.name);
     let lock;
     try {
-      lock = await acquireLock(p.lock, { waitMs: 0 });
+      lock = await acquireLock(p.lock, { waitMs: -1 });
     } catch (err) {
       if (err instanceof HmmciError) {
         busy.push(s.name);
