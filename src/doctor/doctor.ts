@@ -56,6 +56,15 @@ export function systemProbe(cacheRoot: string): DoctorProbe {
   return { which: (b) => which(b), exists: existsSync, nodeVersion: process.versions.node, tarball: defaultTarball(), freeBytes, cacheRoot };
 }
 
+/**
+ * Optional tools that Debian 12 does not package: doctor names their own installer instead of
+ * putting them in the apt-get command.
+ */
+export const NON_APT_HINTS: Readonly<Record<string, string>> = {
+  vng: 'pip install virtme-ng (not packaged in Debian 12)',
+  b4: 'pip install b4',
+};
+
 /** About what a default tree, one slot and its build take (measured: ~2 GB tree, ~1.6 GB slot + build). */
 export const RECOMMENDED_FREE_BYTES = 8 * 1024 ** 3;
 
@@ -64,7 +73,8 @@ export function runDoctor(p: DoctorProbe): DoctorReport {
   const checks: DoctorCheck[] = [];
   for (const t of TOOLS) {
     const path = p.which(t.bin);
-    checks.push({ name: t.bin, ok: Boolean(path), required: !t.optional, pkg: t.pkg, detail: path ?? `not found — ${t.why}` });
+    const hint = NON_APT_HINTS[t.bin];
+    checks.push({ name: t.bin, ok: Boolean(path), required: !t.optional, pkg: hint ? undefined : t.pkg, detail: path ?? `not found — ${t.why}${hint ? `; install: ${hint}` : ''}` });
   }
   for (const f of FILES) {
     const ok = p.exists(f.path);
