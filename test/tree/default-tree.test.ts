@@ -87,3 +87,12 @@ t.test('a prepare killed half way leaves .unpack-<pid>; the next prepare or clea
   t.ok(existsSync(mine), 'a live prepare is left alone');
   rmSync(mine, { recursive: true });
 });
+
+t.test('two prepares at once: one unpacks, the other waits for the lock and reuses it', async (t) => {
+  const cache = cacheLayout(join(work, 'cache-f'));
+  const lines: string[] = [];
+  const reporter = createReporter({ stream: { write: (s: string) => (lines.push(s), true) } });
+  const [a, b] = await Promise.all([prepareDefaultTree({ cache, tarball, reporter }), prepareDefaultTree({ cache, tarball, reporter })]);
+  t.same(a, b);
+  t.equal(lines.filter((l) => l.startsWith('==> tree: unpack')).length, 1, 'unpacked once');
+});
