@@ -1,7 +1,9 @@
 /**
- * The mail hmmci hands to `git am` for one patch, rebuilt from the parsed data: git applies
- * exactly the diff hmmci checked (no second opinion of a MIME parser on a hostile mail). mboxrd
- * escaping, UTF-8 8bit body, RFC 2047 headers. Pure.
+ * The mail hmmci hands to `git am` for one patch: the parsed author, date and subject, and the
+ * whole decoded body of the message (never less than the message had: the scan of the diff that
+ * the safety checks used covers every file section of that same body). No second opinion of a
+ * MIME parser on a hostile mail: the body is already decoded to UTF-8 text. mboxrd escaping,
+ * 8bit body, RFC 2047 headers. Pure.
  */
 import { encodeHeaderValue } from './headers.js';
 import type { Patch } from './types.js';
@@ -17,10 +19,7 @@ export function amMail(p: Patch): string {
     'Content-Type: text/plain; charset=UTF-8',
     'Content-Transfer-Encoding: 8bit',
     '',
-    esc(p.message),
-    '---',
-    ...(p.notes ? [esc(p.notes), ''] : []),
-    p.diff.replace(/\n$/, ''),
+    esc(p.body.replace(/\n+$/, '')),
     '',
   ];
   return lines.join('\n');

@@ -16,7 +16,7 @@ import { TreeError } from '../tree/errors.js';
 import { git, gitMaybe, isolatedGitEnv } from '../tree/git.js';
 import { amMail } from './am-mail.js';
 import { cleanFiles, explainApplyFailure, formatApplyFailure } from './apply-report.js';
-import { truncatedHunks } from './diff.js';
+import { overlongHunks, truncatedHunks } from './diff.js';
 import { ApplyError, UnsafePatchError } from './errors.js';
 import { checkSeriesSafety } from './safety.js';
 import type { ApplyFailure, ApplyResult, AppliedCommit, BaseChoice, Patch, Series } from './types.js';
@@ -47,6 +47,13 @@ export function assertApplicable(series: Series): void {
       const t = cut[0]!;
       throw new BadInputError(
         `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is cut short (hunk ${t.hunk.header.replace(/ @@.*$/, ' @@')} of ${t.file} promises ${t.hunk.oldLines}/${t.hunk.newLines} lines, the input has ${t.hunk.oldSeen}/${t.hunk.newSeen}). The mbox was truncated: download it again. Nothing was applied.`,
+      );
+    }
+    const long = overlongHunks(p.changes);
+    if (long.length > 0) {
+      const o = long[0]!;
+      throw new BadInputError(
+        `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is corrupt: hunk ${o.hunk.header.replace(/ @@.*$/, ' @@')} of ${o.file} has more lines than its header says (${o.hunk.oldLines} old/${o.hunk.newLines} new; ${JSON.stringify((o.hunk.excess ?? '').slice(0, 60))} follows them). The patch was edited by hand without fixing the hunk header; fix the header (or regenerate the patch with git format-patch). Nothing was applied.`,
       );
     }
   }

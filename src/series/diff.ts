@@ -18,11 +18,15 @@ export interface SplitBody {
 const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
 const FILE_HEADER = /^(old mode|new mode|deleted file mode|new file mode|similarity index|dissimilarity index|rename from|rename to|copy from|copy to|index) /;
 
-/** Index of the first diff line: `diff --git`, `Index:`, or a `--- `/`+++ ` pair. */
+/** A `diff` command line before a file's `---`/`+++` pair (`diff -urN old/x new/x`, `diff -u x y`). */
+const DIFF_CMD = /^diff (?:-\S+ )*\S+ \S+$/;
+
+/** Index of the first diff line: `diff --git`, `diff -urN …`, `Index:`, or a `--- `/`+++ ` pair. */
 export function findDiffStart(lines: readonly string[]): number {
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i] ?? '';
     if (l.startsWith('diff --git ') || l.startsWith('diff --cc ')) return i;
+    if (DIFF_CMD.test(l) && (lines[i + 1] ?? '').startsWith('--- ') && (lines[i + 2] ?? '').startsWith('+++ ')) return i;
     if (l.startsWith('Index: ') && (lines[i + 1] ?? '').startsWith('====')) return i;
     if (l.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ') && HUNK.test(lines[i + 2] ?? '')) return i;
   }
@@ -54,41 +58,80 @@ export function splitBody(body: string): SplitBody {
   };
 }
 
-function stripPrefix(p: string, prefix: 'a/' | 'b/'): string {
-  let path = p.replace(/\t.*$/, '').trim();
-  if (path.startsWith('"') && path.endsWith('"')) path = unquoteC(path.slice(1, -1));
-  if (path === '/dev/null') return path;
-  return path.startsWith(prefix) ? path.slice(2) : path;
+/**
+ * A path of a diff header as `git apply -p1` (and so git am) reads it: the tab-separated
+ * timestamp dropped, C-quoting undone, and the first component stripped whatever it is (`a/`,
+ * `b/`, quilt's `linux.orig/`, `diff -urN`'s `old/`). `/dev/null` and absolute paths are kept as
+ * written (the safety check refuses the latter).
+ */
+export function stripComponent(p: string): string {
+  let path = p.replace(/\t.*$/, '').replace(/\s+$/, '').replace(/^\s+/, '');
+  if (path.startsWith('"') && path.endsWith('"') && path.length >= 2) path = unquoteC(path.slice(1, -1));
+  if (path === '/dev/null' || path.startsWith('/')) return path;
+  const slash = path.indexOf('/');
+  return slash >= 0 ? path.slice(slash + 1) : path;
 }
 
-function unquoteC(s: string): string {
-  return s.replace(/\\([0-7]{3}|.)/g, (_m, c: string) => {
-    if (/^[0-7]{3}$/.test(c)) return String.fromCharCode(parseInt(c, 8));
-    return ({ n: '\n', t: '\t', '"': '"', '\\': '\\' } as Record<string, string>)[c] ?? c;
-  });
+/** git's C-quoting (`"r\303\251sum\303\251.txt"`): octal escapes are bytes of UTF-8. */
+export function unquoteC(s: string): string {
+  const bytes: number[] = [];
+  const named: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13, '"': 34, '\\': 92 };
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] ?? '';
+    if (c === '\\' && i + 1 < s.length) {
+      const oct = /^[0-3][0-7]{2}/.exec(s.slice(i + 1, i + 4));
+      if (oct) {
+        bytes.push(parseInt(oct[0], 8));
+        i += 3;
+        continue;
+      }
+      const n = s[i + 1] ?? '';
+      bytes.push(...(named[n] !== undefined ? [named[n]!] : Buffer.from(n, 'utf8')));
+      i++;
+      continue;
+    }
+    bytes.push(...Buffer.from(c, 'utf8'));
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 /** Paths of a `diff --git a/X b/Y` line (unambiguous when both halves are equal or quoted). */
 function gitDiffPaths(line: string): { from: string; to: string } | undefined {
   const rest = line.replace(/^diff --git /, '');
-  const q = /^"((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"$/.exec(rest);
-  if (q) return { from: stripPrefix(`"${q[1]}"`, 'a/'), to: stripPrefix(`"${q[2]}"`, 'b/') };
-  // Equal halves: `a/P b/P`.
-  const half = (rest.length - 1) / 2;
-  if (Number.isInteger(half) && rest[half] === ' ' && rest.slice(2, half) === rest.slice(half + 3)) {
-    return { from: rest.slice(2, half), to: rest.slice(half + 3) };
+  const q = /^("(?:[^"\\]|\\.)*"|\S+) ("(?:[^"\\]|\\.)*"|\S+)$/.exec(rest);
+  if (q && (rest.startsWith('"') || rest.endsWith('"'))) return { from: stripComponent(q[1] ?? ''), to: stripComponent(q[2] ?? '') };
+  // Equal halves after -p1 (`a/P b/P`, paths with spaces too).
+  for (let k = rest.indexOf(' '); k >= 0; k = rest.indexOf(' ', k + 1)) {
+    const from = stripComponent(rest.slice(0, k));
+    if (from === stripComponent(rest.slice(k + 1))) return { from, to: from };
   }
-  const m = /^(\S+) (\S+)$/.exec(rest);
-  if (m) return { from: stripPrefix(m[1] ?? '', 'a/'), to: stripPrefix(m[2] ?? '', 'b/') };
+  if (q) return { from: stripComponent(q[1] ?? ''), to: stripComponent(q[2] ?? '') };
   return undefined;
 }
 
-function scanDiff(lines: readonly string[], start: number): { changes: FileChange[]; end: number } {
+/** A line that only a hunk body has: context, removal or addition (not a `-- ` signature). */
+function looksLikeHunkLine(l: string, next: string): boolean {
+  if (l.startsWith('--- ') && next.startsWith('+++ ')) return false;
+  if (l === '--' || l === '-- ' || l === '---') return false;
+  return l.startsWith(' ') || l.startsWith('+') || l.startsWith('-');
+}
+
+/**
+ * Every file section of a diff, from `start` to the end of the body, the way `git apply` looks
+ * for them: `diff --git` headers, plain unified `---`/`+++` pairs followed by a hunk (with or
+ * without `diff -urN` and quilt `Index:` lines before them); lines between sections (blank
+ * lines, `Only in …`, a signature, notes) are skipped, never a reason to stop. Each hunk is
+ * counted against its header: shorter means the input was cut (oldSeen < oldLines), longer means
+ * it was edited by hand (`excess` holds the first line past the header's count).
+ */
+export function scanDiff(lines: readonly string[], start: number): { changes: FileChange[]; end: number } {
   const changes: FileChange[] = [];
   let file: FileChange | undefined;
+  let inGitHeader = false;
+  let end = start;
   let i = start;
   const newFile = (from: string, to: string): FileChange => {
-    const f: FileChange = { from, to, isNew: false, isDeleted: false, isRename: false, isBinary: false, hunks: [] };
+    const f: FileChange = { from, to, isNew: false, isDeleted: false, isRename: false, isBinary: false, hunks: [], additions: 0, deletions: 0 };
     changes.push(f);
     return f;
   };
@@ -97,23 +140,25 @@ function scanDiff(lines: readonly string[], start: number): { changes: FileChang
     if (l.startsWith('diff --git ')) {
       const p = gitDiffPaths(l);
       file = newFile(p?.from ?? '', p?.to ?? '');
-      i++;
+      inGitHeader = true;
+      end = ++i;
       continue;
     }
-    if (l.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ')) {
-      const from = stripPrefix(l.slice(4), 'a/');
-      const to = stripPrefix((lines[i + 1] ?? '').slice(4), 'b/');
-      if (!file || file.hunks.length > 0 || file.isBinary) file = newFile(from, to);
+    if (l.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ') && (inGitHeader || HUNK.test(lines[i + 2] ?? ''))) {
+      const from = stripComponent(l.slice(4));
+      const to = stripComponent((lines[i + 1] ?? '').slice(4));
+      if (!inGitHeader || !file) file = newFile(from, to);
       else {
         file.from = from;
         file.to = to;
       }
       if (from === '/dev/null') file.isNew = true;
       if (to === '/dev/null') file.isDeleted = true;
-      i += 2;
+      inGitHeader = false;
+      end = i += 2;
       continue;
     }
-    if (file && FILE_HEADER.test(l)) {
+    if (file && inGitHeader && FILE_HEADER.test(l)) {
       if (l.startsWith('new file mode ')) {
         file.isNew = true;
         file.newMode = l.slice('new file mode '.length).trim();
@@ -132,11 +177,12 @@ function scanDiff(lines: readonly string[], start: number): { changes: FileChang
         const mode = /\s(\d{6})$/.exec(l);
         if (mode) file.newMode ??= mode[1];
       }
-      i++;
+      end = ++i;
       continue;
     }
-    if (file && (l.startsWith('Binary files ') || l === 'GIT binary patch')) {
+    if (file && inGitHeader && (l.startsWith('Binary files ') || l === 'GIT binary patch')) {
       file.isBinary = true;
+      inGitHeader = false;
       i++;
       if (l === 'GIT binary patch') {
         // literal/delta blocks end at a blank line; there are two (forward and reverse).
@@ -146,14 +192,12 @@ function scanDiff(lines: readonly string[], start: number): { changes: FileChang
           i++;
         }
       }
-      continue;
-    }
-    if (l.startsWith('Index: ') && (lines[i + 1] ?? '').startsWith('====')) {
-      i += 2;
+      end = i;
       continue;
     }
     const h = HUNK.exec(l);
     if (h && file) {
+      inGitHeader = false;
       const hunk: HunkInfo = {
         header: l,
         oldStart: Number(h[1]),
@@ -172,9 +216,12 @@ function scanDiff(lines: readonly string[], start: number): { changes: FileChang
         if (c === ' ' || b === '') {
           hunk.oldSeen++;
           hunk.newSeen++;
-        } else if (c === '-') hunk.oldSeen++;
-        else if (c === '+') {
+        } else if (c === '-') {
+          hunk.oldSeen++;
+          file.deletions = (file.deletions ?? 0) + 1;
+        } else if (c === '+') {
           hunk.newSeen++;
+          file.additions = (file.additions ?? 0) + 1;
           added.push(b.slice(1));
         } else if (c === '\\') {
           /* "\ No newline at end of file" */
@@ -182,17 +229,37 @@ function scanDiff(lines: readonly string[], start: number): { changes: FileChang
         i++;
       }
       while (i < lines.length && (lines[i] ?? '').startsWith('\\')) i++;
+      end = i;
+      const complete = hunk.oldSeen >= hunk.oldLines && hunk.newSeen >= hunk.newLines;
+      if (complete && i < lines.length && looksLikeHunkLine(lines[i] ?? '', lines[i + 1] ?? '') && !HUNK.test(lines[i] ?? '')) {
+        hunk.excess = lines[i];
+      }
       if (file.newMode === '120000' && added.length > 0) file.symlinkTarget = added.join('\n');
       continue;
     }
-    break;
+    // Anything else (blank lines between sections, `diff -urN …`, `Index:`/`====`, `Only in …`,
+    // the signature, an excess line of a hand-edited hunk) is skipped, as git apply skips it.
+    if (!l.startsWith('diff ') && !l.startsWith('Index: ') && !/^=+$/.test(l)) inGitHeader = false;
+    i++;
   }
-  return { changes, end: i };
+  return { changes, end };
 }
 
 function unquoteMaybe(p: string): string {
   const t = p.trim();
   return t.startsWith('"') && t.endsWith('"') ? unquoteC(t.slice(1, -1)) : t;
+}
+
+/** Per-file {path, additions, deletions} of the scanned file sections (git's -p1 paths). */
+export function changeStats(changes: readonly FileChange[]): FileStat[] {
+  return changes.map((c) => ({ path: c.to !== '/dev/null' && c.to ? c.to : c.from, additions: c.additions ?? 0, deletions: c.deletions ?? 0 }));
+}
+
+/** Hunks with more lines than their header says: the patch was edited by hand and is corrupt. */
+export function overlongHunks(changes: readonly FileChange[]): Array<{ file: string; hunk: HunkInfo }> {
+  const out: Array<{ file: string; hunk: HunkInfo }> = [];
+  for (const f of changes) for (const h of f.hunks) if (h.excess !== undefined) out.push({ file: f.to === '/dev/null' ? f.from : f.to, hunk: h });
+  return out;
 }
 
 /** Per-file {path, additions, deletions} of a diff, from parse-diff. */

@@ -17,7 +17,7 @@ export function renderSeriesText(series: Series, opts: { width?: number } = {}):
   out.push(`Series:  ${title}`);
   out.push(`Source:  ${series.source.kind} ${series.source.input}`);
   out.push(`Version: v${series.version}, ${series.patches.length} patch${series.patches.length === 1 ? '' : 'es'}${series.cover ? ' + cover letter' : ''}`);
-  if (series.cover) out.push(`Cover:   <${series.cover.messageId}>`);
+  if (series.cover) out.push(`Cover:   ${series.cover.messageId ? `<${series.cover.messageId}>` : '(no Message-ID)'}`);
   out.push(`Base:    ${series.baseCommit ?? '(no base-commit)'}`);
   if (series.prerequisitePatchIds.length) out.push(`Prereqs: ${series.prerequisitePatchIds.join(', ')}`);
   out.push('');

@@ -3,7 +3,7 @@
  * order by N/M; warnings for missing patches, duplicates, mixed versions, non-patches, reordering,
  * truncation and series that touch no HMM file. Pure: plain data in, plain data out.
  */
-import { baseInfo, fileStats, splitBody, truncatedHunks } from './diff.js';
+import { baseInfo, changeStats, overlongHunks, splitBody, truncatedHunks } from './diff.js';
 import { isHmmPath } from './hmm-areas.js';
 import { isoDate } from './headers.js';
 import { parseSubject } from './subject.js';
@@ -20,7 +20,7 @@ interface Candidate {
 
 export function buildSeries(mails: readonly MailMessage[], source: { kind: SeriesSourceKind; input: string }): Series {
   const warnings: SeriesWarning[] = [];
-  const candidates: Candidate[] = [];
+  let candidates: Candidate[] = [];
   const covers: Array<{ mail: MailMessage; subject: SubjectInfo }> = [];
   let baseCommit: string | undefined;
   let prerequisitePatchIds: string[] = [];
@@ -37,18 +37,26 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
       });
       continue;
     }
+    // 0/N is the cover letter, even when it carries a diff (format-patch --interdiff/--range-diff).
+    if (subject.index === 0 || (!hasDiff && looksLikeCover(mail, subject, base.baseCommit))) {
+      covers.push({ mail, subject });
+      if (base.baseCommit) baseCommit ??= base.baseCommit;
+      if (base.prerequisitePatchIds.length) prerequisitePatchIds = base.prerequisitePatchIds;
+      continue;
+    }
     if (!hasDiff) {
-      if (subject.index === 0) {
-        covers.push({ mail, subject });
-        if (base.baseCommit) baseCommit ??= base.baseCommit;
-        if (base.prerequisitePatchIds.length) prerequisitePatchIds = base.prerequisitePatchIds;
-      } else {
-        warnings.push({ kind: 'not-a-patch', message: `${describe(mail)} has no diff in it; ignored.` });
-      }
+      warnings.push({ kind: 'not-a-patch', message: `${describe(mail)} has no diff in it; ignored.` });
       continue;
     }
     if (base.baseCommit) baseCommit ??= base.baseCommit;
     if (base.prerequisitePatchIds.length && prerequisitePatchIds.length === 0) prerequisitePatchIds = base.prerequisitePatchIds;
+    const extra = embeddedMails(mail.body);
+    if (extra > 0) {
+      warnings.push({
+        kind: 'merged-messages',
+        message: `${describe(mail)} has ${extra} more mail header block${extra === 1 ? '' : 's'} (From:/Subject:/Date:) in its body: several mails may have been read as one, because the input's message separators were not recognised. Check the input (an mbox needs "From " lines between messages).`,
+      });
+    }
     candidates.push({
       mail,
       subject,
@@ -64,9 +72,10 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
         version: subject.version ?? 1,
         message: split.message,
         trailers: parseTrailers(split.message),
-        files: fileStats(split.diff),
+        files: changeStats(split.changes),
         changes: split.changes,
         diff: split.diff,
+        body: mail.body,
         notes: split.notes,
         baseCommit: base.baseCommit,
         prerequisitePatchIds: base.prerequisitePatchIds,
@@ -75,16 +84,29 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
     });
   }
 
-  // Versions: never mix code from two postings; keep the newest.
-  const versions = [...new Set(candidates.map((c) => c.patch.version))].sort((a, b) => a - b);
-  let chosen = candidates;
-  let version = versions[versions.length - 1] ?? covers[0]?.subject.version ?? 1;
-  if (versions.length > 1) {
-    const byVersion = versions.map((v) => `v${v} (${candidates.filter((c) => c.patch.version === v).map(label).join(', ')})`);
-    warnings.push({ kind: 'mixed-versions', message: `The input mixes versions of the series: ${byVersion.join('; ')}. Using v${version} only; get the complete v${version} (b4 am -v ${version} <message-id>) to test all of it.` });
-    chosen = candidates.filter((c) => c.patch.version === version);
+  // An unnumbered [PATCH] among numbered ones (a fixup posted in the thread) is not part of the series.
+  if (candidates.some((c) => c.index !== undefined)) {
+    for (const c of candidates.filter((x) => x.index === undefined)) {
+      warnings.push({
+        kind: 'not-a-patch',
+        message: `${describe(c.mail)} has no N/M number in a numbered series, so it is not part of the series (a fixup or a separate patch posted in the thread); ignored. Apply it separately if it belongs.`,
+      });
+    }
+    candidates = candidates.filter((c) => c.index !== undefined);
   }
-  const cover = covers.find((c) => (c.subject.version ?? 1) === version) ?? (versions.length <= 1 ? covers[0] : undefined);
+
+  // Versions: never mix code from two postings; keep the newest.
+  // A point version (`[PATCH v2.1 03/12]`, a corrected patch posted in the v2 thread) belongs to v2.
+  const major = (v: number) => Math.floor(v);
+  const versions = [...new Set(candidates.map((c) => major(c.patch.version)))].sort((a, b) => a - b);
+  let chosen = candidates;
+  const version = versions[versions.length - 1] ?? covers[0]?.subject.version ?? 1;
+  if (versions.length > 1) {
+    const byVersion = versions.map((v) => `v${v} (${candidates.filter((c) => major(c.patch.version) === v).map(label).join(', ')})`);
+    warnings.push({ kind: 'mixed-versions', message: `The input mixes versions of the series: ${byVersion.join('; ')}. Using v${version} only; get the complete v${version} (b4 am -v ${version} <message-id>) to test all of it.` });
+    chosen = candidates.filter((c) => major(c.patch.version) === version);
+  }
+  const cover = covers.find((c) => major(c.subject.version ?? 1) === version) ?? (versions.length <= 1 ? covers[0] : undefined);
 
   // Numbering: N/M from subjects; unnumbered patches take their place in the input.
   const numbered = chosen.every((c) => c.index !== undefined);
@@ -109,10 +131,13 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
     const prev = byIndex.get(c.index);
     if (prev) {
       const same = prev.patch.diff === c.patch.diff;
+      const keepPrev = prev.patch.version > c.patch.version;
+      const pointVersion = prev.patch.version !== c.patch.version;
       warnings.push({
         kind: 'duplicate',
-        message: `Patch ${c.index}/${total} appears more than once (${prev.mail.origin}, ${c.mail.origin})${same ? ', with the same diff' : ' with different diffs'}; using the later one.`,
+        message: `Patch ${c.index}/${total} appears more than once (${prev.mail.origin}, ${c.mail.origin})${same ? ', with the same diff' : ' with different diffs'}; using ${pointVersion ? `v${Math.max(prev.patch.version, c.patch.version)}` : 'the later one'}.`,
       });
+      if (keepPrev) continue;
     }
     byIndex.set(c.index, c);
   }
@@ -135,6 +160,14 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
       });
     }
   }
+  for (const p of patches) {
+    for (const o of overlongHunks(p.changes)) {
+      warnings.push({
+        kind: 'corrupt',
+        message: `Patch ${p.index}/${p.total} (${p.subject}) is corrupt: hunk ${o.hunk.header.replace(/ @@.*$/, ' @@')} of ${o.file} has more lines than its header says (${JSON.stringify((o.hunk.excess ?? '').slice(0, 60))} follows its last line); it was edited by hand. It will not be applied.`,
+      });
+    }
+  }
   const touchesHmm = patches.some((p) => p.files.some((f) => isHmmPath(f.path)) || p.changes.some((c) => isHmmPath(c.from) || isHmmPath(c.to)));
   if (patches.length > 0 && !touchesHmm) {
     const files = [...new Set(patches.flatMap((p) => p.files.map((f) => f.path)))];
@@ -150,6 +183,31 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
     warnings,
     touchesHmm,
   };
+}
+
+/**
+ * A message without a diff and without 0/N that is the cover letter all the same: format-patch's
+ * `*** SUBJECT HERE ***` placeholder, or (`--no-numbered --cover-letter --base`) a [PATCH] mail
+ * that starts the thread and carries `base-commit:`.
+ */
+function looksLikeCover(mail: MailMessage, subject: SubjectInfo, baseCommit: string | undefined): boolean {
+  if (/\*\*\* SUBJECT HERE \*\*\*/.test(mail.subject) || /^\*\*\* BLURB HERE \*\*\*$/m.test(mail.body)) return true;
+  return subject.isPatchTagged && !mail.inReplyTo && baseCommit !== undefined;
+}
+
+/** Mail header blocks (From: then Subject:/Date: within a few lines) inside a body. */
+function embeddedMails(body: string): number {
+  const lines = body.split('\n');
+  let n = 0;
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^From: \S/.test(lines[i] ?? '')) continue;
+    const near = lines.slice(Math.max(0, i - 4), i + 5);
+    if (near.some((l) => /^Subject: /.test(l)) && near.some((l) => /^Date: /.test(l))) {
+      n++;
+      i += 4;
+    }
+  }
+  return n;
 }
 
 function label(c: Candidate): string {

@@ -31,6 +31,9 @@ export interface FileChange {
   /** For a symlink created or changed (mode 120000): the link target the patch writes. */
   symlinkTarget?: string;
   hunks: HunkInfo[];
+  /** Lines added and removed in the hunks (counted by the diff scanner). */
+  additions?: number;
+  deletions?: number;
 }
 
 export interface HunkInfo {
@@ -43,6 +46,8 @@ export interface HunkInfo {
   /** Lines counted in the body; less than the header says when the diff was cut short. */
   oldSeen: number;
   newSeen: number;
+  /** The first line after a hunk that already had all its lines: a hand-edited, corrupt hunk. */
+  excess?: string;
 }
 
 /** Parsed bracketed subject prefix: `[RFC PATCH v3 mm-unstable 2/5] title`. */
@@ -102,6 +107,12 @@ export interface Patch {
   diff: string;
   /** Text between `---` and the diff (diffstat, notes). */
   notes: string;
+  /**
+   * The whole decoded body (after in-body From:/Subject:/Date:): what git am is given, so it
+   * never applies less than the mail had. `diff`/`changes` are the scan of it, for reports and
+   * the safety checks.
+   */
+  body: string;
   baseCommit?: string;
   prerequisitePatchIds: string[];
   origin: string;
@@ -115,6 +126,8 @@ export type SeriesWarningKind =
   | 'out-of-order'
   | 'not-hmm'
   | 'truncated'
+  | 'corrupt'
+  | 'merged-messages'
   | 'total-mismatch';
 
 export interface SeriesWarning {
