@@ -69,16 +69,25 @@ export async function findDefaultTree(cache: CacheLayout, tarball = defaultTarba
   return { path: rec.path, kind: 'default', baseline: rec.baseline, version: rec.version, id: rec.id };
 }
 
-/** Explain a missing tarball: package not installed (exit 8) or file gone (exit 9). */
+/** Debian package that ships a linux-source tarball (`linux-source-6.12` for …/linux-source-6.12.tar.xz). */
+export function sourcePackageOf(tarball: string): string | undefined {
+  return /(?:^|\/)(linux-source-\d+\.\d+)\.tar\.(?:xz|bz2|gz)$/.exec(tarball)?.[1];
+}
+
+/**
+ * Explain a missing tarball: its Debian package is not installed (MissingToolError, exit 8, with
+ * the apt-get command), or it is installed but the file is gone (TreeError, exit 9).
+ */
 async function missingTarball(tarball: string): Promise<never> {
-  if (tarball === DEFAULT_TARBALL && which('dpkg-query')) {
-    const r = await run('dpkg-query', ['-W', '-f=${Status}', DEFAULT_SOURCE_PACKAGE]);
+  const pkg = sourcePackageOf(tarball);
+  if (pkg && which('dpkg-query')) {
+    const r = await run('dpkg-query', ['-W', '-f=${Status}', pkg]);
     if (r.exitCode !== 0 || !/install ok installed/.test(r.stdout)) {
-      throw new MissingToolError(DEFAULT_SOURCE_PACKAGE, aptInstallCommand([DEFAULT_SOURCE_PACKAGE]), `the default kernel tree is made from its tarball ${DEFAULT_TARBALL} (or give your own kernel checkout with --tree DIR)`);
+      throw new MissingToolError(pkg, aptInstallCommand([pkg]), `the default kernel tree is made from its tarball ${tarball} (or give your own kernel checkout with --tree DIR)`);
     }
   }
   throw new TreeError(
-    `The kernel source tarball ${tarball} does not exist, so the default kernel tree cannot be made. Reinstall Debian's package (\`apt-get install --reinstall -y ${DEFAULT_SOURCE_PACKAGE}\`), set HMMCI_TARBALL to a linux-source tarball, or give an existing kernel git checkout with --tree DIR.`,
+    `The kernel source tarball ${tarball} does not exist, so the default kernel tree cannot be made. ${pkg ? `Reinstall Debian's package (\`apt-get install --reinstall -y ${pkg}\`), set` : 'Set'} HMMCI_TARBALL to a linux-source tarball, or give an existing kernel git checkout with --tree DIR.`,
   );
 }
 

@@ -50,7 +50,7 @@ t.test('a second prepare of the same tarball is a no-op', async (t) => {
 
 t.test('a missing tarball is a tree error (exit 9) naming the file and what to do', async (t) => {
   const cache = cacheLayout(join(work, 'cache-c'));
-  const missing = join(work, 'nope', 'linux-source-6.12.tar.xz');
+  const missing = join(work, 'nope', 'my-kernel.tar.xz');
   const err = await prepareDefaultTree({ cache, tarball: missing }).catch((e: unknown) => e);
   t.ok(err instanceof HmmciError);
   t.equal((err as HmmciError).exitCode, ExitCode.TREE);
@@ -95,4 +95,31 @@ t.test('two prepares at once: one unpacks, the other waits for the lock and reus
   const [a, b] = await Promise.all([prepareDefaultTree({ cache, tarball, reporter }), prepareDefaultTree({ cache, tarball, reporter })]);
   t.same(a, b);
   t.equal(lines.filter((l) => l.startsWith('==> tree: unpack')).length, 1, 'unpacked once');
+});
+
+t.test('linux-source package not installed (exit 8, apt-get command) vs installed but tarball gone (exit 9)', async (t) => {
+  const { mkdirSync, writeFileSync, chmodSync } = await import('node:fs');
+  const bin = join(work, 'bin');
+  mkdirSync(bin, { recursive: true });
+  // Stand-in for dpkg-query that answers like dpkg does for a removed / an installed package.
+  const fake = (status: string, code: number) => {
+    writeFileSync(join(bin, 'dpkg-query'), `#!/bin/sh\nprintf '%s' '${status}'\nexit ${code}\n`);
+    chmodSync(join(bin, 'dpkg-query'), 0o755);
+  };
+  const path = process.env.PATH;
+  process.env.PATH = `${bin}:${path}`;
+  t.teardown(() => {
+    process.env.PATH = path;
+  });
+  const cache = cacheLayout(join(work, 'cache-g'));
+  const tarballPath = join(work, 'usr-src', 'linux-source-6.12.tar.xz');
+  fake('deinstall ok config-files', 0);
+  const notInstalled = (await prepareDefaultTree({ cache, tarball: tarballPath }).catch((e: unknown) => e)) as HmmciError;
+  t.equal(notInstalled.exitCode, ExitCode.MISSING_TOOL);
+  t.match(notInstalled.message, /^linux-source-6\.12 is not installed/);
+  t.match(notInstalled.message, /apt-get install -y linux-source-6\.12/);
+  fake('install ok installed', 0);
+  const gone = (await prepareDefaultTree({ cache, tarball: tarballPath }).catch((e: unknown) => e)) as HmmciError;
+  t.equal(gone.exitCode, ExitCode.TREE);
+  t.match(gone.message, /apt-get install --reinstall -y linux-source-6\.12/);
 });
