@@ -195,3 +195,28 @@ t.test('interrupted in the middle of the series: the am is aborted and the workt
   t.equal(gitSync(wt, ['status', '--porcelain']), '');
   t.notOk(existsSync(join(gitSync(wt, ['rev-parse', '--absolute-git-dir']).trim(), 'rebase-apply')));
 });
+
+t.test('inputs the old scanner cut short: each applies ALL its files, or is refused with nothing applied', async (t) => {
+  const { repo, wt, base } = setup();
+  const cases: Array<[string, string[] | 'refused']> = [
+    ['malformed/diff-urN-two-files.patch', ['lib/test_hmm.c', 'mm/hmm.c']],
+    ['malformed/blank-line-between-files.patch', ['include/linux/memremap.h', 'lib/test_hmm.c', 'mm/hmm.c']],
+    ['malformed/quilt-prefixes.patch', ['include/linux/memremap.h', 'lib/test_hmm.c', 'mm/hmm.c']],
+    ['malformed/hand-edited-hunk-too-long.patch', 'refused'],
+  ];
+  for (const [name, expected] of cases) {
+    const s = await series(name);
+    if (expected === 'refused') {
+      const before = state(repo, wt);
+      const err = await applySeries({ series: s, worktree: wt, base }).catch((e: unknown) => e);
+      t.ok(err instanceof BadInputError, `${name}: refused`);
+      t.equal((err as BadInputError).exitCode, ExitCode.BAD_INPUT);
+      t.match((err as Error).message, /patch 1\/1 "mm\/hmm: touch three files" is corrupt: hunk @@ -1,4 \+1,5 @@ of lib\/test_hmm\.c/);
+      t.same(state(repo, wt), before, `${name}: nothing changed`);
+      continue;
+    }
+    const r = await applySeries({ series: s, worktree: wt, base });
+    const changed = gitSync(wt, ['diff', '--name-only', base, r.commits[0]!.sha]).trim().split('\n');
+    t.same(changed, expected, `${name}: every file of the mail was applied`);
+  }
+});

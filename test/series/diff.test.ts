@@ -1,5 +1,5 @@
 import t from 'tap';
-import { baseInfo, fileStats, findDiffStart, splitBody, truncatedHunks } from '../../src/series/diff.js';
+import { baseInfo, changeStats, fileStats, findDiffStart, overlongHunks, splitBody, stripComponent, truncatedHunks, unquoteC } from '../../src/series/diff.js';
 import { parseMailBytes } from '../../src/series/load.js';
 import { fixtureText } from './helpers.js';
 
@@ -65,4 +65,39 @@ t.test('modes, renames, symlinks, traditional diffs', async (t) => {
   const ren = splitBody(['x', '---', 'diff --git a/Documentation/vm/hmm.rst b/Documentation/mm/hmm.rst', 'similarity index 100%', 'rename from Documentation/vm/hmm.rst', 'rename to Documentation/mm/hmm.rst'].join('\n')).changes[0]!;
   t.match(ren, { from: 'Documentation/vm/hmm.rst', to: 'Documentation/mm/hmm.rst', isRename: true });
   t.equal(findDiffStart(['no diff', 'here']), -1);
+});
+
+t.test('every file section is read, whatever sits between them (no silent partial patch)', async (t) => {
+  const paths = (name: string) => splitBody(mails(name)[0]!.body).changes.map((c) => c.to);
+  t.same(paths('malformed/diff-urN-two-files.patch'), ['lib/test_hmm.c', 'mm/hmm.c'], 'diff -urN old/ new/: both files, first component stripped');
+  t.same(paths('malformed/blank-line-between-files.patch'), ['include/linux/memremap.h', 'lib/test_hmm.c', 'mm/hmm.c'], 'a blank line before the 2nd diff --git');
+  t.same(paths('malformed/quilt-prefixes.patch'), ['include/linux/memremap.h', 'lib/test_hmm.c', 'mm/hmm.c'], 'quilt linux.orig/ and linux/ prefixes');
+  t.same(paths('malformed/hand-edited-hunk-too-long.patch'), ['include/linux/memremap.h', 'lib/test_hmm.c', 'mm/hmm.c'], 'files after a hand-edited hunk');
+  const s = splitBody(mails('malformed/diff-urN-two-files.patch')[0]!.body);
+  t.equal(s.notes, '', 'the diff -urN line starts the diff, it is not a note');
+  t.same(changeStats(s.changes), [
+    { path: 'lib/test_hmm.c', additions: 1, deletions: 0 },
+    { path: 'mm/hmm.c', additions: 1, deletions: 0 },
+  ]);
+});
+
+t.test('a hunk with more lines than its header says is found (hand edit), a complete one is not', async (t) => {
+  const long = overlongHunks(splitBody(mails('malformed/hand-edited-hunk-too-long.patch')[0]!.body).changes);
+  t.equal(long.length, 1);
+  t.equal(long[0]?.file, 'lib/test_hmm.c');
+  t.match(long[0]?.hunk.header, /^@@ -1,4 \+1,5 @@/);
+  t.match(long[0]?.hunk.excess, /^ {2}\* mirror and zone device private/);
+  for (const ok of ['malformed/blank-line-between-files.patch', 'malformed/quilt-prefixes.patch', 'rfc-p2p-allow.mbox', 'stale-2019-hmm-rework.mbox']) {
+    t.same(overlongHunks(splitBody(mails(ok)[0]!.body).changes), [], ok);
+  }
+});
+
+t.test("paths: git's C-quoting undone to UTF-8, -p1 stripping like git apply", async (t) => {
+  const s = splitBody(mails('malformed/c-quoted-unicode-path.patch')[0]!.body);
+  t.same(changeStats(s.changes).map((f) => f.path), ['Documentation/mm/résumé.txt', 'Documentation/mm/tab\tname.txt']);
+  t.equal(unquoteC('r\\303\\251sum\\303\\251.txt'), 'résumé.txt');
+  t.equal(stripComponent('linux.orig/mm/hmm.c'), 'mm/hmm.c');
+  t.equal(stripComponent('b/mm/hmm.c\t2024-11-04 10:00:00'), 'mm/hmm.c');
+  t.equal(stripComponent('/dev/null'), '/dev/null');
+  t.equal(stripComponent('/tmp/x'), '/tmp/x', 'absolute paths kept for the safety check to refuse');
 });

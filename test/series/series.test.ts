@@ -130,3 +130,46 @@ t.test('unnumbered patches take their place in the input', async (t) => {
   );
   t.same(two.patches.map((p) => `${p.index}/${p.total}`), ['1/2', '2/2']);
 });
+
+t.test('0/N is the cover letter even with an --interdiff or --range-diff diff in it', async (t) => {
+  for (const name of ['malformed/interdiff-cover.mbox', 'malformed/rangediff-cover.mbox']) {
+    const s = load(name);
+    t.equal(s.cover?.subject, '*** SUBJECT HERE ***', name);
+    t.same(s.patches.map((p) => `${p.index}/${p.total} ${p.subject}`), ['1/2 mm/hmm: add a comment', '2/2 lib/test_hmm: add a comment'], name);
+    t.equal(s.version, 2);
+    t.match(s.baseCommit, /^b[0-9a-f]{39}$/);
+  }
+});
+
+t.test('an unnumbered [PATCH] fixup in a numbered thread keeps the N/M numbering and is reported', async (t) => {
+  const s = load('malformed/unnumbered-fixup-in-thread.mbox');
+  t.same(s.patches.map((p) => `${p.index}/${p.total}`), ['1/3', '2/3', '3/3']);
+  t.equal(s.cover?.subject, 'mm/hmm, lib/test_hmm: three small cleanups');
+  const stray = s.warnings.filter((w) => w.kind === 'not-a-patch');
+  t.equal(stray.length, 1);
+  t.match(stray[0]?.message, /fixup! lib\/test_hmm.*not part of the series/);
+  t.notOk(kinds(s).includes('out-of-order'));
+});
+
+t.test('a cover letter without 0/N (format-patch --no-numbered --cover-letter --base) is the cover', async (t) => {
+  const s = load('malformed/no-numbered-cover.mbox');
+  t.equal(s.cover?.subject, '*** SUBJECT HERE ***');
+  t.equal(s.baseCommit, 'b1590a23a729070029727ce28b209e9bec0771e2');
+  t.equal(s.patches.length, 3);
+  t.notOk(kinds(s).includes('not-a-patch'));
+});
+
+t.test('HMM detection uses git am paths: quilt and diff -urN prefixes are stripped', async (t) => {
+  for (const name of ['malformed/quilt-prefixes.patch', 'malformed/diff-urN-two-files.patch']) {
+    const s = load(name);
+    t.ok(s.touchesHmm, name);
+    t.notOk(kinds(s).includes('not-hmm'), name);
+  }
+  t.same(load('malformed/quilt-prefixes.patch').patches[0]?.files.map((f) => f.path), ['include/linux/memremap.h', 'lib/test_hmm.c', 'mm/hmm.c']);
+});
+
+t.test('a hand-edited hunk is reported as corrupt', async (t) => {
+  const s = load('malformed/hand-edited-hunk-too-long.patch');
+  t.equal(s.patches[0]?.files.length, 3);
+  t.match(s.warnings.find((w) => w.kind === 'corrupt')?.message, /Patch 1\/1 .* corrupt: hunk @@ -1,4 \+1,5 @@ of lib\/test_hmm\.c/);
+});
