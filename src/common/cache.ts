@@ -5,8 +5,11 @@ import { join, resolve } from 'node:path';
  * Where hmmci keeps everything it makes. Precedence: --cache-dir, then $HMMCI_CACHE, then
  * $XDG_CACHE_HOME/hmmci, then ~/.cache/hmmci. Layout (each stage owns its folder):
  *   trees/<name>/        default trees made from Debian's tarball (git repositories)
- *   worktrees/<id>/      git worktrees hmmci owns (removed when done)
- *   builds/<key>/        kbuild output directories (O=), one per (tree, config hash)
+ *   worktrees/<id>/      git worktrees hmmci owns: slots (reused, each with its kbuild output
+ *                        dir `.hmmci-build/` inside, so kbuild uses srctree=.. and ccache hits
+ *                        are shared by every slot) and throwaway worktrees (removed when done)
+ *   builds/<key>/        kbuild output directories for trees hmmci does not own a worktree of
+ *                        (`hmmci bisect-step` builds the checkout `git bisect run` gave it here)
  *   initramfs/<hash>/    guest images, cached by content
  *   runs/<id>/           artifacts of each `hmmci run` (series, .config, logs, results)
  *   machine.json         verdicts about this machine (does KVM work?)
