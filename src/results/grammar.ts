@@ -6,7 +6,8 @@
  *   ksft_print_header      "TAP version 13" / "1..N"
  *   test_harness_run       "# Starting N tests from M test cases."
  *   __run_test             "#  RUN           f.v.t ..." and "#            OK  f.v.t" / "FAIL"
- *   ksft_test_result_code  "ok N f.v.t", "ok N f.v.t # SKIP why", "# XFAIL", "# XPASS", "not ok N f.v.t"
+ *   ksft_test_result_code  "ok N f.v.t", "ok N f.v.t # SKIP why", "# XFAIL", "# XPASS", "not ok N f.v.t";
+ *                          before 6.9 the SKIP/XFAIL line had no name: "ok N # SKIP why"
  *   __wait_for_test        "# f.v.t: Test terminated by timeout" / "…unexpectedly by signal N"
  *   SKIP()                 "#      SKIP      why"
  *   ksft_print_cnts        "# Totals: pass:… fail:… xfail:… xpass:… skip:… error:…"
@@ -47,7 +48,7 @@ export const GRAMMAR: readonly Rule[] = [
   { type: 'plan', re: /^1\.\.(?<count>\d+)(?:\s*#\s*(?<directive>SKIP)\b\s*(?<reason>.*))?\s*$/i },
   {
     type: 'result',
-    re: /^(?<ok>ok|not ok)\s+(?<num>\d+)\s*(?:-\s*)?(?<name>.*?)(?:\s+#\s*(?<directive>SKIP|XFAIL|XPASS|TODO|TIMEOUT|error)\b\s*(?<reason>.*?)|\s+#\s+(?<note>.*?))?\s*$/i,
+    re: /^(?<ok>ok|not ok)\s+(?<num>\d+)(?:\s+-)?(?:\s+(?!#)(?<name>.*?))?(?:\s+#\s*(?<directive>SKIP|XFAIL|XPASS|TODO|TIMEOUT|error)\b\s*(?<reason>.*?)|\s+#\s+(?<note>.*?))?\s*$/i,
   },
   { type: 'starting', re: /^#\s+Starting (?<tests>\d+) tests? from (?<cases>\d+) test cases?\.\s*$/ },
   { type: 'run', re: /^#\s+RUN\s+(?<name>\S+)\s+\.\.\.\s*$/ },

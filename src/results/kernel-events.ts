@@ -14,18 +14,32 @@ export interface EventRule {
 export const EVENT_RULES: readonly EventRule[] = [
   { kind: 'panic', re: /^Kernel panic - not syncing: /, fatal: true },
   { kind: 'kasan', re: /^BUG: KASAN: /, fatal: false },
-  { kind: 'oops', re: /^BUG: (?:kernel NULL pointer dereference|unable to handle (?:page fault|kernel paging request|kernel NULL pointer))/, fatal: true },
-  { kind: 'oops', re: /^(?:Oops: |general protection fault)/, fatal: true },
+  // KFENCE is the sampling cousin of KASAN: the same kind of report (use-after-free, out-of-bounds).
+  { kind: 'kasan', re: /^BUG: KFENCE: /, fatal: false },
+  // x86 `BUG: kernel NULL pointer dereference`, ppc64 `BUG: Kernel NULL pointer dereference on read`,
+  // arm64 `Unable to handle kernel NULL pointer dereference at virtual address`.
+  { kind: 'oops', re: /^(?:BUG: (?:[Kk]ernel NULL pointer dereference|[Uu]nable to handle (?:page fault|kernel paging request|kernel NULL pointer|kernel data access|kernel instruction fetch))|Unable to handle kernel (?:NULL pointer dereference|paging request|access to user memory|execute from non-executable memory|write to read-only memory))/, fatal: true },
+  { kind: 'oops', re: /^(?:Oops: |general protection fault|Internal error: (?:Oops|Oops - BUG|Oops - BRK|undefined instruction)\b)/, fatal: true },
   { kind: 'bug', re: /^kernel BUG at /, fatal: true },
-  { kind: 'lockdep', re: /^(?:WARNING: (?:possible circular locking dependency|possible recursive locking|inconsistent lock state|suspicious RCU usage|possible irq lock inversion|bad unlock balance|lock held when returning to user space|held lock freed)|INFO: possible irq lock inversion|BUG: (?:lock held|looking up invalid subclass|MAX_LOCKDEP))/, fatal: false },
-  { kind: 'warning', re: /^WARNING: (?:CPU: |at )/, fatal: false },
+  {
+    kind: 'lockdep',
+    re: /^(?:WARNING: (?:possible circular locking dependency|possible recursive locking|inconsistent lock state|suspicious RCU usage|possible irq lock inversion|bad unlock balance|lock held when returning to user space|held lock freed|nested lock was not taken|\S+-safe -> \S+-unsafe lock order detected)|INFO: (?:possible irq lock inversion|trying to register non-static key)|BUG: (?:lock held|looking up invalid subclass|MAX_LOCKDEP|key \S+ has not been registered|held lock freed))/,
+    fatal: false,
+  },
+  // Old format `WARNING: CPU: 0 PID: 88 at file:line fn+0x…`; since 6.18ish `WARNING: file:line at fn+0x…, CPU#0: comm/pid`.
+  { kind: 'warning', re: /^WARNING: (?:CPU: |at |\S+:\d+ at \S+)/, fatal: false },
   { kind: 'rcu_stall', re: /^rcu: INFO: \S+ (?:self-detected stall|detected (?:expedited )?stalls)\b/, fatal: false },
   { kind: 'hung_task', re: /^INFO: task .+ blocked for more than \d+ seconds\./, fatal: false },
+  // Lockups: a CPU stuck in the kernel. The contract has no "lockup" kind; a hard/soft lockup is a
+  // CPU that stopped scheduling, which is what an RCU stall reports too: filed as rcu_stall.
+  { kind: 'rcu_stall', re: /^(?:watchdog: )?(?:Watchdog detected hard LOCKUP|BUG: soft lockup - CPU#)/, fatal: false },
+  // UBSAN reports undefined behaviour and the kernel carries on: a warning.
+  { kind: 'warning', re: /^UBSAN: /, fatal: false },
   { kind: 'bug', re: /^(?:watchdog: )?BUG: /, fatal: false },
 ];
 
 /** Lines that end a report (the trace footer). */
-const END_RE = /^---\[ end (?:trace [0-9a-f]+|Kernel panic - not syncing.*) \]---/;
+const END_RE = /^---\[ end (?:trace [0-9a-f]+|Kernel panic - not syncing.*?) \]---/;
 const KASAN_RULER_RE = /^={20,}$/;
 
 export function matchEvent(text: string): EventRule | undefined {
@@ -40,12 +54,17 @@ export function eventFunction(lines: readonly string[]): string | undefined {
     if (rip) return rip.groups!.fn;
     const warn = /^WARNING: CPU: \d+ PID: \d+ at \S+ (?<fn>[A-Za-z_.][\w.]*)\+0x/.exec(l);
     if (warn) return warn.groups!.fn;
-    const kasan = /^BUG: KASAN: [\w-]+ in (?<fn>[A-Za-z_.][\w.]*)\+0x/.exec(l);
+    const warn2 = /^WARNING: \S+:\d+ at (?<fn>[A-Za-z_.][\w.]*)\+0x/.exec(l);
+    if (warn2) return warn2.groups!.fn;
+    const kasan = /^BUG: (?:KASAN|KFENCE): [\w -]+? in (?<fn>[A-Za-z_.][\w.]*)\+0x/.exec(l);
     if (kasan) return kasan.groups!.fn;
+    // arm64 `pc : fn+0x1c/0x50 [mod]`, ppc64 `NIP [c0080000…] fn+0x3fa/0x45a [mod]`.
+    const pc = /^(?:pc : |NIP \[[0-9a-f]+\] )(?<fn>[A-Za-z_.][\w.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/.exec(l);
+    if (pc) return pc.groups!.fn;
   }
   for (const l of lines) {
     // No RIP resolved (a hung task, a stall): the first frame of the first call trace.
-    const frame = /^\s*(?<fn>[A-Za-z_][\w.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/.exec(l);
+    const frame = /^\s*(?:\[[0-9a-f]+\] \[[0-9a-f]+\] )?(?<fn>[A-Za-z_][\w.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/.exec(l);
     if (frame && !/^(?:dump_stack|show_stack|__dump_stack|dump_stack_lvl|panic|sched_show_task|rcu_dump_cpu_stacks|print_report|kasan_report)$/.test(frame.groups!.fn!)) return frame.groups!.fn;
   }
   return undefined;
@@ -65,7 +84,7 @@ export function isKasanRuler(text: string): boolean {
 
 /** A BUG: header the following `Oops:` line belongs to (one report, not two). */
 export function oopsContinues(openHeader: string, text: string): boolean {
-  return /^BUG: (?:kernel NULL|unable to handle)/.test(openHeader) && /^Oops: /.test(text);
+  return /^(?:BUG: (?:[Kk]ernel NULL|[Uu]nable to handle)|Unable to handle kernel )/.test(openHeader) && /^(?:Oops: |Internal error: Oops)/.test(text);
 }
 
 /** `kernel BUG at …` is followed by its own `Oops: invalid opcode` line: same report. */

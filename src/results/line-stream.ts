@@ -25,7 +25,8 @@ export interface ConsoleLine {
 const ANSI_RE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|\x1b[0-9=>c]/g;
 // eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
-const PRINTK_TIME_RE = /^(?:<\d+>)?\[\s*(\d+\.\d+)\]\s?/;
+/** `[   82.138113]`, with CONFIG_PRINTK_CALLER also `[   T88]` (task) or `[    C0]` (CPU) after it. */
+const PRINTK_TIME_RE = /^(?:<\d+>)?\[\s*(\d+\.\d+)\](?:\[\s*[TC]\d+\])?\s?/;
 /** A printk timestamp in the middle of a line: a kernel message interrupted user-space output. */
 const MID_PRINTK_RE = /\[\s*\d+\.\d{6}\]/;
 /**
@@ -38,14 +39,21 @@ export function stripAnsi(s: string): string {
   return s.replace(ANSI_RE, '').replace(CONTROL_RE, '');
 }
 
-/** Split raw text into lines: \r\n, \n, and a lone \r all end a line; a final partial line is kept. */
+/**
+ * Split raw text into lines: \n, a run of \r before \n (`\r\n`, and the `\r\r\n` of a console
+ * captured through a second tty layer), and a run of lone \r all end one line; a final partial
+ * line is kept.
+ */
 export function* splitLines(text: string): Generator<string> {
   let start = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 10 || c === 13) {
       yield text.slice(start, i);
-      if (c === 13 && text.charCodeAt(i + 1) === 10) i++;
+      if (c === 13) {
+        while (text.charCodeAt(i + 1) === 13) i++;
+        if (text.charCodeAt(i + 1) === 10) i++;
+      }
       start = i + 1;
     }
   }
@@ -59,7 +67,7 @@ export class LineSplitter {
   push(chunk: string): string[] {
     const out: string[] = [];
     let s = chunk;
-    if (this.pendingCR && s.startsWith('\n')) s = s.slice(1);
+    if (this.pendingCR) s = s.replace(/^\r*\n?/, '');
     this.pendingCR = false;
     let data = this.rest + s;
     this.rest = '';
@@ -69,6 +77,7 @@ export class LineSplitter {
       if (c === 10 || c === 13) {
         out.push(data.slice(start, i));
         if (c === 13) {
+          while (data.charCodeAt(i + 1) === 13) i++;
           if (i + 1 === data.length) this.pendingCR = true;
           else if (data.charCodeAt(i + 1) === 10) i++;
         }
@@ -108,7 +117,9 @@ export class LineNormalizer {
     }
     if (cut > 0) {
       const before = clean.slice(0, cut);
-      this.fragment = { text: (this.fragment?.text ?? '') + before, n };
+      // Only run_kselftest.sh's `# ` in front of a kernel message (its output went through the
+      // runner's pipe): nothing of user space to rejoin.
+      if (!/^[#\s]*$/.test(before)) this.fragment = { text: (this.fragment?.text ?? '') + before, n };
       out.push(this.kernelLine(raw, clean.slice(cut), n, atMs));
       return out;
     }
@@ -160,7 +171,9 @@ function isTapAtAnyDepth(text: string): boolean {
 
 /** Text before a mid-line header that is itself kernel output (e.g. "watchdog: "), not user space. */
 function isKernelish(prefix: string): boolean {
-  return /^(?:watchdog|rcu|\s*<\w+>|\[\s*\d+\.\d+\])[: ]*$/.test(prefix.trim()) || /:\s*$/.test(prefix);
+  // `---[ end Kernel panic - not syncing: … ]---` is the panic's footer, not a new report.
+  const p = prefix.trim().replace(/^(?:<\d+>)?\[\s*\d+\.\d+\](?:\[\s*[TC]\d+\])?\s*/, '');
+  return /^(?:watchdog|rcu|\s*<\w+>|-+\[ end)?[: ]*$/.test(p) || /:\s*$/.test(prefix);
 }
 
 /** Lazy stream of cleaned lines from a whole log (sync). */

@@ -62,7 +62,35 @@ interface TestState {
   fatal?: KernelEvent;
   firstAssert?: string;
   started: boolean;
+  /** The outcome of an earlier run of the same test in this log (a re-run). */
+  previous?: { status: TestStatus; reason?: string };
 }
+
+/**
+ * One TAP stream in the console: hmm-tests' own, or another program's (run_vmtests.sh runs ~100
+ * mm programs around test_hmm.sh; run_kselftest.sh runs a whole collection), each at its
+ * run_kselftest.sh nesting depth. Only the stream that carries hmm-tests' cases makes results.
+ */
+interface TapStream {
+  depth: number;
+  /** true: hmm-tests' stream; false: another program's; undefined: not known yet. */
+  hmm?: boolean;
+  /** The program a runner line announced just before the stream began. */
+  program?: string;
+  plan?: number;
+  planSkip?: string;
+  ignored: number;
+}
+
+/** Runner lines naming the program whose TAP follows: kselftest runner.sh and run_vmtests.sh. */
+const ANNOUNCE_RE = /^(?:selftests: [\w.-]+: (?<a>\S+)\s*$|running (?:bash |sh )?(?<b>\S+))/;
+const HMM_PROGRAM_RE = /(?:^|\/)(?:hmm-tests|test_hmm\.sh)$/;
+/** Without a listing: the harness names of hmm-tests' fixtures (hmm, hmm2, and any hmm* a series adds). */
+const HMM_NAME_RE = /^hmm\w*\.\w/;
+const MAX_DIAGNOSTICS = 200;
+
+/** How bad a status is, to keep the worse outcome of a test that ran twice in one log. */
+const SEVERITY: Record<TestStatus, number> = { pass: 0, skip: 0, xfail: 0, notrun: 1, xpass: 2, fail: 3, timeout: 4, crash: 5 };
 
 interface OpenEvent {
   kind: EventKind;
@@ -87,8 +115,15 @@ export class ConsoleParser {
   private readonly maxOutput: number;
   private running: TestState | undefined;
   private open: OpenEvent | undefined;
-  private depth = 0;
+  private streams: TapStream[] = [{ depth: 0, ignored: 0 }];
+  private hmmStream: TapStream | undefined;
+  private announced: string | undefined;
+  private droppedDiagnostics = 0;
+  /** Names in the order their results came (predicts the next case when a RUN line is lost). */
+  private readonly finishedOrder: string[] = [];
   private resultCount = 0;
+  /** `1..0 # SKIP why`: hmm-tests skipped the whole suite. */
+  private planSkip: string | undefined;
   private listing: string[] | undefined;
   private plannedNames: readonly string[] | undefined;
   private lastLine = 0;
@@ -154,8 +189,13 @@ export class ConsoleParser {
     this.onTap(line);
   }
 
+  private get depth(): number {
+    return this.hmmStream?.depth ?? 0;
+  }
+
   private diag(line: number, message: string): void {
-    this.diagnostics.push({ line, message });
+    if (this.diagnostics.length < MAX_DIAGNOSTICS) this.diagnostics.push({ line, message });
+    else this.droppedDiagnostics++;
   }
 
   private onSentinel(kind: string, rest: string, line: ConsoleLine): void {
@@ -190,36 +230,122 @@ export class ConsoleParser {
 
   private onTap(line: ConsoleLine): void {
     const text = line.text;
+    // printk wrote it: the kernel's own KTAP (KUnit at boot) or a kernel message, never hmm-tests.
+    if (line.kernelTime !== undefined) {
+      this.attach(text);
+      return;
+    }
     const vd = versionDepth(text);
     if (vd >= 0) {
       this.session.booted = true;
-      if (vd > this.depth) {
-        // A nested stream (run_kselftest.sh): what was seen so far was the wrapper's header.
-        this.session.plan = undefined;
-        this.resultCount = 0;
+      this.openStream(vd);
+      return;
+    }
+    const ann = ANNOUNCE_RE.exec(text.replace(/^(?:# )+/, ''));
+    if (ann && classify(text.replace(/^(?:# )+/, '')).type !== 'result') this.announced = ann.groups!.a ?? ann.groups!.b;
+    for (let i = this.streams.length - 1; i >= 0; i--) {
+      const s = this.streams[i]!;
+      const { text: inner, levels } = unnest(text, s.depth);
+      if (levels !== s.depth) continue;
+      const c = classify(inner);
+      if (i === this.streams.length - 1 && s.hmm !== true && c.type === 'comment') {
+        // A nested stream whose own `TAP version` line is missing (runner.sh under virtme-ng
+        // printed `# 1..58` straight away): its lines are one `# ` deeper than this stream's.
+        const deeper = unnest(inner, 1).text;
+        const dc = classify(deeper);
+        if (dc.type === 'plan' || dc.type === 'starting' || dc.type === 'run' || (dc.type === 'result' && this.isHmmName(dc.f.name ?? ''))) {
+          this.openStream(s.depth + 1);
+          this.inStream(this.streams.at(-1)!, dc, deeper, line);
+          return;
+        }
       }
-      if (vd >= this.depth) {
-        this.depth = vd;
-        this.session.depth = vd;
-      }
-      if (vd === this.depth) this.session.started = true;
+      this.inStream(s, c, inner, line);
       return;
     }
-    const { text: inner, levels } = unnest(text, this.depth);
-    if (levels === this.depth) {
-      this.onInner(classify(inner), inner, line);
-      return;
-    }
-    // Fewer `# ` levels than the innermost stream: an outer stream's line, or plain output.
-    const outer = classify(unnest(text, levels).text);
-    if (outer.type === 'result') {
-      const w = { name: outer.f.name ?? '', ok: outer.f.ok === 'ok', directive: outer.f.directive?.toUpperCase(), reason: outer.f.reason || outer.f.note || undefined };
-      this.session.wrappers.push(w);
-      if (this.running) this.endRunningWithoutResult(line.n, `the wrapper ${w.name} ended${w.directive ? ` (${w.directive}${w.reason ? ` ${w.reason}` : ''})` : ''} before this test printed a result`, w.directive === 'TIMEOUT');
-      return;
-    }
-    if (outer.type === 'plan' || outer.type === 'runner_timeout_set') return;
     this.attach(text);
+  }
+
+  /** A `TAP version` line at nesting depth d: a new stream there (ending any at d or deeper). */
+  private openStream(d: number): void {
+    while (this.streams.length && this.streams.at(-1)!.depth >= d) this.streams.pop();
+    const s: TapStream = { depth: d, ignored: 0 };
+    if (this.announced !== undefined) {
+      s.program = this.announced;
+      s.hmm = HMM_PROGRAM_RE.test(this.announced) ? undefined : false;
+      this.announced = undefined;
+    }
+    this.streams.push(s);
+  }
+
+  private isHmmName(name: string): boolean {
+    if (this.plannedNames) return this.plannedNames.includes(name);
+    return HMM_NAME_RE.test(name);
+  }
+
+  /** A line of stream s: hmm-tests' lines go to the TAP grammar, other programs' are output. */
+  private inStream(s: TapStream, c: Classified, inner: string, line: ConsoleLine): void {
+    if (s.hmm === undefined && (c.type === 'run' || c.type === 'result') && c.f.name) {
+      const hmm = this.isHmmName(c.f.name) || (s.program !== undefined && HMM_PROGRAM_RE.test(s.program) && !/^selftests: /.test(c.f.name));
+      // Fallback: no listing, no runner line naming another program, not a runner's own result,
+      // and no hmm-tests stream seen: the only TAP there is is taken as hmm-tests'.
+      const fallback = !hmm && !this.plannedNames && s.program === undefined && !this.hmmStream && !/^selftests: /.test(c.f.name);
+      if (fallback) this.diag(line.n, `taken as hmm-tests' TAP stream although "${c.f.name}" is not an hmm fixture name: no -l listing and no runner line names the program`);
+      if (hmm || fallback) this.adopt(s);
+      else if (!HMM_PROGRAM_RE.test(c.f.name.replace(/\s*#.*$/, ''))) s.hmm = false;
+    }
+    if (s.hmm === true) {
+      this.onInner(c, inner, line);
+      return;
+    }
+    switch (c.type) {
+      case 'plan':
+        if (s.plan === undefined) s.plan = Number(c.f.count);
+        if (c.f.directive) s.planSkip = c.f.reason || 'skipped';
+        // `1..0 # SKIP why` of an announced hmm-tests: the whole suite skipped.
+        if (c.f.directive && s.program && HMM_PROGRAM_RE.test(s.program)) this.adopt(s);
+        return;
+      case 'starting':
+        if (s.program && HMM_PROGRAM_RE.test(s.program)) this.adopt(s);
+        return;
+      case 'bail':
+        if (s.hmm === undefined) {
+          this.adopt(s);
+          this.onInner(c, inner, line);
+        } else this.attach(inner);
+        return;
+      case 'result': {
+        const name = (c.f.name ?? '').replace(/\s*#.*$/, '');
+        if ((this.hmmStream && s.depth < this.hmmStream.depth) || HMM_PROGRAM_RE.test(name.split(/\s+/).at(-1) ?? '')) {
+          this.onWrapperResult(c.f, line);
+          while (this.streams.length && this.streams.at(-1)!.depth > s.depth) this.streams.pop();
+          return;
+        }
+        if (!s.ignored++) this.diag(line.n, `ignoring the TAP results of another program${s.program ? ` (${s.program})` : ''} at nesting depth ${s.depth}: not hmm-tests' stream`);
+        this.attach(inner);
+        return;
+      }
+      default:
+        this.attach(inner);
+    }
+  }
+
+  /** Stream s is hmm-tests' (a re-run in the same log replaces the previous one). */
+  private adopt(s: TapStream): void {
+    s.hmm = true;
+    if (this.hmmStream && this.hmmStream !== s) this.diag(this.lastLine, 'a second hmm-tests TAP stream: hmm-tests ran again in this log; the worse outcome of each test is kept');
+    this.hmmStream = s;
+    this.resultCount = 0;
+    this.session.depth = s.depth;
+    this.session.plan = s.plan;
+    this.session.started = true;
+    this.session.booted = true;
+    if (s.planSkip) this.session.bail = `whole suite skipped: ${s.planSkip}`;
+  }
+
+  private onWrapperResult(f: Record<string, string>, line: ConsoleLine): void {
+    const w = { name: f.name ?? '', ok: f.ok === 'ok', directive: f.directive?.toUpperCase(), reason: f.reason || f.note || undefined };
+    this.session.wrappers.push(w);
+    if (this.running) this.endRunningWithoutResult(line.n, `the wrapper ${w.name} ended${w.directive ? ` (${w.directive}${w.reason ? ` ${w.reason}` : ''})` : ''} before this test printed a result`, w.directive === 'TIMEOUT');
   }
 
   private onInner(c: Classified, inner: string, line: ConsoleLine): void {
@@ -227,7 +353,11 @@ export class ConsoleParser {
     switch (c.type) {
       case 'plan':
         if (this.session.plan === undefined) this.session.plan = Number(f.count);
-        if (f.directive) this.session.bail = `whole suite skipped: ${f.reason ?? ''}`.trim();
+        if (this.hmmStream && this.hmmStream.plan === undefined) this.hmmStream.plan = Number(f.count);
+        if (f.directive) {
+          this.session.bail = `whole suite skipped: ${f.reason ?? ''}`.trim();
+          this.planSkip = f.reason || 'skipped';
+        }
         return;
       case 'starting':
         this.session.started = true;
@@ -236,7 +366,14 @@ export class ConsoleParser {
         const name = f.name!;
         if (this.running && this.running.name !== name) this.endRunningWithoutResult(line.n, `the next test (${name}) started before this one printed a result`);
         const t = this.state(name);
-        if (t.started && t.status) this.diag(line.n, `${name} runs a second time; the last result counts`);
+        if (this.running === t) return; // its RUN line came out again (rejoined after a kernel report)
+        if (t.started && t.status) {
+          t.previous = { status: t.status, reason: t.reason };
+          t.fatal = undefined;
+          t.timedOut = false;
+          t.terminated = undefined;
+          t.firstAssert = undefined;
+        }
         t.started = true;
         t.status = undefined;
         t.startedMs = line.atMs;
@@ -291,10 +428,25 @@ export class ConsoleParser {
   }
 
   private onResult(f: Record<string, string>, line: ConsoleLine): void {
-    const name = (f.name ?? '').trim();
+    let name = (f.name ?? '').trim();
     const num = Number(f.num);
     this.resultCount++;
     if (num !== this.resultCount) this.diag(line.n, `result number ${num} out of sequence (expected ${this.resultCount})`);
+    const run = this.running;
+    if (!name) {
+      // The harness before 6.9 printed `ok 27 # SKIP why` without the test's name: it is the
+      // test that is running (its `#  RUN` line named it).
+      if (run) name = run.name;
+      else {
+        name = this.nextPlanned() ?? `(result ${num}, name not printed)`;
+        this.diag(line.n, `result ${num} has no test name and no test was running: taken as ${name}`);
+      }
+    } else if (run && name !== run.name && (this.plannedNames ? !this.plannedNames.includes(name) : run.name.startsWith(name) || /\s/.test(name))) {
+      // A result line cut short or garbled (console truncated, a kernel message written into it):
+      // the running test's name, from its complete RUN line, is the one to trust.
+      this.diag(line.n, `result ${num} names "${name}", not a planned case: taken as the running test ${run.name} (line cut or garbled)`);
+      name = run.name;
+    }
     const t = this.state(name);
     if (this.running && this.running !== t) this.endRunningWithoutResult(line.n, `a result for ${name} arrived before this test printed one`);
     t.started = true;
@@ -315,8 +467,37 @@ export class ConsoleParser {
     }
     t.status = status;
     t.reason = reason;
+    this.keepWorse(t, line.n);
+    this.finishedOrder.push(t.name);
     if (t.startedMs !== undefined && line.atMs !== undefined) t.durationMs = line.atMs - t.startedMs;
     if (this.running === t) this.running = undefined;
+  }
+
+  /** A test that ran twice in one log keeps the worse outcome, so a failure is never hidden. */
+  private keepWorse(t: TestState, n: number): void {
+    const p = t.previous;
+    if (!p || !t.status) return;
+    t.previous = undefined;
+    if (SEVERITY[p.status] > SEVERITY[t.status]) {
+      this.diag(n, `${t.name} ran again: ${p.status} then ${t.status}; the first (worse) outcome is kept`);
+      const again = t.status;
+      t.status = p.status;
+      t.reason = `${p.reason ? `${p.reason}; ` : ''}re-run: ${again}`;
+    } else if (p.status !== t.status) {
+      this.diag(n, `${t.name} ran again: ${p.status} then ${t.status}; the second (worse) outcome is kept`);
+      t.reason = `${t.reason ? `${t.reason}; ` : ''}earlier run: ${p.status}`;
+    }
+  }
+
+  /** The case that must be running when its RUN line was lost: the next one in listing order. */
+  private nextPlanned(): string | undefined {
+    const order = this.plannedNames;
+    if (!order?.length) return undefined;
+    const last = this.finishedOrder.at(-1);
+    const from = last === undefined ? 0 : order.indexOf(last) + 1;
+    if (last !== undefined && from === 0) return undefined;
+    for (let i = from; i < order.length; i++) if (!this.tests.get(order[i]!)?.status) return order[i];
+    return undefined;
   }
 
   /** A started test that will never print its result (next test began, hmm-tests exited, killed). */
@@ -334,6 +515,8 @@ export class ConsoleParser {
       t.status = 'fail';
       t.reason = t.terminated ?? why;
     }
+    this.keepWorse(t, n);
+    this.finishedOrder.push(t.name);
     this.diag(n, `${t.name}: no result line (${why})`);
   }
 
@@ -381,7 +564,7 @@ export class ConsoleParser {
     }
     const depthText = unnest(text, this.depth).text;
     const c = classify(depthText);
-    const userSpace = (c.type !== 'other' && c.type !== 'comment') || /^HMMCI-/.test(text) || versionDepth(text) >= 0 || (c.type === 'comment' && line.kernelTime === undefined && this.depth === 0 && /^# [\w./-]+\.c:\d+:/.test(depthText));
+    const userSpace = (c.type !== 'other' && c.type !== 'comment') || /^HMMCI-/.test(text) || versionDepth(text) >= 0 || (c.type === 'comment' && line.kernelTime === undefined && /^# [\w./-]+\.c:\d+:/.test(depthText));
     if (userSpace || matchEvent(text) || ev.lines.length >= MAX_EVENT_LINES) {
       this.closeEvent();
       return false;
@@ -396,6 +579,19 @@ export class ConsoleParser {
     if (!ev) return;
     this.open = undefined;
     const fn = eventFunction(ev.lines);
+    if (ev.test === null && ev.fatal) {
+      // A fatal report while no test was running by our reading: its RUN line was cut off or lost
+      // in the report. When hmm-tests is running (the report names its task) it is the next case.
+      const comm = /\bComm: (\S+)/.exec(ev.lines.join('\n'))?.[1];
+      const next = this.hmmStream && this.session.exitStatus === undefined && (comm === undefined || comm === 'hmm-tests') ? this.nextPlanned() : undefined;
+      if (next) {
+        ev.test = next;
+        const t = this.state(next);
+        t.started = true;
+        this.running = t;
+        this.diag(ev.line, `kernel ${ev.kind} while no test was running by the console; its RUN line was lost: attributed to ${next}, the next case in listing order${comm ? ' (Comm: hmm-tests)' : ''}`);
+      }
+    }
     const event: KernelEvent = { kind: ev.kind, test: ev.test, text: ev.lines.join('\n') };
     if (fn) event.function = fn;
     this.events.push(event);
@@ -439,7 +635,13 @@ export class ConsoleParser {
     // Planned but never started.
     const planned = this.plannedNames;
     if (planned) {
-      for (const name of planned) if (!this.tests.has(name)) this.tests.set(name, { name, output: [], dropped: 0, started: false, status: 'notrun', reason: notrunReason(this) });
+      const skip = this.planSkip ?? this.hmmStream?.planSkip ?? (this.hmmStream ? undefined : this.streams.find((x) => x.planSkip !== undefined && x.hmm !== false)?.planSkip);
+      if (skip !== undefined && !this.session.bail) this.session.bail = `whole suite skipped: ${skip}`;
+      for (const name of planned) {
+        if (this.tests.has(name)) continue;
+        if (skip !== undefined && !this.resultCount) this.tests.set(name, { name, output: [], dropped: 0, started: false, status: 'skip', reason: skip });
+        else this.tests.set(name, { name, output: [], dropped: 0, started: false, status: 'notrun', reason: notrunReason(this) });
+      }
       for (const t of this.tests.values()) if (!planned.includes(t.name) && t.started) this.diag(this.lastLine, `${t.name} ran but is not in the -l listing`);
     } else if (this.session.plan !== undefined && this.session.plan > this.tests.size) {
       const seen = this.tests.size;
@@ -480,6 +682,7 @@ export class ConsoleParser {
     }
     if (!this.session.booted) this.diag(this.lastLine, 'the kernel never reached user space (no `Run /init`, sentinel or TAP line)');
     else if (!this.session.started && !tests.length) this.diag(this.lastLine, 'hmm-tests never started');
+    if (this.droppedDiagnostics) this.diagnostics.push({ line: this.lastLine, message: `… ${this.droppedDiagnostics} more parser notes not kept` });
     return { tests, counts, events: this.events, diagnostics: this.diagnostics, session: this.session };
   }
 }
@@ -487,6 +690,7 @@ export class ConsoleParser {
 function notrunReason(p: ConsoleParser): string {
   const s = p.session;
   if (s.killed) return `not started: the guest was killed (${s.killed})`;
+  if (s.bail) return `not started: hmm-tests bailed out (${s.bail})`;
   if (s.exitStatus !== undefined) return 'not started: hmm-tests exited first';
   return 'not started: the run ended first (kernel panic, hang or truncated log)';
 }
