@@ -125,7 +125,11 @@ function qEncode(text: string): string {
 
 /** `Name <addr>` from a From header (decoded, quotes around the name removed). */
 export function normalizeAddress(value: string): string {
-  const decoded = decodeEncodedWords(value).trim();
+  // Mailman/pipermail archives write `user at example.org (Name)`: put the `@` back.
+  const decoded = decodeEncodedWords(value)
+    .trim()
+    .replace(/^([^\s<>()@"]+) at ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?=\s*(?:\(|$))/, '$1@$2')
+    .replace(/<([^\s<>@]+) at ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>$/, '<$1@$2>');
   const m = /^"?(.*?)"?\s*<([^<>]+)>$/.exec(decoded);
   if (m) {
     const name = (m[1] ?? '').replace(/\\(.)/g, '$1').trim();

@@ -4,12 +4,13 @@
  *
  * A separator is a `From ` line that carries an envelope date, as every mbox writer makes it
  * (`From 1a2b… Mon Sep 17 00:00:00 2001` from git format-patch, `From mboxrd@z Thu Jan  1
- * 00:00:00 1970` from lore). A `From ` line without a date is message text, which is what git
+ * 00:00:00 1970` from lore, `From x at example.org  Sat Nov 21 12:00:00 2026` from a Mailman/pipermail
+ * archive, which hides the `@`). A `From ` line without a date is message text, which is what git
  * mailsplit does too. `>From `, `>>From ` … lines are unescaped by one `>` (mboxrd); CRLF line
  * endings become LF.
  */
 
-const FROM_LINE = /^From \S+\s+(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{1,2}:\d{2}(?::\d{2})? /;
+const FROM_LINE = /^From (?:\S+ at \S+|\S+)\s+(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{1,2}:\d{2}(?::\d{2})? /;
 const ESCAPED_FROM = /^>(>*From )/;
 
 export function isFromLine(line: string): boolean {

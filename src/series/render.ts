@@ -1,5 +1,29 @@
 /** Text output of `hmmci series show` and `hmmci apply`. Pure. */
-import type { ApplyResult, Series } from './types.js';
+import type { ApplyResult, Series, SeriesWarning } from './types.js';
+
+/**
+ * Warnings as people read them: a long thread's hundreds of replies become one line ("4571
+ * mails that are not patches were ignored; first: …") unless `verbose` asks for every one.
+ */
+export function summariseWarnings(warnings: readonly SeriesWarning[], opts: { verbose?: boolean; limit?: number } = {}): SeriesWarning[] {
+  const limit = opts.limit ?? 3;
+  const stray = warnings.filter((w) => w.kind === 'not-a-patch');
+  if (opts.verbose || stray.length <= limit) return [...warnings];
+  const summary: SeriesWarning = {
+    kind: 'not-a-patch',
+    message: `${stray.length} mails that are not patches of the series (replies, mails without a diff) were ignored; first: ${stray[0]?.message ?? ''} (--verbose lists them all)`,
+  };
+  const out: SeriesWarning[] = [];
+  let placed = false;
+  for (const w of warnings) {
+    if (w.kind !== 'not-a-patch') out.push(w);
+    else if (!placed) {
+      out.push(summary);
+      placed = true;
+    }
+  }
+  return out;
+}
 
 function clip(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
@@ -9,7 +33,7 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-export function renderSeriesText(series: Series, opts: { width?: number } = {}): string {
+export function renderSeriesText(series: Series, opts: { width?: number; verbose?: boolean } = {}): string {
   const width = Math.max(80, opts.width ?? 100);
   const out: string[] = [];
   const first = series.patches[0];
@@ -36,7 +60,7 @@ export function renderSeriesText(series: Series, opts: { width?: number } = {}):
   if (series.warnings.length) {
     out.push('');
     out.push('Warnings:');
-    for (const w of series.warnings) out.push(`  - ${w.message}`);
+    for (const w of summariseWarnings(series.warnings, opts)) out.push(`  - ${w.message}`);
   }
   return `${out.map((l) => l.trimEnd()).join('\n')}\n`;
 }

@@ -30,6 +30,13 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
     const split = splitBody(mail.body);
     const base = baseInfo(mail.body);
     const hasDiff = split.changes.length > 0;
+    const extra = embeddedMails(mail.body);
+    if (extra > 0) {
+      warnings.push({
+        kind: 'merged-messages',
+        message: `${describe(mail)} has ${extra} more mail header block${extra === 1 ? '' : 's'} (From:/Subject:/Date:) in its body: several mails may have been read as one, because the input's message separators were not recognised. Check the input (an mbox needs "From " lines between messages).`,
+      });
+    }
     if (subject.isReply) {
       warnings.push({
         kind: 'not-a-patch',
@@ -50,13 +57,6 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
     }
     if (base.baseCommit) baseCommit ??= base.baseCommit;
     if (base.prerequisitePatchIds.length && prerequisitePatchIds.length === 0) prerequisitePatchIds = base.prerequisitePatchIds;
-    const extra = embeddedMails(mail.body);
-    if (extra > 0) {
-      warnings.push({
-        kind: 'merged-messages',
-        message: `${describe(mail)} has ${extra} more mail header block${extra === 1 ? '' : 's'} (From:/Subject:/Date:) in its body: several mails may have been read as one, because the input's message separators were not recognised. Check the input (an mbox needs "From " lines between messages).`,
-      });
-    }
     candidates.push({
       mail,
       subject,
@@ -195,16 +195,16 @@ function looksLikeCover(mail: MailMessage, subject: SubjectInfo, baseCommit: str
   return subject.isPatchTagged && !mail.inReplyTo && baseCommit !== undefined;
 }
 
-/** Mail header blocks (From: then Subject:/Date: within a few lines) inside a body. */
+/** Mail header blocks (From: with Subject: and Date:/Message-ID: a few lines around) inside a body. */
 function embeddedMails(body: string): number {
   const lines = body.split('\n');
   let n = 0;
   for (let i = 0; i < lines.length; i++) {
     if (!/^From: \S/.test(lines[i] ?? '')) continue;
-    const near = lines.slice(Math.max(0, i - 4), i + 5);
-    if (near.some((l) => /^Subject: /.test(l)) && near.some((l) => /^Date: /.test(l))) {
+    const near = lines.slice(Math.max(0, i - 8), i + 12);
+    if (near.some((l) => /^Subject: /.test(l)) && near.some((l) => /^(Date|Message-I[Dd]): /.test(l))) {
       n++;
-      i += 4;
+      i += 12;
     }
   }
   return n;

@@ -23,43 +23,49 @@ export const KNOWN_TRAILERS: readonly string[] = [
 const TRAILER = /^([A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]):\s+(\S.*)$/;
 const CANONICAL = new Map(KNOWN_TRAILERS.map((k) => [k.toLowerCase(), k]));
 
+/** Lines git itself writes into a trailer block (git's "git-generated" prefixes). */
+const GIT_GENERATED = [/^Signed-off-by: /i, /^\(cherry picked from commit /];
+
 /**
- * Trailers of a commit message: the trailing paragraphs made only of `Key: value` lines
- * (continuation lines start with whitespace). Like git interpret-trailers, a paragraph counts
- * when all its lines are trailers, or when it holds at least one known key and at least 3/4 of
- * its lines are trailers (stray `[ reworded ]` notes between trailers are common). Pure.
+ * Trailers of a commit message (the text above `---`, subject excluded), by git
+ * interpret-trailers' rule: only the LAST paragraph can be the trailer block, and it is one when
+ * all its lines are trailers, or when it holds a git-generated or configured trailer
+ * (Signed-off-by, `(cherry picked from commit …)`, or a kernel key of KNOWN_TRAILERS) and at least
+ * 25% of its lines are trailers. Other lines inside the block (`[akpm@…: fix build]`, `(cherry
+ * picked from …)`) are allowed and skipped; continuation lines (leading whitespace) extend the
+ * trailer above. An earlier `Before: 123 ms` paragraph is prose. Pure.
  */
 export function parseTrailers(message: string): Trailer[] {
   const paragraphs = message.replace(/\s+$/, '').split(/\n[ \t]*\n/);
-  const found: Trailer[][] = [];
-  for (let p = paragraphs.length - 1; p >= 0; p--) {
-    const parsed = trailerParagraph(paragraphs[p] ?? '');
-    if (!parsed) break;
-    found.unshift(parsed);
-  }
-  return found.flat();
+  return trailerParagraph(paragraphs[paragraphs.length - 1] ?? '') ?? [];
 }
 
 function trailerParagraph(paragraph: string): Trailer[] | undefined {
   const lines = paragraph.split('\n');
   const out: Trailer[] = [];
   let other = 0;
-  let known = false;
+  let recognised = false;
+  let lastWasTrailer = false;
   for (const line of lines) {
-    if (/^\s/.test(line) && out.length > 0) {
+    if (/^\s/.test(line) && lastWasTrailer && out.length > 0) {
       const last = out[out.length - 1]!;
       last.value = `${last.value} ${line.trim()}`;
       continue;
     }
+    if (GIT_GENERATED.some((re) => re.test(line))) recognised = true;
     const m = TRAILER.exec(line);
     if (m && !/^https?$/i.test(m[1] ?? '')) {
       const key = CANONICAL.get((m[1] ?? '').toLowerCase()) ?? m[1] ?? '';
-      if (CANONICAL.has(key.toLowerCase())) known = true;
+      if (CANONICAL.has(key.toLowerCase())) recognised = true;
       out.push({ key, value: (m[2] ?? '').trim() });
-    } else other++;
+      lastWasTrailer = true;
+    } else {
+      other++;
+      lastWasTrailer = false;
+    }
   }
   if (out.length === 0) return undefined;
   if (other === 0) return out;
-  if (known && out.length >= 3 * other) return out;
+  if (recognised && out.length * 3 >= other) return out;
   return undefined;
 }

@@ -31,3 +31,9 @@ t.test('header values for git am: ASCII unchanged, names with accents Q-encoded 
   t.match(enc, /^=\?UTF-8\?q\?[^ ]+\?= <thomas\.hellstrom@linux\.intel\.com>$/);
   t.equal(decodeEncodedWords(enc), 'Thomas Hellström <thomas.hellstrom@linux.intel.com>');
 });
+
+t.test('pipermail hides the @ of addresses: put it back', async (t) => {
+  t.equal(normalizeAddress('thomas.hellstrom at linux.intel.com (Thomas Hellström)'), 'Thomas Hellström <thomas.hellstrom@linux.intel.com>');
+  t.equal(normalizeAddress('Dana Mirror <dana at example.org>'), 'Dana Mirror <dana@example.org>');
+  t.equal(normalizeAddress('Look at this <a@b.org>'), 'Look at this <a@b.org>', 'a name with " at " is left alone');
+});

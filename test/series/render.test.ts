@@ -1,5 +1,5 @@
 import t from 'tap';
-import { renderApplyText, renderSeriesText } from '../../src/series/render.js';
+import { renderApplyText, renderSeriesText, summariseWarnings } from '../../src/series/render.js';
 import { buildSeries } from '../../src/series/series.js';
 import { parseMailBytes } from '../../src/series/load.js';
 import { fixtureText } from './helpers.js';
@@ -23,10 +23,27 @@ t.test('series show: header, one row per patch with files and trailer keys', asy
 t.test('series show: warnings listed under the table', async (t) => {
   const text = renderSeriesText(load('malformed/mixed-versions.mbox'));
   t.match(text, /\nWarnings:\n  - The input mixes versions of the series: v2 \(1\/5, 2\/5\); v3/);
-  t.match(renderSeriesText(load('rfc-p2p-allow.mbox')), /Cc ×6, Signed-off-by/);
+  t.match(renderSeriesText(load('benign-3.mbox')), /\n +Reviewed-by, Signed-off-by\n/);
 });
 
 t.test('apply: worktree, base and reason, one line per commit', async (t) => {
   const text = renderApplyText({ worktree: '/c/wt', base: 'a'.repeat(40), baseReason: "the tree's baseline", commits: [{ sha: 'b'.repeat(40), index: 1, subject: 'x' }] }, { total: 1 });
   t.equal(text, `Worktree: /c/wt\nBase:     ${'a'.repeat(40)} (the tree's baseline)\n  bbbbbbbbbbbb 1/1 x\n`);
+});
+
+t.test('a long thread: replies summarised in one line, --verbose lists them all', async (t) => {
+  const s = load('rfc-p2p-allow-thread.mbox');
+  const many = { ...s, warnings: Array.from({ length: 4571 }, (_, i) => ({ kind: 'not-a-patch' as const, message: `reply ${i + 1}; ignored.` })).concat(s.warnings.filter((w) => w.kind !== 'not-a-patch')) };
+  const short = summariseWarnings(many.warnings);
+  t.equal(short.length, 1);
+  t.match(short[0]?.message, /^4571 mails that are not patches of the series .* were ignored; first: reply 1; ignored\. \(--verbose lists them all\)$/);
+  t.equal(summariseWarnings(many.warnings, { verbose: true }).length, 4571);
+  t.equal(renderSeriesText(many).split('\n').filter((l) => l.startsWith('  - ')).length, 1);
+  t.equal(summariseWarnings(s.warnings).length, s.warnings.length, 'two replies are listed as they are');
+});
+
+t.test('a cover letter without Message-ID is not printed as <>', async (t) => {
+  const text = renderSeriesText(load('malformed/no-numbered-cover.mbox'));
+  t.match(text, /\nCover: +\(no Message-ID\)\n/);
+  t.notMatch(text, /<>/);
 });

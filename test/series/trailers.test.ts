@@ -1,13 +1,24 @@
 import t from 'tap';
 import { parseTrailers } from '../../src/series/trailers.js';
 
-t.test('trailer block at the end, several paragraphs (Cc block, then Signed-off-by)', async (t) => {
+t.test('only the last paragraph is the trailer block, as git interpret-trailers reads it (a Cc paragraph before it is not)', async (t) => {
+  // `git interpret-trailers --parse` of this message prints only the Signed-off-by.
   const msg = 'Seeking early feedback. Any suggestions appreciated.\n\nCc: Matthew Brost <matthew.brost@intel.com>\nCc: LKML <linux-kernel@vger.kernel.org>\n\nSigned-off-by: Thomas Hellström <thomas.hellstrom@linux.intel.com>';
-  t.same(parseTrailers(msg), [
-    { key: 'Cc', value: 'Matthew Brost <matthew.brost@intel.com>' },
-    { key: 'Cc', value: 'LKML <linux-kernel@vger.kernel.org>' },
-    { key: 'Signed-off-by', value: 'Thomas Hellström <thomas.hellstrom@linux.intel.com>' },
-  ]);
+  t.same(parseTrailers(msg), [{ key: 'Signed-off-by', value: 'Thomas Hellström <thomas.hellstrom@linux.intel.com>' }]);
+});
+
+t.test('git\'s 25% rule: notes inside the block are allowed, earlier "Key: value" paragraphs are prose', async (t) => {
+  const sob = { key: 'Signed-off-by', value: 'A <a@x>' };
+  t.same(parseTrailers('mm/hmm: speed up\n\nNumbers on a 64-core box:\n\nBefore: 123 ms\nAfter: 45 ms\n\nSigned-off-by: A <a@x>'), [sob], 'benchmark numbers');
+  t.same(parseTrailers('Explain.\n\nNote: this depends on the p2p series.\n\nSigned-off-by: A <a@x>'), [sob]);
+  t.same(parseTrailers('Explain.\n\nSigned-off-by: A <a@x>\n[akpm@linux-foundation.org: fix build]\nSigned-off-by: Andrew Morton <akpm@linux-foundation.org>'), [
+    sob,
+    { key: 'Signed-off-by', value: 'Andrew Morton <akpm@linux-foundation.org>' },
+  ], "akpm's [note] between sign-offs");
+  t.same(parseTrailers('Explain.\n\nSigned-off-by: A <a@x>\n(cherry picked from commit 1234567890abcdef1234567890abcdef12345678)'), [sob], 'cherry-pick line');
+  t.same(parseTrailers('Explain.\n\nSigned-off-by: A <a@x>\nfoo bar\nbaz\nqux'), [sob], 'one trailer in four lines is 25%: still a block');
+  t.same(parseTrailers('Explain.\n\nNote: x\nfoo bar\nbaz\nqux'), [], 'no recognised trailer and non-trailer lines: prose');
+  t.same(parseTrailers('Explain.\n\nExample:\n  hmm_range_fault(&range);'), [], 'code after a colon');
 });
 
 t.test('every key of the issue, canonical case, continuation lines, a stray note', async (t) => {

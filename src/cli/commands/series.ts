@@ -4,7 +4,7 @@ import { resolveConfigInputs } from '../../kconfig/configure.js';
 import { applySeries } from '../../series/apply.js';
 import { resolveBase } from '../../series/base.js';
 import { loadSeries } from '../../series/load.js';
-import { renderApplyText, renderSeriesText } from '../../series/render.js';
+import { renderApplyText, renderSeriesText, summariseWarnings } from '../../series/render.js';
 import { toSeriesJson } from '../../series/series.js';
 import type { Series } from '../../series/types.js';
 import { resolveTree } from '../../tree/resolve.js';
@@ -13,8 +13,8 @@ import { contextFrom, type CliContext } from '../context.js';
 
 const INPUT_HELP = 'an mbox (lore t.mbox, git format-patch --stdout), a .patch/.eml file, a folder of them, a git range A..B (with --tree), or a message-id (needs b4)';
 
-function warn(ctx: CliContext, series: Series): void {
-  for (const w of series.warnings) ctx.reporter.warn(w.message);
+function warn(ctx: CliContext, series: Series, verbose?: boolean): void {
+  for (const w of summariseWarnings(series.warnings, { verbose })) ctx.reporter.warn(w.message);
 }
 
 /** `hmmci series show <input> [--json]` and `hmmci apply <input> [--tree DIR] [--base REV]`. */
@@ -26,12 +26,13 @@ export function registerSeries(program: Command): void {
     .argument('<input>', 'the series')
     .option('--json', 'print {cover, version, baseCommit, patches: [{index, total, subject, author, date, messageId, files, trailers}]}')
     .option('--tree <dir>', 'repository a git range A..B is read from')
-    .action(async (input: string, opts: { json?: boolean; tree?: string }, cmd: Command) => {
+    .option('--verbose', 'list every mail that is not a patch (by default more than 3 are summarised in one line)')
+    .action(async (input: string, opts: { json?: boolean; tree?: string; verbose?: boolean }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const s = await loadSeries(input, { tree: opts.tree, reporter: ctx.reporter, signal: interruptSignal() });
       // The text table lists the warnings itself; with --json they go to stderr.
-      if (opts.json) warn(ctx, s);
-      ctx.out(opts.json ? JSON.stringify(toSeriesJson(s), null, 2) : renderSeriesText(s, { width: process.stdout.columns }));
+      if (opts.json) warn(ctx, s, opts.verbose);
+      ctx.out(opts.json ? JSON.stringify(toSeriesJson(s), null, 2) : renderSeriesText(s, { width: process.stdout.columns, verbose: opts.verbose }));
     });
 
   program
@@ -41,12 +42,13 @@ export function registerSeries(program: Command): void {
     .option('--tree <dir>', 'your kernel git checkout (default: the default tree made from linux-source)')
     .option('--base <rev>', 'apply on this commit when the series has no base-commit this tree knows')
     .option('--json', 'print {worktree, base, baseReason, commits: [{sha, index, subject}]}')
-    .action(async (input: string, opts: { tree?: string; base?: string; json?: boolean }, cmd: Command) => {
+    .option('--verbose', 'list every mail that is not a patch (by default more than 3 are summarised in one line)')
+    .action(async (input: string, opts: { tree?: string; base?: string; json?: boolean; verbose?: boolean }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const signal = interruptSignal();
       const tree = await resolveTree({ tree: opts.tree, cache: ctx.cache, reporter: ctx.reporter, signal });
       const s = await loadSeries(input, { tree: tree.path, reporter: ctx.reporter, signal });
-      warn(ctx, s);
+      warn(ctx, s, opts.verbose);
       const base = await resolveBase({
         repo: tree.path,
         baseCommit: s.baseCommit,
