@@ -89,7 +89,10 @@ function qWordBytes(text: string): Buffer {
 
 /** Bytes in a named charset to a string; unknown charsets fall back to UTF-8, then Latin-1. */
 export function decodeBytes(bytes: Uint8Array, charset = 'utf-8'): string {
-  const cs = charset.trim().toLowerCase() || 'utf-8';
+  let cs = charset.trim().toLowerCase() || 'utf-8';
+  // TextDecoder reads "us-ascii" as windows-1252; mailers label UTF-8 attachments us-ascii, and
+  // unknown-8bit says nothing: read them as UTF-8 (Latin-1 only when that is invalid).
+  if (/^(us-ascii|ascii|ansi_x3\.4-1968|iso646-us|unknown-8bit|x-unknown|unknown)$/.test(cs)) cs = 'utf-8';
   try {
     return new TextDecoder(cs, { fatal: true }).decode(bytes);
   } catch {

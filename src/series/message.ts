@@ -4,8 +4,8 @@
  * first in the body when the sender is not the author) applied. Pure.
  */
 import { decodeEncodedWords, header, normalizeAddress, normalizeMessageId, parseHeaders } from './headers.js';
-import type { RawMessage } from './mbox.js';
-import { decodeBody } from './mime.js';
+import { splitMbox, textLines, type RawMessage } from './mbox.js';
+import { decodeBody, patchAttachment } from './mime.js';
 import type { MailMessage } from './types.js';
 
 export interface DecodeOptions {
@@ -24,7 +24,26 @@ export function looksLikeMail(lines: readonly string[]): boolean {
 export function decodeMessage(raw: RawMessage, position: number, opts: DecodeOptions): MailMessage {
   const h = parseHeaders(raw.lines);
   const fromBytes = (s: string | undefined) => (s !== undefined && opts.binary8bit ? Buffer.from(s, 'latin1').toString('utf8') : s);
-  let body = decodeBody(h, raw.lines.slice(h.bodyStart), opts.binary8bit ?? false).replace(/\r\n/g, '\n').replace(/\n+$/, '\n');
+  const attached = patchAttachment(h, raw.lines.slice(h.bodyStart), opts.binary8bit ?? false);
+  if (attached) {
+    // A whole `git format-patch` mail attached: it is the patch, with its own From/Subject/Date.
+    const inner = [...splitMbox(textLines(attached.text))][0];
+    if (inner && looksLikeMail(inner.lines)) {
+      const m = decodeMessage(inner, position, { origin: opts.origin });
+      const outerId = normalizeMessageId(header(h, 'message-id'));
+      const outerReply = normalizeMessageId(header(h, 'in-reply-to'));
+      return {
+        ...m,
+        origin: raw.envelope === undefined && position === 1 ? opts.origin : `${opts.origin} message ${raw.number}`,
+        messageId: outerId || m.messageId,
+        inReplyTo: outerReply || m.inReplyTo,
+        date: m.date || (header(h, 'date') ?? '').trim(),
+      };
+    }
+  }
+  let body = (attached ? `${attached.note.replace(/\n+$/, '')}\n\n${attached.text}` : decodeBody(h, raw.lines.slice(h.bodyStart), opts.binary8bit ?? false))
+    .replace(/\r\n/g, '\n')
+    .replace(/\n+$/, '\n');
   let from = normalizeAddress(fromBytes(header(h, 'from')) ?? '');
   let subject = decodeEncodedWords(fromBytes(header(h, 'subject')) ?? '').replace(/\s+/g, ' ').trim();
   let date = (header(h, 'date') ?? '').trim();

@@ -2,6 +2,7 @@
  * Message bodies: Content-Transfer-Encoding (quoted-printable, base64, 7bit/8bit), charsets,
  * and multipart mails (a patch sent as a text/x-patch attachment). Pure.
  */
+import { findDiffStart } from './diff.js';
 import { decodeBytes, header, parseHeaders, type ParsedHeaders } from './headers.js';
 
 export interface ContentType {
@@ -96,4 +97,54 @@ function decodeMultipart(lines: readonly string[], boundary: string, binary: boo
     }
   }
   return texts.join('\n');
+}
+
+const PATCH_TYPES = /^(text\/x-patch|text\/x-diff|text\/x-patch-file|text\/diff|application\/octet-stream|application\/x-patch|application\/x-diff)$/;
+
+/** Leaf parts of a multipart body with their headers (nested multiparts flattened). */
+function leafParts(lines: readonly string[], boundary: string): Array<{ h: ParsedHeaders; body: string[] }> {
+  const parts: string[][] = [];
+  let current: string[] | undefined;
+  for (const line of lines) {
+    if (line === `--${boundary}` || line === `--${boundary}--`) {
+      if (current) parts.push(current);
+      current = line === `--${boundary}--` ? undefined : [];
+      continue;
+    }
+    current?.push(line);
+  }
+  if (current) parts.push(current);
+  return parts.flatMap((part) => {
+    const h = parseHeaders(part);
+    const ct = parseContentType(header(h, 'content-type'));
+    if (ct.type.startsWith('multipart/') && ct.params.boundary) return leafParts(part.slice(h.bodyStart), ct.params.boundary);
+    return [{ h, body: part.slice(h.bodyStart) }];
+  });
+}
+
+/**
+ * A patch sent as an attachment (text/x-patch, text/x-diff, or application/octet-stream named
+ * *.patch/*.diff, as Gmail and Outlook send it): the attachment's decoded text when it holds a
+ * diff, and the mail's other text parts (the sender's note). Undefined for an inline patch.
+ */
+export function patchAttachment(h: ParsedHeaders, bodyLines: readonly string[], binary = false): { text: string; note: string } | undefined {
+  const ct = parseContentType(header(h, 'content-type'));
+  if (!ct.type.startsWith('multipart/') || !ct.params.boundary) return undefined;
+  const parts = leafParts(bodyLines, ct.params.boundary);
+  for (const [i, part] of parts.entries()) {
+    const pct = parseContentType(header(part.h, 'content-type'));
+    const disposition = header(part.h, 'content-disposition') ?? '';
+    const named = /\.(patch|diff)"?\s*(;|$)/i.test(`${disposition};${pct.params.name ?? ''}`);
+    if (!PATCH_TYPES.test(pct.type) && !(named && pct.type !== 'text/html')) continue;
+    const cte = (header(part.h, 'content-transfer-encoding') ?? '8bit').trim().toLowerCase();
+    const text = decodeSingle(part.body.join('\n'), cte, pct.params.charset, binary).replace(/\r\n/g, '\n');
+    if (findDiffStart(text.split('\n')) < 0) continue;
+    const note = parts
+      .filter((_, j) => j !== i)
+      .filter((p) => parseContentType(header(p.h, 'content-type')).type === 'text/plain')
+      .map((p) => decodeBody(p.h, p.body, binary).replace(/\n+$/, ''))
+      .join('\n');
+    return { text, note };
+  }
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeEncodedWords, encodeHeaderValue, isoDate, normalizeAddress, normalizeMessageId, parseHeaders, header } from '../../src/series/headers.js';
+import { decodeBytes, decodeEncodedWords, encodeHeaderValue, isoDate, normalizeAddress, normalizeMessageId, parseHeaders, header } from '../../src/series/headers.js';
 
 t.test('folded headers are unfolded; names are case-insensitive', async (t) => {
   const h = parseHeaders(['Subject: [PATCH 1/3] mm/hmm: document the restart address in struct', ' hmm_vma_walk', 'message-id: <a@b>', '', 'body']);
@@ -36,4 +36,10 @@ t.test('pipermail hides the @ of addresses: put it back', async (t) => {
   t.equal(normalizeAddress('thomas.hellstrom at linux.intel.com (Thomas Hellström)'), 'Thomas Hellström <thomas.hellstrom@linux.intel.com>');
   t.equal(normalizeAddress('Dana Mirror <dana at example.org>'), 'Dana Mirror <dana@example.org>');
   t.equal(normalizeAddress('Look at this <a@b.org>'), 'Look at this <a@b.org>', 'a name with " at " is left alone');
+});
+
+t.test('us-ascii and unknown charsets: UTF-8, Latin-1 only for invalid UTF-8', async (t) => {
+  t.equal(decodeBytes(Buffer.from('Hellström', 'utf8'), 'US-ASCII'), 'Hellström');
+  t.equal(decodeBytes(Buffer.from('Hellström', 'utf8'), 'unknown-8bit'), 'Hellström');
+  t.equal(decodeBytes(Buffer.from('Hellström', 'latin1'), 'us-ascii'), 'Hellström');
 });

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { decodeMessage, looksLikeMail } from '../../src/series/message.js';
 import { splitMbox, textLines } from '../../src/series/mbox.js';
+import { parseMailBytes } from '../../src/series/load.js';
 import { fixtureText } from './helpers.js';
 
 t.test('a patch mail: decoded From, Date, Subject, Message-ID, body', async (t) => {
@@ -45,4 +46,17 @@ t.test('in-body From:/Subject:/Date: (git send-email for someone else\'s patch) 
 t.test('what looks like a mail', async (t) => {
   t.ok(looksLikeMail(['Subject: x', '', 'b']));
   t.notOk(looksLikeMail(['diff --git a/x b/x', '--- a/x']));
+});
+
+t.test('a format-patch mail attached (text/x-patch, application/octet-stream): the attachment is the patch', async (t) => {
+  for (const name of ['malformed/attached-patch-x-patch.eml', 'malformed/attached-patch-octet-stream.eml']) {
+    const [m] = parseMailBytes(Buffer.from(fixtureText(name)), name);
+    t.equal(m?.from, 'Thomas Hellström <thomas.hellstrom@linux.intel.com>', `${name}: the attachment's author, UTF-8 (its part says US-ASCII)`);
+    t.equal(m?.subject, '[PATCH] mm/hmm: touch three files');
+    t.equal(m?.date, 'Sat, 21 Nov 2026 11:16:37 +0000', "the attachment's date");
+    t.equal(m?.messageId, 'attach-1@example.org', "the mail's Message-ID");
+    t.match(m?.body, /^Signed-off-by: Thomas Hellström <thomas\.hellstrom@linux\.intel\.com>\n---\n/, 'no chatter, no inner headers in the message');
+    t.notMatch(m?.body, /mailer mangles/);
+    t.match(m?.body, /diff --git a\/mm\/hmm\.c b\/mm\/hmm\.c/);
+  }
 });
