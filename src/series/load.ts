@@ -12,7 +12,8 @@ import { ExitCode } from '../common/exit-codes.js';
 import { requireTool, run } from '../common/exec.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
 import { git, gitMaybe } from '../tree/git.js';
-import { splitMbox, textLines } from './mbox.js';
+import { findDiffStart } from './diff.js';
+import { isMboxrd, splitMbox, textLines } from './mbox.js';
 import { decodeMessage, looksLikeMail } from './message.js';
 import { buildSeries } from './series.js';
 import { sniffInput } from './sniff.js';
@@ -31,7 +32,8 @@ export interface LoadSeriesOptions {
 }
 
 const EXPECTED = 'hmmci expected an mbox (lore\'s t.mbox, `git format-patch --stdout`), a .patch or .eml file, a folder of them, a git range A..B with --tree, or a message-id (with b4 installed)';
-const PATCH_FILE = /\.(patch|eml|mbox|mbx|diff)$/i;
+/** b4 am -o writes the series as *.mbx and the cover letter as *.cover. */
+const PATCH_FILE = /\.(patch|eml|mbox|mbx|diff|cover)$/i;
 const RANGE = /^([^\s.][^\s]*?)?\.\.\.?([^\s.][^\s]*)?$/;
 const MESSAGE_ID = /^<?[^\s<>@/-][^\s<>@/]*@[^\s<>@/]+>?$/;
 
@@ -90,9 +92,13 @@ export function parseMailBytes(bytes: Uint8Array, name: string): MailMessage[] {
     case 'binary':
       throw new BadInputError(`${name} holds binary data (${shape.nulBytes} NUL and ${shape.controlBytes} control bytes in the first 64 KiB), not mail text. ${EXPECTED}.`);
   }
-  const raws = [...splitMbox(textLines(shape.text))];
+  const lines = textLines(shape.text);
+  const raws = [...splitMbox(lines, { unescape: isMboxrd(lines) })];
   const first = raws[0];
   if (!first || !looksLikeMail(first.lines)) {
+    if (findDiffStart(lines.map((l) => l.replace(/\r$/, ''))) < 0) {
+      throw new BadInputError(`${name} is text, but no patch was found in it: it has no mail headers (From:, Subject:, Date:) and no diff. ${EXPECTED}.`);
+    }
     throw new BadInputError(`${name} is text but not a mail or mbox: it does not start with a \`From \` line or mail headers (From:, Subject:, Date:). A bare diff cannot be applied with its author and message; make it with \`git format-patch\`. ${EXPECTED}.`);
   }
   return raws.filter((r) => looksLikeMail(r.lines)).map((r, i) => decodeMessage(r, i + 1, { origin: name, binary8bit: shape.binary8bit }));

@@ -6,8 +6,8 @@
  * (`From 1a2b… Mon Sep 17 00:00:00 2001` from git format-patch, `From mboxrd@z Thu Jan  1
  * 00:00:00 1970` from lore, `From x at example.org  Sat Nov 21 12:00:00 2026` from a Mailman/pipermail
  * archive, which hides the `@`). A `From ` line without a date is message text, which is what git
- * mailsplit does too. `>From `, `>>From ` … lines are unescaped by one `>` (mboxrd); CRLF line
- * endings become LF.
+ * mailsplit does too. In an mboxrd (see isMboxrd) `>From `, `>>From ` … lines are unescaped by
+ * one `>`; CRLF line endings become LF.
  */
 
 const FROM_LINE = /^From (?:\S+ at \S+|\S+)\s+(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{1,2}:\d{2}(?::\d{2})? /;
@@ -26,8 +26,21 @@ export interface RawMessage {
   lines: string[];
 }
 
-/** Split lines of an mbox (or of a single mail without envelope) into raw messages. */
-export function* splitMbox(lines: Iterable<string>): Generator<RawMessage> {
+/**
+ * Whether `>From ` lines of a text are mboxrd escapes (to unescape) or literal text: mboxrd when
+ * a separator says so (`From mboxrd@z …`, lore) or when a `>>From ` line shows the escaping.
+ * Plain `git format-patch` output is not escaped at all: there a `>From ` line is text.
+ */
+export function isMboxrd(lines: readonly string[]): boolean {
+  return lines.some((l) => l.startsWith('From mboxrd@z ') || /^>>+From /.test(l));
+}
+
+/**
+ * Split lines of an mbox (or of a single mail without envelope) into raw messages;
+ * `unescape: false` keeps `>From ` lines as they are (see isMboxrd).
+ */
+export function* splitMbox(lines: Iterable<string>, opts: { unescape?: boolean } = {}): Generator<RawMessage> {
+  const unescape = opts.unescape ?? true;
   let current: RawMessage | undefined;
   let number = 0;
   for (let line of lines) {
@@ -38,7 +51,7 @@ export function* splitMbox(lines: Iterable<string>): Generator<RawMessage> {
       continue;
     }
     if (!current) current = { number: ++number, lines: [] };
-    current.lines.push(ESCAPED_FROM.test(line) ? line.slice(1) : line);
+    current.lines.push(unescape && ESCAPED_FROM.test(line) ? line.slice(1) : line);
   }
   if (current && hasContent(current)) yield trimTrailingBlank(current);
 }

@@ -44,7 +44,7 @@ export function decodeMessage(raw: RawMessage, position: number, opts: DecodeOpt
   let body = (attached ? `${attached.note.replace(/\n+$/, '')}\n\n${attached.text}` : decodeBody(h, raw.lines.slice(h.bodyStart), opts.binary8bit ?? false))
     .replace(/\r\n/g, '\n')
     .replace(/\n+$/, '\n');
-  let from = normalizeAddress(fromBytes(header(h, 'from')) ?? '');
+  let from = dmarcAuthor(normalizeAddress(fromBytes(header(h, 'from')) ?? ''), (n) => fromBytes(header(h, n)));
   let subject = decodeEncodedWords(fromBytes(header(h, 'subject')) ?? '').replace(/\s+/g, ' ').trim();
   let date = (header(h, 'date') ?? '').trim();
   const inBody = inBodyHeaders(body);
@@ -71,11 +71,38 @@ function inBodyHeaders(body: string): { from?: string; subject?: string; date?: 
   const lines = body.split('\n');
   const found: Record<string, string> = {};
   let i = 0;
+  let last: string | undefined;
   for (; i < lines.length; i++) {
-    const m = /^(From|Subject|Date): (.*)$/.exec(lines[i] ?? '');
+    const line = lines[i] ?? '';
+    // A folded in-body header (a long Subject: wrapped onto the next line) continues it.
+    if (last && i > 0 && /^[ \t]+\S/.test(line)) {
+      found[last] = `${found[last] ?? ''} ${line.trim()}`;
+      continue;
+    }
+    const m = /^(From|Subject|Date): (.*)$/.exec(line);
     if (!m) break;
-    found[(m[1] ?? '').toLowerCase()] = m[2] ?? '';
+    last = (m[1] ?? '').toLowerCase();
+    found[last] = m[2] ?? '';
   }
   if (i === 0 || (lines[i] ?? 'x') !== '') return undefined;
   return { from: found.from, subject: found.subject, date: found.date, rest: lines.slice(i + 1).join('\n') };
+}
+
+/**
+ * Mailing lists that rewrite From: for DMARC (`Jane Doe via dri-devel <dri-devel@lists…>`) keep
+ * the author in X-Original-From, or in Reply-To: take it back from there when one names the same
+ * person. Otherwise the rewritten From stays (git am would use it too).
+ */
+export function dmarcAuthor(from: string, headerOf: (name: string) => string | undefined): string {
+  const m = /^(.*?) via [^<>]+<[^<>]+>$/.exec(from);
+  if (!m) return from;
+  const name = (m[1] ?? '').replace(/^"|"$/g, '').trim();
+  for (const field of ['x-original-from', 'reply-to']) {
+    const value = headerOf(field);
+    if (!value) continue;
+    const addr = normalizeAddress(value.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)[0] ?? '');
+    if (!/<[^<>@\s]+@[^<>\s]+>$/.test(addr)) continue;
+    if (field === 'x-original-from' || addr.startsWith(`${name} <`)) return addr;
+  }
+  return from;
 }

@@ -40,14 +40,14 @@ export function parseSubject(raw: string): SubjectInfo {
   for (const w of words) {
     const upper = w.toUpperCase();
     let m: RegExpExecArray | null;
-    if ((m = /^PATCH(?:V(\d+))?$/i.exec(w))) {
+    if ((m = /^PATCH(?:V(\d+(?:\.\d+)?))?$/i.exec(w))) {
       info.isPatchTagged = true;
       if (m[1]) info.version = Number(m[1]);
     } else if (upper === 'RFC' || upper === 'RFT') {
       info.rfc = true;
       info.isPatchTagged = true;
     } else if (upper === 'RESEND') info.resend = true;
-    else if ((m = /^v(\d+)$/i.exec(w))) info.version = Number(m[1]);
+    else if ((m = /^v(\d+(?:\.\d+)?)$/i.exec(w))) info.version = Number(m[1]);
     else if ((m = /^(\d+)\/(\d+)$/.exec(w))) {
       info.index = Number(m[1]);
       info.total = Number(m[2]);

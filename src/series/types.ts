@@ -60,6 +60,10 @@ export interface SubjectInfo {
   isPatchTagged: boolean;
   rfc: boolean;
   resend: boolean;
+  /**
+   * vN; a point version (`[PATCH v2.1 03/12]`, one patch corrected in the v2 thread) is 2.1. The
+   * series' version is the major one (2): a point version replaces its patch within it.
+   */
   version?: number;
   index?: number;
   total?: number;

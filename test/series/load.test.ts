@@ -129,3 +129,20 @@ t.test('a message-id without b4: MissingToolError (exit 8) naming b4 and the lor
   t.match((err as Error).message, /^b4 is not installed/);
   t.match((err as Error).message, /lore\.kernel\.org\/r\/20241015111322\.97514-1-thomas\.hellstrom@linux\.intel\.com\/t\.mbox\.gz/);
 });
+
+t.test('a text file with neither mail headers nor a diff: "no patch found"', async (t) => {
+  const p = join(work, 'notes.txt');
+  writeFileSync(p, 'Meeting notes\n\n- review the p2p series\n- ask about hmm_range_fault\n');
+  const err = await loadSeries(p).catch((e: unknown) => e);
+  t.ok(err instanceof BadInputError);
+  t.match((err as Error).message, /notes\.txt is text, but no patch was found in it/);
+  t.notMatch((err as Error).message, /bare diff/);
+});
+
+t.test('a `b4 am -o` folder: the .cover file is the cover letter (base-commit), the .mbx the patches', async (t) => {
+  const s = await loadSeries(join(FIXTURES, 'b4-am-dir'));
+  t.equal(s.cover?.messageId, 'cover.1795259850.git.maintainers@users.noreply.h-seed-5c875973.example');
+  t.equal(s.baseCommit, 'b1590a23a729070029727ce28b209e9bec0771e2');
+  t.equal(s.version, 2);
+  t.same(s.patches.map((p) => p.index), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+});

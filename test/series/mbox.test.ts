@@ -1,5 +1,5 @@
 import t from 'tap';
-import { isFromLine, splitMbox, textLines } from '../../src/series/mbox.js';
+import { isFromLine, isMboxrd, splitMbox, textLines } from '../../src/series/mbox.js';
 import { fixtureText } from './helpers.js';
 
 t.test('git format-patch output splits at each From_ line (cover + 3 patches)', async (t) => {
@@ -47,4 +47,14 @@ t.test('splitting is lazy: the first message comes out before the input ends', a
   }
   const it = splitMbox(lines());
   t.equal(it.next().value?.lines[0], 'Subject: one');
+});
+
+t.test('>From is unescaped only in an mboxrd (From mboxrd@z separator or >>From evidence)', async (t) => {
+  const plain = ['From 4d4fa424d6b8604cd45374bd2defca367c645e12 Mon Sep 17 00:00:00 2001', 'From: A <a@x>', 'Subject: [PATCH] x', '', '>From a quote in plain format-patch output', ''];
+  t.notOk(isMboxrd(plain));
+  t.equal([...splitMbox(plain, { unescape: isMboxrd(plain) })][0]?.lines[3], '>From a quote in plain format-patch output');
+  const lore = ['From mboxrd@z Thu Jan  1 00:00:00 1970', ...plain.slice(1)];
+  t.ok(isMboxrd(lore));
+  t.equal([...splitMbox(lore, { unescape: isMboxrd(lore) })][0]?.lines[3], 'From a quote in plain format-patch output');
+  t.ok(isMboxrd(textLines(fixtureText('malformed/from-escapes.mboxrd'))), '>>From lines are evidence');
 });

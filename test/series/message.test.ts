@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeMessage, looksLikeMail } from '../../src/series/message.js';
+import { decodeMessage, dmarcAuthor, looksLikeMail } from '../../src/series/message.js';
 import { splitMbox, textLines } from '../../src/series/mbox.js';
 import { parseMailBytes } from '../../src/series/load.js';
 import { fixtureText } from './helpers.js';
@@ -59,4 +59,22 @@ t.test('a format-patch mail attached (text/x-patch, application/octet-stream): t
     t.notMatch(m?.body, /mailer mangles/);
     t.match(m?.body, /diff --git a\/mm\/hmm\.c b\/mm\/hmm\.c/);
   }
+});
+
+t.test('a folded in-body Subject: is still an in-body header block', async (t) => {
+  const [m] = parseMailBytes(Buffer.from(fixtureText('malformed/inbody-subject-folded.patch')), 'x.patch');
+  t.equal(m?.from, 'Thomas Hellström <thomas.hellstrom@linux.intel.com>', 'the in-body author, not the sender');
+  t.equal(m?.subject, '[PATCH] mm/hmm: a long in-body subject that the author folded onto a second line');
+  t.match(m?.body, /^Signed-off-by: Thomas Hellström/);
+});
+
+t.test('DMARC-rewritten From: the author comes back from X-Original-From or a matching Reply-To', async (t) => {
+  const via = 'Jane Doe via dri-devel <dri-devel@lists.freedesktop.org>';
+  const hdr = (fields: Record<string, string>) => (n: string) => fields[n];
+  t.equal(dmarcAuthor(via, hdr({ 'x-original-from': 'Jane Doe <jane@example.org>' })), 'Jane Doe <jane@example.org>');
+  t.equal(dmarcAuthor(via, hdr({ 'reply-to': 'Jane Doe <jane@example.org>' })), 'Jane Doe <jane@example.org>');
+  t.equal(dmarcAuthor(via, hdr({ 'reply-to': 'dri-devel <dri-devel@lists.freedesktop.org>' })), via, 'a Reply-To of someone else is not the author');
+  t.equal(dmarcAuthor('Jane Doe <jane@example.org>', hdr({ 'reply-to': 'X <x@y.org>' })), 'Jane Doe <jane@example.org>');
+  const raw = [...splitMbox(textLines(['From: Jane Doe via dri-devel <dri-devel@lists.freedesktop.org>', 'X-Original-From: Jane Doe <jane@example.org>', 'Subject: [PATCH] x', '', 'body'].join('\n')))][0]!;
+  t.equal(decodeMessage(raw, 1, { origin: 'x' }).from, 'Jane Doe <jane@example.org>');
 });

@@ -192,3 +192,13 @@ t.test('one message holding many header blocks (separators not recognised) is no
   t.equal(s.patches.length, 0);
   t.match(s.warnings.find((w) => w.kind === 'merged-messages')?.message, /has 12 more mail header blocks .* separators were not recognised/);
 });
+
+t.test('a v2.1 of one patch posted in the v2 thread replaces it; the series stays v2', async (t) => {
+  const s = load('malformed/point-version-in-thread.mbox');
+  t.equal(s.version, 2);
+  t.equal(toSeriesJson(s).version, 2, 'the JSON version stays a number: the major version');
+  t.equal(s.patches.length, 12);
+  t.equal(s.patches[2]?.version, 2.1);
+  t.notOk(kinds(s).includes('mixed-versions'));
+  t.match(s.warnings.find((w) => w.kind === 'duplicate')?.message, /Patch 3\/12 appears more than once .* using v2\.1\./);
+});

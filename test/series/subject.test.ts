@@ -16,3 +16,8 @@ t.test('replies are recognised', async (t) => {
   t.match(parseSubject('RE: Re: [PATCH 2/5] x'), { isReply: true, index: 2 });
   t.match(parseSubject('Fwd: [PATCH] x'), { isReply: false, title: 'x' });
 });
+
+t.test('point versions: [PATCH v2.1 03/12] and [PATCHv2.1] are 2.1', async (t) => {
+  t.match(parseSubject('[PATCH v2.1 03/12] lib/test_hmm: add test_hmm_new.c'), { version: 2.1, index: 3, total: 12 });
+  t.match(parseSubject('[PATCHv2.1] x'), { version: 2.1 });
+});
