@@ -129,11 +129,12 @@ export function compareResults(baseline: TestRunResult, patchedRuns: readonly Te
     if (!b) {
       const agreed = consensus(statuses);
       if (agreed === undefined) c.flaky.push(change(first?.status ?? null));
-      else c.added.push(change(agreed));
+      else if (agreed !== 'notrun') c.added.push(change(agreed));
       continue;
     }
     if (statuses.length === 0) {
-      c.removed.push(change(null));
+      // Listed but never run at the baseline and absent now: nothing is known about it either way.
+      if (b.status !== 'notrun') c.removed.push(change(null));
       continue;
     }
     const agreed = consensus(statuses);

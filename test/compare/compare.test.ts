@@ -136,3 +136,13 @@ t.test('the failure detail is the harness assertion line, without the worktree p
   }), 'hmm-tests.c:1607:snapshot:Expected m[6] (66) == HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE | HMM_DMIRROR_PROT_WRITE (82)');
   t.equal(failureDetail({ name: 'x', status: 'crash', reason: 'killed by signal 11' }), 'killed by signal 11');
 });
+
+t.test('tests only listed (notrun) on one side and absent on the other are neither added nor removed', async (t) => {
+  const base = result('baseline-58-pass');
+  // What a baseline looked like when the guest's case listing was garbled: 9 phantom names, never run.
+  const phantom = { ...base, tests: [...base.tests, { name: 'migrate_shared.compound.exclusive', status: 'notrun' as const }] };
+  const c = compareResults(phantom, [base]);
+  t.same(c.removed, []);
+  t.same(compareResults(base, [phantom]).added, []);
+  t.equal(c.summary, 'nothing regressed');
+});
