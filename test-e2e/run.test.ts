@@ -25,7 +25,7 @@ t.test('a series whose patch breaks one hmm test: exit 1, exactly that test regr
   const junit = join(out, 'break.xml');
   const kcidb = join(out, 'break.kcidb.json');
   const r = await hmmci(['run', 'fixtures/series/break-test-at-2.mbox', '--json', '--junit', junit, '--kcidb', kcidb]);
-  t.equal(r.code, 1, r.stderr.slice(-3000));
+  t.equal(r.code, 1, 'exit 1', { stderr: r.stderr.slice(-3000) });
   const report = JSON.parse(r.stdout) as { regressions: Array<{ name: string; baseline: string; patched: string }>; flaky: unknown[]; baseline: { counts: Record<string, number> }; env: Record<string, string>; stages: Array<{ name: string; side: string; ms: number }>; id: string };
   t.same(report.regressions.map(({ name, baseline, patched }) => ({ name, baseline, patched })), [{ name: 'hmm2.hmm2_device_coherent.snapshot', baseline: 'pass', patched: 'fail' }]);
   t.equal(report.baseline.counts.pass, 58, 'the baseline passes all 58');
@@ -43,7 +43,7 @@ t.test('a series whose patch breaks one hmm test: exit 1, exactly that test regr
 
 t.test('a benign series: exit 0, nothing regressed', async (t) => {
   const r = await hmmci(['run', 'fixtures/series/benign-3.mbox', '--json']);
-  t.equal(r.code, 0, r.stderr.slice(-3000));
+  t.equal(r.code, 0, 'exit 0', { stderr: r.stderr.slice(-3000) });
   const report = JSON.parse(r.stdout) as { regressions: unknown[]; patched: { counts: Record<string, number> }; baselineCached: boolean };
   t.same(report.regressions, []);
   t.equal(report.patched.counts.pass, 58);
