@@ -6,6 +6,7 @@
  * console wrote into the middle of a user-space line (split out, the user-space fragments joined
  * back together).
  */
+import { StringDecoder } from 'node:string_decoder';
 import { isTapLine } from './grammar.js';
 
 export interface ConsoleLine {
@@ -60,6 +61,9 @@ export function* splitLines(text: string): Generator<string> {
   if (start < text.length) yield text.slice(start);
 }
 
+/** A line longer than this (no line end in 1 MiB: garbage, or a binary blob) is cut into pieces. */
+export const MAX_LINE_CHARS = 1 << 20;
+
 /** Incremental splitter for streamed chunks (a QEMU serial console delivers arbitrary pieces). */
 export class LineSplitter {
   private rest = '';
@@ -67,7 +71,12 @@ export class LineSplitter {
   push(chunk: string): string[] {
     const out: string[] = [];
     let s = chunk;
-    if (this.pendingCR) s = s.replace(/^\r*\n?/, '');
+    if (this.pendingCR) {
+      // The line already ended at a \r: the rest of its `\r…\r\n` ending may come in this chunk.
+      const m = /^\r*(\n)?/.exec(s)!;
+      s = s.slice(m[0].length);
+      if (!m[1] && !s.length) return [];
+    }
     this.pendingCR = false;
     let data = this.rest + s;
     this.rest = '';
@@ -85,6 +94,10 @@ export class LineSplitter {
       }
     }
     data = data.slice(start);
+    while (data.length > MAX_LINE_CHARS) {
+      out.push(data.slice(0, MAX_LINE_CHARS));
+      data = data.slice(MAX_LINE_CHARS);
+    }
     this.rest = data;
     return out;
   }
@@ -187,18 +200,22 @@ export function* consoleLines(text: string): Generator<ConsoleLine> {
   yield* norm.end(n);
 }
 
-/** Lazy stream of cleaned lines from streamed chunks (async). */
+/**
+ * Lazy stream of cleaned lines from streamed chunks (async). Buffers go through a StringDecoder,
+ * so a UTF-8 character split between two chunks is decoded whole.
+ */
 export async function* consoleLinesAsync(chunks: AsyncIterable<string | Buffer>): AsyncGenerator<ConsoleLine> {
   const split = new LineSplitter();
   const norm = new LineNormalizer();
+  const decoder = new StringDecoder('utf8');
   let n = 0;
   for await (const chunk of chunks) {
-    for (const raw of split.push(typeof chunk === 'string' ? chunk : chunk.toString('utf8'))) {
+    for (const raw of split.push(typeof chunk === 'string' ? chunk : decoder.write(chunk))) {
       n++;
       yield* norm.push(raw, n);
     }
   }
-  for (const raw of split.end()) {
+  for (const raw of [...split.push(decoder.end()), ...split.end()]) {
     n++;
     yield* norm.push(raw, n);
   }

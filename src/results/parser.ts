@@ -88,6 +88,8 @@ const HMM_PROGRAM_RE = /(?:^|\/)(?:hmm-tests|test_hmm\.sh)$/;
 /** Without a listing: the harness names of hmm-tests' fixtures (hmm, hmm2, and any hmm* a series adds). */
 const HMM_NAME_RE = /^hmm\w*\.\w/;
 const MAX_DIAGNOSTICS = 200;
+/** Kernel events kept (a log of hundreds of MB can hold a report per test, many times over). */
+const MAX_EVENTS = 1000;
 
 /** How bad a status is, to keep the worse outcome of a test that ran twice in one log. */
 const SEVERITY: Record<TestStatus, number> = { pass: 0, skip: 0, xfail: 0, notrun: 1, xpass: 2, fail: 3, timeout: 4, crash: 5 };
@@ -119,8 +121,9 @@ export class ConsoleParser {
   private hmmStream: TapStream | undefined;
   private announced: string | undefined;
   private droppedDiagnostics = 0;
-  /** Names in the order their results came (predicts the next case when a RUN line is lost). */
-  private readonly finishedOrder: string[] = [];
+  /** The last test that finished (predicts the next case when a RUN line is lost). */
+  private lastFinished: string | undefined;
+  private droppedEvents = 0;
   private resultCount = 0;
   /** `1..0 # SKIP why`: hmm-tests skipped the whole suite. */
   private planSkip: string | undefined;
@@ -468,7 +471,7 @@ export class ConsoleParser {
     t.status = status;
     t.reason = reason;
     this.keepWorse(t, line.n);
-    this.finishedOrder.push(t.name);
+    this.lastFinished = t.name;
     if (t.startedMs !== undefined && line.atMs !== undefined) t.durationMs = line.atMs - t.startedMs;
     if (this.running === t) this.running = undefined;
   }
@@ -493,7 +496,7 @@ export class ConsoleParser {
   private nextPlanned(): string | undefined {
     const order = this.plannedNames;
     if (!order?.length) return undefined;
-    const last = this.finishedOrder.at(-1);
+    const last = this.lastFinished;
     const from = last === undefined ? 0 : order.indexOf(last) + 1;
     if (last !== undefined && from === 0) return undefined;
     for (let i = from; i < order.length; i++) if (!this.tests.get(order[i]!)?.status) return order[i];
@@ -516,7 +519,7 @@ export class ConsoleParser {
       t.reason = t.terminated ?? why;
     }
     this.keepWorse(t, n);
-    this.finishedOrder.push(t.name);
+    this.lastFinished = t.name;
     this.diag(n, `${t.name}: no result line (${why})`);
   }
 
@@ -594,7 +597,8 @@ export class ConsoleParser {
     }
     const event: KernelEvent = { kind: ev.kind, test: ev.test, text: ev.lines.join('\n') };
     if (fn) event.function = fn;
-    this.events.push(event);
+    if (this.events.length < MAX_EVENTS) this.events.push(event);
+    else this.droppedEvents++;
     if (ev.fatal && ev.test) {
       const t = this.tests.get(ev.test);
       if (t && !t.fatal) {
@@ -682,6 +686,7 @@ export class ConsoleParser {
     }
     if (!this.session.booted) this.diag(this.lastLine, 'the kernel never reached user space (no `Run /init`, sentinel or TAP line)');
     else if (!this.session.started && !tests.length) this.diag(this.lastLine, 'hmm-tests never started');
+    if (this.droppedEvents) this.diagnostics.push({ line: this.lastLine, message: `${this.droppedEvents} more kernel events after the first ${MAX_EVENTS} not kept` });
     if (this.droppedDiagnostics) this.diagnostics.push({ line: this.lastLine, message: `… ${this.droppedDiagnostics} more parser notes not kept` });
     return { tests, counts, events: this.events, diagnostics: this.diagnostics, session: this.session };
   }

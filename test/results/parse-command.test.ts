@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
@@ -70,4 +70,30 @@ t.test('unusable inputs exit 3 with one paragraph', async (t) => {
     t.match(r.err, re);
     t.equal(r.out, '');
   }
+});
+
+t.test('exit status contract: a kernel warning during a passing test and an xfail both exit 0; the event is still reported', async (t) => {
+  const w = await hmmci('parse', fixturePath('warning-new-format.log'), '--json');
+  t.equal(w.code, 0, w.err);
+  t.match(JSON.parse(w.out).events, [{ kind: 'warning', test: 'hmm.hmm_device_private.migrate', function: 'hmm_vma_walk_pmd' }]);
+  const xf = join(dir, 'xfail.log');
+  writeFileSync(xf, readFileSync(fixturePath('clean-58-pass.log'), 'utf8').replace('ok 5 hmm.hmm_device_private.anon_write_prot', 'ok 5 hmm.hmm_device_private.anon_write_prot # XFAIL known broken'));
+  const x = await hmmci('parse', xf, '--json');
+  t.equal(x.code, 0, x.err);
+  t.same(JSON.parse(x.out).counts, { pass: 57, xfail: 1 });
+  const old = await hmmci('parse', fixturePath('old-harness-skip-without-name.log'));
+  t.equal(old.code, 0);
+  t.match(old.out, /^58 tests: pass 29, skip 29$/m);
+});
+
+t.test('a log made of many runs is streamed: parser notes are capped with a count of the rest', async (t) => {
+  const one = readFileSync(fixturePath('clean-58-pass.log'));
+  const big = join(dir, 'many-runs.log');
+  writeFileSync(big, Buffer.concat(Array.from({ length: 250 }, () => one)));
+  const r = await hmmci('parse', big, '--json');
+  t.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  t.same(j.counts, { pass: 58 });
+  t.ok(j.diagnostics.length <= 201, `${j.diagnostics.length} notes`);
+  t.match(j.diagnostics.at(-1), { message: /^… \d+ more parser notes not kept$/ });
 });

@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import { parseConsole, allPassed, type ParseResult } from '../../src/results/parser.js';
+import { LineSplitter, MAX_LINE_CHARS } from '../../src/results/line-stream.js';
 import { log } from './fixtures.js';
 
 function byName(r: ParseResult, name: string) {
@@ -181,4 +182,24 @@ t.test('xfail counts as success', async (t) => {
   const r = parseConsole(log('clean-58-pass.log').replace('ok 5 hmm.hmm_device_private.anon_write_prot', 'ok 5 hmm.hmm_device_private.anon_write_prot # XFAIL known broken'));
   t.equal(byName(r, 'hmm.hmm_device_private.anon_write_prot').status, 'xfail');
   t.ok(allPassed(r));
+});
+
+t.test('streamed in chunks that split UTF-8 characters and CR LF pairs: same result as the whole string', async (t) => {
+  const text = log('crcrlf-kernel-message-midline.log').replace('Booting from ROM', 'Booting from ROM … ünïcödé');
+  const bytes = Buffer.from(text, 'utf8');
+  const whole = parseConsole(text);
+  async function* chunks(size: number) {
+    for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+  }
+  for (const size of [1, 7, 4096]) {
+    const r = await parseConsole(chunks(size));
+    t.same(r.tests, whole.tests, `chunks of ${size} bytes`);
+    t.same(r.events, whole.events);
+  }
+});
+
+t.test('a line with no end for over 1 MiB is cut, not grown without bound', async (t) => {
+  const sp = new LineSplitter();
+  const out = [...sp.push('x'.repeat(MAX_LINE_CHARS + 10)), ...sp.end()];
+  t.same(out.map((l) => l.length), [MAX_LINE_CHARS, 10]);
 });
