@@ -112,7 +112,7 @@ function gitDiffPaths(line: string): { from: string; to: string } | undefined {
 /** A line that only a hunk body has: context, removal or addition (not a `-- ` signature). */
 function looksLikeHunkLine(l: string, next: string): boolean {
   if (l.startsWith('--- ') && next.startsWith('+++ ')) return false;
-  if (l === '--' || l === '-- ' || l === '---') return false;
+  if (l === '--' || l === '-- ' || l === '---' || l.startsWith('-----')) return false; // signature, PGP armour
   return l.startsWith(' ') || l.startsWith('+') || l.startsWith('-');
 }
 

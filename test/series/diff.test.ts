@@ -101,3 +101,11 @@ t.test("paths: git's C-quoting undone to UTF-8, -p1 stripping like git apply", a
   t.equal(stripComponent('/dev/null'), '/dev/null');
   t.equal(stripComponent('/tmp/x'), '/tmp/x', 'absolute paths kept for the safety check to refuse');
 });
+
+t.test('after a complete hunk, a signature or PGP armour is not an excess line', async (t) => {
+  const body = ['msg', '---', 'diff --git a/mm/hmm.c b/mm/hmm.c', '--- a/mm/hmm.c', '+++ b/mm/hmm.c', '@@ -1 +1 @@', '-a', '+b'];
+  for (const after of ['-- ', '-----BEGIN PGP SIGNATURE-----', '', 'base-commit: 0123456789abcdef0123456789abcdef01234567']) {
+    t.same(overlongHunks(splitBody([...body, after, 'x'].join('\n')).changes), [], JSON.stringify(after));
+  }
+  t.equal(overlongHunks(splitBody([...body, ' c'].join('\n')).changes).length, 1, 'a context line is');
+});
