@@ -13,6 +13,9 @@
  *   ksft_print_cnts        "# Totals: pass:… fail:… xfail:… xpass:… skip:… error:…"
  *   ksft_exit_fail_msg     "Bail out! why"
  * runner.sh adds "# timeout set to N" and "not ok 1 selftests: mm: hmm-tests # TIMEOUT N seconds".
+ * The pre-TAP harness of 5.8/5.9 (gtest style) wrote "[==========] Running N tests from M test cases.",
+ * "[ RUN      ] f.t", "[       OK ] f.t" / "[     FAIL ] f.t", "[==========] x / y tests passed."
+ * and TH_LOG lines without the "# " ("hmm-tests.c:200:anon_read:Expected …").
  */
 export type LineType =
   | 'version'
@@ -24,6 +27,7 @@ export type LineType =
   | 'skip_reason'
   | 'terminated'
   | 'summary'
+  | 'old_result'
   | 'totals'
   | 'planned_mismatch'
   | 'bail'
@@ -51,6 +55,10 @@ export const GRAMMAR: readonly Rule[] = [
     re: /^(?<ok>ok|not ok)\s+(?<num>\d+)(?:\s+-)?(?:\s+(?!#)(?<name>.*?))?(?:\s+#\s*(?<directive>SKIP|XFAIL|XPASS|TODO|TIMEOUT|error)\b\s*(?<reason>.*?)|\s+#\s+(?<note>.*?))?\s*$/i,
   },
   { type: 'starting', re: /^#\s+Starting (?<tests>\d+) tests? from (?<cases>\d+) test cases?\.\s*$/ },
+  { type: 'starting', re: /^\[==========\] Running (?<tests>\d+) tests? from (?<cases>\d+) test cases?\.\s*$/ },
+  { type: 'run', re: /^\[ RUN {6}\] (?<name>\S+)\s*$/ },
+  { type: 'old_result', re: /^\[\s+(?<verdict>OK|FAIL)\s\] (?<name>\S+)\s*$/ },
+  { type: 'summary', re: /^\[==========\] (?<passed>\d+) \/ (?<total>\d+) tests passed\.\s*$/ },
   { type: 'run', re: /^#\s+RUN\s+(?<name>\S+)\s+\.\.\.\s*$/ },
   { type: 'verdict', re: /^#\s+(?<verdict>OK|FAIL)\s+(?<name>\S+)\s*$/ },
   { type: 'skip_reason', re: /^#\s+SKIP\s{2,}(?<reason>.*?)\s*$/ },

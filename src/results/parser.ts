@@ -406,7 +406,11 @@ export class ConsoleParser {
         this.onResult(f, line);
         return;
       case 'summary':
-        this.session.summary = { verdict: f.verdict!, passed: Number(f.passed), total: Number(f.total) };
+        this.session.summary = { verdict: f.verdict ?? (f.passed === f.total ? 'PASSED' : 'FAILED'), passed: Number(f.passed), total: Number(f.total) };
+        return;
+      case 'old_result':
+        // The 5.8/5.9 harness: `[       OK ] name` / `[     FAIL ] name` is the result line.
+        this.onResult({ ok: f.verdict === 'OK' ? 'ok' : 'not ok', num: String(this.resultCount + 1), name: f.name! }, line);
         return;
       case 'totals':
         this.session.totals = Object.fromEntries(['pass', 'fail', 'xfail', 'xpass', 'skip', 'error'].map((k) => [k, Number(f[k])]));
@@ -425,8 +429,13 @@ export class ConsoleParser {
         this.attach(inner);
         return;
       }
-      default:
+      default: {
+        // The 5.8/5.9 harness's TH_LOG has no `# `: "hmm-tests.c:200:anon_read:Expected …".
+        const th = /^(?:[\w./-]*\/)?(?<file>[\w.-]+\.c):(?<line>\d+):\w+:(?<msg>.*)$/.exec(inner);
+        if (this.running && !this.running.firstAssert && th && line.kernelTime === undefined && !/^Test terminated/.test(th.groups!.msg!)) this.running.firstAssert = `${th.groups!.file}:${th.groups!.line}: ${th.groups!.msg}`;
+        else if (this.running && th && /^Test terminated/.test(th.groups!.msg!)) this.running.terminated ??= th.groups!.msg;
         this.attach(inner);
+      }
     }
   }
 

@@ -203,3 +203,11 @@ t.test('a line with no end for over 1 MiB is cut, not grown without bound', asyn
   const out = [...sp.push('x'.repeat(MAX_LINE_CHARS + 10)), ...sp.end()];
   t.same(out.map((l) => l.length), [MAX_LINE_CHARS, 10]);
 });
+
+t.test('old-harness-pre-tap.log: the 5.8/5.9 gtest-style harness (`[ RUN      ]`, `[     FAIL ]`)', async (t) => {
+  const r = parseConsole(log('old-harness-pre-tap.log'));
+  t.same(r.tests.map((x) => [x.name, x.status]), [['hmm.open_close', 'pass'], ['hmm.anon_read', 'fail'], ['hmm.anon_write', 'pass']]);
+  t.equal(r.tests[1]!.reason, 'hmm-tests.c:200: Expected ret (-1) == 0 (0)');
+  t.match(r.session.summary, { verdict: 'FAILED', passed: 2, total: 3 });
+  t.notOk(allPassed(r));
+});
