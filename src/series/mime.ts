@@ -55,11 +55,11 @@ export function decodeQuotedPrintable(text: string, binary = false): Buffer {
  * lines hold raw bytes one char each (the file was not UTF-8), so 8-bit text is decoded with the
  * part's charset.
  */
-export function decodeBody(h: ParsedHeaders, bodyLines: readonly string[], binary = false): string {
+export function decodeBody(h: ParsedHeaders, bodyLines: readonly string[], binary = false, depth = 0): string {
   const ct = parseContentType(header(h, 'content-type'));
   const cte = (header(h, 'content-transfer-encoding') ?? '8bit').trim().toLowerCase();
   if (ct.type.startsWith('multipart/') && ct.params.boundary) {
-    return decodeMultipart(bodyLines, ct.params.boundary, binary);
+    return depth >= MAX_DEPTH ? '' : decodeMultipart(bodyLines, ct.params.boundary, binary, depth + 1);
   }
   return decodeSingle(bodyLines.join('\n'), cte, ct.params.charset, binary);
 }
@@ -74,7 +74,10 @@ function decodeSingle(text: string, cte: string, charset: string | undefined, bi
 }
 
 /** Text parts of a multipart body (text/plain, text/x-patch, text/x-diff …), in order. */
-function decodeMultipart(lines: readonly string[], boundary: string, binary: boolean): string {
+/** Multiparts nest a few levels in real mail; a hostile mail nesting thousands is cut here. */
+const MAX_DEPTH = 16;
+
+function decodeMultipart(lines: readonly string[], boundary: string, binary: boolean, depth: number): string {
   const parts: string[][] = [];
   let current: string[] | undefined;
   for (const line of lines) {
@@ -91,9 +94,9 @@ function decodeMultipart(lines: readonly string[], boundary: string, binary: boo
     const ph = parseHeaders(part);
     const ct = parseContentType(header(ph, 'content-type'));
     if (ct.type.startsWith('multipart/') && ct.params.boundary) {
-      texts.push(decodeMultipart(part.slice(ph.bodyStart), ct.params.boundary, binary));
+      if (depth < MAX_DEPTH) texts.push(decodeMultipart(part.slice(ph.bodyStart), ct.params.boundary, binary, depth + 1));
     } else if (ct.type.startsWith('text/') && ct.type !== 'text/html') {
-      texts.push(decodeBody(ph, part.slice(ph.bodyStart), binary).replace(/\n+$/, ''));
+      texts.push(decodeBody(ph, part.slice(ph.bodyStart), binary, depth).replace(/\n+$/, ''));
     }
   }
   return texts.join('\n');
@@ -102,7 +105,7 @@ function decodeMultipart(lines: readonly string[], boundary: string, binary: boo
 const PATCH_TYPES = /^(text\/x-patch|text\/x-diff|text\/x-patch-file|text\/diff|application\/octet-stream|application\/x-patch|application\/x-diff)$/;
 
 /** Leaf parts of a multipart body with their headers (nested multiparts flattened). */
-function leafParts(lines: readonly string[], boundary: string): Array<{ h: ParsedHeaders; body: string[] }> {
+function leafParts(lines: readonly string[], boundary: string, depth = 0): Array<{ h: ParsedHeaders; body: string[] }> {
   const parts: string[][] = [];
   let current: string[] | undefined;
   for (const line of lines) {
@@ -117,7 +120,7 @@ function leafParts(lines: readonly string[], boundary: string): Array<{ h: Parse
   return parts.flatMap((part) => {
     const h = parseHeaders(part);
     const ct = parseContentType(header(h, 'content-type'));
-    if (ct.type.startsWith('multipart/') && ct.params.boundary) return leafParts(part.slice(h.bodyStart), ct.params.boundary);
+    if (ct.type.startsWith('multipart/') && ct.params.boundary) return depth < MAX_DEPTH ? leafParts(part.slice(h.bodyStart), ct.params.boundary, depth + 1) : [];
     return [{ h, body: part.slice(h.bodyStart) }];
   });
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeBody, decodeQuotedPrintable, parseContentType } from '../../src/series/mime.js';
+import { decodeBody, decodeQuotedPrintable, parseContentType, patchAttachment } from '../../src/series/mime.js';
 import { parseHeaders } from '../../src/series/headers.js';
 import { splitMbox, textLines } from '../../src/series/mbox.js';
 import { fixtureText } from './helpers.js';
@@ -49,4 +49,13 @@ t.test('8-bit Latin-1 body of a non-UTF-8 file is decoded with its charset', asy
   const lines = ['Content-Type: text/plain; charset=iso-8859-1', '', Buffer.from('J\xe9r\xf4me', 'latin1').toString('latin1')];
   const h = parseHeaders(lines);
   t.equal(decodeBody(h, lines.slice(h.bodyStart), true), 'Jérôme');
+});
+
+t.test('multiparts nested 3000 deep (a hostile mail) are cut, not a stack overflow', async (t) => {
+  const lines = ['From: a@b', 'Subject: [PATCH] x', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b0"', ''];
+  for (let i = 0; i < 3000; i++) lines.push(`--b${i}`, `Content-Type: multipart/mixed; boundary="b${i + 1}"`, '');
+  lines.push('--b3000', 'Content-Type: text/plain', '', 'deep text');
+  const h = parseHeaders(lines);
+  t.doesNotThrow(() => decodeBody(h, lines.slice(h.bodyStart)));
+  t.equal(patchAttachment(h, lines.slice(h.bodyStart)), undefined);
 });
