@@ -20,6 +20,8 @@ export interface ConsoleLine {
   kernelTime?: number;
   /** Host time (ms) the line arrived, when the caller streamed a live console. */
   atMs?: number;
+  /** For a user-space line rejoined around a kernel message: the raw line where it began. */
+  startN?: number;
 }
 
 // CSI sequences (ESC [ ... final), OSC (ESC ] ... BEL/ST), two-char escapes (ESC c, ESC 7, ESC =).
@@ -145,6 +147,7 @@ export class LineNormalizer {
       if (isTapAtAnyDepth(f.text + line.text)) {
         this.fragment = undefined;
         line.text = f.text + line.text;
+        line.startN = f.n;
       } else if (isTapAtAnyDepth(line.text) || n - f.n > 400) {
         this.fragment = undefined;
         out.push({ n: f.n, raw: f.text, text: f.text });

@@ -124,6 +124,8 @@ export class ConsoleParser {
   /** The last test that finished (predicts the next case when a RUN line is lost). */
   private lastFinished: string | undefined;
   private droppedEvents = 0;
+  /** A test a fatal report was attributed to by prediction (its RUN line was not seen). */
+  private predicted: { t: TestState; event: KernelEvent; line: number } | undefined;
   private resultCount = 0;
   /** `1..0 # SKIP why`: hmm-tests skipped the whole suite. */
   private planSkip: string | undefined;
@@ -369,7 +371,17 @@ export class ConsoleParser {
         const name = f.name!;
         if (this.running && this.running.name !== name) this.endRunningWithoutResult(line.n, `the next test (${name}) started before this one printed a result`);
         const t = this.state(name);
-        if (this.running === t) return; // its RUN line came out again (rejoined after a kernel report)
+        const p = this.predicted;
+        this.predicted = undefined;
+        if (p && p.t === t && !t.status && (line.startN ?? line.n) > p.line) {
+          // Its RUN line comes after the report (and did not begin before it, cut in two by the
+          // report): the report was not during this test after all.
+          p.event.test = null;
+          t.fatal = undefined;
+          this.running = undefined;
+          this.diag(line.n, `${name} started after the kernel ${p.event.kind} attributed to it: attribution withdrawn`);
+        }
+        if (this.running === t) return;
         if (t.started && t.status) {
           t.previous = { status: t.status, reason: t.reason };
           t.fatal = undefined;
@@ -591,20 +603,28 @@ export class ConsoleParser {
     if (!ev) return;
     this.open = undefined;
     const fn = eventFunction(ev.lines);
-    if (ev.test === null && ev.fatal) {
-      // A fatal report while no test was running by our reading: its RUN line was cut off or lost
-      // in the report. When hmm-tests is running (the report names its task) it is the next case.
+    let predicted: TestState | undefined;
+    if (ev.test === null && ev.fatal && this.hmmStream && this.session.exitStatus === undefined) {
+      // A fatal report while no test was running by our reading. Either the console printed it
+      // late, after the result of the test it killed (that test died by a signal), or the next
+      // test's RUN line was cut off or lost in the report: then, when the report's task is
+      // hmm-tests, it is the next case in listing order (withdrawn if its RUN line comes later).
       const comm = /\bComm: (\S+)/.exec(ev.lines.join('\n'))?.[1];
-      const next = this.hmmStream && this.session.exitStatus === undefined && (comm === undefined || comm === 'hmm-tests') ? this.nextPlanned() : undefined;
-      if (next) {
+      const last = this.lastFinished === undefined ? undefined : this.tests.get(this.lastFinished);
+      const next = comm === undefined || comm === 'hmm-tests' ? this.nextPlanned() : undefined;
+      if (last && !last.fatal && /signal/.test(last.terminated ?? '')) {
+        ev.test = last.name;
+        this.diag(ev.line, `kernel ${ev.kind} after ${last.name} printed its result; it died by a signal: attributed to it`);
+      } else if (next) {
         ev.test = next;
-        const t = this.state(next);
-        t.started = true;
-        this.running = t;
+        predicted = this.state(next);
+        predicted.started = true;
+        this.running = predicted;
         this.diag(ev.line, `kernel ${ev.kind} while no test was running by the console; its RUN line was lost: attributed to ${next}, the next case in listing order${comm ? ' (Comm: hmm-tests)' : ''}`);
       }
     }
     const event: KernelEvent = { kind: ev.kind, test: ev.test, text: ev.lines.join('\n') };
+    if (predicted) this.predicted = { t: predicted, event, line: ev.line };
     if (fn) event.function = fn;
     if (this.events.length < MAX_EVENTS) this.events.push(event);
     else this.droppedEvents++;

@@ -211,3 +211,22 @@ t.test('old-harness-pre-tap.log: the 5.8/5.9 gtest-style harness (`[ RUN      ]`
   t.match(r.session.summary, { verdict: 'FAILED', passed: 2, total: 3 });
   t.notOk(allPassed(r));
 });
+
+t.test('oops-printed-after-result.log: a report printed after the result of the test it killed (signal 9) is that test\'s', async (t) => {
+  const r = parseConsole(log('oops-printed-after-result.log'));
+  t.same(r.counts, { pass: 57, crash: 1 });
+  t.match(r.events, [{ kind: 'oops', test: RELEASE }]);
+  t.equal(byName(r, RELEASE).status, 'crash');
+  t.equal(byName(r, 'hmm.hmm_device_private.migrate_shared').status, 'pass');
+});
+
+t.test('a predicted attribution is withdrawn when the predicted test\'s whole RUN line comes after the report', async (t) => {
+  const oops = log('oops-no-panic.log');
+  const report = oops.slice(oops.indexOf('[', oops.indexOf('BUG: kernel NULL') - 20), oops.indexOf('\n', oops.indexOf('---[ end trace')) + 1);
+  const clean = log('clean-58-pass.log');
+  const at = clean.indexOf('#  RUN           hmm.hmm_device_private.migrate_release ...');
+  const r = parseConsole(clean.slice(0, at) + report + clean.slice(at));
+  t.same(r.counts, { pass: 58 });
+  t.match(r.events, [{ kind: 'oops', test: null }]);
+  t.match(r.diagnostics, [{ message: /attributed to hmm\.hmm_device_private\.migrate_release/ }, { message: /attribution withdrawn/ }]);
+});
