@@ -306,7 +306,18 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
       const baseResult = baseline.entry.result;
       if (req.reruns > 0 && needsRerun(baseResult, first.result)) {
         for (let i = 1; i <= req.reruns; i++) {
-          const again = await guestQueue.add(() => t.run('rerun', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, logDir: rd.path(join('guest', `rerun${i}`)) }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
+          let again;
+          try {
+            again = await guestQueue.add(() => t.run('rerun', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, logDir: rd.path(join('guest', `rerun${i}`)) }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
+          } catch (err) {
+            if (!isHmmciError(err) || err.exitCode !== ExitCode.GUEST || req.signal.aborted) throw err;
+            // A rerun that produced nothing confirms nothing: the runs that did produce results decide.
+            req.reporter.warn(`rerun ${i} of the patched kernel produced no results (${err.message.split('. ')[0]}); it is left out of the comparison`);
+            record.reruns.push({ tests: [], counts: {}, events: [] });
+            if (err.logPath) record.artifacts.patchedConsoles.push(copyIfExists(err.logPath, rd.path(`patched.rerun${i}.console.log`)) ?? err.logPath);
+            save();
+            continue;
+          }
           record.reruns.push(sideResult(again.result));
           record.artifacts.patchedConsoles.push(copyIfExists(again.consoleLogPath, rd.path(`patched.rerun${i}.console.log`)) ?? again.consoleLogPath);
           writeFileSync(rd.path(`patched.rerun${i}.results.json`), `${JSON.stringify(sideResult(again.result), null, 2)}\n`);

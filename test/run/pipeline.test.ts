@@ -210,3 +210,18 @@ t.test('progress: each stage is printed once, with its side', async (t) => {
   t.match(text, /==> build \[patched\]/);
   t.equal((text.match(/==> test \[patched\]/g) ?? []).length, 1);
 });
+
+t.test('a rerun that produces nothing leaves the first run to decide', async (t) => {
+  const cache = setup(t);
+  const fake = new FakeStages(cache, { results: breaks });
+  const test = fake.test.bind(fake);
+  fake.test = async (req, ctx) => {
+    const o = await test(req, ctx);
+    if (fake.count('test patched') === 2) throw new (await import('../../src/common/errors.js')).HmmciError('The guest printed nothing after "Booting from ROM".', { exitCode: 11, logPath: o.consoleLogPath });
+    return o;
+  };
+  const out = await runSeries(request(cache, [BREAK]), fake);
+  t.equal(out.exitCode, 1);
+  t.same(out.records[0]?.comparison?.regressions.map((r) => [r.name, r.runs]), [[SNAPSHOT, ['fail']]]);
+  t.equal(out.records[0]?.reruns.length, 1);
+});
