@@ -203,6 +203,8 @@ t.test('inputs the old scanner cut short: each applies ALL its files, or is refu
     ['malformed/blank-line-between-files.patch', ['include/linux/memremap.h', 'lib/test_hmm.c', 'mm/hmm.c']],
     ['malformed/quilt-prefixes.patch', ['include/linux/memremap.h', 'lib/test_hmm.c', 'mm/hmm.c']],
     ['malformed/hand-edited-hunk-too-long.patch', 'refused'],
+    ['malformed/attached-patch-octet-stream.eml', ['include/linux/memremap.h', 'lib/test_hmm.c', 'mm/hmm.c']],
+    ['malformed/interdiff-cover.mbox', ['lib/test_hmm.c', 'mm/hmm.c']],
   ];
   for (const [name, expected] of cases) {
     const s = await series(name);
@@ -216,7 +218,8 @@ t.test('inputs the old scanner cut short: each applies ALL its files, or is refu
       continue;
     }
     const r = await applySeries({ series: s, worktree: wt, base });
-    const changed = gitSync(wt, ['diff', '--name-only', base, r.commits[0]!.sha]).trim().split('\n');
+    t.equal(r.commits.length, s.patches.length, `${name}: one commit per patch (a cover with a diff is not one)`);
+    const changed = gitSync(wt, ['diff', '--name-only', base, r.commits[r.commits.length - 1]!.sha]).trim().split('\n');
     t.same(changed, expected, `${name}: every file of the mail was applied`);
   }
 });
