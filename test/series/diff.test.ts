@@ -109,3 +109,31 @@ t.test('after a complete hunk, a signature or PGP armour is not an excess line',
   }
   t.equal(overlongHunks(splitBody([...body, ' c'].join('\n')).changes).length, 1, 'a context line is');
 });
+
+t.test('diff -urN with timestamps and `Only in` lines between sections: every section, -p1 paths', async (t) => {
+  const body = [
+    'Two files.',
+    '---',
+    'Only in new/lib: test_hmm_extra.c.orig',
+    'diff -urN old/lib/test_hmm_new.c new/lib/test_hmm_new.c',
+    '--- old/lib/test_hmm_new.c\t1970-01-01 00:00:00.000000000 +0000',
+    '+++ new/lib/test_hmm_new.c\t2024-11-04 10:00:00.000000000 +0100',
+    '@@ -0,0 +1,2 @@',
+    '+a',
+    '+b',
+    'Only in old/mm: hmm.c.rej',
+    'diff -urN old/mm/hmm.c new/mm/hmm.c',
+    '--- old/mm/hmm.c\t2024-11-04 09:00:00.000000000 +0100',
+    '+++ new/mm/hmm.c\t2024-11-04 10:00:00.000000000 +0100',
+    '@@ -1 +1 @@',
+    '-x',
+    '+y',
+  ].join('\n');
+  const s = splitBody(body);
+  t.same(changeStats(s.changes), [
+    { path: 'lib/test_hmm_new.c', additions: 2, deletions: 0 },
+    { path: 'mm/hmm.c', additions: 1, deletions: 1 },
+  ]);
+  t.same(overlongHunks(s.changes), []);
+  t.same(truncatedHunks(s.changes), []);
+});
