@@ -144,7 +144,7 @@ export class LineNormalizer {
       // Rejoin when the pieces make a user-space (TAP) line; when this line is a complete TAP
       // line on its own, the fragment was a whole line cut short: emit it first. Otherwise this
       // is the kernel report's continuation and the fragment keeps waiting (for a while).
-      if (isTapAtAnyDepth(f.text + line.text)) {
+      if (isTapAtAnyDepth(f.text + line.text) && !(isTapAtAnyDepth(line.text) && isTapAtAnyDepth(f.text))) {
         this.fragment = undefined;
         line.text = f.text + line.text;
         line.startN = f.n;

@@ -295,8 +295,9 @@ export class ConsoleParser {
       // and no hmm-tests stream seen: the only TAP there is is taken as hmm-tests'.
       const fallback = !hmm && !this.plannedNames && s.program === undefined && !this.hmmStream && !/^selftests: /.test(c.f.name);
       if (fallback) this.diag(line.n, `taken as hmm-tests' TAP stream although "${c.f.name}" is not an hmm fixture name: no -l listing and no runner line names the program`);
+      // Otherwise the stream stays undecided (its results ignored) until a case of hmm-tests
+      // shows: one garbled line must not make hmm-tests' own stream "another program's".
       if (hmm || fallback) this.adopt(s);
-      else if (!HMM_PROGRAM_RE.test(c.f.name.replace(/\s*#.*$/, ''))) s.hmm = false;
     }
     if (s.hmm === true) {
       this.onInner(c, inner, line);
@@ -325,7 +326,9 @@ export class ConsoleParser {
           while (this.streams.length && this.streams.at(-1)!.depth > s.depth) this.streams.pop();
           return;
         }
-        if (!s.ignored++) this.diag(line.n, `ignoring the TAP results of another program${s.program ? ` (${s.program})` : ''} at nesting depth ${s.depth}: not hmm-tests' stream`);
+        if (!s.ignored++) {
+          this.diag(line.n, s.hmm === false ? `ignoring the TAP results of another program${s.program ? ` (${s.program})` : ''} at nesting depth ${s.depth}: not hmm-tests' stream` : `ignoring TAP result "${(c.f.name ?? '').slice(0, 80)}" at nesting depth ${s.depth}: no case of hmm-tests seen in this stream yet`);
+        }
         this.attach(inner);
         return;
       }

@@ -230,3 +230,16 @@ t.test('a predicted attribution is withdrawn when the predicted test\'s whole RU
   t.match(r.events, [{ kind: 'oops', test: null }]);
   t.match(r.diagnostics, [{ message: /attributed to hmm\.hmm_device_private\.migrate_release/ }, { message: /attribution withdrawn/ }]);
 });
+
+t.test('kernel-message-after-complete-result.log: the complete result and the next RUN line stay two lines', async (t) => {
+  const r = parseConsole(log('kernel-message-after-complete-result.log'));
+  t.same(r.counts, { pass: 58 });
+  t.same(r.diagnostics, []);
+});
+
+t.test('garbage-result-before-first-run.log: one garbled result does not disown hmm-tests\' stream', async (t) => {
+  const r = parseConsole(log('garbage-result-before-first-run.log'));
+  t.same(r.counts, { pass: 58 });
+  t.match(r.diagnostics, [{ message: /^ignoring TAP result "x/ }]);
+  t.ok(allPassed(r));
+});
