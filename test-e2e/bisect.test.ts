@@ -47,7 +47,7 @@ function measured(t: { comment(...args: unknown[]): void }, what: string, r: Rep
 
 t.test('bisect of a series: the planted regression at patch 2 of 4 is found', async (t) => {
   const r = await hmmci(['bisect', SERIES, '--json']);
-  t.equal(r.code, 0, r.stderr.slice(-3000));
+  t.equal(r.code, 0, 'exits 0', { stderr: r.stderr.slice(-3000) });
   const report = JSON.parse(r.stdout) as Report;
   measured(t, 'bisect break-test-at-2 (4 patches)', report, r.ms);
   t.equal(report.status, 'found');
@@ -86,7 +86,7 @@ t.test('bisect --good/--bad over a user checkout runs in hmmci\'s worktree; the 
   const state = () => execFileSync('git', ['-C', repo, 'status', '--porcelain=v2', '--branch', '--untracked-files=all'], { encoding: 'utf8' }) + readFileSync(join(repo, '.git', 'index')).toString('hex');
   const before = state();
   const r = await hmmci(['bisect', '--good', base, '--bad', tip, '--tree', repo, '--json']);
-  t.equal(r.code, 0, r.stderr.slice(-3000));
+  t.equal(r.code, 0, 'exits 0', { stderr: r.stderr.slice(-3000) });
   const report = JSON.parse(r.stdout) as Report;
   measured(t, 'bisect --good/--bad (4 commits, ends tested)', report, r.ms);
   t.equal(report.firstBad?.index, 2);
