@@ -19,6 +19,7 @@ import { cleanFiles, explainApplyFailure, formatApplyFailure } from './apply-rep
 import { overlongHunks, truncatedHunks } from './diff.js';
 import { ApplyError, UnsafePatchError } from './errors.js';
 import { checkSeriesSafety } from './safety.js';
+import { embeddedMails } from './series.js';
 import type { ApplyFailure, ApplyResult, AppliedCommit, BaseChoice, Patch, Series } from './types.js';
 
 export interface ApplySeriesRequest {
@@ -47,6 +48,12 @@ export function assertApplicable(series: Series): void {
       const t = cut[0]!;
       throw new BadInputError(
         `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is cut short (hunk ${t.hunk.header.replace(/ @@.*$/, ' @@')} of ${t.file} promises ${t.hunk.oldLines}/${t.hunk.newLines} lines, the input has ${t.hunk.oldSeen}/${t.hunk.newSeen}). The mbox was truncated: download it again. Nothing was applied.`,
+      );
+    }
+    const merged = embeddedMails(p.body);
+    if (merged > 0) {
+      throw new BadInputError(
+        `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" holds ${merged} more mail header block${merged === 1 ? '' : 's'} (From:/Subject:/Date:) in its body, so several mails were read as one (the input's message separators were not recognised); git am would make one commit of all of them. Split the input into one mail per patch (an mbox with "From " lines between messages, or a folder of .patch files). Nothing was applied.`,
       );
     }
     const long = overlongHunks(p.changes);

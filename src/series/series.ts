@@ -196,7 +196,7 @@ function looksLikeCover(mail: MailMessage, subject: SubjectInfo, baseCommit: str
 }
 
 /** Mail header blocks (From: with Subject: and Date:/Message-ID: a few lines around) inside a body. */
-function embeddedMails(body: string): number {
+export function embeddedMails(body: string): number {
   const lines = body.split('\n');
   let n = 0;
   for (let i = 0; i < lines.length; i++) {

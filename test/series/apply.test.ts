@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadInputError } from '../../src/common/errors.js';
 import { ExitCode } from '../../src/common/exit-codes.js';
-import { applySeries } from '../../src/series/apply.js';
+import { applySeries, assertApplicable } from '../../src/series/apply.js';
+import { buildSeries } from '../../src/series/series.js';
+import { parseMailBytes } from '../../src/series/load.js';
 import { ApplyError, UnsafePatchError } from '../../src/series/errors.js';
 import { loadSeries } from '../../src/series/load.js';
 import { cleanup, FIXTURES, gitSync, hmmRepo, tempDir } from './helpers.js';
@@ -222,4 +224,13 @@ t.test('inputs the old scanner cut short: each applies ALL its files, or is refu
     const changed = gitSync(wt, ['diff', '--name-only', base, r.commits[r.commits.length - 1]!.sha]).trim().split('\n');
     t.same(changed, expected, `${name}: every file of the mail was applied`);
   }
+});
+
+t.test('several mails read as one (separators not recognised) are refused, not committed as one patch', async (t) => {
+  const text = readFileSync(join(FIXTURES, 'malformed/pipermail-separators.txt'), 'utf8');
+  const patchesOnly = text.slice(text.indexOf('\nFrom thomas.hellstrom at ') + 1).replace(/^From (\S+) at /gm, 'From $1 at-');
+  const s = buildSeries(parseMailBytes(Buffer.from(patchesOnly), 'broken.txt'), { kind: 'mbox', input: 'broken.txt' });
+  t.equal(s.patches.length, 1, 'one mail with a diff');
+  t.ok(s.warnings.some((w) => w.kind === 'merged-messages'));
+  t.throws(() => assertApplicable(s), /patch 1\/12 "mm\/hmm: fix \[hmm_vma_walk\] comment \(take 2\)" holds 11 more mail header blocks/);
 });
