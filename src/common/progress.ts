@@ -26,10 +26,10 @@ export interface ReporterOptions {
 
 export function formatMs(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  return `${m}m${String(Math.round(s - m * 60)).padStart(2, '0')}s`;
+  if (ms < 59_950) return `${(ms / 1000).toFixed(1)}s`;
+  const total = Math.round(ms / 1000);
+  const m = Math.floor(total / 60);
+  return `${m}m${String(total - m * 60).padStart(2, '0')}s`;
 }
 
 export function createReporter(opts: ReporterOptions = {}): Reporter {
@@ -51,7 +51,7 @@ export function createReporter(opts: ReporterOptions = {}): Reporter {
     stage(name, side) {
       const label = side ? `${name} [${side}]` : name;
       const start = now();
-      let lastPrint = 0;
+      let lastPrint = Number.NEGATIVE_INFINITY;
       clearStatus();
       write(`==> ${label}\n`);
       const end = (mark: string, summary?: string) => {
