@@ -25,7 +25,7 @@ t.test('a stage prints its name, throttled status lines off a terminal, and its 
   t.equal(st.done('bzImage'), 8000);
   t.same(lines, [
     '==> build [patched]\n',
-    '    build [patched] 1000ms: CC mm/hmm.o\n',
+    '    build [patched] 1.0s: CC mm/hmm.o\n',
     '    build [patched] 7.0s: LD vmlinux\n',
     '  ok build [patched] 8.0s — bzImage\n',
   ]);
