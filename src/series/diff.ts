@@ -262,7 +262,11 @@ export function overlongHunks(changes: readonly FileChange[]): Array<{ file: str
   return out;
 }
 
-/** Per-file {path, additions, deletions} of a diff, from parse-diff. */
+/**
+ * Per-file {path, additions, deletions} of a diff, from parse-diff. The series uses changeStats
+ * (same counts, checked on every fixture in test/series/diff.test.ts) because parse-diff keeps
+ * `old/`, `linux/` prefixes and C-quoting in its paths, where git am strips and unquotes them.
+ */
 export function fileStats(diff: string): FileStat[] {
   if (!diff.trim()) return [];
   return parseDiff(diff).map((f) => {

@@ -137,3 +137,14 @@ t.test('diff -urN with timestamps and `Only in` lines between sections: every se
   t.same(overlongHunks(s.changes), []);
   t.same(truncatedHunks(s.changes), []);
 });
+
+t.test("the scanner's per-file counts agree with parse-diff's on every fixture (paths: git am's, not parse-diff's)", async (t) => {
+  const names = ['benign-3.mbox', 'break-test-at-2.mbox', 'break-build.mbox', 'oops.mbox', 'hang.mbox', 'one-patch.mbox', 'rfc-p2p-allow.mbox', 'stale-2019-hmm-rework.mbox', 'stale-hmm-txt.mbox', 'malformed/diff-urN-two-files.patch', 'malformed/blank-line-between-files.patch', 'malformed/quilt-prefixes.patch', 'malformed/c-quoted-unicode-path.patch'];
+  for (const name of names) {
+    for (const m of mails(name)) {
+      const s = splitBody(m.body);
+      const mine = changeStats(s.changes).map((f) => [f.additions, f.deletions]);
+      t.same(mine, fileStats(s.diff).map((f) => [f.additions, f.deletions]), `${name}: ${m.subject}`);
+    }
+  }
+});
