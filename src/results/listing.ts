@@ -21,8 +21,18 @@ export function parseListing(text: string): string[] {
     block = undefined;
   };
   let seenHeader = false;
+  // A kernel message printed in the middle of a row ("<spaces>[    3.05] tsc: …" then the rest of
+  // the row on the next line) splits the row: keep what came before the message and put it back
+  // in front of the next line, so the rest of the row keeps its column.
+  let carry = '';
   for (const raw of text.split(/\r?\n/)) {
-    const line = raw.replace(/\s+$/, '');
+    const kmsg = /\[\s*\d+\.\d+\](?:\[\s*[TC]\d+\])? /.exec(raw);
+    if (kmsg && seenHeader) {
+      carry += raw.slice(0, kmsg.index);
+      continue;
+    }
+    const line = (carry + raw).replace(/\s+$/, '');
+    carry = '';
     if (/^# FIXTURE\s+VARIANT\s+TEST$/.test(line)) {
       seenHeader = true;
       continue;

@@ -180,8 +180,10 @@ export class ConsoleParser {
           this.plannedNames = names;
           this.session.planned = names.length;
         } else this.diag(line.n, 'the hmm-tests -l listing between the HMMCI-LIST markers named no tests');
-      } else if (line.kernelTime === undefined) {
-        this.listing.push(text);
+      } else {
+        // A kernel message keeps its raw form: what the listing printed before it on the same
+        // row (its leading columns) belongs in front of the next line (see parseListing).
+        this.listing.push(line.kernelTime === undefined ? text : line.raw);
       }
       return;
     }
@@ -216,9 +218,13 @@ export class ConsoleParser {
       case 'LIST-BEGIN':
         this.listing = [];
         break;
-      case 'START':
+      case 'START': {
         this.session.started = true;
+        // `HMMCI-START hmm-tests`: the TAP stream that follows is hmm-tests' own.
+        const prog = rest.trim().split(/\s+/)[0] ?? '';
+        if (HMM_PROGRAM_RE.test(prog)) this.announced = prog;
         break;
+      }
       case 'KILLED':
         this.markKilled(rest.trim() || 'killed by hmmci');
         break;
@@ -290,7 +296,10 @@ export class ConsoleParser {
   /** A line of stream s: hmm-tests' lines go to the TAP grammar, other programs' are output. */
   private inStream(s: TapStream, c: Classified, inner: string, line: ConsoleLine): void {
     if (s.hmm === undefined && (c.type === 'run' || c.type === 'result') && c.f.name) {
-      const hmm = this.isHmmName(c.f.name) || (s.program !== undefined && HMM_PROGRAM_RE.test(s.program) && !/^selftests: /.test(c.f.name));
+      // Announced as hmm-tests: its RUN lines (or, without a listing, its results) adopt it; with
+      // a listing a result must name a listed case (a garbled line must not become a test).
+      const announcedHmm = s.program !== undefined && HMM_PROGRAM_RE.test(s.program) && !/^selftests: /.test(c.f.name);
+      const hmm = this.isHmmName(c.f.name) || (announcedHmm && (c.type === 'run' || !this.plannedNames));
       // Fallback: no listing, no runner line naming another program, not a runner's own result,
       // and no hmm-tests stream seen: the only TAP there is is taken as hmm-tests'.
       const fallback = !hmm && !this.plannedNames && s.program === undefined && !this.hmmStream && !/^selftests: /.test(c.f.name);

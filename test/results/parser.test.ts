@@ -251,3 +251,10 @@ t.test('bug-on-every-exclusive.log: six BUG_ON reports, each with its Oops line,
   for (const n of crashed) t.match(byName(r, n), { status: 'crash', reason: /^kernel bug in dmirror_fops_unlocked_ioctl: kernel BUG at .* \(Test terminated unexpectedly by signal 11\)$/ });
   t.equal(byName(r, 'hmm.hmm_device_private.hmm_gup_test').status, 'pass', 'the suite went on');
 });
+
+t.test('a real baseline log whose -l listing was split by kernel messages: 58 pass, no phantom notrun cases', async (t) => {
+  const r = parseConsole(log('listing-split-by-kernel-message.log'));
+  t.same(r.counts, { pass: 58 });
+  t.equal(r.tests.length, 58);
+  t.notOk(r.tests.some((x) => x.name.startsWith('migrate_shared.')));
+});
