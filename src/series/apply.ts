@@ -47,7 +47,9 @@ export function assertApplicable(series: Series): void {
     if (cut.length > 0) {
       const t = cut[0]!;
       throw new BadInputError(
-        `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is cut short (hunk ${t.hunk.header.replace(/ @@.*$/, ' @@')} of ${t.file} promises ${t.hunk.oldLines}/${t.hunk.newLines} lines, the input has ${t.hunk.oldSeen}/${t.hunk.newSeen}). The mbox was truncated: download it again. Nothing was applied.`,
+        t.hunk.endedBy !== undefined
+          ? `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is corrupt: hunk ${t.hunk.header.replace(/ @@.*$/, ' @@')} of ${t.file} promises ${t.hunk.oldLines}/${t.hunk.newLines} lines but has ${t.hunk.oldSeen}/${t.hunk.newSeen} before ${JSON.stringify(t.hunk.endedBy.slice(0, 60))}. The patch was edited by hand or mangled by a mailer; regenerate it with git format-patch. Nothing was applied.`
+          : `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is cut short (hunk ${t.hunk.header.replace(/ @@.*$/, ' @@')} of ${t.file} promises ${t.hunk.oldLines}/${t.hunk.newLines} lines, the input has ${t.hunk.oldSeen}/${t.hunk.newSeen}). The mbox was truncated: download it again. Nothing was applied.`,
       );
     }
     const merged = embeddedMails(p.body);

@@ -231,6 +231,7 @@ export function scanDiff(lines: readonly string[], start: number): { changes: Fi
       while (i < lines.length && (lines[i] ?? '').startsWith('\\')) i++;
       end = i;
       const complete = hunk.oldSeen >= hunk.oldLines && hunk.newSeen >= hunk.newLines;
+      if (!complete && i < lines.length && lines.slice(i).some((x) => x.trim() !== '' && x !== '-- ')) hunk.endedBy = lines[i];
       if (complete && i < lines.length && looksLikeHunkLine(lines[i] ?? '', lines[i + 1] ?? '') && !HUNK.test(lines[i] ?? '')) {
         hunk.excess = lines[i];
       }

@@ -156,7 +156,10 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
     for (const t of truncatedHunks(p.changes)) {
       warnings.push({
         kind: 'truncated',
-        message: `Patch ${p.index}/${p.total} (${p.subject}) is cut short: hunk ${t.hunk.header.replace(/ @@.*$/, ' @@')} of ${t.file} promises ${t.hunk.oldLines} old/${t.hunk.newLines} new lines, the input ends after ${t.hunk.oldSeen}/${t.hunk.newSeen}.`,
+        message:
+          t.hunk.endedBy !== undefined
+            ? `Patch ${p.index}/${p.total} (${p.subject}) is corrupt: hunk ${t.hunk.header.replace(/ @@.*$/, ' @@')} of ${t.file} promises ${t.hunk.oldLines} old/${t.hunk.newLines} new lines but has ${t.hunk.oldSeen}/${t.hunk.newSeen} before ${JSON.stringify(t.hunk.endedBy.slice(0, 60))} (edited by hand or mangled). It will not be applied.`
+            : `Patch ${p.index}/${p.total} (${p.subject}) is cut short: hunk ${t.hunk.header.replace(/ @@.*$/, ' @@')} of ${t.file} promises ${t.hunk.oldLines} old/${t.hunk.newLines} new lines, the input ends after ${t.hunk.oldSeen}/${t.hunk.newSeen}.`,
       });
     }
   }

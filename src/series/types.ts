@@ -48,6 +48,11 @@ export interface HunkInfo {
   newSeen: number;
   /** The first line after a hunk that already had all its lines: a hand-edited, corrupt hunk. */
   excess?: string;
+  /**
+   * A hunk short of its header's count that ended at a line no hunk has (`diff --git`, text)
+   * rather than at the end of the mail: edited or mangled, not a truncated download.
+   */
+  endedBy?: string;
 }
 
 /** Parsed bracketed subject prefix: `[RFC PATCH v3 mm-unstable 2/5] title`. */

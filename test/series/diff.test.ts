@@ -148,3 +148,16 @@ t.test("the scanner's per-file counts agree with parse-diff's on every fixture (
     }
   }
 });
+
+t.test('a hunk short of its header in the middle of a mail is told apart from a truncated download', async (t) => {
+  const body = mails('malformed/blank-line-between-files.patch')[0]!.body.replace('  * This is a module to test the HMM (Heterogeneous Memory Management)\n', '');
+  const s = splitBody(body);
+  t.same(s.changes.map((c) => c.to), ['include/linux/memremap.h', 'lib/test_hmm.c', 'mm/hmm.c'], 'later files still read');
+  const cut = truncatedHunks(s.changes);
+  t.equal(cut.length, 1);
+  t.equal(cut[0]?.file, 'lib/test_hmm.c');
+  t.equal(cut[0]?.hunk.endedBy, 'diff --git a/mm/hmm.c b/mm/hmm.c');
+  const truncated = truncatedHunks(splitBody(mails('malformed/truncated.mbox')[2]!.body).changes);
+  t.equal(truncated.length, 1);
+  t.equal(truncated[0]?.hunk.endedBy, undefined, 'the end of the input: truncated');
+});
