@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
 import { shortHash } from '../common/hash.js';
 import { withLock } from '../common/lock.js';
+import { parseConsole } from '../results/parser.js';
 import type { TestRunResult } from '../results/types.js';
 
 /**
@@ -56,7 +57,14 @@ export function readBaseline(cache: CacheLayout, k: BaselineKey): BaselineEntry 
   try {
     const e = JSON.parse(readFileSync(file, 'utf8')) as BaselineEntry;
     const same = e.key.base === k.base && e.key.configHash === k.configHash && e.key.toolchain === k.toolchain && e.key.runner === k.runner;
-    return same && Array.isArray(e.result?.tests) ? e : undefined;
+    if (!same || !Array.isArray(e.result?.tests)) return undefined;
+    // The console log is the truth; the stored result is what the parser of the day made of it.
+    // Parse it again (milliseconds) so a parser fix reaches cached baselines too.
+    if (e.consoleLog && existsSync(e.consoleLog)) {
+      const { tests, counts, events } = parseConsole(readFileSync(e.consoleLog, 'utf8'));
+      if (tests.length) e.result = { tests, counts, events };
+    }
+    return e;
   } catch {
     return undefined;
   }
