@@ -320,7 +320,8 @@ export class ConsoleParser {
         if (c.f.directive && s.program && HMM_PROGRAM_RE.test(s.program)) this.adopt(s);
         return;
       case 'starting':
-        if (s.program && HMM_PROGRAM_RE.test(s.program)) this.adopt(s);
+        // The harness header of hmm-tests: announced as such, or it starts exactly the listed cases.
+        if ((s.program && HMM_PROGRAM_RE.test(s.program)) || (s.hmm === undefined && this.plannedNames?.length === Number(c.f.tests))) this.adopt(s);
         return;
       case 'bail':
         if (s.hmm === undefined) {
