@@ -33,11 +33,36 @@ const GIT_GENERATED = [/^Signed-off-by: /i, /^\(cherry picked from commit /];
  * (Signed-off-by, `(cherry picked from commit …)`, or a kernel key of KNOWN_TRAILERS) and at least
  * 25% of its lines are trailers. Other lines inside the block (`[akpm@…: fix build]`, `(cherry
  * picked from …)`) are allowed and skipped; continuation lines (leading whitespace) extend the
- * trailer above. An earlier `Before: 123 ms` paragraph is prose. Pure.
+ * trailer above. Paragraphs right above that block whose every line is a kernel tag (a Cc: block
+ * separated from the Signed-off-by by a blank line) belong to it; an earlier `Before: 123 ms`
+ * paragraph is prose. Pure.
  */
 export function parseTrailers(message: string): Trailer[] {
   const paragraphs = message.replace(/\s+$/, '').split(/\n[ \t]*\n/);
-  return trailerParagraph(paragraphs[paragraphs.length - 1] ?? '') ?? [];
+  const last = trailerParagraph(paragraphs[paragraphs.length - 1] ?? '');
+  if (!last) return [];
+  // Kernel authors often leave a blank line between a block of Cc:/Fixes: tags and their
+  // Signed-off-by (the p2p RFC in fixtures does). Such a paragraph is part of the trailers when
+  // every one of its lines is a kernel tag (KNOWN_TRAILERS) — stricter than the last paragraph,
+  // so a "Before: 123 ms" paragraph of prose stays prose.
+  const blocks = [last];
+  for (let i = paragraphs.length - 2; i > 0; i--) {
+    const tags = kernelTagParagraph(paragraphs[i] ?? '');
+    if (!tags) break;
+    blocks.unshift(tags);
+  }
+  return blocks.flat();
+}
+
+function kernelTagParagraph(paragraph: string): Trailer[] | undefined {
+  const out: Trailer[] = [];
+  for (const line of paragraph.split('\n')) {
+    const m = TRAILER.exec(line);
+    const key = m ? CANONICAL.get((m[1] ?? '').toLowerCase()) : undefined;
+    if (!m || !key) return undefined;
+    out.push({ key, value: (m[2] ?? '').trim() });
+  }
+  return out.length ? out : undefined;
 }
 
 function trailerParagraph(paragraph: string): Trailer[] | undefined {

@@ -42,9 +42,10 @@ t.test('the RFC: RFC prefix stripped, encoded author, Signed-off-by trailer, no 
   t.equal(p.author, 'Thomas Hellström <thomas.hellstrom@linux.intel.com>');
   t.equal(p.messageId, '20241015111322.97514-1-thomas.hellstrom@linux.intel.com');
   t.equal(p.date, '2024-10-15T11:13:22.000Z');
-  // Its six Cc lines are a paragraph of their own before the Signed-off-by: as for git
-  // interpret-trailers, only the last paragraph is the trailer block.
-  t.same(p.trailers, [{ key: 'Signed-off-by', value: 'Thomas Hellström <thomas.hellstrom@linux.intel.com>' }]);
+  // Its six Cc lines are a paragraph of their own before the Signed-off-by: kernel tags, so trailers.
+  t.same(p.trailers.map((x) => x.key), ['Cc', 'Cc', 'Cc', 'Cc', 'Cc', 'Cc', 'Signed-off-by']);
+  t.same(p.trailers[1], { key: 'Cc', value: 'Jason Gunthorpe <jgg@nvidia.com>' });
+  t.same(p.trailers[6], { key: 'Signed-off-by', value: 'Thomas Hellström <thomas.hellstrom@linux.intel.com>' });
   t.match(p.message, /Cc: Matthew Brost <matthew\.brost@intel\.com>\n/);
   t.ok(s.touchesHmm);
 });

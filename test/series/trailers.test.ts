@@ -1,10 +1,17 @@
 import t from 'tap';
 import { parseTrailers } from '../../src/series/trailers.js';
 
-t.test('only the last paragraph is the trailer block, as git interpret-trailers reads it (a Cc paragraph before it is not)', async (t) => {
-  // `git interpret-trailers --parse` of this message prints only the Signed-off-by.
+t.test('a Cc block separated from the Signed-off-by by a blank line is part of the trailers (kernel tags only)', async (t) => {
+  // git interpret-trailers --parse prints only the Signed-off-by here; a kernel developer (and the
+  // issue: "trailers … Cc") counts the Cc lines too. Only paragraphs made entirely of kernel tags join.
   const msg = 'Seeking early feedback. Any suggestions appreciated.\n\nCc: Matthew Brost <matthew.brost@intel.com>\nCc: LKML <linux-kernel@vger.kernel.org>\n\nSigned-off-by: Thomas Hellström <thomas.hellstrom@linux.intel.com>';
-  t.same(parseTrailers(msg), [{ key: 'Signed-off-by', value: 'Thomas Hellström <thomas.hellstrom@linux.intel.com>' }]);
+  t.same(parseTrailers(msg), [
+    { key: 'Cc', value: 'Matthew Brost <matthew.brost@intel.com>' },
+    { key: 'Cc', value: 'LKML <linux-kernel@vger.kernel.org>' },
+    { key: 'Signed-off-by', value: 'Thomas Hellström <thomas.hellstrom@linux.intel.com>' },
+  ]);
+  t.same(parseTrailers('Explain.\n\nCc: A <a@x>\nSee: the docs\n\nSigned-off-by: A <a@x>'), [{ key: 'Signed-off-by', value: 'A <a@x>' }], 'a paragraph with a non-tag line stays prose');
+  t.same(parseTrailers('Cc: A <a@x>\n\nSigned-off-by: A <a@x>').map((x) => x.key), ['Signed-off-by'], 'the first paragraph (the body start) is never taken');
 });
 
 t.test('git\'s 25% rule: notes inside the block are allowed, earlier "Key: value" paragraphs are prose', async (t) => {
