@@ -24,11 +24,22 @@ export function runMakeCommand(srcDir: string, buildDir: string, jobs: number): 
 /** hmmci's default config fragments (kernel-configs/base-x86_64-qemu.config, hmm.config), full paths. */
 export const DEFAULT_FRAGMENTS: readonly string[] = defaultFragments();
 
-function mboxOf(s: Series): string {
+/** mboxrd: a body line `From …` (or `>From …`) gets one more `>`, so the file splits back the same. */
+function mboxrdEscape(body: string): string {
+  const text = body.replace(/^(>*From )/gm, '>$1');
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
+
+export function mboxOf(s: Series): string {
   const msgs: string[] = [];
-  if (s.cover) msgs.push(`From hmmci Mon Sep 17 00:00:00 2001\nSubject: ${s.cover.subject}\nMessage-ID: ${s.cover.messageId}\n\n${s.cover.body}\n`);
+  if (s.cover) {
+    // The cover keeps only its bare subject: give it back its [PATCH vN 0/M] so it reads as the cover.
+    const total = s.patches[0]?.total ?? s.patches.length;
+    const prefix = `[PATCH${s.version > 1 ? ` v${s.version}` : ''} 0/${total}]`;
+    msgs.push(`From mboxrd@z Thu Jan  1 00:00:00 1970\nSubject: ${prefix} ${s.cover.subject}\nMessage-ID: <${s.cover.messageId}>\n\n${mboxrdEscape(s.cover.body)}`);
+  }
   for (const p of s.patches) {
-    msgs.push(`From hmmci Mon Sep 17 00:00:00 2001\nFrom: ${p.author}\nDate: ${p.rawDate}\nSubject: ${p.rawSubject}\nMessage-ID: ${p.messageId}\n\n${p.message}\n---\n${p.notes}${p.diff}`);
+    msgs.push(`From mboxrd@z Thu Jan  1 00:00:00 1970\nFrom: ${p.author}\nDate: ${p.rawDate}\nSubject: ${p.rawSubject}\nMessage-ID: <${p.messageId}>\n\n${mboxrdEscape(p.body)}`);
   }
   return msgs.join('\n');
 }
