@@ -1,4 +1,4 @@
-import { BAD_STATUSES, type TestRunResult } from '../results/types.js';
+import type { TestRunResult } from '../results/types.js';
 import type { TestOutcome, Verdict } from './types.js';
 import { testMatcher, verdictOf, type CommitVerdict } from './verdict.js';
 
@@ -40,9 +40,4 @@ export function stepVerdict(def: StepDefinition, outcome: TestOutcome, opts: { b
   }
   const v = verdictOf(outcome, targets, { buildFailureIsBad: opts.buildFailureIsBad });
   return { ...v, exitCode: STEP_EXIT[v.verdict], targets };
-}
-
-/** Tests bad in a result set (for the one-line summary). */
-export function badTests(result: TestRunResult): string[] {
-  return result.tests.filter((t) => BAD_STATUSES.has(t.status)).map((t) => t.name);
 }
