@@ -2,30 +2,15 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { fixturePath } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hmmci-parse-cmd-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Run the CLI in-process, capturing stdout and stderr. */
-async function hmmci(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
-  const saved = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    const code = await main(['node', 'hmmci', '--cache-dir', dir, ...args]);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-    process.exitCode = saved;
-  }
+function hmmci(...args: string[]): Promise<CliResult> {
+  return runCli(args, { cacheDir: dir });
 }
 
 t.test('--json keeps the contract field names; exit 0 on a clean run', async (t) => {

@@ -3,28 +3,14 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
-import { main } from '../../src/cli/main.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { parseVariant } from '../../src/cli/commands/run.js';
 import { createRunDir, writeRecord } from '../../src/run/run-dir.js';
 import { record } from '../report/records.js';
 
 /** Run the CLI in-process, capturing stdout. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const wo = process.stdout.write.bind(process.stdout);
-  const we = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  const before = process.exitCode;
-  try {
-    const code = await main(['node', 'hmmci', ...args]);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = wo;
-    process.stderr.write = we;
-    process.exitCode = before;
-  }
+function cli(args: string[]): Promise<CliResult> {
+  return runCli(args);
 }
 
 function cacheWithRuns() {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { fakeKernelTarball, tempDir } from '../../tools/fake-kernel/fixture.js';
 
 // The thin commands end to end on the fake kernel: tree prepare/status/clean, config, build.
@@ -10,22 +10,8 @@ t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const tarball = fakeKernelTarball(join(work, 'linux-source-6.12.tar.xz'));
 const cache = join(work, 'cache');
 
-async function hmmci(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  process.exitCode = undefined;
-  try {
-    const code = await main(['node', 'hmmci', '--cache-dir', cache, ...args]);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-    process.exitCode = undefined;
-  }
+function hmmci(...args: string[]): Promise<CliResult> {
+  return runCli(args, { cacheDir: cache });
 }
 
 t.test('tree prepare prints the baseline; config and build use the shipped fragments', async (t) => {
