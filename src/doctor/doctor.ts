@@ -20,8 +20,10 @@ export interface DoctorReport {
   missingPackages: string[];
   /** Only the required ones. */
   missingRequired: string[];
-  /** `sudo apt-get install -y …` for the required packages, undefined when nothing is missing. */
+  /** `[sudo ]apt-get install -y …` for the required packages, undefined when nothing is missing. */
   installCommand?: string;
+  /** `sudo ` unless doctor runs as root (a fresh Debian as root has no sudo). */
+  sudo: string;
   ok: boolean;
 }
 
@@ -34,6 +36,8 @@ export interface DoctorProbe {
   /** Free bytes on the cache disk, undefined when unknown. */
   freeBytes?: number;
   cacheRoot: string;
+  /** Running as root: install commands are printed without sudo. */
+  root?: boolean;
 }
 
 export function systemProbe(cacheRoot: string): DoctorProbe {
@@ -53,7 +57,7 @@ export function systemProbe(cacheRoot: string): DoctorProbe {
     const s = statfsSync('/');
     freeBytes = s.bavail * s.bsize;
   }
-  return { which: (b) => which(b), exists: existsSync, nodeVersion: process.versions.node, tarball: defaultTarball(), freeBytes, cacheRoot };
+  return { which: (b) => which(b), exists: existsSync, nodeVersion: process.versions.node, tarball: defaultTarball(), freeBytes, cacheRoot, root: process.getuid?.() === 0 };
 }
 
 /**
@@ -99,11 +103,13 @@ export function runDoctor(p: DoctorProbe): DoctorReport {
   const missingPackages = [...new Set(failing.map((c) => c.pkg!))];
   const missingRequired = [...new Set(failing.filter((c) => c.required).map((c) => c.pkg!))];
   const ok = checks.every((c) => c.ok || !c.required);
+  const sudo = p.root ? '' : 'sudo ';
   return {
     checks,
     missingPackages,
     missingRequired,
-    installCommand: missingRequired.length ? `sudo ${aptInstallCommand(missingRequired)}` : undefined,
+    installCommand: missingRequired.length ? `${sudo}${aptInstallCommand(missingRequired)}` : undefined,
+    sudo,
     ok,
   };
 }
@@ -113,8 +119,8 @@ export function renderDoctor(r: DoctorReport): string {
   const lines = r.checks.map((c) => `${c.ok ? '  ok ' : c.required ? 'MISS ' : ' opt '} ${c.name.padEnd(24)} ${c.detail}${!c.ok && c.pkg ? ` [${c.pkg}]` : ''}`);
   if (r.installCommand) lines.push('', `Install what is missing with:\n  ${r.installCommand}`);
   const optional = r.missingPackages.filter((p) => !r.missingRequired.includes(p));
-  if (optional.length) lines.push('', `Optional (features only): sudo ${aptInstallCommand(optional)}`);
+  if (optional.length) lines.push('', `Optional (features only): ${r.sudo}${aptInstallCommand(optional)}`);
   if (r.ok) lines.push('', 'Everything hmmci needs is installed.');
-  lines.push('', `All packages at once: sudo ${aptInstallCommand([...APT_PACKAGES])}`);
+  lines.push('', `All packages at once: ${r.sudo}${aptInstallCommand([...APT_PACKAGES])} (or: bash tools/setup.sh)`);
   return lines.join('\n');
 }

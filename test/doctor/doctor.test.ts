@@ -38,6 +38,9 @@ t.test('missing tools, headers and the tarball: one apt-get command with their p
   t.match(text, /opt\s+ccache/);
   t.match(text, /Install what is missing with:\n  sudo apt-get install -y/);
   t.match(text, /linux-source-6\.12\.tar\.xz missing/);
+  const asRoot = runDoctor({ ...everything, root: true, which: (b) => (b === 'flex' ? undefined : `/usr/bin/${b}`) });
+  t.equal(asRoot.installCommand, 'apt-get install -y flex', 'root (a fresh Debian has no sudo): no sudo prefix');
+  t.match(renderDoctor(asRoot), /All packages at once: apt-get install -y qemu-system-x86 .* \(or: bash tools\/setup\.sh\)/);
 });
 
 t.test('old node and a nearly full disk are reported', async (t) => {
