@@ -46,8 +46,6 @@ export interface ParseDiagnostic {
   message: string;
 }
 
-/** A run counts as passing when every test passed, was skipped or was an expected failure. */
-export const OK_STATUSES: ReadonlySet<TestStatus> = new Set<TestStatus>(['pass', 'skip', 'xfail']);
 /** Statuses that mean "broken" for regression and bisect purposes. */
 export const BAD_STATUSES: ReadonlySet<TestStatus> = new Set<TestStatus>(['fail', 'crash', 'timeout']);
 
