@@ -1,7 +1,8 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
 import { shortHash } from '../common/hash.js';
+import { writeJsonAtomic } from '../common/json-file.js';
 import { withLock } from '../common/lock.js';
 import { parseConsole } from '../results/parser.js';
 import type { TestRunResult } from '../results/types.js';
@@ -83,8 +84,6 @@ export function storeBaseline(cache: CacheLayout, entry: Omit<BaselineEntry, 'co
     stored.buildLog = join(dir, 'build.log');
     copyFileSync(logs.build, stored.buildLog);
   }
-  const tmp = join(dir, `.entry.${process.pid}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(stored, null, 2)}\n`);
-  renameSync(tmp, join(dir, 'entry.json'));
+  writeJsonAtomic(join(dir, 'entry.json'), stored);
   return stored;
 }

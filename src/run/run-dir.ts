@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CacheLayout } from '../common/cache.js';
 import { BadInputError } from '../common/errors.js';
+import { writeJsonAtomic } from '../common/json-file.js';
 import type { RunRecord } from '../report/record.js';
 
 /** Name of the marker file a run directory gets when the run was stopped by a signal. */
@@ -46,9 +47,7 @@ export function createRunDir(cache: CacheLayout, input: string, now?: Date): Run
 
 /** Write record.json atomically (temp file + rename), so a reader never sees half a record. */
 export function writeRecord(dir: string, record: RunRecord): void {
-  const tmp = join(dir, `.${RECORD_FILE}.${process.pid}.tmp`);
-  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
-  renameSync(tmp, join(dir, RECORD_FILE));
+  writeJsonAtomic(join(dir, RECORD_FILE), record);
 }
 
 /** Mark a run directory interrupted (marker file + record status), without throwing. */
