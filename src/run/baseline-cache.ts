@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
 import { shortHash } from '../common/hash.js';
@@ -69,6 +69,27 @@ export function readBaseline(cache: CacheLayout, k: BaselineKey): BaselineEntry 
   } catch {
     return undefined;
   }
+}
+
+/** Every readable entry of the baseline cache, as stored (console logs not parsed again); torn or foreign files are skipped. */
+export function listBaselines(cache: CacheLayout): BaselineEntry[] {
+  const dir = baselineCacheDir(cache);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: BaselineEntry[] = [];
+  for (const n of names) {
+    try {
+      const e = JSON.parse(readFileSync(join(dir, n, 'entry.json'), 'utf8')) as BaselineEntry;
+      if (typeof e.key === 'object' && e.key !== null && Array.isArray(e.result?.tests)) out.push(e);
+    } catch {
+      /* not an entry */
+    }
+  }
+  return out;
 }
 
 /** Store a baseline (logs copied next to it); atomic so a concurrent reader sees all or nothing. */
