@@ -1,8 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
 import type { RunRecord } from '../report/record.js';
-import { baselineCacheDir, readBaseline, type BaselineEntry } from '../run/baseline-cache.js';
+import { listBaselines, readBaseline, type BaselineEntry } from '../run/baseline-cache.js';
 import { listRuns, readRecord } from '../run/run-dir.js';
 import type { ConfigVariant } from '../run/stages.js';
 import type { TestOutcome } from './types.js';
@@ -69,21 +68,7 @@ export function baseFromBaselineCache(cache: CacheLayout, key: { base: string; c
  * commit under test is configured, so it is not part of the match; callers say which it was.
  */
 export function baselinesOf(cache: CacheLayout, shas: readonly string[], want: { runner: string; toolchain: string }): BaselineEntry[] {
-  const dir = baselineCacheDir(cache);
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  const out: BaselineEntry[] = [];
-  for (const n of names) {
-    try {
-      const e = JSON.parse(readFileSync(join(dir, n, 'entry.json'), 'utf8')) as BaselineEntry;
-      if (shas.includes(e.key.base) && e.key.runner === want.runner && e.key.toolchain === want.toolchain && Array.isArray(e.result?.tests)) out.push(e);
-    } catch {
-      /* not an entry */
-    }
-  }
-  return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+  return listBaselines(cache)
+    .filter((e) => shas.includes(e.key.base) && e.key.runner === want.runner && e.key.toolchain === want.toolchain)
+    .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
 }
