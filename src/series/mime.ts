@@ -73,24 +73,29 @@ function decodeSingle(text: string, cte: string, charset: string | undefined, bi
   return decodeBytes(bytes, charset ?? 'utf-8').replace(/\r\n/g, '\n');
 }
 
-/** Text parts of a multipart body (text/plain, text/x-patch, text/x-diff …), in order. */
 /** Multiparts nest a few levels in real mail; a hostile mail nesting thousands is cut here. */
 const MAX_DEPTH = 16;
 
-function decodeMultipart(lines: readonly string[], boundary: string, binary: boolean, depth: number): string {
+/** The parts between `--boundary` lines (preamble and epilogue dropped), each with its headers. */
+function splitParts(lines: readonly string[], boundary: string): string[][] {
   const parts: string[][] = [];
   let current: string[] | undefined;
   for (const line of lines) {
     if (line === `--${boundary}` || line === `--${boundary}--`) {
       if (current) parts.push(current);
-      current = line.endsWith('--') && line === `--${boundary}--` ? undefined : [];
+      current = line === `--${boundary}--` ? undefined : [];
       continue;
     }
     current?.push(line);
   }
   if (current) parts.push(current);
+  return parts;
+}
+
+/** Text parts of a multipart body (text/plain, text/x-patch, text/x-diff …), in order. */
+function decodeMultipart(lines: readonly string[], boundary: string, binary: boolean, depth: number): string {
   const texts: string[] = [];
-  for (const part of parts) {
+  for (const part of splitParts(lines, boundary)) {
     const ph = parseHeaders(part);
     const ct = parseContentType(header(ph, 'content-type'));
     if (ct.type.startsWith('multipart/') && ct.params.boundary) {
@@ -106,18 +111,7 @@ const PATCH_TYPES = /^(text\/x-patch|text\/x-diff|text\/x-patch-file|text\/diff|
 
 /** Leaf parts of a multipart body with their headers (nested multiparts flattened). */
 function leafParts(lines: readonly string[], boundary: string, depth = 0): Array<{ h: ParsedHeaders; body: string[] }> {
-  const parts: string[][] = [];
-  let current: string[] | undefined;
-  for (const line of lines) {
-    if (line === `--${boundary}` || line === `--${boundary}--`) {
-      if (current) parts.push(current);
-      current = line === `--${boundary}--` ? undefined : [];
-      continue;
-    }
-    current?.push(line);
-  }
-  if (current) parts.push(current);
-  return parts.flatMap((part) => {
+  return splitParts(lines, boundary).flatMap((part) => {
     const h = parseHeaders(part);
     const ct = parseContentType(header(h, 'content-type'));
     if (ct.type.startsWith('multipart/') && ct.params.boundary) return depth < MAX_DEPTH ? leafParts(part.slice(h.bodyStart), ct.params.boundary, depth + 1) : [];
