@@ -14,8 +14,6 @@ interface Candidate {
   mail: MailMessage;
   subject: SubjectInfo;
   patch: Omit<Patch, 'index' | 'total'>;
-  index?: number;
-  total?: number;
 }
 
 export function buildSeries(mails: readonly MailMessage[], source: { kind: SeriesSourceKind; input: string }): Series {
@@ -60,8 +58,6 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
     candidates.push({
       mail,
       subject,
-      index: subject.index,
-      total: subject.total,
       patch: {
         subject: subject.title,
         rawSubject: mail.subject,
@@ -85,14 +81,14 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
   }
 
   // An unnumbered [PATCH] among numbered ones (a fixup posted in the thread) is not part of the series.
-  if (candidates.some((c) => c.index !== undefined)) {
-    for (const c of candidates.filter((x) => x.index === undefined)) {
+  if (candidates.some((c) => c.subject.index !== undefined)) {
+    for (const c of candidates.filter((x) => x.subject.index === undefined)) {
       warnings.push({
         kind: 'not-a-patch',
         message: `${describe(c.mail)} has no N/M number in a numbered series, so it is not part of the series (a fixup or a separate patch posted in the thread); ignored. Apply it separately if it belongs.`,
       });
     }
-    candidates = candidates.filter((c) => c.index !== undefined);
+    candidates = candidates.filter((c) => c.subject.index !== undefined);
   }
 
   // Versions: never mix code from two postings; keep the newest.
@@ -109,14 +105,14 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
   const cover = covers.find((c) => major(c.subject.version ?? 1) === version) ?? (versions.length <= 1 ? covers[0] : undefined);
 
   // Numbering: N/M from subjects; unnumbered patches take their place in the input.
-  const numbered = chosen.every((c) => c.index !== undefined);
-  const totals = [...new Set(chosen.map((c) => c.total).filter((x): x is number => x !== undefined))];
+  const numbered = chosen.every((c) => c.subject.index !== undefined);
+  const totals = [...new Set(chosen.map((c) => c.subject.total).filter((x): x is number => x !== undefined))];
   if (totals.length > 1) {
     warnings.push({ kind: 'total-mismatch', message: `The patches disagree on the series length (${totals.map((x) => `/${x}`).join(', ')}); using the largest.` });
   }
-  const total = numbered ? Math.max(...totals, cover?.subject.total ?? 0, new Set(chosen.map((c) => c.index)).size) : chosen.length;
+  const total = numbered ? Math.max(...totals, cover?.subject.total ?? 0, new Set(chosen.map((c) => c.subject.index)).size) : chosen.length;
   const ordered: Array<Candidate & { index: number }> = numbered
-    ? chosen.map((c) => ({ ...c, index: c.index as number }))
+    ? chosen.map((c) => ({ ...c, index: c.subject.index as number }))
     : chosen.map((c, i) => ({ ...c, index: i + 1 }));
 
   // Out of order: the input's order is not the N/M order.
@@ -214,7 +210,7 @@ export function embeddedMails(body: string): number {
 }
 
 function label(c: Candidate): string {
-  return c.index !== undefined ? `${c.index}/${c.total ?? '?'}` : c.mail.subject;
+  return c.subject.index !== undefined ? `${c.subject.index}/${c.subject.total ?? '?'}` : c.mail.subject;
 }
 
 function describe(mail: MailMessage): string {
