@@ -12,6 +12,16 @@ function attrs(a: Record<string, string | number | undefined>): string {
     .join('');
 }
 
+/** JUnit's counters: fail is a failure, crash/timeout an error, skip/notrun skipped; time in ms. */
+function tally(tests: readonly TestResult[]) {
+  return {
+    failures: tests.filter((t) => t.status === 'fail').length,
+    errors: tests.filter((t) => t.status === 'crash' || t.status === 'timeout').length,
+    skipped: tests.filter((t) => t.status === 'skip' || t.status === 'notrun').length,
+    time: tests.reduce((a, t) => a + (t.durationMs ?? 0), 0),
+  };
+}
+
 function changeIndex(r: RunRecord): Map<string, { kind: string; change: TestChange }> {
   const m = new Map<string, { kind: string; change: TestChange }>();
   const c = r.comparison;
@@ -58,10 +68,7 @@ function testcase(r: RunRecord, t: TestResult, changes: ReturnType<typeof change
 function suite(r: RunRecord): string {
   const tests = r.patched?.tests ?? [];
   const changes = changeIndex(r);
-  const failures = tests.filter((t) => t.status === 'fail').length;
-  const errors = tests.filter((t) => t.status === 'crash' || t.status === 'timeout').length;
-  const skipped = tests.filter((t) => t.status === 'skip' || t.status === 'notrun').length;
-  const time = tests.reduce((a, t) => a + (t.durationMs ?? 0), 0);
+  const { failures, errors, skipped, time } = tally(tests);
   const props: Record<string, string> = {
     'hmmci.run': r.id,
     'hmmci.status': r.status,
@@ -98,12 +105,7 @@ function suite(r: RunRecord): string {
  */
 export function renderJunit(records: readonly RunRecord[]): string {
   const all = records.flatMap((r) => r.patched?.tests ?? []);
-  const head = `<testsuites${attrs({
-    name: 'hmmci',
-    tests: all.length,
-    failures: all.filter((t) => t.status === 'fail').length,
-    errors: all.filter((t) => t.status === 'crash' || t.status === 'timeout').length,
-    time: seconds(all.reduce((a, t) => a + (t.durationMs ?? 0), 0)),
-  })}>`;
+  const { failures, errors, time } = tally(all);
+  const head = `<testsuites${attrs({ name: 'hmmci', tests: all.length, failures, errors, time: seconds(time) })}>`;
   return ['<?xml version="1.0" encoding="UTF-8"?>', head, ...records.map(suite), '</testsuites>', ''].join('\n');
 }
