@@ -3,7 +3,8 @@
  * `--reverse --check` run that tells an already-applied file): which files and which hunks, and
  * a sentence for each. Pure.
  */
-import type { ApplyFailure, FileChange, HunkFailure, Patch } from './types.js';
+import { changedPath } from './diff.js';
+import type { ApplyFailure, HunkFailure, Patch } from './types.js';
 
 export interface ApplyCheckOutput {
   /** stderr+stdout of `git apply --check -v --reject <patch>`. */
@@ -12,10 +13,6 @@ export interface ApplyCheckOutput {
   reverseApplies: ReadonlySet<string>;
   /** Tracked files of the tree resembling a missing file (moved/renamed), by missing path. */
   similar?: ReadonlyMap<string, string[]>;
-}
-
-function pathOf(c: FileChange): string {
-  return c.to === '/dev/null' ? c.from : c.to;
 }
 
 /** Parse git apply's diagnostics into per-hunk failures of one patch. */
@@ -35,7 +32,7 @@ export function explainApplyFailure(patch: Patch, out: ApplyCheckOutput): HunkFa
     if ((m = /^error: patch failed: (.+):(\d+)$/.exec(line))) {
       const file = m[1] ?? '';
       const at = Number(m[2]);
-      const change = patch.changes.find((c) => pathOf(c) === file || c.from === file);
+      const change = patch.changes.find((c) => changedPath(c) === file || c.from === file);
       const hunk = change?.hunks.find((h) => h.oldStart === at) ?? change?.hunks.find((h) => Math.abs(h.oldStart - at) <= 1);
       const already = out.reverseApplies.has(file);
       const expected = (searching ?? []).filter((l, idx, arr) => !(idx === arr.length - 1 && l === ''));
@@ -87,7 +84,7 @@ export function explainApplyFailure(patch: Patch, out: ApplyCheckOutput): HunkFa
 /** Files of the patch with no failure: they would apply. */
 export function cleanFiles(patch: Patch, failures: readonly HunkFailure[]): string[] {
   const bad = new Set(failures.map((f) => f.file));
-  return patch.changes.map(pathOf).filter((p) => !bad.has(p));
+  return patch.changes.map(changedPath).filter((p) => !bad.has(p));
 }
 
 /** The one-paragraph message and the detail lines of an ApplyError. */

@@ -16,7 +16,7 @@ import { TreeError } from '../tree/errors.js';
 import { git, gitMaybe, isolatedGitEnv } from '../tree/git.js';
 import { amMail } from './am-mail.js';
 import { cleanFiles, explainApplyFailure, formatApplyFailure } from './apply-report.js';
-import { overlongHunks, truncatedHunks } from './diff.js';
+import { changedPath, overlongHunks, truncatedHunks } from './diff.js';
 import { ApplyError, UnsafePatchError } from './errors.js';
 import { checkSeriesSafety } from './safety.js';
 import { embeddedMails } from './series.js';
@@ -132,7 +132,7 @@ export async function applySeries(req: ApplySeriesRequest): Promise<ApplyResult>
           index: p.index,
           total: p.total,
           subject: p.subject,
-          failures: p.changes.map((c) => ({ file: c.to === '/dev/null' ? c.from : c.to, reason: 'already-applied' as const, explanation: 'already applied: git am found nothing left to change' })),
+          failures: p.changes.map((c) => ({ file: changedPath(c), reason: 'already-applied' as const, explanation: 'already applied: git am found nothing left to change' })),
           appliedFiles: [],
           gitOutput: 'git am: No changes -- Patch already applied.',
         };
@@ -183,7 +183,7 @@ async function diagnose(worktree: string, p: Patch, file: string, amOutput: stri
   const reverseApplies = new Set<string>();
   const similar = new Map<string, string[]>();
   for (const c of p.changes) {
-    const path = c.to === '/dev/null' ? c.from : c.to;
+    const path = changedPath(c);
     if (!path) continue;
     const rev = await check(['--reverse', `--include=${path}`]);
     if (rev.ok && !/error:/.test(rev.out)) reverseApplies.add(path);

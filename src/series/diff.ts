@@ -251,6 +251,11 @@ function unquoteMaybe(p: string): string {
   return t.startsWith('"') && t.endsWith('"') ? unquoteC(t.slice(1, -1)) : t;
 }
 
+/** The path a file section changes: its new name, or the old one for a deleted file. */
+export function changedPath(c: FileChange): string {
+  return c.to === '/dev/null' ? c.from : c.to;
+}
+
 /** Per-file {path, additions, deletions} of the scanned file sections (git's -p1 paths). */
 export function changeStats(changes: readonly FileChange[]): FileStat[] {
   return changes.map((c) => ({ path: c.to !== '/dev/null' && c.to ? c.to : c.from, additions: c.additions ?? 0, deletions: c.deletions ?? 0 }));
@@ -259,7 +264,7 @@ export function changeStats(changes: readonly FileChange[]): FileStat[] {
 /** Hunks with more lines than their header says: the patch was edited by hand and is corrupt. */
 export function overlongHunks(changes: readonly FileChange[]): Array<{ file: string; hunk: HunkInfo }> {
   const out: Array<{ file: string; hunk: HunkInfo }> = [];
-  for (const f of changes) for (const h of f.hunks) if (h.excess !== undefined) out.push({ file: f.to === '/dev/null' ? f.from : f.to, hunk: h });
+  for (const f of changes) for (const h of f.hunks) if (h.excess !== undefined) out.push({ file: changedPath(f), hunk: h });
   return out;
 }
 
@@ -282,7 +287,7 @@ export function truncatedHunks(changes: readonly FileChange[]): Array<{ file: st
   const out: Array<{ file: string; hunk: HunkInfo }> = [];
   for (const f of changes) {
     for (const h of f.hunks) {
-      if (h.oldSeen < h.oldLines || h.newSeen < h.newLines) out.push({ file: f.to === '/dev/null' ? f.from : f.to, hunk: h });
+      if (h.oldSeen < h.oldLines || h.newSeen < h.newLines) out.push({ file: changedPath(f), hunk: h });
     }
   }
   return out;

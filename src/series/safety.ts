@@ -4,6 +4,7 @@
  * tree, and no write through a symlink the series itself creates. Pure.
  */
 import { posix } from 'node:path';
+import { changedPath } from './diff.js';
 import type { Patch } from './types.js';
 
 export interface SafetyProblem {
@@ -48,7 +49,7 @@ export function checkSeriesSafety(patches: readonly Patch[]): SafetyProblem[] {
         }
       }
       if (c.newMode === '120000' || c.oldMode === '120000') {
-        const path = c.to === '/dev/null' ? c.from : c.to;
+        const path = changedPath(c);
         links.add(path);
         if (c.symlinkTarget !== undefined && symlinkDestination(path, c.symlinkTarget) === undefined) {
           add(path, `is a symlink to ${JSON.stringify(c.symlinkTarget)}, outside the tree`);
