@@ -8,7 +8,7 @@ import { withLock } from '../common/lock.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
 import { aptInstallCommand } from '../common/tools.js';
 import { DiskFullError, TreeError, isDiskFull } from './errors.js';
-import { git, gitMaybe } from './git.js';
+import { commitSha, git } from './git.js';
 import type { KernelTree } from './types.js';
 import { baselineCommitIdentity, parseMakefileVersion } from './version.js';
 
@@ -64,7 +64,7 @@ export async function findDefaultTree(cache: CacheLayout, tarball = defaultTarba
     return undefined;
   }
   if (st.size !== rec.size || Math.trunc(st.mtimeMs) !== Math.trunc(rec.mtimeMs)) return undefined;
-  const sha = (await gitMaybe(rec.path, ['rev-parse', '--verify', '-q', `${BASELINE_REF}^{commit}`]))?.trim();
+  const sha = await commitSha(rec.path, BASELINE_REF);
   if (sha !== rec.baseline) return undefined;
   return { path: rec.path, kind: 'default', baseline: rec.baseline, version: rec.version, id: rec.id };
 }

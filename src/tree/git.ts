@@ -84,6 +84,11 @@ export async function gitMaybe(dir: string, args: readonly string[], opts: GitOp
   }
 }
 
+/** Full sha of `rev` as a commit (`rev-parse --verify -q REV^{commit}`), undefined when there is none. */
+export async function commitSha(dir: string, rev: string, opts: GitOptions = {}): Promise<string | undefined> {
+  return (await gitMaybe(dir, ['rev-parse', '--verify', '-q', `${rev}^{commit}`], opts))?.trim() || undefined;
+}
+
 export function gitFailure(dir: string, args: readonly string[], err: unknown, opts: { what?: string; exitCode?: (typeof ExitCode)[keyof typeof ExitCode] } = {}): HmmciError {
   if (err instanceof HmmciError) return err;
   const message = err instanceof GitError || err instanceof Error ? err.message : String(err);

@@ -5,7 +5,7 @@ import { shortHash } from '../common/hash.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
 import { prepareDefaultTree } from './default-tree.js';
 import { TreeError } from './errors.js';
-import { gitMaybe } from './git.js';
+import { commitSha, gitMaybe } from './git.js';
 import type { KernelTree } from './types.js';
 import { parseMakefileVersion } from './version.js';
 
@@ -43,7 +43,7 @@ export async function adoptUserTree(dir: string, rev = 'HEAD'): Promise<KernelTr
   }
   const top = bare === 'true' ? resolve(abs, (await gitMaybe(abs, ['rev-parse', '--git-dir']))?.trim() ?? '.') : (await gitMaybe(abs, ['rev-parse', '--show-toplevel']))?.trim();
   if (!top) throw new TreeError(`--tree ${dir}: git could not find the top of the repository.`);
-  const sha = (await gitMaybe(top, ['rev-parse', '--verify', '-q', `${rev}^{commit}`]))?.trim();
+  const sha = await commitSha(top, rev);
   if (!sha) {
     throw new TreeError(`--tree ${dir}: revision ${rev} does not exist in that repository${rev === 'HEAD' ? ' (it has no commits yet)' : ''}. Commit the tree or name an existing revision.`);
   }

@@ -3,14 +3,14 @@ import { join, resolve } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
 import { onCleanup } from '../common/cleanup.js';
 import { TreeError } from './errors.js';
-import { git, gitMaybe } from './git.js';
+import { commitSha, git, gitMaybe } from './git.js';
 import type { KernelTree, Worktree } from './types.js';
 
 let counter = 0;
 
 /** Full sha of `rev` in the tree's repository; TreeError (exit 9) when it does not exist. */
 export async function resolveRev(tree: KernelTree, rev: string): Promise<string> {
-  const sha = (await gitMaybe(tree.path, ['rev-parse', '--verify', '-q', `${rev}^{commit}`]))?.trim();
+  const sha = await commitSha(tree.path, rev);
   if (!sha) {
     throw new TreeError(`Revision ${rev} does not exist in the kernel tree ${tree.path}. Name a commit, tag or branch of that repository (\`git -C ${tree.path} log --oneline\` lists them).`);
   }
