@@ -165,7 +165,6 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
   try {
     result = await child;
   } catch (err) {
-    clearInterval(timer);
     unregister();
     log.end();
     throw new HmmciError(`Could not start ${file}: ${(err as Error).message}`, { exitCode: ExitCode.INFRA, command: req.command, logPath: req.logPath });
