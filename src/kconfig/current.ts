@@ -30,13 +30,18 @@ export function touchesKconfig(paths: readonly string[]): boolean {
  * skip the ~15 s configure and go straight to the incremental build.
  */
 export async function configIsCurrent(opts: { buildDir: string; srcDir: string; key: string }): Promise<boolean> {
-  if (!existsSync(join(opts.buildDir, '.config'))) return false;
+  return (await currentConfigStamp(opts)) !== undefined;
+}
+
+/** configIsCurrent, giving the stamp (configHash…) of the current .config instead of `true`: config.json is read once. */
+export async function currentConfigStamp(opts: { buildDir: string; srcDir: string; key: string }): Promise<ConfigStamp | undefined> {
+  if (!existsSync(join(opts.buildDir, '.config'))) return undefined;
   const stamp = readConfigStamp(opts.buildDir);
-  if (!stamp || stamp.configKey !== opts.key || !stamp.srcRev) return false;
+  if (!stamp || stamp.configKey !== opts.key || !stamp.srcRev) return undefined;
   const head = (await gitMaybe(opts.srcDir, ['rev-parse', 'HEAD']))?.trim();
-  if (!head) return false;
-  if (head === stamp.srcRev) return true;
+  if (!head) return undefined;
+  if (head === stamp.srcRev) return stamp;
   const changed = await gitMaybe(opts.srcDir, ['diff', '--name-only', stamp.srcRev, head]);
-  if (changed === undefined) return false;
-  return !touchesKconfig(changed.split('\n').filter(Boolean));
+  if (changed === undefined) return undefined;
+  return touchesKconfig(changed.split('\n').filter(Boolean)) ? undefined : stamp;
 }
