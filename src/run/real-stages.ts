@@ -4,7 +4,7 @@ import { run as exec } from '../common/exec.js';
 import { buildKernel, kbuildCommand, type KbuildCommand } from '../build/index.js';
 import { testKernel } from '../guest/index.js';
 import { configure, resolveConfigInputs } from '../kconfig/configure.js';
-import { configIsCurrent, readConfigStamp } from '../kconfig/current.js';
+import { currentConfigStamp } from '../kconfig/current.js';
 import { defaultFragments } from '../kconfig/key.js';
 import { applySeries, resolveBase } from '../series/index.js';
 import { loadSeries } from '../series/load.js';
@@ -110,8 +110,8 @@ export function realStages(): Stages {
       const inputs = inputsOf(req.variant);
       // Same inputs and no Kconfig file changed since the slot was configured (the usual case for
       // a series that only touches C files): the .config is current, skip the ~15 s configure.
-      const stamp = readConfigStamp(req.buildDir);
-      if (stamp && (await configIsCurrent({ buildDir: req.buildDir, srcDir: req.srcDir, key: inputs.key }))) {
+      const stamp = await currentConfigStamp({ buildDir: req.buildDir, srcDir: req.srcDir, key: inputs.key });
+      if (stamp) {
         return { configPath: join(req.buildDir, '.config'), configHash: stamp.configHash, reused: true };
       }
       const r = await configure({ srcDir: req.srcDir, buildDir: req.buildDir, inputs, reporter: ctx.reporter, signal: ctx.signal });
