@@ -1,8 +1,6 @@
 import { TEST_STATUSES, type KernelEvent } from './types.js';
 import type { ParseResult } from './parser.js';
 
-const MARK: Record<string, string> = { pass: 'PASS', fail: 'FAIL', skip: 'SKIP', xfail: 'XFAIL', xpass: 'XPASS', crash: 'CRASH', timeout: 'TIMEOUT', notrun: 'NOTRUN' };
-
 function eventBlock(e: KernelEvent, maxLines: number): string[] {
   const lines = (e.decoded ?? e.text).split('\n');
   const head = `${e.kind}${e.function ? ` in ${e.function}` : ''} during ${e.test ?? '(no test running)'}`;
@@ -21,7 +19,7 @@ export function formatResultText(r: ParseResult, opts: { verbose?: boolean; even
   const width = Math.max(20, ...r.tests.map((t) => t.name.length));
   for (const t of r.tests) {
     const dur = t.durationMs !== undefined ? `${(t.durationMs / 1000).toFixed(2)}s` : '';
-    out.push(`${(MARK[t.status] ?? t.status).padEnd(7)} ${t.name.padEnd(width)} ${dur.padStart(7)}${t.reason ? `  ${t.reason}` : ''}`.trimEnd());
+    out.push(`${t.status.toUpperCase().padEnd(7)} ${t.name.padEnd(width)} ${dur.padStart(7)}${t.reason ? `  ${t.reason}` : ''}`.trimEnd());
     if (opts.verbose && t.output?.length && t.status !== 'pass' && t.status !== 'skip') for (const l of t.output) out.push(`          | ${l}`);
   }
   if (!r.tests.length) out.push('(no test results)');
