@@ -173,7 +173,7 @@ export class ConsoleParser {
       return;
     }
     if (this.listing) {
-      if (/^HMMCI-LIST-END\b/.test(text)) {
+      if (SENTINEL_RE.exec(text)?.[1] === 'LIST-END') {
         const names = parseListing(this.listing.join('\n'));
         this.listing = undefined;
         if (names.length) {
@@ -188,7 +188,7 @@ export class ConsoleParser {
       return;
     }
     const sentinel = SENTINEL_RE.exec(text);
-    if (sentinel && sentinel.index === 0) {
+    if (sentinel) {
       this.onSentinel(sentinel[1]!, sentinel[2] ?? '', line);
       return;
     }

@@ -23,4 +23,5 @@ export const SENTINEL = {
   killed: 'HMMCI-KILLED',
 } as const;
 
-export const SENTINEL_RE = /HMMCI-(INFO|LIST-BEGIN|LIST-END|START|EXIT|ERROR|KILLED)\b ?(.*)$/;
+/** A sentinel line: the marker at the start, then its arguments. */
+export const SENTINEL_RE = /^HMMCI-(INFO|LIST-BEGIN|LIST-END|START|EXIT|ERROR|KILLED)\b ?(.*)$/;
