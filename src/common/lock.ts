@@ -5,7 +5,8 @@ import { HmmciError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { onCleanup } from './cleanup.js';
 
-function pidAlive(pid: number): boolean {
+/** Is a process with this pid alive (EPERM: alive, owned by someone else)? */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
