@@ -4,7 +4,7 @@ import { onCleanup } from '../common/cleanup.js';
 import type { CacheLayout } from '../common/cache.js';
 import { run, spawnStreaming, requireTool, which } from '../common/exec.js';
 import { MissingToolError } from '../common/errors.js';
-import { withLock } from '../common/lock.js';
+import { pidAlive, withLock } from '../common/lock.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
 import { aptInstallCommand } from '../common/tools.js';
 import { DiskFullError, TreeError, isDiskFull } from './errors.js';
@@ -130,17 +130,7 @@ export function removeStaleUnpacks(treesDir: string): string[] {
   for (const n of names) {
     const m = /^\.unpack-(\d+)$/.exec(n);
     if (!m) continue;
-    const pid = Number(m[1]);
-    let alive = pid === process.pid;
-    if (!alive) {
-      try {
-        process.kill(pid, 0);
-        alive = true;
-      } catch (err) {
-        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
-      }
-    }
-    if (!alive) {
+    if (!pidAlive(Number(m[1]))) {
       rmSync(join(treesDir, n), { recursive: true, force: true });
       removed.push(join(treesDir, n));
     }

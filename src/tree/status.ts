@@ -2,7 +2,7 @@ import { existsSync, readdirSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
 import { run } from '../common/exec.js';
-import { acquireLock } from '../common/lock.js';
+import { acquireLock, pidAlive } from '../common/lock.js';
 import { HmmciError } from '../common/errors.js';
 import { readDefaultTreeRecord, removeStaleUnpacks } from './default-tree.js';
 import { listSlots, slotPaths } from './slots.js';
@@ -17,15 +17,15 @@ export async function diskUsage(path: string): Promise<number> {
   return Number.isFinite(n) ? n : 0;
 }
 
-function lockHolder(path: string): number | undefined {
+/** Is the lock file held by a live process? */
+function isLocked(path: string): boolean {
+  let pid: number;
   try {
-    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    if (!Number.isFinite(pid)) return undefined;
-    process.kill(pid, 0);
-    return pid;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? -1 : undefined;
+    pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+  } catch {
+    return false;
   }
+  return Number.isFinite(pid) && pidAlive(pid);
 }
 
 function entries(dir: string): string[] {
@@ -52,7 +52,7 @@ export async function treeStatus(cache: CacheLayout): Promise<TreeStatus> {
     known.add(s.worktree);
     known.add(s.buildDir);
     const buildBytes = await diskUsage(s.buildDir);
-    slots.push({ ...s, worktreeBytes: Math.max(0, (await diskUsage(s.worktree)) - (s.buildDir.startsWith(`${s.worktree}/`) ? buildBytes : 0)), buildBytes, locked: lockHolder(slotPaths(cache, s.name).lock) !== undefined });
+    slots.push({ ...s, worktreeBytes: Math.max(0, (await diskUsage(s.worktree)) - (s.buildDir.startsWith(`${s.worktree}/`) ? buildBytes : 0)), buildBytes, locked: isLocked(slotPaths(cache, s.name).lock) });
   }
   const worktrees: TreeStatus['worktrees'] = [];
   for (const name of entries(cache.worktrees)) {
@@ -111,7 +111,7 @@ export async function cleanCache(cache: CacheLayout, opts: { trees?: boolean } =
     const path = join(cache.worktrees, name);
     if (busyPaths.has(path)) continue;
     const m = /^tmp-.*-(\d+)-\d+$/.exec(name);
-    if (m && lockHolderPid(Number(m[1]))) continue; // a throwaway worktree of a running hmmci
+    if (m && pidAlive(Number(m[1]))) continue; // a throwaway worktree of a running hmmci
     rmSync(path, { recursive: true, force: true });
     removed.push(path);
   }
@@ -131,14 +131,4 @@ export async function cleanCache(cache: CacheLayout, opts: { trees?: boolean } =
   }
   for (const repo of repos) if (existsSync(repo)) await removeWorktree(repo, '/nonexistent-hmmci-path');
   return { removed, busy };
-}
-
-function lockHolderPid(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
