@@ -70,26 +70,21 @@ export async function bisect(req: BisectRequest): Promise<BisectReport> {
 
   // The ends: cached results when a prior `hmmci run` left them, tested here otherwise.
   const endSteps: { role: 'base' | 'tip'; commit: BisectCommit; outcome: TestOutcome }[] = [];
-  let baseOutcome = req.base;
-  if (!baseOutcome) {
-    const stage = reporter.stage('bisect', `base ${base.sha.slice(0, 12)}`);
-    baseOutcome = await runTester(base, false);
+  const testEnd = async (role: 'base' | 'tip', commit: BisectCommit): Promise<TestOutcome> => {
+    const stage = reporter.stage('bisect', `${role} ${commit.sha.slice(0, 12)}`);
+    const outcome = await runTester(commit, false);
     stage.done();
-    endSteps.push({ role: 'base', commit: base, outcome: baseOutcome });
-  }
+    endSteps.push({ role, commit, outcome });
+    return outcome;
+  };
+  const baseOutcome = req.base ?? (await testEnd('base', base));
   if (baseOutcome.kind !== 'results') {
     throw new HmmciError(
       `The good end of the bisect, ${base.sha.slice(0, 12)} (${base.subject}), ${baseOutcome.kind === 'build-failure' ? 'does not build' : `gives no test results (${baseOutcome.reason})`}, so there is nothing to compare against. Fix the base (or give another --good commit) and run again.`,
       { exitCode: ExitCode.BASELINE_BROKEN, logPath: baseOutcome.kind === 'build-failure' ? baseOutcome.logPath : baseOutcome.consoleLogPath },
     );
   }
-  let tipOutcome = req.tip;
-  if (!tipOutcome) {
-    const stage = reporter.stage('bisect', `tip ${tip.sha.slice(0, 12)}`);
-    tipOutcome = await runTester(tip, false);
-    stage.done();
-    endSteps.push({ role: 'tip', commit: tip, outcome: tipOutcome });
-  }
+  const tipOutcome = req.tip ?? (await testEnd('tip', tip));
   outcomes.set(0, baseOutcome);
   outcomes.set(n, tipOutcome);
 
