@@ -29,10 +29,6 @@ function clip(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
 
-function pad(s: string, n: number): string {
-  return s.length >= n ? s : s + ' '.repeat(n - s.length);
-}
-
 export function renderSeriesText(series: Series, opts: { width?: number; verbose?: boolean } = {}): string {
   const width = Math.max(80, opts.width ?? 100);
   const out: string[] = [];
@@ -49,9 +45,9 @@ export function renderSeriesText(series: Series, opts: { width?: number; verbose
   const statW = Math.max(7, ...series.patches.map((p) => stat(p).length));
   const authorW = Math.min(28, Math.max(6, ...series.patches.map((p) => authorName(p.author).length)));
   const subjW = Math.max(20, width - nW - statW - authorW - 6);
-  out.push(`${pad('#', nW)}  ${pad('subject', subjW)}  ${pad('author', authorW)}  ${pad('+/-', statW)}`);
+  out.push(`${'#'.padEnd(nW)}  ${'subject'.padEnd(subjW)}  ${'author'.padEnd(authorW)}  ${'+/-'.padEnd(statW)}`);
   for (const p of series.patches) {
-    out.push(`${pad(`${p.index}/${p.total}`, nW)}  ${pad(clip(p.subject, subjW), subjW)}  ${pad(clip(authorName(p.author), authorW), authorW)}  ${pad(stat(p), statW)}`);
+    out.push(`${`${p.index}/${p.total}`.padEnd(nW)}  ${clip(p.subject, subjW).padEnd(subjW)}  ${clip(authorName(p.author), authorW).padEnd(authorW)}  ${stat(p).padEnd(statW)}`);
     for (const f of p.files) out.push(`${' '.repeat(nW + 2)}  ${f.path} +${f.additions} -${f.deletions}`);
     const keys = new Map<string, number>();
     for (const t of p.trailers) keys.set(t.key, (keys.get(t.key) ?? 0) + 1);
