@@ -16,7 +16,7 @@ import { DEFAULT_FRAGMENTS, realStages } from '../../run/real-stages.js';
 import { git } from '../../tree/git.js';
 import { adoptUserTree } from '../../tree/resolve.js';
 import { resetWorktree } from '../../tree/slots.js';
-import { collect, contextFrom } from '../context.js';
+import { collect, contextFrom, wholeNumber } from '../context.js';
 
 interface CommonFlags {
   test: string[];
@@ -28,19 +28,13 @@ interface CommonFlags {
   buildFailureIsBad?: boolean;
 }
 
-function jobsOption(v: string): number {
-  const n = Number.parseInt(v, 10);
-  if (!Number.isInteger(n) || n < 1 || String(n) !== v.trim()) throw new UsageError(`--jobs wants a whole number ≥ 1, got "${v}".`);
-  return n;
-}
-
 function common(cmd: Command): Command {
   return cmd
     .option('--test <name>', 'what "bad" means: this test fails, crashes or times out (repeatable; globs; a tail like anon_read matches every variant)', collect, [])
     .option('--kconfig <fragment>', 'extra config fragment (repeatable)', collect, [])
     .option('--config <CONFIG_X=y>', 'extra config option (repeatable)', collect, [])
     .addOption(new Option('--runner <runner>', 'how the kernel is booted').choices(['qemu', 'vng']).default('qemu'))
-    .option('--jobs <n>', 'make -j for builds (default: the number of CPUs)', jobsOption)
+    .option('--jobs <n>', 'make -j for builds (default: the number of CPUs)', wholeNumber('--jobs', 1))
     .option('--build-failure-is-bad', 'a commit that does not build is bad (default: skipped, like exit 125)')
     .option('--json', 'print JSON on stdout (progress stays on stderr)');
 }

@@ -7,7 +7,7 @@ import { run as exec } from '../../common/exec.js';
 import { renderJson, renderJunit, renderKcidb, renderMail, renderTerminal, type RunRecord } from '../../report/index.js';
 import { listRuns, readRecord, resolveRunRef, runSeries, type ConfigVariant } from '../../run/index.js';
 import { realStages, DEFAULT_FRAGMENTS } from '../../run/real-stages.js';
-import { collect, contextFrom, type CliContext } from '../context.js';
+import { collect, contextFrom, wholeNumber, type CliContext } from '../context.js';
 
 interface ReportFlags {
   json?: boolean;
@@ -70,14 +70,6 @@ export function parseVariant(spec: string, defaults: readonly string[]): ConfigV
   return { name, fragments: [...defaults, ...fragments], extra };
 }
 
-function intOption(name: string) {
-  return (v: string) => {
-    const n = Number.parseInt(v, 10);
-    if (!Number.isInteger(n) || n < 0 || String(n) !== v.trim()) throw new UsageError(`${name} wants a whole number ≥ 0, got "${v}".`);
-    return n;
-  };
-}
-
 export function registerRun(program: Command): void {
   program
     .command('run')
@@ -89,8 +81,8 @@ export function registerRun(program: Command): void {
     .option('--config <CONFIG_X=y>', 'extra config option (repeatable)', collect, [])
     .option('--variant <name:items>', 'a config variant to run as its own job, e.g. thp:CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y (repeatable)', collect, [])
     .addOption(new Option('--runner <runner>', 'how the kernel is booted').choices(['qemu', 'vng']).default('qemu'))
-    .option('--reruns <n>', 're-runs of the patched kernel that confirm a changed result before it is called a regression', intOption('--reruns'), 1)
-    .option('--jobs <n>', 'make -j for builds (default: from cores and memory)', intOption('--jobs'))
+    .option('--reruns <n>', 're-runs of the patched kernel that confirm a changed result before it is called a regression', wholeNumber('--reruns', 0), 1)
+    .option('--jobs <n>', 'make -j for builds (default: from cores and memory)', wholeNumber('--jobs', 0))
     .option('--no-baseline-cache', 'rebuild and rerun the baseline even when a cached result matches')
     .option('--json', 'print the JSON report on stdout (progress stays on stderr)')
     .option('--junit <file>', 'write a JUnit XML report')
