@@ -16,7 +16,7 @@ import { TreeError } from '../tree/errors.js';
 import { git, gitMaybe, isolatedGitEnv } from '../tree/git.js';
 import { amMail } from './am-mail.js';
 import { cleanFiles, explainApplyFailure, formatApplyFailure } from './apply-report.js';
-import { changedPath, overlongHunks, truncatedHunks } from './diff.js';
+import { changedPath, hunkRange, overlongHunks, truncatedHunks } from './diff.js';
 import { ApplyError, UnsafePatchError } from './errors.js';
 import { checkSeriesSafety } from './safety.js';
 import { embeddedMails } from './series.js';
@@ -48,8 +48,8 @@ export function assertApplicable(series: Series): void {
       const t = cut[0]!;
       throw new BadInputError(
         t.hunk.endedBy !== undefined
-          ? `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is corrupt: hunk ${t.hunk.header.replace(/ @@.*$/, ' @@')} of ${t.file} promises ${t.hunk.oldLines}/${t.hunk.newLines} lines but has ${t.hunk.oldSeen}/${t.hunk.newSeen} before ${JSON.stringify(t.hunk.endedBy.slice(0, 60))}. The patch was edited by hand or mangled by a mailer; regenerate it with git format-patch. Nothing was applied.`
-          : `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is cut short (hunk ${t.hunk.header.replace(/ @@.*$/, ' @@')} of ${t.file} promises ${t.hunk.oldLines}/${t.hunk.newLines} lines, the input has ${t.hunk.oldSeen}/${t.hunk.newSeen}). The mbox was truncated: download it again. Nothing was applied.`,
+          ? `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is corrupt: hunk ${hunkRange(t.hunk)} of ${t.file} promises ${t.hunk.oldLines}/${t.hunk.newLines} lines but has ${t.hunk.oldSeen}/${t.hunk.newSeen} before ${JSON.stringify(t.hunk.endedBy.slice(0, 60))}. The patch was edited by hand or mangled by a mailer; regenerate it with git format-patch. Nothing was applied.`
+          : `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is cut short (hunk ${hunkRange(t.hunk)} of ${t.file} promises ${t.hunk.oldLines}/${t.hunk.newLines} lines, the input has ${t.hunk.oldSeen}/${t.hunk.newSeen}). The mbox was truncated: download it again. Nothing was applied.`,
       );
     }
     const merged = embeddedMails(p.body);
@@ -62,7 +62,7 @@ export function assertApplicable(series: Series): void {
     if (long.length > 0) {
       const o = long[0]!;
       throw new BadInputError(
-        `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is corrupt: hunk ${o.hunk.header.replace(/ @@.*$/, ' @@')} of ${o.file} has more lines than its header says (${o.hunk.oldLines} old/${o.hunk.newLines} new; ${JSON.stringify((o.hunk.excess ?? '').slice(0, 60))} follows them). The patch was edited by hand without fixing the hunk header; fix the header (or regenerate the patch with git format-patch). Nothing was applied.`,
+        `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is corrupt: hunk ${hunkRange(o.hunk)} of ${o.file} has more lines than its header says (${o.hunk.oldLines} old/${o.hunk.newLines} new; ${JSON.stringify((o.hunk.excess ?? '').slice(0, 60))} follows them). The patch was edited by hand without fixing the hunk header; fix the header (or regenerate the patch with git format-patch). Nothing was applied.`,
       );
     }
   }

@@ -256,6 +256,11 @@ export function changedPath(c: FileChange): string {
   return c.to === '/dev/null' ? c.from : c.to;
 }
 
+/** A hunk's `@@ -a,b +c,d @@` without the function name after it, for messages. */
+export function hunkRange(h: HunkInfo): string {
+  return h.header.replace(/ @@.*$/, ' @@');
+}
+
 /** Per-file {path, additions, deletions} of the scanned file sections (git's -p1 paths). */
 export function changeStats(changes: readonly FileChange[]): FileStat[] {
   return changes.map((c) => ({ path: c.to !== '/dev/null' && c.to ? c.to : c.from, additions: c.additions ?? 0, deletions: c.deletions ?? 0 }));

@@ -3,7 +3,7 @@
  * order by N/M; warnings for missing patches, duplicates, mixed versions, non-patches, reordering,
  * truncation and series that touch no HMM file. Pure: plain data in, plain data out.
  */
-import { baseInfo, changeStats, overlongHunks, splitBody, truncatedHunks } from './diff.js';
+import { baseInfo, changeStats, hunkRange, overlongHunks, splitBody, truncatedHunks } from './diff.js';
 import { isHmmPath } from './hmm-areas.js';
 import { isoDate } from './headers.js';
 import { parseSubject } from './subject.js';
@@ -154,8 +154,8 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
         kind: 'truncated',
         message:
           t.hunk.endedBy !== undefined
-            ? `Patch ${p.index}/${p.total} (${p.subject}) is corrupt: hunk ${t.hunk.header.replace(/ @@.*$/, ' @@')} of ${t.file} promises ${t.hunk.oldLines} old/${t.hunk.newLines} new lines but has ${t.hunk.oldSeen}/${t.hunk.newSeen} before ${JSON.stringify(t.hunk.endedBy.slice(0, 60))} (edited by hand or mangled). It will not be applied.`
-            : `Patch ${p.index}/${p.total} (${p.subject}) is cut short: hunk ${t.hunk.header.replace(/ @@.*$/, ' @@')} of ${t.file} promises ${t.hunk.oldLines} old/${t.hunk.newLines} new lines, the input ends after ${t.hunk.oldSeen}/${t.hunk.newSeen}.`,
+            ? `Patch ${p.index}/${p.total} (${p.subject}) is corrupt: hunk ${hunkRange(t.hunk)} of ${t.file} promises ${t.hunk.oldLines} old/${t.hunk.newLines} new lines but has ${t.hunk.oldSeen}/${t.hunk.newSeen} before ${JSON.stringify(t.hunk.endedBy.slice(0, 60))} (edited by hand or mangled). It will not be applied.`
+            : `Patch ${p.index}/${p.total} (${p.subject}) is cut short: hunk ${hunkRange(t.hunk)} of ${t.file} promises ${t.hunk.oldLines} old/${t.hunk.newLines} new lines, the input ends after ${t.hunk.oldSeen}/${t.hunk.newSeen}.`,
       });
     }
   }
@@ -163,7 +163,7 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
     for (const o of overlongHunks(p.changes)) {
       warnings.push({
         kind: 'corrupt',
-        message: `Patch ${p.index}/${p.total} (${p.subject}) is corrupt: hunk ${o.hunk.header.replace(/ @@.*$/, ' @@')} of ${o.file} has more lines than its header says (${JSON.stringify((o.hunk.excess ?? '').slice(0, 60))} follows its last line); it was edited by hand. It will not be applied.`,
+        message: `Patch ${p.index}/${p.total} (${p.subject}) is corrupt: hunk ${hunkRange(o.hunk)} of ${o.file} has more lines than its header says (${JSON.stringify((o.hunk.excess ?? '').slice(0, 60))} follows its last line); it was edited by hand. It will not be applied.`,
       });
     }
   }
