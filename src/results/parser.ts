@@ -587,13 +587,8 @@ export class ConsoleParser {
       this.attach(text);
       return true;
     }
-    if (isReportEnd(text)) {
-      ev.lines.push(text);
-      this.attach(text);
-      this.closeEvent();
-      return true;
-    }
-    if (ev.kind === 'kasan' && isKasanRuler(text) && ev.lines.length > 1) {
+    // The trace footer, or the ruler that closes a KASAN report.
+    if (isReportEnd(text) || (ev.kind === 'kasan' && isKasanRuler(text) && ev.lines.length > 1)) {
       ev.lines.push(text);
       this.attach(text);
       this.closeEvent();
@@ -616,13 +611,14 @@ export class ConsoleParser {
     if (!ev) return;
     this.open = undefined;
     const fn = eventFunction(ev.lines);
+    const text = ev.lines.join('\n');
     let predicted: TestState | undefined;
     if (ev.test === null && ev.fatal && this.hmmStream && this.session.exitStatus === undefined) {
       // A fatal report while no test was running by our reading. Either the console printed it
       // late, after the result of the test it killed (that test died by a signal), or the next
       // test's RUN line was cut off or lost in the report: then, when the report's task is
       // hmm-tests, it is the next case in listing order (withdrawn if its RUN line comes later).
-      const comm = /\bComm: (\S+)/.exec(ev.lines.join('\n'))?.[1];
+      const comm = /\bComm: (\S+)/.exec(text)?.[1];
       const last = this.lastFinished === undefined ? undefined : this.tests.get(this.lastFinished);
       const next = comm === undefined || comm === 'hmm-tests' ? this.nextPlanned() : undefined;
       if (last && !last.fatal && /signal/.test(last.terminated ?? '')) {
@@ -636,7 +632,7 @@ export class ConsoleParser {
         this.diag(ev.line, `kernel ${ev.kind} while no test was running by the console; its RUN line was lost: attributed to ${next}, the next case in listing order${comm ? ' (Comm: hmm-tests)' : ''}`);
       }
     }
-    const event: KernelEvent = { kind: ev.kind, test: ev.test, text: ev.lines.join('\n') };
+    const event: KernelEvent = { kind: ev.kind, test: ev.test, text };
     if (predicted) this.predicted = { t: predicted, event, line: ev.line };
     if (fn) event.function = fn;
     if (this.events.length < MAX_EVENTS) this.events.push(event);
