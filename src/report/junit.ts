@@ -37,7 +37,7 @@ function changeIndex(r: RunRecord): Map<string, { kind: string; change: TestChan
   return m;
 }
 
-function testcase(r: RunRecord, t: TestResult, changes: ReturnType<typeof changeIndex>): string {
+function testcase(t: TestResult, changes: ReturnType<typeof changeIndex>): string {
   const [fixture, variant] = t.name.split('.');
   const classname = `hmm-tests.${fixture ?? 'hmm'}.${variant ?? ''}`.replace(/\.$/, '');
   const open = `    <testcase${attrs({ name: t.name, classname, time: seconds(t.durationMs) })}`;
@@ -91,7 +91,7 @@ function suite(r: RunRecord): string {
     '    <properties>',
     ...Object.entries(props).map(([name, value]) => `      <property${attrs({ name, value })}/>`),
     '    </properties>',
-    ...tests.map((t) => testcase(r, t, changes)),
+    ...tests.map((t) => testcase(t, changes)),
   ];
   if (r.error) lines.push(`    <system-err>${xmlEscape([r.error.message, ...(r.error.details ?? [])].join('\n'))}</system-err>`);
   lines.push('  </testsuite>');
