@@ -10,7 +10,7 @@ import { baseFromBaselineCache, baselinesOf, endsFromRuns } from '../../bisect/c
 import { bisectRange, bisectSeries, type SlotBisectOptions } from '../../bisect/in-slot.js';
 import { renderJson, renderText } from '../../bisect/render.js';
 import { pipelineFromStages } from '../../bisect/stages-pipeline.js';
-import { STEP_EXIT, stepVerdict } from '../../bisect/step.js';
+import { stepVerdict } from '../../bisect/step.js';
 import { patchsetHash, readRecord, resolveRunRef, storeBaseline, type BaselineKey, type ConfigVariant, type StageContext } from '../../run/index.js';
 import { DEFAULT_FRAGMENTS, realStages } from '../../run/real-stages.js';
 import { git } from '../../tree/git.js';
