@@ -10,7 +10,7 @@ import type { Reporter, StageHandle } from '../common/progress.js';
 import { compareResults, needsRerun } from '../compare/index.js';
 import type { RunRecord, Side, SideResult, StageTiming } from '../report/record.js';
 import type { TestRunResult } from '../results/types.js';
-import type { KernelTree, Slot } from '../tree/types.js';
+import type { Slot } from '../tree/types.js';
 import { readBaseline, storeBaseline, withBaselineLock, type BaselineEntry } from './baseline-cache.js';
 import { planConcurrency, type ConcurrencyPlan, type MachineShape } from './concurrency.js';
 import { aggregateExit, exitForComparison } from './exit-status.js';
