@@ -13,7 +13,7 @@ import { BadInputError } from '../common/errors.js';
 import { requireTool } from '../common/exec.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
 import { TreeError } from '../tree/errors.js';
-import { git, gitMaybe, isolatedGitEnv } from '../tree/git.js';
+import { commitSha, git, gitMaybe, isolatedGitEnv } from '../tree/git.js';
 import { amMail } from './am-mail.js';
 import { cleanFiles, explainApplyFailure, formatApplyFailure } from './apply-report.js';
 import { changedPath, hunkRange, overlongHunks, truncatedHunks } from './diff.js';
@@ -154,7 +154,7 @@ export async function applySeries(req: ApplySeriesRequest): Promise<ApplyResult>
 async function baseOf(worktree: string, base: BaseChoice | string | undefined, head: string): Promise<BaseChoice> {
   if (base === undefined) return { base: head, source: 'baseline', reason: "the worktree's checked-out commit" };
   if (typeof base !== 'string') return base;
-  const sha = (await gitMaybe(worktree, ['rev-parse', '--verify', '-q', `${base}^{commit}`]))?.trim();
+  const sha = await commitSha(worktree, base);
   if (!sha) throw new TreeError(`The base ${base} is not a commit of the worktree ${worktree}.`);
   return { base: sha, source: 'option', reason: sha.startsWith(base) ? 'the requested base' : `the requested base ${base}` };
 }

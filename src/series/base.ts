@@ -2,7 +2,7 @@
  * Which commit a series is applied on: the series' `base-commit:` when the tree has it, else
  * `--base`, else the tree's baseline, with one sentence saying which and why.
  */
-import { gitMaybe } from '../tree/git.js';
+import { commitSha } from '../tree/git.js';
 import { TreeError } from '../tree/errors.js';
 import type { BaseChoice } from './types.js';
 
@@ -38,7 +38,7 @@ export function decideBase(f: BaseFacts): BaseChoice {
 
 /** Look the facts up in the repository and decide. `--base` that does not exist is a TreeError. */
 export async function resolveBase(opts: { repo: string; baseCommit: string | null; option?: string; baseline: string; baselineName?: string; signal?: AbortSignal }): Promise<BaseChoice> {
-  const sha = async (rev: string) => (await gitMaybe(opts.repo, ['rev-parse', '--verify', '-q', `${rev}^{commit}`], { signal: opts.signal }))?.trim() || undefined;
+  const sha = (rev: string) => commitSha(opts.repo, rev, { signal: opts.signal });
   const baseCommitSha = opts.baseCommit && /^[0-9a-f]{7,64}$/.test(opts.baseCommit) ? await sha(opts.baseCommit) : undefined;
   let optionSha: string | undefined;
   if (opts.option) {

@@ -11,7 +11,7 @@ import { BadInputError, HmmciError, UsageError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import { requireTool, run } from '../common/exec.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
-import { git, gitMaybe } from '../tree/git.js';
+import { commitSha, git } from '../tree/git.js';
 import { findDiffStart } from './diff.js';
 import { isMboxrd, splitMbox, textLines } from './mbox.js';
 import { decodeMessage, looksLikeMail } from './message.js';
@@ -153,7 +153,7 @@ async function loadRange(range: string, opts: LoadSeriesOptions): Promise<Series
   if (from.startsWith('-') || to.startsWith('-')) {
     throw new UsageError(`The range ${range} names a revision starting with "-"; name commits, tags or branches.`);
   }
-  const sha = async (rev: string) => (await gitMaybe(opts.tree as string, ['rev-parse', '--verify', '-q', `${rev}^{commit}`], { signal: opts.signal }))?.trim();
+  const sha = (rev: string) => commitSha(opts.tree as string, rev, { signal: opts.signal });
   const [a, b] = [await sha(from), await sha(to)];
   if (!a || !b) {
     throw new HmmciError(`The range ${range} does not resolve in ${opts.tree}: ${!a ? from : to} is not a commit there. List commits with \`git -C ${opts.tree} log --oneline\`.`, { exitCode: ExitCode.TREE });
