@@ -2,10 +2,10 @@ import t from 'tap';
 import { amMail } from '../../src/series/am-mail.js';
 import { buildSeries } from '../../src/series/series.js';
 import { parseMailBytes } from '../../src/series/load.js';
-import { fixtureText } from './helpers.js';
+import { fixtureSeries } from './helpers.js';
 
 function patch(name: string) {
-  return buildSeries(parseMailBytes(Buffer.from(fixtureText(name)), name), { kind: 'mbox', input: name }).patches[0]!;
+  return fixtureSeries(name).patches[0]!;
 }
 
 t.test('the mail for git am: parsed headers and the decoded body; it parses back to the same patch', async (t) => {

@@ -1,11 +1,9 @@
 import t from 'tap';
 import { cleanFiles, explainApplyFailure, formatApplyFailure } from '../../src/series/apply-report.js';
-import { buildSeries } from '../../src/series/series.js';
-import { parseMailBytes } from '../../src/series/load.js';
-import { fixtureText } from './helpers.js';
+import { fixtureSeries } from './helpers.js';
 
 function patch(name: string) {
-  return buildSeries(parseMailBytes(Buffer.from(fixtureText(name)), name), { kind: 'mbox', input: name }).patches[0]!;
+  return fixtureSeries(name).patches[0]!;
 }
 
 // Output of `git apply --check -v --reject` (git 2.39) for these patches against 6.12.

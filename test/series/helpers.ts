@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseMailBytes } from '../../src/series/load.js';
+import { buildSeries } from '../../src/series/series.js';
+import type { Series } from '../../src/series/types.js';
 
 export const FIXTURES = resolve(dirname(fileURLToPath(import.meta.url)), '../../fixtures/series');
 
@@ -12,6 +15,11 @@ export function fixture(name: string): string {
 
 export function fixtureText(name: string): string {
   return readFileSync(fixture(name), 'utf8');
+}
+
+/** A fixture mbox read as `hmmci series show` would (without the load errors). */
+export function fixtureSeries(name: string): Series {
+  return buildSeries(parseMailBytes(Buffer.from(fixtureText(name)), name), { kind: 'mbox', input: name });
 }
 
 export function tempDir(prefix = 'hmmci-series-'): string {

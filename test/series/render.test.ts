@@ -1,12 +1,8 @@
 import t from 'tap';
 import { renderApplyText, renderSeriesText, summariseWarnings } from '../../src/series/render.js';
-import { buildSeries } from '../../src/series/series.js';
-import { parseMailBytes } from '../../src/series/load.js';
-import { fixtureText } from './helpers.js';
+import { fixtureSeries } from './helpers.js';
 
-function load(name: string) {
-  return buildSeries(parseMailBytes(Buffer.from(fixtureText(name)), name), { kind: 'mbox', input: name });
-}
+const load = fixtureSeries;
 
 t.test('series show: header, one row per patch with files and trailer keys', async (t) => {
   const text = renderSeriesText(load('benign-3.mbox'), { width: 100 });

@@ -1,11 +1,9 @@
 import t from 'tap';
 import { checkSeriesSafety, symlinkDestination } from '../../src/series/safety.js';
-import { buildSeries } from '../../src/series/series.js';
-import { parseMailBytes } from '../../src/series/load.js';
-import { fixtureText } from './helpers.js';
+import { fixtureSeries } from './helpers.js';
 
 function patches(name: string) {
-  return buildSeries(parseMailBytes(Buffer.from(fixtureText(name)), name), { kind: 'mbox', input: name }).patches;
+  return fixtureSeries(name).patches;
 }
 
 t.test('every real fixture series is safe', async (t) => {

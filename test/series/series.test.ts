@@ -1,11 +1,9 @@
 import t from 'tap';
 import { buildSeries, toSeriesJson } from '../../src/series/series.js';
 import { parseMailBytes } from '../../src/series/load.js';
-import { fixtureText } from './helpers.js';
+import { fixtureSeries, fixtureText } from './helpers.js';
 
-function load(name: string) {
-  return buildSeries(parseMailBytes(Buffer.from(fixtureText(name)), name), { kind: 'mbox', input: name });
-}
+const load = fixtureSeries;
 const kinds = (s: ReturnType<typeof load>) => s.warnings.map((w) => w.kind);
 
 t.test('benign-3: the --json contract, field by field', async (t) => {
