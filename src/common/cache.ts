@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -45,4 +46,13 @@ export function cacheLayout(root: string): CacheLayout {
     locks: join(root, 'locks'),
     machineFile: join(root, 'machine.json'),
   };
+}
+
+/** Names in a cache folder, none when the folder does not exist (yet) or cannot be read. */
+export function cacheEntries(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
