@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { onCleanup } from '../common/cleanup.js';
-import type { CacheLayout } from '../common/cache.js';
+import { cacheEntries, type CacheLayout } from '../common/cache.js';
 import { run, spawnStreaming, requireTool, which } from '../common/exec.js';
 import { MissingToolError } from '../common/errors.js';
 import { pidAlive, withLock } from '../common/lock.js';
@@ -121,13 +121,7 @@ export async function prepareDefaultTree(req: PrepareDefaultTreeRequest): Promis
 /** Remove `.unpack-<pid>` folders left by a prepare that was killed (SIGKILL, power loss). */
 export function removeStaleUnpacks(treesDir: string): string[] {
   const removed: string[] = [];
-  let names: string[] = [];
-  try {
-    names = readdirSync(treesDir);
-  } catch {
-    return removed;
-  }
-  for (const n of names) {
+  for (const n of cacheEntries(treesDir)) {
     const m = /^\.unpack-(\d+)$/.exec(n);
     if (!m) continue;
     if (!pidAlive(Number(m[1]))) {

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CacheLayout } from '../common/cache.js';
+import { cacheEntries, type CacheLayout } from '../common/cache.js';
 import { HmmciError } from '../common/errors.js';
 import { acquireLock, type Lock } from '../common/lock.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
@@ -44,14 +44,8 @@ export function slotPaths(cache: CacheLayout, name: string) {
 
 /** Every slot recorded in the cache (from the `<name>.slot.json` files). */
 export function listSlots(cache: CacheLayout): SlotInfo[] {
-  let names: string[];
-  try {
-    names = readdirSync(cache.worktrees);
-  } catch {
-    return [];
-  }
   const out: SlotInfo[] = [];
-  for (const n of names.filter((x) => x.endsWith('.slot.json')).sort()) {
+  for (const n of cacheEntries(cache.worktrees).filter((x) => x.endsWith('.slot.json')).sort()) {
     try {
       out.push(JSON.parse(readFileSync(join(cache.worktrees, n), 'utf8')) as SlotInfo);
     } catch {

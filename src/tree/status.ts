@@ -1,6 +1,6 @@
-import { existsSync, readdirSync, rmSync, readFileSync } from 'node:fs';
+import { existsSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CacheLayout } from '../common/cache.js';
+import { cacheEntries, type CacheLayout } from '../common/cache.js';
 import { run } from '../common/exec.js';
 import { acquireLock, pidAlive } from '../common/lock.js';
 import { HmmciError } from '../common/errors.js';
@@ -28,13 +28,7 @@ function isLocked(path: string): boolean {
   return Number.isFinite(pid) && pidAlive(pid);
 }
 
-function entries(dir: string): string[] {
-  try {
-    return readdirSync(dir).sort();
-  } catch {
-    return [];
-  }
-}
+const entries = (dir: string): string[] => cacheEntries(dir).sort();
 
 /** Trees, slots (worktree + build dir), other worktrees and build dirs in the cache, with sizes. */
 export async function treeStatus(cache: CacheLayout): Promise<TreeStatus> {
