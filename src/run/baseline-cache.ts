@@ -1,6 +1,6 @@
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CacheLayout } from '../common/cache.js';
+import { cacheEntries, type CacheLayout } from '../common/cache.js';
 import { shortHash } from '../common/hash.js';
 import { writeJsonAtomic } from '../common/json-file.js';
 import { withLock } from '../common/lock.js';
@@ -74,14 +74,8 @@ export function readBaseline(cache: CacheLayout, k: BaselineKey): BaselineEntry 
 /** Every readable entry of the baseline cache, as stored (console logs not parsed again); torn or foreign files are skipped. */
 export function listBaselines(cache: CacheLayout): BaselineEntry[] {
   const dir = baselineCacheDir(cache);
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
   const out: BaselineEntry[] = [];
-  for (const n of names) {
+  for (const n of cacheEntries(dir)) {
     try {
       const e = JSON.parse(readFileSync(join(dir, n, 'entry.json'), 'utf8')) as BaselineEntry;
       if (typeof e.key === 'object' && e.key !== null && Array.isArray(e.result?.tests)) out.push(e);

@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { CacheLayout } from '../common/cache.js';
+import { cacheEntries, type CacheLayout } from '../common/cache.js';
 import { BadInputError } from '../common/errors.js';
 import { writeJsonAtomic } from '../common/json-file.js';
 import type { RunRecord } from '../report/record.js';
@@ -88,14 +88,8 @@ export interface RunListing {
 
 /** Past runs, newest first. Unreadable directories are listed as such, never fatal. */
 export function listRuns(cache: CacheLayout): RunListing[] {
-  let names: string[];
-  try {
-    names = readdirSync(cache.runs);
-  } catch {
-    return [];
-  }
   const out: RunListing[] = [];
-  for (const id of names) {
+  for (const id of cacheEntries(cache.runs)) {
     const dir = join(cache.runs, id);
     // Only run directories (other commands may keep their own folders under runs/).
     if (id.startsWith('.') || !statSync(dir).isDirectory() || !existsSync(join(dir, RECORD_FILE))) continue;
