@@ -4,15 +4,10 @@
  * newer kernels' report formats, console damage. Statuses, counts, events and the exit verdict.
  */
 import t from 'tap';
-import { parseConsole, allPassed, type ParseResult } from '../../src/results/parser.js';
+import { parseConsole, allPassed } from '../../src/results/parser.js';
 import { LineSplitter, MAX_LINE_CHARS } from '../../src/results/line-stream.js';
-import { log } from './fixtures.js';
+import { byName, log } from './fixtures.js';
 
-function byName(r: ParseResult, name: string) {
-  const x = r.tests.find((y) => y.name === name);
-  if (!x) throw new Error(`no test ${name}`);
-  return x;
-}
 const RELEASE = 'hmm.hmm_device_private.migrate_release';
 const MIGRATE = 'hmm.hmm_device_private.migrate';
 

@@ -1,14 +1,8 @@
 import t from 'tap';
-import { parseConsole, allPassed, type ParseResult } from '../../src/results/parser.js';
-import { log } from './fixtures.js';
+import { parseConsole, allPassed } from '../../src/results/parser.js';
+import { byName, log } from './fixtures.js';
 
 const PRIVATE_RELEASE = 'hmm.hmm_device_private.migrate_release';
-
-function byName(r: ParseResult, name: string) {
-  const x = r.tests.find((y) => y.name === name);
-  if (!x) throw new Error(`no test ${name}`);
-  return x;
-}
 
 t.test('clean-58-pass.log: all 58 pass, plan from the listing, sentinels, totals agree', async (t) => {
   const r = parseConsole(log('clean-58-pass.log'));
