@@ -252,8 +252,9 @@ export class ConsoleParser {
       this.openStream(vd);
       return;
     }
-    const ann = ANNOUNCE_RE.exec(text.replace(/^(?:# )+/, ''));
-    if (ann && classify(text.replace(/^(?:# )+/, '')).type !== 'result') this.announced = ann.groups!.a ?? ann.groups!.b;
+    const bare = text.replace(/^(?:# )+/, '');
+    const ann = ANNOUNCE_RE.exec(bare);
+    if (ann && classify(bare).type !== 'result') this.announced = ann.groups!.a ?? ann.groups!.b;
     for (let i = this.streams.length - 1; i >= 0; i--) {
       const s = this.streams[i]!;
       const { text: inner, levels } = unnest(text, s.depth);
