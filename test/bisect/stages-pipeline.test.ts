@@ -1,4 +1,5 @@
 import t from 'tap';
+import { errorWith } from '../helpers/match.js';
 import { pipelineFromStages } from '../../src/bisect/stages-pipeline.js';
 import { HmmciError } from '../../src/common/errors.js';
 import { cacheLayout } from '../../src/common/cache.js';
@@ -19,7 +20,7 @@ function stages(behave: { build?: () => never | void; test?: () => never | void 
   return {
     calls,
     stages: {
-      resolveTree: unused, loadSeries: unused, configKey: () => 'k', acquireSlot: unused, resetSlot: unused, applySeries: unused, toolchain: unused,
+      resolveTree: unused, loadSeries: unused, configKey: () => 'k', acquireSlot: unused, resetSlot: unused, applySeries: unused, toolchain: unused, chooseBase: unused,
       async configure(req) {
         calls.push(`configure ${req.srcDir} ${req.buildDir} ${req.variant.fragments.join(',')}`);
         return { configPath: `${req.buildDir}/.config`, configHash: 'c0ffee' };
@@ -64,9 +65,9 @@ t.test('a guest without results is a verdict too', async (t) => {
 
 t.test('infrastructure failures still stop the bisect', async (t) => {
   const s = stages({ test: () => { throw new HmmciError('QEMU did not start.', { exitCode: ExitCode.INFRA }); } });
-  await t.rejects(pipelineFromStages(s.stages, ctx, opts).boot({ srcDir: '/wt', buildDir: '/out' }), { exitCode: ExitCode.INFRA });
+  await t.rejects(pipelineFromStages(s.stages, ctx, opts).boot({ srcDir: '/wt', buildDir: '/out' }), errorWith({ exitCode: ExitCode.INFRA }));
   const m = stages({ build: () => { throw new HmmciError('make is not installed', { exitCode: ExitCode.MISSING_TOOL }); } });
-  await t.rejects(pipelineFromStages(m.stages, ctx, opts).build({ srcDir: '/wt', buildDir: '/out', reconfigure: true }), { exitCode: ExitCode.MISSING_TOOL });
+  await t.rejects(pipelineFromStages(m.stages, ctx, opts).build({ srcDir: '/wt', buildDir: '/out', reconfigure: true }), errorWith({ exitCode: ExitCode.MISSING_TOOL }));
 });
 
 t.test('the .config is kept when the step changes no Kconfig input, made again when it does', async (t) => {

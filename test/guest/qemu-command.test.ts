@@ -1,4 +1,5 @@
 import t from 'tap';
+import { errorWith } from '../helpers/match.js';
 import { x86_64 } from '../../src/guest/arch/x86_64.js';
 import { archConfig } from '../../src/guest/arch/index.js';
 import { kernelCmdline, qemuArgs } from '../../src/guest/qemu-command.js';
@@ -47,5 +48,5 @@ t.test('vng: --run the bzImage, the script as one --exec argument, machine from 
 });
 
 t.test('unknown architecture is a usage error', async (t) => {
-  t.throws(() => archConfig('riscv64'), { exitCode: 2 });
+  t.throws(() => archConfig('riscv64'), errorWith({ exitCode: 2 }));
 });

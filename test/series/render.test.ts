@@ -1,5 +1,6 @@
 import t from 'tap';
 import { renderApplyText, renderSeriesText, summariseWarnings } from '../../src/series/render.js';
+import type { SeriesWarning } from '../../src/series/types.js';
 import { fixtureSeries } from './helpers.js';
 
 const load = fixtureSeries;
@@ -29,7 +30,7 @@ t.test('apply: worktree, base and reason, one line per commit', async (t) => {
 
 t.test('a long thread: replies summarised in one line, --verbose lists them all', async (t) => {
   const s = load('rfc-p2p-allow-thread.mbox');
-  const many = { ...s, warnings: Array.from({ length: 4571 }, (_, i) => ({ kind: 'not-a-patch' as const, message: `reply ${i + 1}; ignored.` })).concat(s.warnings.filter((w) => w.kind !== 'not-a-patch')) };
+  const many = { ...s, warnings: Array.from({ length: 4571 }, (_, i): SeriesWarning => ({ kind: 'not-a-patch', message: `reply ${i + 1}; ignored.` })).concat(s.warnings.filter((w) => w.kind !== 'not-a-patch')) };
   const short = summariseWarnings(many.warnings);
   t.equal(short.length, 1);
   t.match(short[0]?.message, /^4571 mails that are not patches of the series .* were ignored; first: reply 1; ignored\. \(--verbose lists them all\)$/);
