@@ -274,10 +274,24 @@ export function overlongHunks(changes: readonly FileChange[]): Array<{ file: str
 }
 
 /**
- * Per-file {path, additions, deletions} of a diff, from parse-diff. The series uses changeStats
- * (same counts, checked on every fixture in test/series/diff.test.ts) because parse-diff keeps
- * `old/`, `linux/` prefixes and C-quoting in its paths, where git am strips and unquotes them.
+ * Per-file {path, additions, deletions} of a patch: the counts are parse-diff's, the paths are the
+ * scan's (git am's -p1 paths: parse-diff keeps `old/`, `linux/` prefixes and C-quoting). When
+ * parse-diff does not see the same files as the scan (it stops at lines it does not know, such as
+ * a blank line between two file sections), the scan's own counts stand. Pure.
  */
+export function patchFileStats(diff: string, changes: readonly FileChange[]): FileStat[] {
+  const scanned = changeStats(changes);
+  let counted: FileStat[];
+  try {
+    counted = fileStats(diff);
+  } catch {
+    return scanned;
+  }
+  if (counted.length !== scanned.length) return scanned;
+  return scanned.map((f, i) => ({ path: f.path, additions: counted[i]!.additions, deletions: counted[i]!.deletions }));
+}
+
+/** Per-file {path, additions, deletions} of a diff as parse-diff reads it (its own paths). */
 export function fileStats(diff: string): FileStat[] {
   if (!diff.trim()) return [];
   return parseDiff(diff).map((f) => {

@@ -3,7 +3,7 @@
  * order by N/M; warnings for missing patches, duplicates, mixed versions, non-patches, reordering,
  * truncation and series that touch no HMM file. Pure: plain data in, plain data out.
  */
-import { baseInfo, changeStats, hunkRange, overlongHunks, splitBody, truncatedHunks } from './diff.js';
+import { baseInfo, hunkRange, overlongHunks, patchFileStats, splitBody, truncatedHunks } from './diff.js';
 import { isHmmPath } from './hmm-areas.js';
 import { isoDate } from './headers.js';
 import { parseSubject } from './subject.js';
@@ -68,7 +68,7 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
         version: subject.version ?? 1,
         message: split.message,
         trailers: parseTrailers(split.message),
-        files: changeStats(split.changes),
+        files: patchFileStats(split.diff, split.changes),
         changes: split.changes,
         diff: split.diff,
         body: mail.body,

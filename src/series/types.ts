@@ -9,7 +9,7 @@ export interface Trailer {
   value: string;
 }
 
-/** Per-file statistics of a patch's diff (from parse-diff). */
+/** Per-file statistics of a patch: parse-diff counts, git am paths (see patchFileStats). */
 export interface FileStat {
   path: string;
   additions: number;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { baseInfo, changeStats, fileStats, findDiffStart, overlongHunks, splitBody, stripComponent, truncatedHunks, unquoteC } from '../../src/series/diff.js';
+import { baseInfo, changeStats, fileStats, findDiffStart, overlongHunks, patchFileStats, splitBody, stripComponent, truncatedHunks, unquoteC } from '../../src/series/diff.js';
 import { parseMailBytes } from '../../src/series/load.js';
 import { fixtureText } from './helpers.js';
 
@@ -160,4 +160,24 @@ t.test('a hunk short of its header in the middle of a mail is told apart from a 
   const truncated = truncatedHunks(splitBody(mails('malformed/truncated.mbox')[2]!.body).changes);
   t.equal(truncated.length, 1);
   t.equal(truncated[0]?.hunk.endedBy, undefined, 'the end of the input: truncated');
+});
+
+t.test('a patch\'s files: parse-diff\'s counts under git am\'s paths; the scan\'s counts where parse-diff sees other files', async (t) => {
+  for (const name of ['malformed/quilt-prefixes.patch', 'malformed/c-quoted-unicode-path.patch', 'rfc-p2p-allow.mbox']) {
+    const m = mails(name)[0]!;
+    const split = splitBody(m.body);
+    const counted = fileStats(split.diff);
+    const files = patchFileStats(split.diff, split.changes);
+    t.same(files.map((f) => f.path), changeStats(split.changes).map((f) => f.path), `${name}: paths as git am applies them`);
+    t.same(files.map((f) => [f.additions, f.deletions]), counted.map((f) => [f.additions, f.deletions]), `${name}: parse-diff's counts`);
+  }
+  const quilt = splitBody(mails('malformed/quilt-prefixes.patch')[0]!.body);
+  t.match(fileStats(quilt.diff)[0]!.path, /^linux\//, 'parse-diff alone would report the quilt prefix');
+  // parse-diff and the scan disagree on the file list: the scan (what git am gets) wins.
+  const fake = [{ from: 'mm/hmm.c', to: 'mm/hmm.c', additions: 3, deletions: 1, hunks: [] }, { from: 'lib/test_hmm.c', to: 'lib/test_hmm.c', additions: 2, deletions: 0, hunks: [] }];
+  const oneFile = 'diff --git a/mm/hmm.c b/mm/hmm.c\n--- a/mm/hmm.c\n+++ b/mm/hmm.c\n@@ -1,1 +1,1 @@\n-a\n+b\n';
+  t.same(patchFileStats(oneFile, fake as unknown as Parameters<typeof patchFileStats>[1]), [
+    { path: 'mm/hmm.c', additions: 3, deletions: 1 },
+    { path: 'lib/test_hmm.c', additions: 2, deletions: 0 },
+  ]);
 });
