@@ -1,0 +1,101 @@
+/**
+ * One job, in its own process group (forked detached by `hmmci worker`): make, gcc and the job's
+ * own cleanup live here, QEMU in its own group registered with cleanup. When the worker dies
+ * (kill -9) the IPC channel closes: this process runs the cleanup (QEMU, slot locks, worktree
+ * reset) and kills its whole group, so nothing the dead worker started keeps running.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { cacheLayout } from '../common/cache.js';
+import { installSignalHandlers, interruptSignal, runCleanup } from '../common/cleanup.js';
+import type { Reporter } from '../common/progress.js';
+import { realStages } from '../run/real-stages.js';
+import type { Stages } from '../run/stages.js';
+import { runBuildJob } from './build-job.js';
+import type { JobData, JobProgress } from './jobs.js';
+import { openStore } from './store.js';
+import { RetryableError, runTestJob } from './test-job.js';
+
+export interface RunMessage {
+  type: 'run';
+  jobId: string;
+  data: JobData;
+  worker: string;
+  cacheRoot: string;
+}
+
+export type RunnerMessage =
+  | { type: 'progress'; progress: JobProgress }
+  | { type: 'result'; value: unknown }
+  | { type: 'error'; message: string; retry: boolean };
+
+const send = (m: RunnerMessage) => {
+  if (process.connected) process.send?.(m);
+};
+
+/** The worker's stages: the real ones, or (tests only) a module named by HMMCI_FLEET_STAGES exporting fleetStages(). */
+async function loadStages(): Promise<Stages> {
+  const mod = process.env.HMMCI_FLEET_STAGES;
+  if (!mod) return realStages();
+  return ((await import(mod)) as { fleetStages: () => Stages }).fleetStages();
+}
+
+/** Stage progress of the job as `progress` messages (at most one status line a second). */
+function forwardingReporter(last: () => JobProgress): Reporter {
+  let at = 0;
+  return {
+    stage(name) {
+      return {
+        update(text) {
+          if (Date.now() - at < 1000) return;
+          at = Date.now();
+          send({ type: 'progress', progress: { ...last(), stage: name, text } });
+        },
+        done: () => 0,
+        fail: () => 0,
+      };
+    },
+    info: () => undefined,
+    warn: () => undefined,
+  };
+}
+
+async function runJob(m: RunMessage): Promise<void> {
+  const cache = cacheLayout(m.cacheRoot);
+  const fleetRoot = join(cache.root, 'fleet');
+  const workDir = join(fleetRoot, 'jobs', `${m.jobId}-${randomUUID().slice(0, 8)}`);
+  mkdirSync(workDir, { recursive: true });
+  let current: JobProgress = { phase: 'started', worker: m.worker };
+  const progress = (p: JobProgress) => {
+    current = p;
+    send({ type: 'progress', progress: p });
+  };
+  try {
+    const stages = await loadStages();
+    const env = { stages, ctx: { cache, reporter: forwardingReporter(() => current), signal: interruptSignal() }, store: openStore(m.data.store), workDir, worker: m.worker, progress };
+    const value = m.data.kind === 'build' ? await runBuildJob(m.data, env) : await runTestJob(m.data, env, fleetRoot);
+    send({ type: 'result', value });
+  } catch (err) {
+    send({ type: 'error', message: (err as Error)?.message ?? String(err), retry: err instanceof RetryableError || !(err as { exitCode?: number }).exitCode });
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+installSignalHandlers();
+process.on('disconnect', () => {
+  // The worker is gone (killed, crashed): stop everything this job started, then the group.
+  void runCleanup().finally(() => {
+    try {
+      process.kill(-process.pid, 'SIGKILL');
+    } catch {
+      process.exit(137);
+    }
+  });
+});
+process.on('message', (m: RunMessage) => {
+  if (m?.type !== 'run') return;
+  // The worker disconnects once it has the result; that ends this process (and its group).
+  void runJob(m);
+});
