@@ -1,0 +1,92 @@
+/**
+ * Fault: kill -9 of a worker in the middle of a build and in the middle of a boot, with a real
+ * redis-server and real worker processes. The job runs again on the other worker, the run records
+ * exactly one result, and the dead worker's make / QEMU (its job's process group) are gone.
+ */
+import t from 'tap';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Job, Queue } from 'bullmq';
+import { startRedis, stopRedis } from './helpers/redis.js';
+import { fakeSeries, fleetEnv, processesUnder, runCli, startWorkerProc, type WorkerProc } from './helpers/fleet.js';
+
+t.setTimeout(240_000);
+
+/** Processes in a process group (from /proc/<pid>/stat field 5). */
+function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) out.push(Number(p));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+function pgidOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}
+
+async function waitForProcess(w: WorkerProc, what: RegExp, ms = 60_000): Promise<number> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const hit = processesUnder(w.cache).find((l) => what.test(l));
+    if (hit) return Number(hit.split(' ')[0]);
+    await sleep(50);
+  }
+  throw new Error(`no ${what} under ${w.cache}`);
+}
+
+const redis = await startRedis();
+t.teardown(() => stopRedis(redis));
+const e = fleetEnv();
+const series = fakeSeries(e.dir, 'breaks-snapshot', 'fail-coherent-snapshot');
+
+for (const phase of ['build', 'boot'] as const) {
+  t.test(`kill -9 of the worker during a ${phase}`, async (t) => {
+    const slow = phase === 'build' ? { FAKE_KERNEL_SLOW: '5' } : { HMMCI_FAKE_GUEST_MS: '6000' };
+    const a = startWorkerProc(e, redis.url, `${phase}-A`, { env: slow });
+    const b = startWorkerProc(e, redis.url, `${phase}-B`, { env: slow });
+    t.teardown(() => {
+      for (const w of [a, b]) w.proc.kill('SIGKILL');
+    });
+    await Promise.all([a.waitFor(/serving/), b.waitFor(/serving/)]);
+    const submit = runCli(['run', series, '--fleet', redis.url, '--json', '--reruns', '0', '--no-baseline-cache'], e.env(join(e.dir, `cache-submit-${phase}`)));
+
+    // The first build (the baseline's) or the first boot: whoever took it is killed mid-way.
+    const queue = phase === 'build' ? 'build-x86_64' : 'test-x86_64-qemu';
+    const took = new RegExp(`took ${queue} job (\\S+)`);
+    const first = await Promise.race([a.waitFor(took, 120_000).then((m) => ({ w: a, id: m[1] as string })), b.waitFor(took, 120_000).then((m) => ({ w: b, id: m[1] as string }))]);
+    const victim = first.w;
+    const other = victim === a ? b : a;
+    const pid = await waitForProcess(victim, phase === 'build' ? /\bmake\b/ : /hmmci-fake-guest/);
+    const group = pgidOf(pid);
+    victim.proc.kill('SIGKILL');
+    await victim.exited;
+
+    // The dead worker's make (with its whole job group) / QEMU go within seconds.
+    const end = Date.now() + 10_000;
+    while ((groupMembers(group).length || processesUnder(victim.cache).length) && Date.now() < end) await sleep(100);
+    t.same(groupMembers(group), [], `nothing left in the dead job's process group ${group}`);
+    t.same(processesUnder(victim.cache), [], 'no process of the dead worker is left');
+
+    const r = await submit;
+    t.equal(r.code, 1, `the run completes and reports the regression (stderr: ${r.stderr.slice(-600)})`);
+    const report = JSON.parse(r.stdout) as { regressions: Array<{ name: string }>; status: string; patchedRuns?: number };
+    t.same(report.regressions.map((x) => x.name), ['hmm2.hmm2_device_coherent.snapshot'], 'the one regression, found once');
+    t.equal(report.status, 'complete');
+    t.match(other.output(), new RegExp(`took ${queue} job ${first.id}`), 'the other worker ran the killed job again');
+
+    const q = new Queue(queue, { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'hmmci' });
+    t.teardown(() => q.close());
+    const job = await Job.fromId(q, first.id);
+    t.equal(await job?.getState(), 'completed', 'the job completed');
+    t.equal((job?.returnvalue as { worker: string }).worker, other.id, 'its one result is the surviving worker\'s');
+  });
+}
