@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheLayout } from '../common/cache.js';
+import { ExitCode } from '../common/exit-codes.js';
 import { installSignalHandlers, interruptSignal, runCleanup } from '../common/cleanup.js';
 import type { Reporter } from '../common/progress.js';
 import { realStages } from '../run/real-stages.js';
@@ -77,7 +78,10 @@ async function runJob(m: RunMessage): Promise<void> {
     const value = m.data.kind === 'build' ? await runBuildJob(m.data, env) : await runTestJob(m.data, env, fleetRoot);
     send({ type: 'result', value });
   } catch (err) {
-    send({ type: 'error', message: (err as Error)?.message ?? String(err), retry: err instanceof RetryableError || !(err as { exitCode?: number }).exitCode });
+    // Input failures came back as values; what is thrown here is the machine's or the job's
+    // interruption (lease lost, hand-back): another attempt, possibly elsewhere, may succeed.
+    const code = (err as { exitCode?: number }).exitCode;
+    send({ type: 'error', message: (err as Error)?.message ?? String(err), retry: err instanceof RetryableError || code === undefined || code === ExitCode.INFRA || code === ExitCode.INTERRUPTED });
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }

@@ -170,7 +170,7 @@ function runInChild(a: Active, msg: RunMessage, publish: () => void): Promise<un
         void a.job.updateProgress(m.progress as unknown as object).catch(() => undefined);
         publish();
       } else if (m.type === 'result') settle(() => (a.leaseLost ? reject(new Error('lease lost')) : resolve(m.value)));
-      else settle(() => reject(m.retry ? new Error(m.message) : new UnrecoverableError(m.message)));
+      else settle(() => reject(m.retry || a.leaseLost || a.handback ? new Error(m.message) : new UnrecoverableError(m.message)));
     });
     a.child.on('exit', (code, sig) => settle(() => reject(new Error(a.leaseLost ? 'lease lost' : `the job runner exited (${sig ?? code}) before it finished`))));
     a.child.send(msg);

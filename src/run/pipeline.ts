@@ -197,7 +197,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
 
   function baselineBroken(err: unknown, what: string): unknown {
     if (!isHmmciError(err) || req.signal.aborted) return err;
-    if (err.exitCode === ExitCode.INFRA || err.exitCode === ExitCode.MISSING_TOOL || err.exitCode === ExitCode.CONFIG) return err;
+    if (err.exitCode === ExitCode.INFRA || err.exitCode === ExitCode.MISSING_TOOL || err.exitCode === ExitCode.CONFIG || err.exitCode === ExitCode.FLEET) return err;
     return new HmmciError(`The unpatched baseline ${what}, so nothing can be compared: ${err.message} Fix the base tree or its config (or pick another base with --base) and run again.`, {
       exitCode: ExitCode.BASELINE_BROKEN, logPath: err.logPath, details: err.details, command: err.command, commandExitCode: err.commandExitCode, cause: err,
     });

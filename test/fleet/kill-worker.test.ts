@@ -4,44 +4,14 @@
  * exactly one result, and the dead worker's make / QEMU (its job's process group) are gone.
  */
 import t from 'tap';
-import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue } from 'bullmq';
 import { startRedis, stopRedis } from './helpers/redis.js';
-import { fakeSeries, fleetEnv, processesUnder, runCli, startWorkerProc, type WorkerProc } from './helpers/fleet.js';
+import { fakeSeries, fleetEnv, processesUnder, runCli, startWorkerProc } from './helpers/fleet.js';
+import { groupMembers, pgidOf, waitForProcess } from './helpers/procs.js';
 
 t.setTimeout(240_000);
-
-/** Processes in a process group (from /proc/<pid>/stat field 5). */
-function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const p of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid) out.push(Number(p));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
-}
-
-function pgidOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-}
-
-async function waitForProcess(w: WorkerProc, what: RegExp, ms = 60_000): Promise<number> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const hit = processesUnder(w.cache).find((l) => what.test(l));
-    if (hit) return Number(hit.split(' ')[0]);
-    await sleep(50);
-  }
-  throw new Error(`no ${what} under ${w.cache}`);
-}
 
 const redis = await startRedis();
 t.teardown(() => stopRedis(redis));
@@ -50,9 +20,9 @@ const series = fakeSeries(e.dir, 'breaks-snapshot', 'fail-coherent-snapshot');
 
 for (const phase of ['build', 'boot'] as const) {
   t.test(`kill -9 of the worker during a ${phase}`, async (t) => {
-    const slow = phase === 'build' ? { FAKE_KERNEL_SLOW: '5' } : { HMMCI_FAKE_GUEST_MS: '6000' };
-    const a = startWorkerProc(e, redis.url, `${phase}-A`, { env: slow });
-    const b = startWorkerProc(e, redis.url, `${phase}-B`, { env: slow });
+    const slow: Record<string, string> = phase === 'build' ? { FAKE_KERNEL_SLOW: '5' } : { HMMCI_FAKE_GUEST_MS: '6000' };
+    const a = startWorkerProc(e, redis.url, `${phase}-A`, { env: slow, lease: 3 });
+    const b = startWorkerProc(e, redis.url, `${phase}-B`, { env: slow, lease: 3 });
     t.teardown(() => {
       for (const w of [a, b]) w.proc.kill('SIGKILL');
     });
