@@ -5,7 +5,7 @@ import { run } from '../common/exec.js';
 import { isHmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import { archConfig } from '../guest/arch/index.js';
-import type { ConfigVariant, StageContext, Stages } from '../run/stages.js';
+import type { ConfigVariant, LoadedSeries, StageContext, Stages } from '../run/stages.js';
 import { buildKey, type Artifact, type BuildJobData, type BuildJobResult, type JobProgress, type StageFailure } from './jobs.js';
 import type { ArtifactStore } from './store.js';
 
@@ -40,6 +40,13 @@ function variantOf(d: BuildJobData, dir: string): ConfigVariant {
     return p;
   });
   return { ...(d.variant.name ? { name: d.variant.name } : {}), fragments, extra: d.variant.extra };
+}
+
+/** The series' first `n` patches (a bisect step), or all of them. */
+function upTo(s: LoadedSeries, n: number | undefined): LoadedSeries {
+  if (!n || n >= s.patches.length) return s;
+  const handle = s.handle as { patches?: unknown[] } | undefined;
+  return { ...s, patches: s.patches.slice(0, n), patchTexts: s.patchTexts.slice(0, n), handle: handle && Array.isArray(handle.patches) ? { ...handle, patches: handle.patches.slice(0, n) } : s.handle };
 }
 
 /** Put the kernel, module, vmlinux, .config, build log and hmm-tests sources into the store. */
@@ -81,7 +88,7 @@ export async function runBuildJob(d: BuildJobData, env: JobEnv): Promise<BuildJo
     if (d.series) {
       const mbox = join(env.workDir, 'series.mbox');
       await env.store.get(d.series.mbox, mbox);
-      const series = await stages.loadSeries(mbox, tree, ctx);
+      const series = upTo(await stages.loadSeries(mbox, tree, ctx), d.series.upTo);
       try {
         apply = await stages.applySeries({ series, worktree: slot.worktree, base: slot.rev }, ctx);
       } catch (err) {

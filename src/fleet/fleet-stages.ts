@@ -7,7 +7,7 @@ import { patchsetHash } from '../run/patchset-hash.js';
 import type { ConfigVariant, LoadedSeries, StageContext, Stages } from '../run/stages.js';
 import type { KernelTree, Slot } from '../tree/types.js';
 import type { FleetClient, JobHandle } from './client.js';
-import type { BuildJobData, BuildJobResult, StageFailure, TestJobResult, TreeSpec } from './jobs.js';
+import type { BuildJobData, BuildJobResult, StageFailure, TestJobResult } from './jobs.js';
 import type { ArtifactStore } from './store.js';
 
 interface VirtualSlot {
@@ -27,7 +27,23 @@ export interface FleetStagesOptions {
   arch?: string;
 }
 
-function stageError(f: StageFailure, logPath?: string): HmmciError {
+/** The build job of a series (or the baseline, without one) on `rev` of `tree` with `variant`. */
+export async function buildJobData(o: Pick<FleetStagesOptions, 'store' | 'local' | 'workDir' | 'arch'>, b: { tree: KernelTree; rev: string; series?: LoadedSeries; variant: ConfigVariant }, ctx: StageContext): Promise<BuildJobData> {
+  let series: BuildJobData['series'] = null;
+  if (b.series) {
+    const file = join(o.workDir, `series-${randomUUID().slice(0, 8)}.mbox`);
+    writeFileSync(file, b.series.mbox);
+    series = { mbox: (await o.store.put(file)).sha256, patchsetHash: patchsetHash(b.series.patchTexts), title: b.series.title };
+  }
+  const tc = await o.local.toolchain(ctx);
+  const t = b.tree;
+  return {
+    kind: 'build', tree: { kind: t.kind, ...(t.kind === 'user' ? { path: t.path } : {}), id: t.id, baseline: t.baseline }, base: b.rev, series, arch: o.arch ?? 'x86_64', store: o.store.url, toolchain: tc.gcc,
+    variant: { ...(b.variant.name ? { name: b.variant.name } : {}), fragments: b.variant.fragments.map((f) => ({ name: basename(f), text: readFileSync(f, 'utf8') })), extra: b.variant.extra, configKey: o.local.configKey(b.variant) },
+  };
+}
+
+export function stageError(f: StageFailure, logPath?: string): HmmciError {
   return new HmmciError(f.message, { exitCode: f.exitCode as ExitCodeValue, details: f.details, ...(logPath ? { logPath } : {}) });
 }
 
@@ -53,22 +69,11 @@ export function fleetStages(o: FleetStagesOptions): Stages {
     await o.store.get(sha, p);
     return p;
   };
-  const treeSpec = (t: KernelTree): TreeSpec => ({ kind: t.kind, ...(t.kind === 'user' ? { path: t.path } : {}), id: t.id, baseline: t.baseline });
 
   async function startBuild(v: VirtualSlot, variant: ConfigVariant, ctx: StageContext) {
     const variantId = JSON.stringify(variant);
     if (v.build && v.build.series === v.series && v.build.variantId === variantId) return v.build.handle;
-    let series: BuildJobData['series'] = null;
-    if (v.series) {
-      const file = join(o.workDir, `series-${randomUUID().slice(0, 8)}.mbox`);
-      writeFileSync(file, v.series.mbox);
-      series = { mbox: (await o.store.put(file)).sha256, patchsetHash: patchsetHash(v.series.patchTexts), title: v.series.title };
-    }
-    const tc = await o.local.toolchain(ctx);
-    const data: BuildJobData = {
-      kind: 'build', tree: treeSpec(v.tree), base: v.slot.rev, series, arch, store: o.store.url, toolchain: tc.gcc,
-      variant: { ...(variant.name ? { name: variant.name } : {}), fragments: variant.fragments.map((f) => ({ name: basename(f), text: readFileSync(f, 'utf8') })), extra: variant.extra, configKey: o.local.configKey(variant) },
-    };
+    const data = await buildJobData(o, { tree: v.tree, rev: v.slot.rev, series: v.series, variant }, ctx);
     const handle = await o.client.submitBuild<BuildJobResult>(data);
     ctx.reporter.info(`fleet: ${v.series ? 'patched' : 'baseline'} build job ${handle.id} on ${handle.queue}`);
     v.build = { series: v.series, variantId, handle };

@@ -13,7 +13,9 @@ import { installSignalHandlers, interruptSignal, runCleanup } from '../common/cl
 import type { Reporter } from '../common/progress.js';
 import { realStages } from '../run/real-stages.js';
 import type { Stages } from '../run/stages.js';
+import { runBisectJob, type BisectJobData } from './bisect-job.js';
 import { runBuildJob } from './build-job.js';
+import { FleetClient } from './client.js';
 import type { JobData, JobProgress } from './jobs.js';
 import { openStore } from './store.js';
 import { RetryableError, runTestJob } from './test-job.js';
@@ -29,6 +31,7 @@ export interface RunMessage {
 export type RunnerMessage =
   | { type: 'progress'; progress: JobProgress }
   | { type: 'result'; value: unknown }
+  | { type: 'data'; data: JobData }
   | { type: 'error'; message: string; retry: boolean };
 
 const send = (m: RunnerMessage) => {
@@ -62,6 +65,19 @@ function forwardingReporter(last: () => JobProgress): Reporter {
   };
 }
 
+/** A bisect step job: the driver submits its own build and test jobs; its data goes back to the worker to store. */
+async function bisectStep(d: BisectJobData): Promise<unknown> {
+  const client = await FleetClient.connect(d.redis);
+  try {
+    return await runBisectJob(d, client, async (next) => {
+      send({ type: 'data', data: next });
+      send({ type: 'progress', progress: { phase: 'started', stage: 'bisect', text: `${next.state.step} commit(s) tested; last good ${next.state.good}, first bad ${next.state.bad} of ${next.commits.length - 1}` } });
+    });
+  } finally {
+    await client.close();
+  }
+}
+
 async function runJob(m: RunMessage): Promise<void> {
   const cache = cacheLayout(m.cacheRoot);
   const fleetRoot = join(cache.root, 'fleet');
@@ -73,6 +89,10 @@ async function runJob(m: RunMessage): Promise<void> {
     send({ type: 'progress', progress: p });
   };
   try {
+    if (m.data.kind === 'bisect') {
+      send({ type: 'result', value: await bisectStep(m.data) });
+      return;
+    }
     const stages = await loadStages();
     const env = { stages, ctx: { cache, reporter: forwardingReporter(() => current), signal: interruptSignal() }, store: openStore(m.data.store), workDir, worker: m.worker, progress };
     const value = m.data.kind === 'build' ? await runBuildJob(m.data, env) : await runTestJob(m.data, env, fleetRoot);

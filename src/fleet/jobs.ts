@@ -10,6 +10,7 @@ export const testQueue = (arch: string, runner: string) => `test-${arch}-${runne
 export function queueNeeds(queue: string): string {
   const b = /^build-(.+)$/.exec(queue);
   if (b) return `build kernels for ${b[1]} (make, and gcc for ${b[1]}: native or a cross compiler such as ${b[1]}-linux-gnu-gcc)`;
+  if (queue === BISECT_QUEUE) return 'run bisect step jobs (any worker does)';
   const t = /^test-(.+)-(qemu|vng)$/.exec(queue);
   if (t) return t[2] === 'vng' ? `boot ${t[1]} kernels with virtme-ng (vng on PATH and qemu-system-${t[1]})` : `boot ${t[1]} kernels (qemu-system-${t[1]})`;
   return queue;
@@ -38,7 +39,7 @@ export interface BuildJobData {
   tree: TreeSpec;
   base: string;
   /** The series mbox in the store, or null for the baseline. */
-  series: { mbox: string; patchsetHash: string; title: string } | null;
+  series: { mbox: string; patchsetHash: string; title: string; upTo?: number } | null;
   variant: VariantSpec;
   toolchain: string;
   arch: string;
@@ -87,7 +88,10 @@ export type TestJobResult =
   | { ok: true; worker: string; result: TestRunResult; console: string; accel: string; runner: string; ms: number }
   | { ok: false; worker: string; failure: StageFailure };
 
-export type JobData = BuildJobData | TestJobData;
+export type JobData = BuildJobData | TestJobData | import('./bisect-job.js').BisectJobData;
+
+/** Bisect step jobs need no machine capability: any worker serves them. */
+export const BISECT_QUEUE = 'bisect';
 
 /** Progress a worker publishes on its job (`job.updateProgress`): the phase reached and a status line. */
 export interface JobProgress {
@@ -105,6 +109,6 @@ export interface JobProgress {
  * the same key submitted twice is one job and a baseline is built once for every series on its base.
  */
 export function buildKey(d: Pick<BuildJobData, 'tree' | 'base' | 'series' | 'variant' | 'toolchain' | 'arch'>): string {
-  const parts = [d.tree.id, d.tree.baseline, d.base, d.series?.patchsetHash ?? 'baseline', d.variant.configKey, d.toolchain, d.arch];
+  const parts = [d.tree.id, d.tree.baseline, d.base, d.series ? `${d.series.patchsetHash}${d.series.upTo ? `@${d.series.upTo}` : ''}` : 'baseline', d.variant.configKey, d.toolchain, d.arch];
   return `b-${createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 32)}`;
 }

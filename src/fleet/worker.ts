@@ -6,7 +6,7 @@ import { Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Reporter } from '../common/progress.js';
 import { probeCapabilities, servedQueues, type Capabilities } from './capabilities.js';
 import { connectFleet, FleetError, redisOptions, type FleetConnection } from './connection.js';
-import { QUEUE_PREFIX, type JobData, type JobProgress } from './jobs.js';
+import { BISECT_QUEUE, QUEUE_PREFIX, type JobData, type JobProgress } from './jobs.js';
 import type { RunMessage, RunnerMessage } from './job-runner.js';
 import { publishWorker, removeWorker, type WorkerInfo } from './registry.js';
 
@@ -70,7 +70,7 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
   const conn = await connectFleet(opts.redisUrl, { minVersion: opts.minRedisVersion });
   const caps = opts.capabilities ?? probeCapabilities({ machineFile: `${opts.cacheRoot}/machine.json` });
   const queues = servedQueues(caps, opts.only);
-  if (queues.length === 0) {
+  if (!queues.some((q) => q !== BISECT_QUEUE)) {
     await conn.close();
     throw new FleetError(`This machine can serve no hmmci queue: it has ${caps.make ? '' : 'no make, '}${caps.compilers.length ? '' : 'no gcc, '}${caps.qemu.length ? '' : 'no qemu-system-*'}. Install what \`hmmci doctor\` names, or drop --builds-only/--tests-only.`);
   }
@@ -165,7 +165,9 @@ function runInChild(a: Active, msg: RunMessage, publish: () => void): Promise<un
       if (a.child.connected) a.child.disconnect();
     };
     a.child.on('message', (m: RunnerMessage) => {
-      if (m.type === 'progress') {
+      if (m.type === 'data') {
+        if (!a.leaseLost) void a.job.updateData(m.data).catch(() => undefined);
+      } else if (m.type === 'progress') {
         a.progress = m.progress;
         void a.job.updateProgress(m.progress as unknown as object).catch(() => undefined);
         publish();

@@ -22,6 +22,24 @@ export function fakeSeries(dir: string, name: string, consoleName: string): stri
   return mbox;
 }
 
+/**
+ * A series of several patches for the fake kernel (constructed the same way): patch i appends a
+ * line to mm/hmm.c; the patch whose entry names a console capture makes every kernel from it on
+ * boot into that capture.
+ */
+export function fakeSeriesOf(dir: string, name: string, patches: Array<string | null>): string {
+  const repo = fakeKernelRepo(join(dir, `repo-${name}`));
+  const base = gitSync(repo, ['rev-parse', 'HEAD']).trim();
+  patches.forEach((consoleName, i) => {
+    const line = consoleName ? `const char hmmci_fake_console_${i}[] = "HMMCI_FAKE_CONSOLE=${consoleName}";` : `/* ${name}: harmless change ${i + 1} */`;
+    appendFileSync(join(repo, 'mm/hmm.c'), `\n${line}\n`);
+    gitSync(repo, ['commit', '-q', '-a', '-m', `mm/hmm: ${name} step ${i + 1}`, '-m', 'Signed-off-by: Test Developer <dev@example.org>']);
+  });
+  const mbox = join(dir, `${name}.mbox`);
+  writeFileSync(mbox, gitSync(repo, ['format-patch', '--cover-letter', '--stdout', `${base}..HEAD`]).replace('*** SUBJECT HERE ***', `${name}`));
+  return mbox;
+}
+
 export interface Env {
   dir: string;
   tarball: string;
