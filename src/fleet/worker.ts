@@ -53,6 +53,21 @@ export function killRunner(child: ChildProcess, graceMs = 3000): void {
   setTimeout(() => kill('SIGKILL'), graceMs).unref();
 }
 
+/** Wait for a runner to exit; SIGKILL its group when it takes longer than `ms`. */
+async function exitOf(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((r) => child.once('exit', () => r()));
+  const t = setTimeout(() => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }, ms);
+  await gone;
+  clearTimeout(t);
+}
+
 export interface FleetWorker {
   id: string;
   capabilities: Capabilities;
@@ -100,6 +115,7 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
       return await runInChild(a, { type: 'run', jobId: job.id ?? 'job', data: job.data, worker: id, cacheRoot: opts.cacheRoot }, publish);
     } catch (err) {
       if (a.handback && token) {
+        await exitOf(child, 3000);
         await job.moveToWait(token).catch(() => undefined);
         log(`handed job ${job.id} back to the queue`);
         throw new WaitingError();
