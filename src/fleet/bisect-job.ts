@@ -3,7 +3,7 @@ import { ExitCode } from '../common/exit-codes.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
 import { bisect } from '../bisect/driver.js';
 import { deriveTargets, verdictOf } from '../bisect/verdict.js';
-import type { BisectCommit, BisectReport, CommitTester, TestOutcome } from '../bisect/types.js';
+import type { BisectCommit, BisectReport, CommitTester, CommitOutcome } from '../bisect/types.js';
 import type { FleetClient } from './client.js';
 import type { BuildJobData, BuildJobResult, TestJobResult } from './jobs.js';
 
@@ -24,7 +24,7 @@ export interface BisectJobData {
   buildFailureIsBad: boolean;
   redis: string;
   /** Outcomes by `<index>:<rerun 0|1>`. */
-  outcomes: Record<string, TestOutcome>;
+  outcomes: Record<string, CommitOutcome>;
   state: { good: number; bad: number; step: number };
 }
 
@@ -78,7 +78,7 @@ function fleetTester(d: BisectJobData, client: FleetClient, save: (d: BisectJobD
       const b = await client.submitBuild<BuildJobResult>(buildFor(d, commit.index));
       const built = await b.end;
       if (built.state === 'failed') throw new HmmciError(`bisect: build job ${b.id} of ${commit.sha.slice(0, 12)} failed on every try: ${built.reason}`, { exitCode: ExitCode.INFRA });
-      let outcome: TestOutcome;
+      let outcome: CommitOutcome;
       if (!built.value.ok) {
         if (built.value.failure.stage !== 'build') throw new HmmciError(built.value.failure.message, { exitCode: built.value.failure.exitCode as 4, details: built.value.failure.details });
         outcome = { kind: 'build-failure', ms: Date.now() - started, built: true, errors: built.value.failure.details };

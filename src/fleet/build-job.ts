@@ -5,7 +5,9 @@ import { run } from '../common/exec.js';
 import { isHmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import { archConfig } from '../guest/arch/index.js';
-import type { ConfigVariant, LoadedSeries, StageContext, Stages } from '../run/stages.js';
+import type { ConfigVariant, StageContext, StageFailure as OutcomeFailure, Stages } from '../stages/types.js';
+import { mboxOf } from '../stages/real-stages.js';
+import { loadSeries as loadSeriesFile } from '../series/load.js';
 import { buildKey, type Artifact, type BuildJobData, type BuildJobResult, type JobProgress, type StageFailure } from './jobs.js';
 import type { ArtifactStore } from './store.js';
 
@@ -25,8 +27,14 @@ export const HMM_TEST_SOURCES = [
   'lib/test_hmm_uapi.h', 'mm/gup_test.h', 'tools/include/uapi', 'scripts/decode_stacktrace.sh',
 ];
 
-/** A stage error as a value: message, exit status, details, and its log put into the store. */
+/** A stage's failure (an outcome value, or a thrown HmmciError such as apply's) with its log put into the store. */
 export async function failureOf(stage: StageFailure['stage'], err: unknown, store: ArtifactStore): Promise<StageFailure> {
+  const value = err as Partial<OutcomeFailure>;
+  if (value && value.ok === false) {
+    const log = value.logPath && existsSync(value.logPath) ? (await store.put(value.logPath)).sha256 : undefined;
+    const exitCode = value.kind === 'config' ? ExitCode.CONFIG : value.kind === 'build' ? ExitCode.BUILD_FAILED : ExitCode.GUEST;
+    return { stage, kind: value.kind, message: value.message ?? '', exitCode, details: [...(value.details ?? [])], ...(log ? { log } : {}) };
+  }
   if (!isHmmciError(err)) throw err;
   const log = err.logPath && existsSync(err.logPath) ? (await store.put(err.logPath)).sha256 : undefined;
   return { stage, message: err.message, exitCode: err.exitCode, details: [...err.details], ...(log ? { log } : {}) };
@@ -42,11 +50,14 @@ function variantOf(d: BuildJobData, dir: string): ConfigVariant {
   return { ...(d.variant.name ? { name: d.variant.name } : {}), fragments, extra: d.variant.extra };
 }
 
-/** The series' first `n` patches (a bisect step), or all of them. */
-function upTo(s: LoadedSeries, n: number | undefined): LoadedSeries {
-  if (!n || n >= s.patches.length) return s;
-  const handle = s.handle as { patches?: unknown[] } | undefined;
-  return { ...s, patches: s.patches.slice(0, n), patchTexts: s.patchTexts.slice(0, n), handle: handle && Array.isArray(handle.patches) ? { ...handle, patches: handle.patches.slice(0, n) } : s.handle };
+/** The series' first `n` patches (a bisect step) as an mbox, or the whole one. */
+async function upTo(mboxPath: string, n: number | undefined, dir: string): Promise<string> {
+  if (!n) return mboxPath;
+  const s = await loadSeriesFile(mboxPath);
+  if (n >= s.patches.length) return mboxPath;
+  const out = join(dir, `series-first-${n}.mbox`);
+  writeFileSync(out, mboxOf({ ...s, patches: s.patches.slice(0, n) }));
+  return out;
 }
 
 /** Put the kernel, module, vmlinux, .config, build log and hmm-tests sources into the store. */
@@ -88,7 +99,7 @@ export async function runBuildJob(d: BuildJobData, env: JobEnv): Promise<BuildJo
     if (d.series) {
       const mbox = join(env.workDir, 'series.mbox');
       await env.store.get(d.series.mbox, mbox);
-      const series = upTo(await stages.loadSeries(mbox, tree, ctx), d.series.upTo);
+      const series = await stages.loadSeries(await upTo(mbox, d.series.upTo, env.workDir), tree, ctx);
       try {
         apply = await stages.applySeries({ series, worktree: slot.worktree, base: slot.rev }, ctx);
       } catch (err) {
@@ -96,21 +107,11 @@ export async function runBuildJob(d: BuildJobData, env: JobEnv): Promise<BuildJo
       }
     }
     env.progress({ phase: 'applied', stage: 'apply', apply, worker: env.worker });
-    let config;
-    try {
-      config = await stages.configure({ srcDir: slot.worktree, buildDir: slot.buildDir, variant }, ctx);
-    } catch (err) {
-      if (isHmmciError(err) && err.exitCode === ExitCode.CONFIG) return await fail('configure', err);
-      throw err;
-    }
+    const config = await stages.configure({ srcDir: slot.worktree, buildDir: slot.buildDir, variant }, ctx);
+    if (!config.ok) return await fail('configure', config);
     env.progress({ phase: 'configured', stage: 'config', configHash: config.configHash, configReused: config.reused, apply, worker: env.worker });
-    let built;
-    try {
-      built = await stages.build({ srcDir: slot.worktree, buildDir: slot.buildDir, jobs: d.jobs || availableParallelism() }, ctx);
-    } catch (err) {
-      if (isHmmciError(err) && err.exitCode === ExitCode.BUILD_FAILED) return await fail('build', err);
-      throw err;
-    }
+    const built = await stages.build({ srcDir: slot.worktree, buildDir: slot.buildDir, jobs: d.jobs || availableParallelism() }, ctx);
+    if (!built.ok) return await fail('build', built);
     const artifacts = await collect(d, env, slot.worktree, slot.buildDir, built.logPath);
     env.progress({ phase: 'built', stage: 'build', worker: env.worker });
     return { ok: true, worker: env.worker, apply, configHash: config.configHash, ...(config.reused ? { configReused: true } : {}), manifest: { key: buildKey(d), arch: d.arch, configHash: config.configHash, artifacts }, ms: Date.now() - started };

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { HmmciError } from '../common/errors.js';
 import { ExitCode, type ExitCodeValue } from '../common/exit-codes.js';
 import { patchsetHash } from '../run/patchset-hash.js';
-import type { ConfigVariant, LoadedSeries, StageContext, Stages } from '../run/stages.js';
+import type { ConfigVariant, LoadedSeries, StageContext, StageFailure as OutcomeFailure, Stages } from '../stages/types.js';
 import type { KernelTree, Slot } from '../tree/types.js';
 import type { FleetClient, JobHandle } from './client.js';
 import type { BuildJobData, BuildJobResult, StageFailure, TestJobResult } from './jobs.js';
@@ -41,6 +41,11 @@ export async function buildJobData(o: Pick<FleetStagesOptions, 'store' | 'local'
     kind: 'build', tree: { kind: t.kind, ...(t.kind === 'user' ? { path: t.path } : {}), id: t.id, baseline: t.baseline }, base: b.rev, series, arch: o.arch ?? 'x86_64', store: o.store.url, toolchain: tc.gcc,
     variant: { ...(b.variant.name ? { name: b.variant.name } : {}), fragments: b.variant.fragments.map((f) => ({ name: basename(f), text: readFileSync(f, 'utf8') })), extra: b.variant.extra, configKey: o.local.configKey(b.variant) },
   };
+}
+
+/** A worker's stage failure as the stage outcome value the pipeline expects. */
+function outcomeOf<K extends OutcomeFailure['kind']>(f: StageFailure, kind: K, logPath?: string): OutcomeFailure<K> {
+  return { ok: false, kind, message: f.message, details: f.details, ...(logPath ? { logPath } : {}) };
 }
 
 export function stageError(f: StageFailure, logPath?: string): HmmciError {
@@ -126,22 +131,25 @@ export function fleetStages(o: FleetStagesOptions): Stages {
       const v = of(req.srcDir);
       const h = await startBuild(v, req.variant, ctx);
       const p = await h.reached(['configured', 'built', 'done']);
-      if (p?.configHash) return { configPath: join(req.buildDir, '.config'), configHash: p.configHash, ...(p.configReused ? { reused: true } : {}) };
+      if (p?.configHash) return { ok: true, configPath: join(req.buildDir, '.config'), configHash: p.configHash, ...(p.configReused ? { reused: true } : {}) };
       const r = await finished(h);
-      if (!r.ok) throw stageError(r.failure, await fetchLog(r.failure.log, 'config.log'));
-      return { configPath: join(req.buildDir, '.config'), configHash: r.configHash };
+      if (!r.ok) return outcomeOf(r.failure, 'config', await fetchLog(r.failure.log, 'config.log'));
+      return { ok: true, configPath: join(req.buildDir, '.config'), configHash: r.configHash };
     },
     async build(req, ctx) {
       const v = of(req.srcDir);
       if (!v.build) throw new Error('fleet: build before configure');
       const stage = ctx.reporter.stage('build');
       const r = await finished(v.build.handle);
-      if (!r.ok) throw stageError(r.failure, await fetchLog(r.failure.log, 'build.log'));
+      if (!r.ok) return outcomeOf(r.failure, 'build', await fetchLog(r.failure.log, 'build.log'));
       stage.update(`built on ${r.worker}`);
       for (const a of r.manifest.artifacts.filter((x) => x.name === '.config' || x.name === 'build.log')) {
         await o.store.get(a.sha256, join(req.buildDir, a.name === '.config' ? '.config' : 'build.log'));
       }
-      return { logPath: join(req.buildDir, 'build.log') };
+      // The kernel itself stays in the store (the test job fetches it by sha256): these paths name
+      // where a local build would have it; files absent here are left out of the run's manifest.
+      const artifacts = { bzImage: join(req.buildDir, 'arch/x86/boot/bzImage'), testHmmKo: join(req.buildDir, 'lib/test_hmm.ko'), config: join(req.buildDir, '.config') };
+      return { ok: true, logPath: join(req.buildDir, 'build.log'), artifacts };
     },
     async test(req, ctx) {
       const v = of(req.srcDir);
@@ -157,11 +165,11 @@ export function fleetStages(o: FleetStagesOptions): Stages {
       const r = end.value;
       const dir = req.logDir ?? join(o.workDir, `guest-${randomUUID().slice(0, 8)}`);
       mkdirSync(dir, { recursive: true });
-      if (!r.ok) throw stageError(r.failure, await fetchLog(r.failure.log, 'console.log'));
+      if (!r.ok) return outcomeOf(r.failure, r.failure.kind === 'build' ? 'build' : 'no-results', await fetchLog(r.failure.log, 'console.log'));
       const consoleLogPath = join(dir, 'console.log');
       rmSync(consoleLogPath, { force: true });
       await o.store.get(r.console, consoleLogPath);
-      return { result: r.result, consoleLogPath, accel: r.accel, runner: r.runner };
+      return { ok: true, result: r.result, consoleLogPath, accel: r.accel, runner: r.runner };
     },
   };
 }

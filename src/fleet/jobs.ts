@@ -63,6 +63,8 @@ export interface Manifest {
 
 export interface StageFailure {
   stage: 'tree' | 'apply' | 'configure' | 'build' | 'test';
+  /** The stage outcome's kind, when it was one (config, build, no-results). */
+  kind?: 'config' | 'build' | 'no-results';
   message: string;
   exitCode: number;
   details: string[];

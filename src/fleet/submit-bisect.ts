@@ -8,7 +8,7 @@ import { ExitCode } from '../common/exit-codes.js';
 import { onCleanup } from '../common/cleanup.js';
 import type { Reporter } from '../common/progress.js';
 import type { BisectCommit, BisectReport } from '../bisect/types.js';
-import type { ConfigVariant, StageContext, Stages } from '../run/stages.js';
+import type { ConfigVariant, StageContext, Stages } from '../stages/types.js';
 import { git } from '../tree/git.js';
 import type { BisectJobData, BisectJobResult } from './bisect-job.js';
 import { FleetClient } from './client.js';

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { CacheLayout } from '../common/cache.js';
 import { onCleanup } from '../common/cleanup.js';
 import type { MachineShape } from '../run/concurrency.js';
-import type { Stages } from '../run/stages.js';
+import type { Stages } from '../stages/types.js';
 import { FleetClient } from './client.js';
 import { fleetStages } from './fleet-stages.js';
 import { liveWorkers } from './registry.js';

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { runOk } from '../common/exec.js';
-import { HmmciError, isHmmciError } from '../common/errors.js';
+import { isHmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import { archConfig } from '../guest/arch/index.js';
 import type { Manifest, TestJobData, TestJobResult } from './jobs.js';
@@ -44,14 +44,17 @@ export async function materialize(m: Manifest, env: JobEnv, root: string): Promi
 
 /**
  * A boot the fleet should retry elsewhere rather than report: the guest hung before the kernel
- * said anything or before hmm-tests started, or it was lost (killed from outside). A kernel that
- * panics at boot is a result (KCIDB FAIL); a hang or a lost guest is an ERROR/MISS.
+ * said anything or before hmm-tests started, or it was lost (killed from outside, QEMU crashed).
+ * A kernel that panics at boot, or tests that fail or hang, are results (KCIDB FAIL); a hang at
+ * boot or a lost guest is ERROR/MISS. The guest stage says which watchdog fired in its message.
  */
-export function isInfraFailure(err: unknown): boolean {
-  if (!isHmmciError(err)) return true;
-  if (err.exitCode !== ExitCode.GUEST) return err.exitCode === ExitCode.INFRA;
-  const killed = (err as HmmciError & { outcome?: { killed?: { reason?: string } } }).outcome?.killed?.reason;
-  return killed === 'silent' || killed === 'boot' || killed === 'interrupted';
+export const INFRA_NO_RESULTS = /printed no kernel banner within|did not start within \d+ s of boot|quiet at boot|interrupted/;
+
+export function isInfraFailure(f: { ok: false; kind: string; message: string } | unknown): boolean {
+  const v = f as { ok?: boolean; kind?: string; message?: string; exitCode?: number };
+  if (v && v.ok === false) return v.kind === 'no-results' && INFRA_NO_RESULTS.test(v.message ?? '');
+  // Thrown: the harness or the machine failed (QEMU would not start, disk full), not the kernel.
+  return !isHmmciError(f) || f.exitCode === ExitCode.INFRA || f.exitCode === ExitCode.INTERRUPTED;
 }
 
 /** An infrastructure error: the job runner tells the queue to retry it (with backoff), on any worker. */
@@ -68,12 +71,17 @@ export async function runTestJob(d: TestJobData, env: JobEnv, fleetRoot: string)
   env.progress({ phase: 'started', stage: 'fetch', worker: env.worker });
   const { srcDir, buildDir } = await materialize(d.manifest, env, fleetRoot);
   env.progress({ phase: 'booting', stage: 'test', worker: env.worker });
+  let o;
   try {
-    const o = await env.stages.test({ srcDir, buildDir, runner: d.runner, logDir: join(env.workDir, 'guest') }, env.ctx);
-    const console = (await env.store.put(o.consoleLogPath)).sha256;
-    return { ok: true, worker: env.worker, result: o.result, console, accel: o.accel, runner: o.runner, ms: Date.now() - started };
+    o = await env.stages.test({ srcDir, buildDir, runner: d.runner, logDir: join(env.workDir, 'guest') }, env.ctx);
   } catch (err) {
     if (isInfraFailure(err)) throw new RetryableError(`${env.worker}: ${(err as Error).message}`);
     return { ok: false, worker: env.worker, failure: await failureOf('test', err, env.store) };
   }
+  if (!o.ok) {
+    if (isInfraFailure(o)) throw new RetryableError(`${env.worker}: ${o.message}`);
+    return { ok: false, worker: env.worker, failure: await failureOf('test', o, env.store) };
+  }
+  const console = (await env.store.put(o.consoleLogPath)).sha256;
+  return { ok: true, worker: env.worker, result: o.result, console, accel: o.accel, runner: o.runner, ms: Date.now() - started };
 }

@@ -32,13 +32,14 @@ t.test('queues in words', async (t) => {
 });
 
 t.test('a hang or a lost guest is retried; a result is not', async (t) => {
-  const guest = (reason?: string) => Object.assign(new HmmciError('no results', { exitCode: ExitCode.GUEST }), { outcome: { killed: reason ? { reason } : undefined } });
-  t.ok(isInfraFailure(guest('silent')), 'no kernel banner');
-  t.ok(isInfraFailure(guest('boot')), 'hmm-tests never started: hang at boot');
-  t.notOk(isInfraFailure(guest()), 'a panic at boot is the kernel\'s result');
-  t.notOk(isInfraFailure(guest('test')), 'a test that hangs is a result (timeout)');
-  t.ok(isInfraFailure(new HmmciError('qemu failed', { exitCode: ExitCode.INFRA })));
-  t.notOk(isInfraFailure(new HmmciError('no build', { exitCode: ExitCode.BUILD_FAILED })));
+  // The guest stage's own words for its watchdogs (src/guest/guest-process.ts, test-kernel.ts).
+  const noResults = (why: string) => ({ ok: false as const, kind: 'no-results' as const, details: [], message: `The guest booted from /b never ran hmm-tests: ${why}. The console log shows how far it got.` });
+  t.ok(isInfraFailure(noResults('the guest printed no kernel banner within 10 s')), 'no kernel banner');
+  t.ok(isInfraFailure(noResults('hmm-tests did not start within 180 s of boot')), 'hang at boot');
+  t.notOk(isInfraFailure(noResults('Kernel panic - not syncing: VFS: Unable to mount root fs')), 'a panic at boot is the kernel\'s result');
+  t.notOk(isInfraFailure({ ok: false, kind: 'build', details: [], message: 'hmm-tests does not compile' }));
+  t.ok(isInfraFailure(new HmmciError('qemu failed', { exitCode: ExitCode.INFRA })), 'QEMU would not start');
+  t.notOk(isInfraFailure(new HmmciError('bad input', { exitCode: ExitCode.BAD_INPUT })));
   t.ok(isInfraFailure(new Error('ECONNRESET')));
 });
 

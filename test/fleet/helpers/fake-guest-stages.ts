@@ -15,8 +15,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { onCleanup } from '../../../src/common/cleanup.js';
 import { parseConsole } from '../../../src/results/parser.js';
-import { realStages } from '../../../src/run/real-stages.js';
-import type { Stages } from '../../../src/run/stages.js';
+import { realStages } from '../../../src/stages/real-stages.js';
+import type { Stages } from '../../../src/stages/types.js';
 
 const LOGS = fileURLToPath(new URL('../../../fixtures/logs/', import.meta.url));
 
@@ -47,7 +47,7 @@ export function fleetStages(): Stages {
       const consoleLogPath = join(dir, 'console.log');
       copyFileSync(join(LOGS, `${name}.log`), consoleLogPath);
       const parsed = await parseConsole(readFileSync(consoleLogPath, 'utf8'));
-      return { result: { tests: parsed.tests, counts: parsed.counts, events: parsed.events }, consoleLogPath, accel: 'tcg', runner: req.runner };
+      return { ok: true, result: { tests: parsed.tests, counts: parsed.counts, events: parsed.events }, consoleLogPath, accel: 'tcg', runner: req.runner };
     },
   };
 }
