@@ -19,7 +19,7 @@ export interface JobHandle<R> {
 export interface ClientOptions {
   /** How often job state is read (ms): the queue overhead per job is about this. */
   pollMs?: number;
-  /** A waiting job whose queue no live worker serves fails after this long (ms). */
+  /** A waiting job whose queue no live worker serves fails after this long (ms; default 60 s: a worker may be restarting). */
   orphanMs?: number;
   onProgress?: (jobId: string, p: JobProgress) => void;
 }
@@ -71,7 +71,8 @@ export class FleetClient {
     return this.follow<R>(queue, id);
   }
 
-  private follow<R>(queue: string, id: string): JobHandle<R> {
+  /** Follow a job already submitted (by queue and id) until it ends. */
+  follow<R>(queue: string, id: string): JobHandle<R> {
     const waiters: Array<{ phases: readonly string[]; resolve: (p: JobProgress | undefined) => void }> = [];
     let last: JobProgress | undefined;
     const end = (async (): Promise<JobEnd<R>> => {
@@ -89,7 +90,7 @@ export class FleetClient {
           if (state === 'completed') return { state, value: job.returnvalue as R };
           if (state === 'failed') return { state, reason: job.failedReason ?? 'unknown', attempts: job.attemptsMade };
           if (state === 'active') waitingSince = Date.now();
-          else if (Date.now() - waitingSince > (this.opts.orphanMs ?? 10_000)) {
+          else if (Date.now() - waitingSince > (this.opts.orphanMs ?? 60_000)) {
             await this.ensureServable(queue);
             waitingSince = Date.now();
           }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { HmmciError } from '../common/errors.js';
@@ -9,6 +9,9 @@ import type { KernelTree, Slot } from '../tree/types.js';
 import type { FleetClient, JobHandle } from './client.js';
 import type { BuildJobData, BuildJobResult, StageFailure, TestJobResult } from './jobs.js';
 import type { ArtifactStore } from './store.js';
+
+/** In a virtual build dir: which build job made the kernel it stands for. */
+const BUILD_MARKER = '.hmmci-fleet-build.json';
 
 interface VirtualSlot {
   slot: Slot;
@@ -143,6 +146,9 @@ export function fleetStages(o: FleetStagesOptions): Stages {
       const r = await finished(v.build.handle);
       if (!r.ok) return outcomeOf(r.failure, 'build', await fetchLog(r.failure.log, 'build.log'));
       stage.update(`built on ${r.worker}`);
+      // The build dir names its build job: a copy of it (a snapshot the pipeline boots while the
+      // slot moves on to the patched kernel) still names the kernel it holds.
+      writeFileSync(join(req.buildDir, BUILD_MARKER), JSON.stringify({ queue: v.build.handle.queue, id: v.build.handle.id }));
       for (const a of r.manifest.artifacts.filter((x) => x.name === '.config' || x.name === 'build.log')) {
         await o.store.get(a.sha256, join(req.buildDir, a.name === '.config' ? '.config' : 'build.log'));
       }
@@ -152,9 +158,10 @@ export function fleetStages(o: FleetStagesOptions): Stages {
       return { ok: true, logPath: join(req.buildDir, 'build.log'), artifacts };
     },
     async test(req, ctx) {
-      const v = of(req.srcDir);
-      if (!v.build) throw new Error('fleet: test before build');
-      const built = await finished(v.build.handle);
+      const marker = join(req.buildDir, BUILD_MARKER);
+      if (!existsSync(marker)) throw new Error(`fleet: ${req.buildDir} holds no fleet build (test before build)`);
+      const job = JSON.parse(readFileSync(marker, 'utf8')) as { queue: string; id: string };
+      const built = await finished(o.client.follow<BuildJobResult>(job.queue, job.id));
       if (!built.ok) throw stageError(built.failure);
       const h = await o.client.submitTest<TestJobResult>({ kind: 'test', manifest: built.manifest, runner: req.runner, arch, store: o.store.url, label: req.logDir ?? '' });
       ctx.reporter.stage('test').update(`job ${h.id} on ${h.queue}`);

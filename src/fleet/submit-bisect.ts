@@ -13,7 +13,7 @@ import { git } from '../tree/git.js';
 import type { BisectJobData, BisectJobResult } from './bisect-job.js';
 import { FleetClient } from './client.js';
 import { buildJobData, stageError } from './fleet-stages.js';
-import { BISECT_QUEUE, type BuildJobResult } from './jobs.js';
+import { BISECT_QUEUE, buildQueue, testQueue, type BuildJobResult } from './jobs.js';
 import { openStore } from './store.js';
 import { storeSpec } from './submit.js';
 
@@ -44,6 +44,7 @@ export async function fleetBisect(req: FleetBisectRequest): Promise<{ report: Bi
   mkdirSync(workDir, { recursive: true });
   const unregister = onCleanup('fleet connection', () => client.close());
   try {
+    for (const q of [buildQueue('x86_64'), testQueue('x86_64', req.runner), BISECT_QUEUE]) await client.ensureServable(q);
     const ctx: StageContext = { cache: req.cache, reporter: req.reporter, signal: req.signal };
     const store = openStore(storeSpec(req.cache, req.store));
     const tree = await req.local.resolveTree({ tree: req.tree }, ctx);

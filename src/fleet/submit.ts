@@ -7,6 +7,7 @@ import type { MachineShape } from '../run/concurrency.js';
 import type { Stages } from '../stages/types.js';
 import { FleetClient } from './client.js';
 import { fleetStages } from './fleet-stages.js';
+import { buildQueue, testQueue } from './jobs.js';
 import { liveWorkers } from './registry.js';
 import { openStore } from './store.js';
 
@@ -19,7 +20,7 @@ export function storeSpec(cache: CacheLayout, flag?: string): string {
  * Run `fn` with stages that submit to the fleet at `url`, and a machine shape that lets the run
  * keep one build in flight per live build worker and one guest per live test worker.
  */
-export async function withFleet<T>(url: string, opts: { cache: CacheLayout; store?: string; local: Stages }, fn: (stages: Stages, machine: MachineShape) => Promise<T>): Promise<T> {
+export async function withFleet<T>(url: string, opts: { cache: CacheLayout; store?: string; local: Stages; runner?: 'qemu' | 'vng'; arch?: string }, fn: (stages: Stages, machine: MachineShape) => Promise<T>): Promise<T> {
   const client = await FleetClient.connect(url);
   const workDir = join(opts.cache.root, 'fleet', 'submit', randomUUID().slice(0, 12));
   mkdirSync(workDir, { recursive: true });
@@ -29,6 +30,9 @@ export async function withFleet<T>(url: string, opts: { cache: CacheLayout; stor
   };
   const unregister = onCleanup('fleet connection', close);
   try {
+    // Fail fast: every queue this run needs must have a live worker before anything is submitted.
+    const arch = opts.arch ?? 'x86_64';
+    for (const q of [buildQueue(arch), testQueue(arch, opts.runner ?? 'qemu')]) await client.ensureServable(q);
     const live = await liveWorkers(client.conn.redis);
     const builders = Math.max(1, live.filter((w) => w.queues.some((q) => q.startsWith('build-'))).length);
     const machine: MachineShape = { cores: 8 * builders, memBytes: Math.max(1, live.length) * 64 * 1024 ** 3 };

@@ -130,7 +130,7 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
   const workers = queues.map((q) => {
     const w = new Worker<JobData>(q, processor(q), {
       connection: { ...redisOptions(conn.target), lazyConnect: false }, prefix: QUEUE_PREFIX, concurrency: 1,
-      lockDuration: lease, stalledInterval: lease, maxStalledCount: 3, name: id,
+      lockDuration: lease, stalledInterval: lease, maxStalledCount: 5, name: id,
     });
     w.on('lockRenewalFailed', (ids) => {
       for (const jid of ids) {

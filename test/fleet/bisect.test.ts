@@ -17,8 +17,8 @@ t.test('bisect --fleet finds patch 2 of 4, and resumes after its worker dies', a
   t.teardown(() => stopRedis(redis));
   const e = fleetEnv();
   const series = fakeSeriesOf(e.dir, 'break-at-2', [null, 'fail-coherent-snapshot', null, null]);
-  const a = startWorkerProc(e, redis.url, 'bis-A', { lease: 3, env: { HMMCI_FAKE_GUEST_MS: '1500' } });
-  const b = startWorkerProc(e, redis.url, 'bis-B', { lease: 3, env: { HMMCI_FAKE_GUEST_MS: '1500' } });
+  const a = startWorkerProc(e, redis.url, 'bis-A', { lease: 5, env: { HMMCI_FAKE_GUEST_MS: '1500' } });
+  const b = startWorkerProc(e, redis.url, 'bis-B', { lease: 5, env: { HMMCI_FAKE_GUEST_MS: '1500' } });
   t.teardown(() => [a, b].forEach((w) => w.proc.kill('SIGKILL')));
   await Promise.all([a.waitFor(/serving/), b.waitFor(/serving/)]);
 

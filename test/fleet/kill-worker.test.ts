@@ -21,8 +21,8 @@ const series = fakeSeries(e.dir, 'breaks-snapshot', 'fail-coherent-snapshot');
 for (const phase of ['build', 'boot'] as const) {
   t.test(`kill -9 of the worker during a ${phase}`, async (t) => {
     const slow: Record<string, string> = phase === 'build' ? { FAKE_KERNEL_SLOW: '5' } : { HMMCI_FAKE_GUEST_MS: '6000' };
-    const a = startWorkerProc(e, redis.url, `${phase}-A`, { env: slow, lease: 3 });
-    const b = startWorkerProc(e, redis.url, `${phase}-B`, { env: slow, lease: 3 });
+    const a = startWorkerProc(e, redis.url, `${phase}-A`, { env: slow, lease: 5 });
+    const b = startWorkerProc(e, redis.url, `${phase}-B`, { env: slow, lease: 5 });
     t.teardown(() => {
       for (const w of [a, b]) w.proc.kill('SIGKILL');
     });
@@ -47,7 +47,7 @@ for (const phase of ['build', 'boot'] as const) {
     t.same(processesUnder(victim.cache), [], 'no process of the dead worker is left');
 
     const r = await submit;
-    t.equal(r.code, 1, `the run completes and reports the regression (stderr: ${r.stderr.slice(-600)})`);
+    t.equal(r.code, 1, 'the run completes and reports the regression', { diagnostic: r.code !== 1, stderr: r.stderr.slice(-3000), workers: [a.output(), b.output()] });
     const report = JSON.parse(r.stdout) as { regressions: Array<{ name: string }>; status: string; patchedRuns?: number };
     t.same(report.regressions.map((x) => x.name), ['hmm2.hmm2_device_coherent.snapshot'], 'the one regression, found once');
     t.equal(report.status, 'complete');

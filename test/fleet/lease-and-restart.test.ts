@@ -19,9 +19,9 @@ const series = fakeSeries(e.dir, 'breaks-snapshot', 'fail-coherent-snapshot');
 t.test('SIGSTOP past the lease, then SIGCONT', async (t) => {
   const redis = await startRedis();
   t.teardown(() => stopRedis(redis));
-  const slow = { FAKE_KERNEL_SLOW: '8' };
-  const a = startWorkerProc(e, redis.url, 'stop-A', { env: slow, lease: 3 });
-  const b = startWorkerProc(e, redis.url, 'stop-B', { env: slow, lease: 3 });
+  const slow = { FAKE_KERNEL_SLOW: '15' };
+  const a = startWorkerProc(e, redis.url, 'stop-A', { env: slow, lease: 5 });
+  const b = startWorkerProc(e, redis.url, 'stop-B', { env: slow, lease: 5 });
   t.teardown(() => {
     for (const w of [a, b]) {
       w.proc.kill('SIGCONT');

@@ -108,7 +108,7 @@ export function registerRun(program: Command): void {
         useBaselineCache: opts.baselineCache, cache: ctx.cache, reporter: ctx.reporter, signal: interruptSignal(),
       };
       const outcome = opts.fleet
-        ? await withFleet(opts.fleet, { cache: ctx.cache, store: opts.store, local: realStages() }, (stages, machine) => runSeries({ ...request, machine }, stages))
+        ? await withFleet(opts.fleet, { cache: ctx.cache, store: opts.store, local: realStages(), runner: opts.runner }, (stages, machine) => runSeries({ ...request, machine }, stages))
         : await runSeries(request, realStages());
       await emitReports(ctx, outcome.records, opts);
       process.exitCode = outcome.exitCode;
