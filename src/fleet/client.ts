@@ -87,8 +87,12 @@ export class FleetClient {
             for (const w of waiters.filter((x) => x.phases.includes(p.phase))) w.resolve(p);
           }
           const state = await job.getState().catch(() => 'unknown');
-          if (state === 'completed') return { state, value: job.returnvalue as R };
-          if (state === 'failed') return { state, reason: job.failedReason ?? 'unknown', attempts: job.attemptsMade };
+          if (state === 'completed' || state === 'failed') {
+            // Read the job again: the copy above may predate its end (no return value yet).
+            const done = (await Job.fromId(this.queue(queue), id).catch(() => undefined)) ?? job;
+            if (state === 'completed') return { state, value: done.returnvalue as R };
+            return { state, reason: done.failedReason ?? 'unknown', attempts: done.attemptsMade };
+          }
           if (state === 'active') waitingSince = Date.now();
           else if (Date.now() - waitingSince > (this.opts.orphanMs ?? 60_000)) {
             await this.ensureServable(queue);

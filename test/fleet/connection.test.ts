@@ -6,7 +6,7 @@ import { ExitCode } from '../../src/common/exit-codes.js';
 import { freePort, startRedis, stopRedis } from './helpers/redis.js';
 import { fakeSeries, fleetEnv, runCli, startWorkerProc } from './helpers/fleet.js';
 
-t.setTimeout(120_000);
+t.setTimeout(240_000);
 
 t.test('URLs and versions', async (t) => {
   t.match(parseRedisUrl('redis://10.0.0.2:6380/3'), { host: '10.0.0.2', port: 6380, db: 3, tls: false });
