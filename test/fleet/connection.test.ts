@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { connectFleet, parseRedisUrl, redisVersionOf, versionBelow } from '../../src/fleet/connection.js';
 import { ExitCode } from '../../src/common/exit-codes.js';
 import { freePort, startRedis, stopRedis } from './helpers/redis.js';
-import { fakeSeries, fleetEnv, runCli, startWorkerProc } from './helpers/fleet.js';
+import { fleetEnv, runCli } from './helpers/fleet.js';
 
-t.setTimeout(240_000);
+t.setTimeout(120_000);
 
 t.test('URLs and versions', async (t) => {
   t.match(parseRedisUrl('redis://10.0.0.2:6380/3'), { host: '10.0.0.2', port: 6380, db: 3, tls: false });
@@ -31,7 +31,7 @@ t.test('Redis down: one paragraph, exit 12, from the library and the CLI', async
   t.match(bad.stderr, /--redis "not a url" is not a URL/);
 });
 
-t.test('too old and no worker for the job, on a real redis-server', async (t) => {
+t.test('too old, on a real redis-server', async (t) => {
   const redis = await startRedis();
   t.teardown(() => stopRedis(redis));
   const c = await connectFleet(redis.url);
@@ -40,16 +40,4 @@ t.test('too old and no worker for the job, on a real redis-server', async (t) =>
   // Debian 12 has only Redis 7.0: "too old" is checked against a minimum above it.
   await t.rejects(connectFleet(redis.url, { minVersion: '99.0.0' }), { exitCode: ExitCode.FLEET, message: /is version 7\.\d+\.\d+; hmmci's queues \(BullMQ\) need Redis 99\.0\.0 or later/ });
 
-  // A worker that only builds: nobody can boot, so the run fails at its first boot, naming what is missing.
-  const e = fleetEnv();
-  const w = startWorkerProc(e, redis.url, 'builder', { args: ['--builds-only'] });
-  t.teardown(() => void w.proc.kill('SIGKILL'));
-  await w.waitFor(/serving build-x86_64\b/);
-  const series = fakeSeries(e.dir, 'benign', 'clean-58-pass');
-  const started = Date.now();
-  const r = await runCli(['run', series, '--fleet', redis.url, '--json', '--runner', 'vng'], e.env(join(e.dir, 'submit')));
-  t.equal(r.code, ExitCode.FLEET, `exit 12, not a broken baseline (stderr: ${r.stderr.slice(-800)})`);
-  t.match(r.stdout + r.stderr, /No live worker can boot x86_64 kernels with virtme-ng \(vng on PATH and qemu-system-x86_64\)/);
-  t.ok(Date.now() - started < 30_000, 'fails fast: before anything is built');
-  t.notMatch(w.output(), /took build/, 'nothing was submitted');
 });

@@ -7,8 +7,8 @@ import t from 'tap';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
-import { startRedis, stopRedis } from './helpers/redis.js';
-import { CLI, fakeSeriesOf, fleetEnv, startWorkerProc } from './helpers/fleet.js';
+import { startRedis, stopRedis } from '../../test/fleet/helpers/redis.js';
+import { CLI, fakeSeriesOf, fleetEnv, startWorkerProc } from '../../test/fleet/helpers/fleet.js';
 
 t.setTimeout(240_000);
 

@@ -7,9 +7,9 @@ import t from 'tap';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue } from 'bullmq';
-import { startRedis, stopRedis } from './helpers/redis.js';
-import { fakeSeries, fleetEnv, processesUnder, runCli, startWorkerProc } from './helpers/fleet.js';
-import { groupMembers, pgidOf, waitForProcess } from './helpers/procs.js';
+import { startRedis, stopRedis } from '../../test/fleet/helpers/redis.js';
+import { fakeSeries, fleetEnv, processesUnder, runCli, startWorkerProc } from '../../test/fleet/helpers/fleet.js';
+import { groupMembers, pgidOf, waitForProcess } from '../../test/fleet/helpers/procs.js';
 
 t.setTimeout(240_000);
 
