@@ -4,6 +4,7 @@ export const PAGE_CSS = `
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1200px; padding: 16px 24px 64px; color: #1f2328; }
 h1 { font-size: 20px; margin: 8px 0 4px; word-break: break-word; }
+h1.mono { font-size: 18px; }
 h2 { font-size: 16px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 a { color: #0969da; }
 nav { display: flex; gap: 16px; padding-bottom: 8px; border-bottom: 1px solid var(--line); }

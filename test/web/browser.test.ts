@@ -17,7 +17,7 @@ function fixtureHistory() {
   const root = mkdtempSync(join(tmpdir(), 'hmmci-browser-'));
   const cache = cacheLayout(root);
   for (let i = 1; i <= 6; i++) {
-    writeRunDir(cache.runs, { id: `20261120-0${i}0000-benign-${i}-aaaa`, createdAt: `2026-11-20T0${i}:00:00.000Z`, patched: i === 3 ? ['patched-migrate-multiple-fails-once', 'baseline-58-pass'] : ['baseline-58-pass'] });
+    writeRunDir(cache.runs, { id: `20261120-0${i}0000-benign-${i}-aaaa`, createdAt: `2026-11-20T0${i}:00:00.000Z`, slower: i * 15, patched: i === 3 ? ['patched-migrate-multiple-fails-once', 'baseline-58-pass'] : ['baseline-58-pass'] });
   }
   writeRunDir(cache.runs, { id: '20261121-090000-oops-bbbb', createdAt: '2026-11-21T09:00:00.000Z', patched: ['patched-oops-in-migrate-vma-collect-pmd', 'patched-oops-in-migrate-vma-collect-pmd'] });
   writeRunDir(cache.runs, { id: '20261121-100000-hostile-cccc', createdAt: '2026-11-21T10:00:00.000Z', hostile: true, patched: ['baseline-58-pass'] });

@@ -48,7 +48,7 @@ t.test('report --html: one self-contained page, changes first, hostile mail text
   t.notMatch(page, /<script>alert/, 'no script from the mail');
   t.notMatch(page, /<img src=x/);
   t.notMatch(page, /\x1b/, 'no raw escape character');
-  t.match(page, '&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;');
+  t.match(page, '&lt;script>alert(&quot;pwned&quot;)&lt;/script>', 'markup from the mail is escaped text');
   t.match(page, '\\x1b]0;owned\\x07', 'the terminal escape is shown, visibly');
   t.match(page, '\\u{202e}evil');
   t.equal((page.match(/<script/g) ?? []).length, 1, 'only the page\'s own search script');
@@ -57,8 +57,8 @@ t.test('report --html: one self-contained page, changes first, hostile mail text
   t.ok(page.indexOf('id="changes"') < page.indexOf('id="series"') && page.indexOf('id="series"') < page.indexOf('id="matrix"'), 'changes first');
   t.match(page, /All cases \(58\)/);
   t.match(page, 'data:text/plain;charset=utf-8;base64,', 'the .config is downloadable from the page');
-  t.match(page, 'Reviewed-by: Rev &lt;script&gt;x&lt;/script&gt;', 'trailers from the kept mbox');
-  t.match(page, HOSTILE_AUTHOR.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'));
+  t.match(page, 'Reviewed-by: Rev &lt;script>x&lt;/script> &lt;rev@example.org>', 'trailers from the kept mbox');
+  t.match(page, HOSTILE_AUTHOR.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;'));
   t.match(page, /gcc \(Debian 12\.2\.0-14\) 12\.2\.0/);
   t.match(page, /QEMU emulator version 7\.2\.19/);
   t.match(page, /<svg[^>]*aria-label="time per stage"/);

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunRecord } from '../../src/report/index.js';
+import type { TestRunResult } from '../../src/results/types.js';
 import { record } from '../report/records.js';
 
 /** Hostile text a mail can carry: markup, a terminal title escape, a bidi override. */
@@ -12,10 +13,10 @@ export const HOSTILE_MSGID = '<x"><script>alert(3)</script>@evil.example>';
  * A run directory with a record over the fixture results (constructed: the record shape
  * src/run writes, with the oops fixture as the patched side), its logs, .config and series.
  */
-export function writeRunDir(runsDir: string, opts: { id: string; createdAt: string; hostile?: boolean; patched?: string[]; baseline?: string; consoleBytes?: number }): RunRecord {
+export function writeRunDir(runsDir: string, opts: { id: string; createdAt: string; hostile?: boolean; patched?: string[]; baseline?: string; consoleBytes?: number; slower?: number }): RunRecord {
   const dir = join(runsDir, opts.id);
   mkdirSync(dir, { recursive: true });
-  const base = record(opts.baseline ?? 'baseline-58-pass', opts.patched ?? ['patched-coherent-remote-snapshot-fails', 'patched-coherent-remote-snapshot-fails']);
+  const base = structuredClone(record(opts.baseline ?? 'baseline-58-pass', opts.patched ?? ['patched-coherent-remote-snapshot-fails', 'patched-coherent-remote-snapshot-fails']));
   const r: RunRecord = {
     ...base, id: opts.id, createdAt: opts.createdAt, finishedAt: opts.createdAt, runDir: dir,
     artifacts: {
@@ -24,6 +25,10 @@ export function writeRunDir(runsDir: string, opts: { id: string; createdAt: stri
       patchedConsoles: [join(dir, 'patched.console.log'), ...base.reruns.map((_, i) => join(dir, `patched.rerun${i + 1}.console.log`))],
     },
   };
+  // Constructed durations (the fixture results carry none): stable per test, a little slower patched.
+  const timed = (x: TestRunResult | null, slower: number) => x?.tests.forEach((t, i) => { t.durationMs ??= 40 + ((i * 37) % 200) + slower; });
+  timed(r.baseline, 0);
+  [r.patched, ...r.reruns].forEach((x) => timed(x, opts.slower ?? 0));
   if (opts.hostile) r.series = { ...r.series, title: HOSTILE_TITLE, author: HOSTILE_AUTHOR, messageId: HOSTILE_MSGID };
   writeFileSync(join(dir, 'config'), '# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_HMM_MIRROR=y\nCONFIG_TEST_HMM=m\n');
   writeFileSync(join(dir, 'patched.build.log'), 'make -C /src O=/build bzImage modules\n  CC      mm/hmm.o\n  LD      vmlinux\n');
@@ -45,7 +50,7 @@ function hostileMbox(subject: string): string {
   return `From 1111111111111111111111111111111111111111 Mon Sep 17 00:00:00 2001
 From: Eve Example <eve@example.org>
 Date: Fri, 20 Nov 2026 09:30:00 +0000
-Subject: ${subject.replace(/[\r\n]/g, ' ')}
+Subject: ${subject.replace(/[\r\n]/g, ' ').replace('0/2', '1/1')}
 Message-ID: <20261120093000.1-eve@example.org>
 
 lib/test_hmm: a change
