@@ -90,3 +90,23 @@ t.test('hmmci history <glob> and --flaky on the CLI', async (t) => {
   const usage = await runCli(['history'], { cacheDir: root });
   t.equal(usage.code, 2);
 });
+
+t.test('hmmci run labels a regression on a test that flipped before on the same base and config', async (t) => {
+  const cache = cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-hist-known-')));
+  // Run 1: the benign series' first patched run fails the snapshot test, its rerun passes (a flake).
+  const flake = ({ applied, call }: { applied: string | null; call: number }) => (applied === BENIGN && call === 0 ? 'patched-coherent-remote-snapshot-fails' : 'baseline-58-pass');
+  const first = await runSeries(request(cache, [BENIGN]), new FakeStages(cache, { results: flake }));
+  t.same(first.records[0]?.comparison?.flaky.map((f) => f.name), [SNAPSHOT]);
+  t.equal(first.records[0]?.knownFlaky, undefined);
+  // Run 2: a series that fails it every time: still a regression (exit 1), labelled known flaky.
+  const breaks = ({ applied }: { applied: string | null }) => (applied === BREAK ? 'patched-coherent-remote-snapshot-fails' : 'baseline-58-pass');
+  const second = await runSeries(request(cache, [BREAK]), new FakeStages(cache, { results: breaks }));
+  const r = second.records[0];
+  t.equal(second.exitCode, 1);
+  t.same(r?.knownFlaky, [{ test: SNAPSHOT, failed: 1, of: 1, flips: 2, label: 'known flaky (1 of 1 recent baseline runs failed)' }]);
+  t.same(readRecord(r?.runDir as string).knownFlaky, r?.knownFlaky, 'kept in record.json');
+  const report = await runCli(['report', r?.id as string], { cacheDir: cache.root });
+  t.match(report.out, /REGRESSION\s+hmm2\.hmm2_device_coherent\.snapshot[\s\S]*known flaky \(1 of 1 recent baseline runs failed\)/);
+  const json = await runCli(['report', r?.id as string, '--json'], { cacheDir: cache.root });
+  t.match(JSON.parse(json.out), { knownFlaky: [{ test: SNAPSHOT }] });
+});
