@@ -8,7 +8,9 @@ import type { Database } from 'better-sqlite3';
 export const MIGRATIONS: readonly string[] = [
   // 1: runs (one `hmmci run` invocation), jobs (one record.json: a series × config variant),
   // environments, results (every attempt: baseline, patched first run, reruns), kernel events,
-  // stage timings, builds and the comparison's change rows.
+  // stage timings, builds and the comparison's change rows. Results are clustered by test (a
+  // test's history is one range of the table); every child table is indexed by job for the
+  // cascade when a job is stored again.
   `
   CREATE TABLE environments (
     id INTEGER PRIMARY KEY,
@@ -57,9 +59,9 @@ export const MIGRATIONS: readonly string[] = [
     reason TEXT,
     repeat_pass INTEGER,
     repeat_total INTEGER,
-    PRIMARY KEY (job_id, side, attempt, seq)
-  );
-  CREATE INDEX results_test ON results (test, job_id);
+    PRIMARY KEY (test, job_id, side, attempt, seq)
+  ) WITHOUT ROWID;
+  CREATE INDEX results_job ON results (job_id);
   CREATE TABLE events (
     job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
     side TEXT NOT NULL,
@@ -79,6 +81,7 @@ export const MIGRATIONS: readonly string[] = [
     side TEXT NOT NULL,
     ms INTEGER NOT NULL
   );
+  CREATE INDEX stages_job ON stages (job_id);
   CREATE TABLE builds (
     job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
     side TEXT NOT NULL,
@@ -86,6 +89,7 @@ export const MIGRATIONS: readonly string[] = [
     ms INTEGER,
     log_path TEXT
   );
+  CREATE INDEX builds_job ON builds (job_id);
   CREATE TABLE changes (
     job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
     label TEXT NOT NULL,
@@ -94,7 +98,7 @@ export const MIGRATIONS: readonly string[] = [
     patched TEXT,
     runs TEXT NOT NULL
   );
-  CREATE INDEX changes_test ON changes (test);
+  CREATE INDEX changes_job_test ON changes (job_id, test);
   `,
 ];
 

@@ -77,7 +77,8 @@ t.test('hmmci history <glob> and --flaky on the CLI', async (t) => {
   await runs(cache);
   const h = await runCli(['history', '*coherent.snapshot'], { cacheDir: root });
   t.equal(h.code, 0, h.err);
-  t.match(h.out, /^hmm2\.hmm2_device_coherent\.snapshot: 2 of 6 results passed \(33\.3%\), 0 flips, current streak 4 × fail/m);
+  // The two jobs of the first invocation start in the same millisecond or so: either order.
+  t.match(h.out, /^hmm2\.hmm2_device_coherent\.snapshot: 2 of 6 results passed \(33\.3%\), 0 flips, current streak [24] × fail/m);
   t.match(h.out, /when\s+run\s+series\s+base\s+config\s+baseline\s+patched\s+k\/N\s+time\s+change/);
   t.match(h.out, /fail,fail\s+0\/2\s+\S+\s+REGRESSION/);
   t.match(h.out, /pass\*\s+fail,fail/, 'the cached baseline is marked');
