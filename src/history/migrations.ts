@@ -62,6 +62,7 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (test, job_id, side, attempt, seq)
   ) WITHOUT ROWID;
   CREATE INDEX results_job ON results (job_id);
+  CREATE TABLE tests (name TEXT PRIMARY KEY) WITHOUT ROWID;
   CREATE TABLE events (
     job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
     side TEXT NOT NULL,

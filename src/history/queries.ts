@@ -58,8 +58,15 @@ const RESULTS_SQL = `
   LEFT JOIN changes c ON c.job_id = r.job_id AND c.test = r.test
   WHERE r.test = ? ORDER BY j.created_at, j.id, r.side, r.attempt`;
 
-function resultsOf(db: HistoryDb, test: string): ResultJoin[] {
-  return db.prepare(RESULTS_SQL).all(test) as ResultJoin[];
+/** What the statistics need, without the strings a history listing shows (faster over many runs). */
+const STATS_SQL = `
+  SELECT r.job_id, j.run_id, j.created_at, j.base, j.config_hash, r.side, r.status, j.baseline_cached, c.label
+  FROM results r JOIN jobs j ON j.id = r.job_id
+  LEFT JOIN changes c ON c.job_id = r.job_id AND c.test = r.test
+  WHERE r.test = ? ORDER BY j.created_at, j.id, r.side, r.attempt`;
+
+function resultsOf(db: HistoryDb, test: string, lean = false): ResultJoin[] {
+  return db.prepare(lean ? STATS_SQL : RESULTS_SQL).all(test) as ResultJoin[];
 }
 
 /**
@@ -109,7 +116,7 @@ function historyRows(rows: readonly ResultJoin[]): HistoryRow[] {
 
 /** Every test name the history knows, sorted. */
 export function knownTests(db: HistoryDb): string[] {
-  return (db.prepare('SELECT DISTINCT test FROM results ORDER BY test').pluck().all() as string[]);
+  return db.prepare('SELECT name FROM tests ORDER BY name').pluck().all() as string[];
 }
 
 /** Tests matching a glob (`hmm2.*.snapshot`, `*coherent*`); a name without glob characters matches itself or as a substring. */
@@ -140,7 +147,7 @@ export interface FlakyEntry extends TestStats {
 export function flakyRanking(db: HistoryDb, opts: { limit?: number } = {}): FlakyEntry[] {
   const out: FlakyEntry[] = [];
   for (const test of knownTests(db)) {
-    const rows = resultsOf(db, test);
+    const rows = resultsOf(db, test, true);
     const stats = testStats(observationsOf(rows));
     if (stats.flips === 0) continue;
     const fails = rows.filter((r) => outcomeOf(r.status) === 'fail');
@@ -167,7 +174,7 @@ export interface KnownFlaky {
 export function knownFlaky(db: HistoryDb, q: { tests: readonly string[]; base: string; configHash: string; excludeJob?: string; window?: number }): KnownFlaky[] {
   const out: KnownFlaky[] = [];
   for (const test of q.tests) {
-    const rows = resultsOf(db, test).filter((r) => r.base === q.base && r.config_hash === q.configHash && r.job_id !== q.excludeJob);
+    const rows = resultsOf(db, test, true).filter((r) => r.base === q.base && r.config_hash === q.configHash && r.job_id !== q.excludeJob);
     const f = baselineFailures(observationsOf(rows), q.window);
     if (f.flips === 0) continue;
     out.push({ test, ...f, label: `known flaky (${f.failed} of ${f.of} recent baseline runs failed)` });

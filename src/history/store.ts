@@ -17,6 +17,7 @@ function statements(db: HistoryDb) {
     env: db.prepare('INSERT INTO environments (kernel, gcc, qemu, accel, runner) VALUES (@kernel, @gcc, @qemu, @accel, @runner) ON CONFLICT DO UPDATE SET kernel = kernel RETURNING id'),
     run: db.prepare('INSERT INTO runs (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET created_at = min(created_at, excluded.created_at)'),
     dropJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
+    test: db.prepare('INSERT OR IGNORE INTO tests (name) VALUES (?)'),
     job: db.prepare(insertSql('jobs', JOB_COLS)),
     result: db.prepare(insertSql('results', ['job_id', 'side', 'attempt', 'seq', 'test', 'status', 'duration_ms', 'reason', 'repeat_pass', 'repeat_total'])),
     event: db.prepare(insertSql('events', ['job_id', 'side', 'attempt', 'kind', 'test', 'function', 'summary', 'text', 'decoded'])),
@@ -40,6 +41,7 @@ function writeRows(s: Statements, rows: RecordRows): void {
   s.job.run({ ...rows.job, env_id: envId });
   const job_id = rows.job.id;
   for (const r of rows.results) s.result.run({ job_id, ...r });
+  for (const name of new Set(rows.results.map((r) => r.test))) s.test.run(name);
   for (const e of rows.events) s.event.run({ job_id, ...e });
   for (const st of rows.stages) s.stage.run({ job_id, ...st });
   for (const b of rows.builds) s.build.run({ job_id, ...b });
