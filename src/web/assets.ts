@@ -72,7 +72,7 @@ document.querySelectorAll('[data-logsearch]').forEach(function (box) {
       row.appendChild(document.createTextNode(lines[i]));
       out.appendChild(row);
     }
-    count.textContent = hits + (hits >= 2000 ? '+' : '') + ' matching lines';
+    count.textContent = hits + (hits >= 2000 ? '+' : '') + (hits === 1 ? ' matching line' : ' matching lines');
     out.hidden = false; pre.hidden = true;
   });
 });

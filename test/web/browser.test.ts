@@ -76,7 +76,7 @@ t.test('in Chromium: run list → regressed run (regression row, event function)
   // Search a collapsed log.
   await page.click('#log-patched-console-box summary');
   await page.fill('[data-logsearch="log-patched-console"] input', 'Linux version');
-  t.match(await page.locator('[data-logsearch="log-patched-console"] .count').textContent(), /^1 matching lines$/);
+  t.match(await page.locator('[data-logsearch="log-patched-console"] .count').textContent(), /^1 matching line$/);
 
   await regression.locator('a').first().click();
   await page.waitForSelector('svg.strip');
