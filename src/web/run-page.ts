@@ -19,7 +19,6 @@ export interface Links {
 }
 
 const cls = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-');
-const short = (sha: string) => sha.slice(0, 12);
 const status = (s: string | undefined | null) => (s ? html`<span class=${`s-${s}`}>${s}</span>` : html`<span class="muted">–</span>`);
 const ms = (n: number | undefined | null) => (n === undefined || n === null ? '' : n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`);
 const testName = (name: string, links: Links) => (links.test ? html`<a href=${links.test(name)}>${name}</a>` : html`<span class="mono">${name}</span>`);
