@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { startRedis, stopRedis } from '../../test/fleet/helpers/redis.js';
 import { CLI, fakeSeriesOf, fleetEnv, startWorkerProc } from '../../test/fleet/helpers/fleet.js';
 
-t.setTimeout(240_000);
+t.setTimeout(600_000);
 
 t.test('bisect --fleet finds patch 2 of 4, and resumes after its worker dies', async (t) => {
   const redis = await startRedis();

@@ -11,7 +11,7 @@ import { startRedis, stopRedis } from '../../test/fleet/helpers/redis.js';
 import { fakeSeries, fleetEnv, processesUnder, runCli, startWorkerProc } from '../../test/fleet/helpers/fleet.js';
 import { groupMembers, pgidOf, waitForProcess } from '../../test/fleet/helpers/procs.js';
 
-t.setTimeout(240_000);
+t.setTimeout(600_000);
 
 const redis = await startRedis();
 t.teardown(() => stopRedis(redis));

@@ -12,7 +12,7 @@ import { startRedis, stopRedis } from '../../test/fleet/helpers/redis.js';
 import { fakeSeries, fleetEnv, runCli, startWorkerProc } from '../../test/fleet/helpers/fleet.js';
 import { groupMembers, pgidOf, waitForProcess } from '../../test/fleet/helpers/procs.js';
 
-t.setTimeout(240_000);
+t.setTimeout(600_000);
 const e = fleetEnv();
 const series = fakeSeries(e.dir, 'breaks-snapshot', 'fail-coherent-snapshot');
 

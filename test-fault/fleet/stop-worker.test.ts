@@ -10,7 +10,7 @@ import { startRedis, stopRedis } from '../../test/fleet/helpers/redis.js';
 import { fakeSeries, fleetEnv, runCli, startWorkerProc } from '../../test/fleet/helpers/fleet.js';
 import { groupMembers, pgidOf, waitForProcess } from '../../test/fleet/helpers/procs.js';
 
-t.setTimeout(240_000);
+t.setTimeout(600_000);
 
 t.test('Ctrl-C past the grace hands the job back', async (t) => {
   const redis = await startRedis();
