@@ -10,6 +10,7 @@ import { registerRun } from './run.js';
 import { registerBisect } from './bisect.js';
 import { registerHistory } from './history.js';
 import { registerServe } from './serve.js';
+import { registerFleet } from './fleet.js';
 
 /** Stages in pipeline order; `hmmci --help` lists them in this order. */
 export const commands: readonly RegisterCommand[] = [
@@ -24,4 +25,5 @@ export const commands: readonly RegisterCommand[] = [
   registerBisect,
   registerHistory,
   registerServe,
+  registerFleet,
 ];
