@@ -6,6 +6,7 @@
 import { baseInfo, hunkRange, overlongHunks, patchFileStats, splitBody, truncatedHunks } from './diff.js';
 import { isHmmPath } from './hmm-areas.js';
 import { isoDate } from './headers.js';
+import { mailinfoSubject } from './mailinfo.js';
 import { parseSubject } from './subject.js';
 import { parseTrailers } from './trailers.js';
 import type { MailMessage, Patch, Series, SeriesJson, SeriesSourceKind, SeriesWarning, SubjectInfo } from './types.js';
@@ -59,10 +60,10 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
       mail,
       subject,
       patch: {
-        subject: subject.title,
+        subject: mailinfoSubject(mail.subject),
         rawSubject: mail.subject,
         author: mail.from,
-        date: isoDate(mail.date) ?? mail.date,
+        date: isoDate(mail.date) ?? null,
         rawDate: mail.date,
         messageId: mail.messageId,
         version: subject.version ?? 1,
@@ -72,6 +73,7 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
         changes: split.changes,
         diff: split.diff,
         body: mail.body,
+        ...(mail.inBody ? { inBody: mail.inBody } : {}),
         notes: split.notes,
         baseCommit: base.baseCommit,
         prerequisitePatchIds: base.prerequisitePatchIds,
@@ -149,6 +151,12 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
     }
   }
   for (const p of patches) {
+    if (p.date === null) {
+      warnings.push({
+        kind: 'bad-date',
+        message: `Patch ${p.index}/${p.total} (${p.subject}) has ${p.rawDate ? `a Date header hmmci cannot read (${JSON.stringify(p.rawDate.slice(0, 80))})` : 'no Date header'}; its date is shown as null${p.rawDate ? ' and git am will refuse it ("invalid date format")' : ''}.`,
+      });
+    }
     for (const t of truncatedHunks(p.changes)) {
       warnings.push({
         kind: 'truncated',
