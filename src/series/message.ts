@@ -6,7 +6,7 @@
 import { header, normalizeAddress, normalizeMessageId, parseHeaders } from './headers.js';
 import { cleanupSpace, decodeHeader, identText, inBodyHeaders, mailinfoFrom } from './mailinfo.js';
 import { splitMbox, textLines, type RawMessage } from './mbox.js';
-import { decodeBody, patchAttachment } from './mime.js';
+import { decodeBody, patchAttachment, type DecodeState } from './mime.js';
 import type { MailMessage } from './types.js';
 
 export interface DecodeOptions {
@@ -42,9 +42,11 @@ export function decodeMessage(raw: RawMessage, position: number, opts: DecodeOpt
       };
     }
   }
-  let body = (attached ? `${attached.note.replace(/\n+$/, '')}\n\n${attached.text}` : decodeBody(h, raw.lines.slice(h.bodyStart), opts.binary8bit ?? false))
-    .replace(/\r\n/g, '\n')
-    .replace(/\n+$/, '\n');
+  const state: DecodeState = {};
+  let body = (attached ? `${attached.note.replace(/\n+$/, '')}\n\n${attached.text}` : decodeBody(h, raw.lines.slice(h.bodyStart), opts.binary8bit ?? false, 0, state)).replace(
+    /\n+$/,
+    '\n',
+  );
   const last = (name: string) => fromBytes(h.fields.get(name)?.at(-1));
   // git mailinfo: the last From/Subject/Date header wins; in-body ones win over all of them.
   let from = dmarcAuthor(authorOf(last('from') ?? ''), (n) => fromBytes(header(h, n)));
@@ -72,6 +74,7 @@ export function decodeMessage(raw: RawMessage, position: number, opts: DecodeOpt
     inReplyTo: inReplyTo || undefined,
     body,
     ...(consumed ? { inBody: consumed } : {}),
+    ...(state.tooDeep ? { nestedTooDeep: true } : {}),
   };
 }
 

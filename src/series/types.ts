@@ -91,6 +91,8 @@ export interface MailMessage {
   body: string;
   /** The lines at the top of the body git mailinfo consumes (blank lines, in-body From:/Subject:/Date:). */
   inBody?: string;
+  /** Its MIME parts nest deeper than hmmci reads (a hostile mail): the inner parts were not read. */
+  nestedTooDeep?: boolean;
 }
 
 /** A patch of the series. */
