@@ -3,7 +3,7 @@
  * `git am` runs) for the author, subject and date of every message, and `git var` (git's own
  * date parser) for the date as ISO 8601. Computed with the installed git at test time.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +33,9 @@ export function gitDate(date: string): string | null {
 export function gitMailView(file: string, opts: { mboxrd?: boolean } = {}): GitMailView[] {
   const dir = mkdtempSync(join(tmpdir(), 'hmmci-oracle-'));
   try {
-    execFileSync('git', ['mailsplit', '-b', ...(opts.mboxrd ? ['--mboxrd'] : []), `-o${dir}`, file], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    const split = spawnSync('git', ['mailsplit', '-b', ...(opts.mboxrd ? ['--mboxrd'] : []), `-o${dir}`, file], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    // git am refuses what mailsplit cannot split (an empty file): one refused "mail".
+    if (split.status !== 0) return [{ author: '', subject: '', date: null, rawDate: '', failed: true }];
     return readdirSync(dir)
       .filter((f) => /^\d+$/.test(f))
       .sort()
