@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { HmmciError } from '../../src/common/errors.js';
 import { ExitCode } from '../../src/common/exit-codes.js';
 import { applySeries } from '../../src/series/apply.js';
@@ -21,22 +21,28 @@ const work = tempDir();
 t.teardown(() => cleanup(work));
 let n = 0;
 
-/** Where `path` really leads on disk, following every symlink (dangling ones lexically). */
-function physical(path: string, hops = 0): string {
-  if (hops > 40) return '/(loop)';
-  const parts = resolve(path).split(sep).filter(Boolean);
-  let cur = '/';
+/**
+ * Where `path` really leads on disk, as the kernel resolves it: component by component, `..`
+ * from where the walk physically is (never lexically), links followed, dangling rest appended.
+ */
+function physical(path: string, from = '/', hops = { n: 0 }): string {
+  let cur = path.startsWith('/') ? '/' : from;
+  const parts = path.split('/').filter((x) => x && x !== '.');
   for (const [i, part] of parts.entries()) {
+    if (part === '..') {
+      cur = dirname(cur);
+      continue;
+    }
     const next = join(cur, part);
     let st;
     try {
       st = lstatSync(next);
     } catch {
-      return join(next, ...parts.slice(i + 1));
+      return [next, ...parts.slice(i + 1)].join('/');
     }
     if (st.isSymbolicLink()) {
-      const target = readlinkSync(next);
-      cur = physical(target.startsWith('/') ? target : join(cur, target), hops + 1);
+      if (++hops.n > 40) return '/(loop)';
+      cur = physical(readlinkSync(next), cur, hops);
     } else cur = next;
   }
   return cur;
