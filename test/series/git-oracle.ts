@@ -4,7 +4,7 @@
  * date parser) for the date as ISO 8601. Computed with the installed git at test time.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -56,4 +56,17 @@ export function gitMailView(file: string, opts: { mboxrd?: boolean } = {}): GitM
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const MAIL_FILE = /\.(mbox|mboxrd|eml|patch|mbx|cover|txt|diff)$/;
+
+/** Every mail file of a fixture folder, recursively (the tree-6.12 sources left out). */
+export function mailFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((f) => {
+      const p = join(dir, f);
+      if (statSync(p).isDirectory()) return f === 'tree-6.12' ? [] : mailFiles(p);
+      return MAIL_FILE.test(f) ? [p] : [];
+    });
 }
