@@ -143,9 +143,10 @@ async function amOne(ctx: AmContext, p: Patch, file: string, before: string, com
     await amGit(worktree, ctx.signal).raw(['am', '-3', '--quiet', '--patch-format=mboxrd', file]);
   } catch (err) {
     if (ctx.signal?.aborted) {
-      // Interrupted: git was killed; put the worktree back and let the interruption through.
-      await abortAmIfAny(worktree);
-      await resetTo(worktree, base.base);
+      // Interrupted: git was killed; put the worktree back (the cleanup action may be doing the
+      // same at this moment: a lost race is not an error) and let the interruption through.
+      await abortAmIfAny(worktree).catch(() => undefined);
+      await resetTo(worktree, base.base).catch(() => undefined);
       throw err;
     }
     const amOutput = err instanceof GitError || err instanceof Error ? err.message : String(err);
@@ -202,7 +203,10 @@ export function amRefusal(output: string): string[] {
 
 /** The files git committed for `p` must be the files its mail's diff names; else reset and refuse. */
 async function checkCommittedFiles(ctx: AmContext, p: Patch, before: string, sha: string): Promise<void> {
-  const { missing, unseen } = fileSetDifference(diffPaths(p.changes), await committedEntries(ctx.worktree, before, sha, ctx.signal));
+  const entries = await committedEntries(ctx.worktree, before, sha, ctx.signal);
+  // Interrupted while git ran: its answer is empty, not a lost file; the interruption goes through.
+  ctx.signal?.throwIfAborted();
+  const { missing, unseen } = fileSetDifference(diffPaths(p.changes), entries);
   if (missing.length === 0 && unseen.length === 0) return;
   await resetTo(ctx.worktree, ctx.base.base, ctx.signal);
   const label = `patch ${p.index}/${p.total} "${p.subject}" of ${ctx.input}`;
@@ -232,6 +236,7 @@ async function checkCommittedFiles(ctx: AmContext, p: Patch, before: string, sha
 /** Every symlink the series made or changed must resolve inside the worktree; else reset and refuse. */
 async function checkLinks(ctx: AmContext, head: string): Promise<void> {
   const escapes = await escapingLinks(ctx.worktree, ctx.base.base, head, ctx.signal);
+  ctx.signal?.throwIfAborted();
   if (escapes.length === 0) return;
   await resetTo(ctx.worktree, ctx.base.base, ctx.signal);
   ctx.stage.fail('a symlink leaves the worktree');

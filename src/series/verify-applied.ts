@@ -5,7 +5,7 @@
  * links the tree itself contains, the way the kernel build would read through them.
  */
 import { posix } from 'node:path';
-import { gitMaybe } from '../tree/git.js';
+import { git, gitMaybe } from '../tree/git.js';
 import { changedPath } from './diff.js';
 import type { FileChange } from './types.js';
 
@@ -19,7 +19,8 @@ export interface CommittedEntry {
 
 /** `git diff-tree -r --raw --no-renames from to`: every path the commits changed. */
 export async function committedEntries(worktree: string, from: string, to: string, signal?: AbortSignal): Promise<CommittedEntry[]> {
-  const out = (await gitMaybe(worktree, ['diff-tree', '-r', '-z', '--raw', '--no-renames', '--no-commit-id', from, to], { signal })) ?? '';
+  // git() throws when git fails: an unread answer must never pass for "nothing changed".
+  const out = await git(worktree, ['diff-tree', '-r', '-z', '--raw', '--no-renames', '--no-commit-id', from, to], { signal, what: `listing what git am committed in ${worktree}` });
   const fields = out.split('\0');
   const entries: CommittedEntry[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
@@ -96,7 +97,7 @@ export async function resolveInTree(linkPath: string, target: string, isLink: (p
 export async function escapingLinks(worktree: string, base: string, head: string, signal?: AbortSignal): Promise<LinkEscape[]> {
   const changed = (await committedEntries(worktree, base, head, signal)).filter((e) => e.newMode === '120000');
   if (changed.length === 0) return [];
-  const listing = (await gitMaybe(worktree, ['ls-tree', '-r', '-z', '--full-tree', head], { signal })) ?? '';
+  const listing = await git(worktree, ['ls-tree', '-r', '-z', '--full-tree', head], { signal, what: `listing the symlinks of ${worktree}` });
   const links = new Map<string, string>();
   for (const rec of listing.split('\0')) {
     const m = /^120000 blob ([0-9a-f]+)\t([^]*)$/.exec(rec);
