@@ -19,7 +19,7 @@ import { cleanFiles, explainApplyFailure, formatApplyFailure } from './apply-rep
 import { changedPath, hunkRange, overlongHunks, truncatedHunks } from './diff.js';
 import { ApplyError, UnsafePatchError } from './errors.js';
 import { checkSeriesSafety } from './safety.js';
-import { committedEntries, diffPaths, escapingLinks, fileSetDifference } from './verify-applied.js';
+import { committedByCommit, diffPaths, escapingLinks, fileSetDifference, type CommittedEntry } from './verify-applied.js';
 import { visible, visibleLine } from './visible.js';
 import { embeddedMails } from './series.js';
 import type { ApplyFailure, ApplyResult, AppliedCommit, BaseChoice, Patch, Series } from './types.js';
@@ -114,10 +114,11 @@ export async function applySeries(req: ApplySeriesRequest): Promise<ApplyResult>
       stage.update(visibleLine(`${p.index}/${p.total} ${p.subject}`));
       const before = commits[commits.length - 1]?.sha ?? base.base;
       const sha = await amOne(ctx, p, join(tmp, `${String(p.index).padStart(4, '0')}.mbox`), before, commits);
-      await checkCommittedFiles(ctx, p, before, sha);
       commits.push({ sha, index: p.index, subject: p.subject });
     }
-    await checkLinks(ctx, commits[commits.length - 1]?.sha ?? base.base);
+    const head = commits[commits.length - 1]?.sha ?? base.base;
+    const committed = await checkCommittedFiles(ctx, series.patches, commits, head);
+    if ([...committed.values()].some((entries) => entries.some((e) => e.newMode === '120000' || e.oldMode === '120000'))) await checkLinks(ctx, head);
     stage.done(`${commits.length} commit${commits.length === 1 ? '' : 's'}, HEAD ${commits[commits.length - 1]?.sha.slice(0, 12) ?? base.base.slice(0, 12)}`);
     return { base: base.base, baseReason: base.reason, commits, worktree };
   } finally {
@@ -201,13 +202,24 @@ export function amRefusal(output: string): string[] {
   return refusals.filter((l) => !/^fatal: failed to write commit object$/.test(l) || refusals.length === 1);
 }
 
-/** The files git committed for `p` must be the files its mail's diff names; else reset and refuse. */
-async function checkCommittedFiles(ctx: AmContext, p: Patch, before: string, sha: string): Promise<void> {
-  const entries = await committedEntries(ctx.worktree, before, sha, ctx.signal);
+/**
+ * The files git committed for each patch must be the files its mail's diff names; else the
+ * worktree is reset to the base and the series refused (one git run for the whole series).
+ */
+async function checkCommittedFiles(ctx: AmContext, patches: readonly Patch[], commits: readonly AppliedCommit[], head: string): Promise<Map<string, CommittedEntry[]>> {
+  const bySha = await committedByCommit(ctx.worktree, ctx.base.base, head, ctx.signal);
   // Interrupted while git ran: its answer is empty, not a lost file; the interruption goes through.
   ctx.signal?.throwIfAborted();
-  const { missing, unseen } = fileSetDifference(diffPaths(p.changes), entries);
-  if (missing.length === 0 && unseen.length === 0) return;
+  for (const c of commits) {
+    const p = patches.find((x) => x.index === c.index);
+    if (!p) continue;
+    const { missing, unseen } = fileSetDifference(diffPaths(p.changes), bySha.get(c.sha) ?? []);
+    if (missing.length > 0 || unseen.length > 0) await refuseFileSet(ctx, p, missing, unseen);
+  }
+  return bySha;
+}
+
+async function refuseFileSet(ctx: AmContext, p: Patch, missing: string[], unseen: string[]): Promise<never> {
   await resetTo(ctx.worktree, ctx.base.base, ctx.signal);
   const label = `patch ${p.index}/${p.total} "${p.subject}" of ${ctx.input}`;
   if (unseen.length > 0) {

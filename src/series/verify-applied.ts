@@ -31,6 +31,32 @@ export async function committedEntries(worktree: string, from: string, to: strin
   return entries;
 }
 
+/**
+ * What every commit of base..head changed, by commit sha (`git log --raw --no-renames`): one git
+ * run for the whole series, so the check costs the hot path (run, bisect) next to nothing.
+ */
+export async function committedByCommit(worktree: string, base: string, head: string, signal?: AbortSignal): Promise<Map<string, CommittedEntry[]>> {
+  const out = await git(worktree, ['log', '-z', '--raw', '--no-renames', '--no-abbrev', '--format=commit %H', `${base}..${head}`], {
+    signal,
+    what: `listing what git am committed in ${worktree}`,
+  });
+  const bySha = new Map<string, CommittedEntry[]>();
+  let current: CommittedEntry[] | undefined;
+  const tokens = out.split('\0');
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = (tokens[i] ?? '').replace(/^\n/, '');
+    const commit = /^commit ([0-9a-f]{40,64})$/.exec(tok);
+    if (commit) {
+      current = [];
+      bySha.set(commit[1]!, current);
+      continue;
+    }
+    const m = /^:(\d{6}) (\d{6}) [0-9a-f]+ ([0-9a-f]+) ([A-Z])/.exec(tok);
+    if (m && current) current.push({ oldMode: m[1]!, newMode: m[2]!, newSha: m[3]!, status: m[4]!, path: tokens[++i] ?? '' });
+  }
+  return bySha;
+}
+
 /** The paths a diff's file sections change: new and changed files, deleted and renamed-away ones. */
 export function diffPaths(changes: readonly FileChange[]): Set<string> {
   const paths = new Set<string>();

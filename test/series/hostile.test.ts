@@ -122,6 +122,14 @@ t.test('a mail ending in a GIT binary patch without signature: every file is com
   t.match(text, /tools\/testing\/selftests\/mm\/hmm-data\.bin binary\n/, 'shown as binary, not +0 -0');
 });
 
+t.test('a corrupt GIT binary patch git am commits without its file: refused, naming the file, nothing applied', async (t) => {
+  const r = await attempt('binary-patch-corrupt-base85.mbox');
+  t.type(r.error, ApplyError);
+  t.equal((r.error as HmmciError).exitCode, ExitCode.APPLY_FAILED);
+  t.match((r.error as Error).message, /names "tools\/testing\/selftests\/mm\/hmm-data\.bin", but git am committed it without that file/);
+  t.equal(gitSync(r.repo, ['rev-parse', 'HEAD']).trim(), r.base);
+});
+
 t.test('terminal escapes in subject and author: visible on the terminal, exact in JSON and in the commit', async (t) => {
   const s = await loadSeries(join(HOSTILE, 'terminal-escapes.mbox'));
   const text = renderSeriesText(s);
