@@ -9,7 +9,7 @@
  */
 import { encodeHeaderValue } from './headers.js';
 import { fromForGit, mailinfoFrom, type MailIdent } from './mailinfo.js';
-import type { Patch } from './types.js';
+import type { Patch, Series } from './types.js';
 
 /** `Name <email>` (identText) back to its parts. */
 export function identOf(author: string): MailIdent | undefined {
@@ -33,6 +33,37 @@ function headerValue(value: string): string {
   const addr = /^(.*?)(\s*<[^<>]*>)$/.exec(value);
   const word = (s: string) => `=?UTF-8?q?${[...Buffer.from(s, 'utf8')].map((b) => (b > 0x20 && b < 0x7f && !'=?_"(),.:;<>@[\\]'.includes(String.fromCharCode(b)) ? String.fromCharCode(b) : b === 0x20 ? '_' : `=${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('')}?=`;
   return addr && !(addr[2] ?? '').includes('=?') ? `${word(addr[1] ?? '')}${addr[2]}` : word(value);
+}
+
+/** Body lines of a mail: 8bit with mboxrd escapes, or base64 when CRs or NULs must survive. */
+function bodyPart(body: string): { cte: string; text: string } {
+  // eslint-disable-next-line no-control-regex
+  if (/[\r\x00]/.test(body)) return { cte: 'base64', text: (Buffer.from(body, 'utf8').toString('base64').match(/.{1,76}/g) ?? []).join('\n') };
+  return { cte: '8bit', text: body.replace(/^(>*From )/gm, '>$1').replace(/\n$/, '') };
+}
+
+/**
+ * A series written back as an mboxrd that hmmci (and git am) reads as the same series: cover
+ * letter with its `[PATCH vN 0/M]`, each patch with its subject as written (N/M kept), author and
+ * date as read, Message-ID, and its in-body lines and body. For handing a loaded series to another
+ * process (run, fleet workers).
+ */
+export function seriesMbox(s: Series): string {
+  const msgs: string[] = [];
+  const sep = 'From mboxrd@z Thu Jan  1 00:00:00 1970';
+  const mime = (cte: string) => ['MIME-Version: 1.0', 'Content-Type: text/plain; charset=UTF-8', `Content-Transfer-Encoding: ${cte}`];
+  if (s.cover) {
+    const total = s.patches[0]?.total ?? s.patches.length;
+    const subject = `[PATCH${s.version > 1 ? ` v${s.version}` : ''} 0/${total}] ${s.cover.subject}`;
+    const b = bodyPart(`${s.cover.body.replace(/\n+$/, '')}\n`);
+    msgs.push([sep, `Subject: ${headerValue(subject)}`, ...(s.cover.messageId ? [`Message-ID: <${s.cover.messageId}>`] : []), ...mime(b.cte), '', b.text, ''].join('\n'));
+  }
+  for (const p of s.patches) {
+    const b = bodyPart(`${p.inBody ?? ''}${p.body.replace(/\n+$/, '')}\n\n`);
+    const head = [sep, `From: ${amFrom(p.author)}`, ...(p.rawDate ? [`Date: ${headerValue(p.rawDate)}`] : []), `Subject: ${headerValue(p.rawSubject)}`, ...(p.messageId ? [`Message-ID: <${p.messageId}>`] : [])];
+    msgs.push([...head, ...mime(b.cte), '', b.text, ''].join('\n'));
+  }
+  return msgs.join('\n');
 }
 
 export function amMail(p: Patch): string {
