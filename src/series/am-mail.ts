@@ -37,7 +37,6 @@ function headerValue(value: string): string {
 
 /** Body lines of a mail: 8bit with mboxrd escapes, or base64 when CRs or NULs must survive. */
 function bodyPart(body: string): { cte: string; text: string } {
-  // eslint-disable-next-line no-control-regex
   if (/[\r\x00]/.test(body)) return { cte: 'base64', text: (Buffer.from(body, 'utf8').toString('base64').match(/.{1,76}/g) ?? []).join('\n') };
   return { cte: '8bit', text: body.replace(/^(>*From )/gm, '>$1').replace(/\n$/, '') };
 }
@@ -70,7 +69,6 @@ export function amMail(p: Patch): string {
   const esc = (text: string) => text.replace(/^(>*From )/gm, '>$1');
   // A body ending in a GIT binary patch needs the blank line that ends its last block.
   const body = `${p.inBody ?? ''}${p.body.replace(/\n+$/, '')}\n\n`;
-  // eslint-disable-next-line no-control-regex
   const raw = /[\r\x00]/.test(body);
   const lines = [
     'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001',

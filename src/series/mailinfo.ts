@@ -110,32 +110,18 @@ export function mailinfoFrom(value: string): MailIdent {
   return { name: saneName(f, email), email };
 }
 
-/** cleanup_subject() (git am without -k/-b) followed by cleanup_space(). */
+/**
+ * cleanup_subject() (git am without -k/-b: every leading bracket group goes, so the cursor stays
+ * at the start) followed by cleanup_space().
+ */
 export function mailinfoSubject(value: string): string {
   let s = value;
-  let at = 0;
-  while (at < s.length) {
-    const c = s[at]!;
-    if (c === 'r' || c === 'R') {
-      if (s.length <= at + 3) break;
-      if ((s[at + 1] === 'e' || s[at + 1] === 'E') && s[at + 2] === ':') {
-        s = s.slice(0, at) + s.slice(at + 3);
-        continue;
-      }
-      at++;
-      break;
-    }
-    if (c === ' ' || c === '\t' || c === ':') {
-      s = s.slice(0, at) + s.slice(at + 1);
-      continue;
-    }
-    if (c === '[') {
-      const close = s.indexOf(']', at);
-      if (close < 0) break;
-      s = s.slice(0, at) + s.slice(close + 1);
-      continue;
-    }
-    break;
+  for (;;) {
+    const c = s[0];
+    if ((c === 'r' || c === 'R') && s.length > 3 && (s[1] === 'e' || s[1] === 'E') && s[2] === ':') s = s.slice(3);
+    else if (c === ' ' || c === '\t' || c === ':') s = s.slice(1);
+    else if (c === '[' && s.includes(']')) s = s.slice(s.indexOf(']') + 1);
+    else break;
   }
   return cleanupSpace(trim(s));
 }

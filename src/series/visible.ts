@@ -4,7 +4,6 @@
  * OSC and BEL sequences can no longer move the cursor, retitle a window or hide text). JSON keeps
  * the exact text. Pure.
  */
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 export function visible(text: string): string {
