@@ -16,6 +16,7 @@ import { toSeriesJson } from '../../src/series/series.js';
 import type { ApplyResult } from '../../src/series/types.js';
 import { cleanup, FIXTURES, gitSync, hmmRepo, tempDir } from './helpers.js';
 
+t.setTimeout(300_000);
 const HOSTILE = join(FIXTURES, 'hostile');
 const work = tempDir();
 t.teardown(() => cleanup(work));
