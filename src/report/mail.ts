@@ -1,6 +1,7 @@
 import { TEST_STATUSES, type StatusCounts } from '../results/types.js';
 import { changeRows, compactRows, headline, shortSha } from './changes.js';
 import type { RunRecord } from './record.js';
+import { visibleLine } from '../series/visible.js';
 
 export interface MailOptions {
   /** `Name <email>` for the Tested-by trailer; without it the trailer is left out. */
@@ -32,7 +33,9 @@ function wrap(text: string, width = 72, indent = ''): string[] {
 export function renderMail(r: RunRecord, opts: MailOptions = {}): string {
   const s = r.series;
   const out: string[] = [];
-  const subject = s.title.startsWith('Re:') ? s.title : `Re: ${s.title}`;
+  // The title comes from a mail: no control characters (or a newline starting a header) in ours.
+  const title = visibleLine(s.title);
+  const subject = title.startsWith('Re:') ? title : `Re: ${title}`;
   out.push(`Subject: ${subject}`);
   if (s.messageId) {
     const id = s.messageId.startsWith('<') ? s.messageId : `<${s.messageId}>`;

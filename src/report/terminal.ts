@@ -2,6 +2,7 @@ import { formatMs } from '../common/progress.js';
 import { TEST_STATUSES, type StatusCounts } from '../results/types.js';
 import { changeRows, compactRows, headline, shortSha } from './changes.js';
 import type { RunRecord } from './record.js';
+import { visibleLine } from '../series/visible.js';
 
 function table(rows: readonly string[][]): string[] {
   const widths: number[] = [];
@@ -25,7 +26,7 @@ export function renderTerminal(r: RunRecord): string {
   const out: string[] = [];
   const s = r.series;
   out.push(`hmmci run ${r.id}: ${headline(r)}`);
-  out.push(`series:  ${s.title} (${s.patches.length} patch${s.patches.length === 1 ? '' : 'es'}) on ${shortSha(s.base)}${r.env.kernel ? ` (${r.env.kernel})` : ''}`);
+  out.push(`series:  ${visibleLine(s.title)} (${s.patches.length} patch${s.patches.length === 1 ? '' : 'es'}) on ${shortSha(s.base)}${r.env.kernel ? ` (${r.env.kernel})` : ''}`);
   out.push(`config:  ${[...r.config.fragments, ...r.config.extra].join(' + ') || '(default)'}${r.config.variant ? ` [${r.config.variant}]` : ''}, hash ${r.config.configHash || '-'}`);
   out.push(`guest:   ${r.env.runner || '-'}/${r.env.accel || '-'}, ${r.env.gcc || 'gcc ?'}${r.baseline?.cached ? `; baseline reused from ${r.baseline.fromRun ?? 'the cache'}` : ''}`);
   out.push('');

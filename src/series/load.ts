@@ -16,7 +16,9 @@ import { findDiffStart } from './diff.js';
 import { isMboxrd, splitMbox, textLines } from './mbox.js';
 import { decodeMessage, looksLikeMail } from './message.js';
 import { buildSeries } from './series.js';
+import { MAX_MIME_DEPTH } from './mime.js';
 import { sniffInput } from './sniff.js';
+import { visible } from './visible.js';
 import { parseSubject } from './subject.js';
 import type { MailMessage, Series, SeriesSourceKind } from './types.js';
 
@@ -134,9 +136,12 @@ function finish(mails: MailMessage[], source: { kind: SeriesSourceKind; input: s
   const series = buildSeries(mails, source);
   if (series.patches.length === 0) {
     const replies = series.warnings.filter((w) => w.kind === 'not-a-patch').length;
+    const deep = mails.filter((m) => m.nestedTooDeep).length;
     throw new BadInputError(
-      `${name} holds ${mails.length} message${mails.length === 1 ? '' : 's'} but no patch${replies ? ` (${replies} ${replies === 1 ? 'is a reply or has' : 'are replies or have'} no diff)` : ''}. ${EXPECTED}; for a review thread, pass the mbox of the patch mails themselves (b4 am <message-id> writes one).`,
-      { details: series.warnings.map((w) => w.message).slice(0, 5) },
+      deep > 0
+        ? visible(`${name} holds no patch hmmci can read: ${deep === mails.length ? (mails.length === 1 ? 'its mail is' : 'its mails are') : `${deep} of its ${mails.length} mails are`} MIME multiparts nested too deeply (more than ${MAX_MIME_DEPTH} levels), and hmmci stops reading there. Ask for the patch as a plain \`git format-patch\` mail (or an mbox from lore or b4).`)
+        : visible(`${name} holds ${mails.length} message${mails.length === 1 ? '' : 's'} but no patch${replies ? ` (${replies} ${replies === 1 ? 'is a reply or has' : 'are replies or have'} no diff)` : ''}. ${EXPECTED}; for a review thread, pass the mbox of the patch mails themselves (b4 am <message-id> writes one).`),
+      { details: series.warnings.map((w) => visible(w.message)).slice(0, 5) },
     );
   }
   return series;
