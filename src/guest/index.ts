@@ -7,3 +7,8 @@ export { renderInit, renderRunScript } from './init-script.js';
 export { qemuArgs, kernelCmdline, testHmmParams } from './qemu-command.js';
 export { vngArgs } from './vng-command.js';
 export { planAccel, kvmDeviceUsable, readMachineFacts, writeMachineFacts, type KvmVerdict, type MachineFacts } from './accel.js';
+export { RepeatParser } from './repeat-parser.js';
+export { aggregateRuns, aggregateTest } from './repeat.js';
+export { planShards, mergeShards, harnessSelectsCases, SHARD_GROUPS, type Shard } from './shards.js';
+export { GUEST_PARAM } from './init-script.js';
+export type { GuestShape } from './guest-shape.js';
