@@ -12,3 +12,4 @@ export { aggregateRuns, aggregateTest } from './repeat.js';
 export { planShards, mergeShards, harnessSelectsCases, SHARD_GROUPS, type Shard } from './shards.js';
 export { GUEST_PARAM } from './init-script.js';
 export type { GuestShape } from './guest-shape.js';
+export { guestResultKey, type GuestRunOptions } from './guest-options.js';

@@ -11,6 +11,7 @@ import { compareResults, needsRerun } from '../compare/index.js';
 import type { RunRecord, Side, SideResult, StageTiming } from '../report/record.js';
 import type { TestRunResult } from '../results/types.js';
 import type { Slot } from '../tree/types.js';
+import { guestResultKey, type GuestRunOptions } from '../guest/guest-options.js';
 import { readBaseline, storeBaseline, withBaselineLock, type BaselineEntry } from './baseline-cache.js';
 import { planConcurrency, type ConcurrencyPlan, type MachineShape } from './concurrency.js';
 import { aggregateExit, exitForComparison } from './exit-status.js';
@@ -37,6 +38,8 @@ export interface RunRequest {
   machine?: MachineShape;
   /** make -j (default from the concurrency plan). */
   jobs?: number;
+  /** `--repeat/--smp/--memory-pressure/--shards`, handed to the test stage on both sides. */
+  guest?: GuestRunOptions;
 }
 
 export interface RunOutcome {
@@ -162,9 +165,9 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
     const configKey = stages.configKey(job.variant);
     const slot = await t.run('slot', 'baseline', ctx, (c) => stages.acquireSlot({ tree, rev: job.base, configKey }, c), (s) => `slot ${s.index} @ ${s.rev.slice(0, 12)}`);
     try {
-      return await withBaselineLock(req.cache, [tree.id, slot.rev, configKey, toolchain.gcc, req.runner], async () => {
+      return await withBaselineLock(req.cache, [tree.id, slot.rev, configKey, toolchain.gcc, `${req.runner}${guestResultKey(req.guest)}`], async () => {
         const config = await t.run('config', 'baseline', ctx, (c) => stages.configure({ srcDir: slot.worktree, buildDir: slot.buildDir, variant: job.variant }, c), (v) => `hash ${v.configHash}${v.reused ? ' (already current)' : ''}`);
-        const key = { base: slot.rev, configHash: config.configHash, toolchain: toolchain.gcc, runner: req.runner };
+        const key = { base: slot.rev, configHash: config.configHash, toolchain: toolchain.gcc, runner: `${req.runner}${guestResultKey(req.guest)}` };
         const hit = req.useBaselineCache === false ? undefined : readBaseline(req.cache, key);
         if (hit) {
           req.reporter.info(`baseline: reusing the results of run ${hit.fromRun} (same base, config, gcc and runner)`);
@@ -179,7 +182,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
         }
         let tested;
         try {
-          tested = await guestQueue.add(() => t.run('test', 'baseline', ctx, (c) => stages.test({ srcDir: slot.worktree, buildDir: slot.buildDir, runner: req.runner, logDir: join((runDirs[job.index] as RunDir).dir, 'guest', 'baseline') }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
+          tested = await guestQueue.add(() => t.run('test', 'baseline', ctx, (c) => stages.test({ srcDir: slot.worktree, buildDir: slot.buildDir, runner: req.runner, guest: req.guest, logDir: join((runDirs[job.index] as RunDir).dir, 'guest', 'baseline') }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
         } catch (err) {
           throw baselineBroken(err, 'does not boot or produced no results');
         }
@@ -276,7 +279,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
       record.artifacts.patchedBuildLog = copyIfExists(built.logPath, rd.path('patched.build.log'));
       let first;
       try {
-        first = await guestQueue.add(() => t.run('test', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, logDir: rd.path(join('guest', 'patched')) }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
+        first = await guestQueue.add(() => t.run('test', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, guest: req.guest, logDir: rd.path(join('guest', 'patched')) }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
       } catch (err) {
         if (isHmmciError(err) && err.exitCode === ExitCode.GUEST && !req.signal.aborted) {
           // The baseline booted and produced results (or will tell); the patched kernel did not.
@@ -308,7 +311,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
         for (let i = 1; i <= req.reruns; i++) {
           let again;
           try {
-            again = await guestQueue.add(() => t.run('rerun', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, logDir: rd.path(join('guest', `rerun${i}`)) }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
+            again = await guestQueue.add(() => t.run('rerun', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, guest: req.guest, logDir: rd.path(join('guest', `rerun${i}`)) }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
           } catch (err) {
             if (!isHmmciError(err) || err.exitCode !== ExitCode.GUEST || req.signal.aborted) throw err;
             // A rerun that produced nothing confirms nothing: the runs that did produce results decide.

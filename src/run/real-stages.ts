@@ -122,7 +122,7 @@ export function realStages(): Stages {
       return { logPath: r.logPath };
     },
     async test(req, ctx) {
-      const r = await testKernel({ srcDir: req.srcDir, buildDir: req.buildDir, runner: req.runner, cache: ctx.cache, reporter: ctx.reporter, signal: ctx.signal, logDir: req.logDir });
+      const r = await testKernel({ srcDir: req.srcDir, buildDir: req.buildDir, runner: req.runner, cache: ctx.cache, reporter: ctx.reporter, signal: ctx.signal, logDir: req.logDir, ...req.guest });
       return { result: r.result, consoleLogPath: r.consoleLogPath, accel: r.accel, runner: r.runner };
     },
     async toolchain() {

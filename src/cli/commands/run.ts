@@ -8,6 +8,7 @@ import { renderJson, renderJunit, renderKcidb, renderMail, renderTerminal, type 
 import { listRuns, readRecord, resolveRunRef, runSeries, type ConfigVariant } from '../../run/index.js';
 import { realStages, DEFAULT_FRAGMENTS } from '../../run/real-stages.js';
 import { collect, contextFrom, wholeNumber, type CliContext } from '../context.js';
+import { addGuestOptions, guestOptionsFrom } from '../guest-options.js';
 
 interface ReportFlags {
   json?: boolean;
@@ -71,7 +72,7 @@ export function parseVariant(spec: string, defaults: readonly string[]): ConfigV
 }
 
 export function registerRun(program: Command): void {
-  program
+  const run = program
     .command('run')
     .description('Test series against the unpatched baseline: apply, configure, build, boot, run hmm-tests, compare per subtest, report.')
     .argument('<series...>', 'mbox file, folder of .patch/.eml, A..B range of the tree, or a message-id (fetched with b4)')
@@ -88,10 +89,12 @@ export function registerRun(program: Command): void {
     .option('--junit <file>', 'write a JUnit XML report')
     .option('--kcidb <file>', 'write KernelCI KCIDB JSON (checkouts, builds, tests)')
     .option('--mail <file>', 'write a plain-text reply for the mailing list')
-    .option('--tested-by <who>', 'Tested-by identity for --mail (default: git config user.name/user.email)')
+    .option('--tested-by <who>', 'Tested-by identity for --mail (default: git config user.name/user.email)');
+  addGuestOptions(run)
     .action(async (inputs: string[], opts: {
       tree?: string; base?: string; kconfig: string[]; config: string[]; variant: string[]; runner: 'qemu' | 'vng';
       reruns: number; jobs?: number; baselineCache: boolean; json?: boolean; junit?: string; kcidb?: string; mail?: string; testedBy?: string;
+      repeat?: number; smp?: number; memoryPressure?: boolean; shards?: string;
     }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const base: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig.map((f) => resolve(f))], extra: opts.config };
@@ -101,7 +104,7 @@ export function registerRun(program: Command): void {
       }) : [base];
       const outcome = await runSeries({
         inputs, tree: opts.tree, base: opts.base, variants, runner: opts.runner, reruns: opts.reruns, jobs: opts.jobs,
-        useBaselineCache: opts.baselineCache, cache: ctx.cache, reporter: ctx.reporter, signal: interruptSignal(),
+        useBaselineCache: opts.baselineCache, cache: ctx.cache, reporter: ctx.reporter, signal: interruptSignal(), guest: guestOptionsFrom(opts),
       }, realStages());
       await emitReports(ctx, outcome.records, opts);
       process.exitCode = outcome.exitCode;
