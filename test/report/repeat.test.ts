@@ -31,6 +31,7 @@ t.test('every report shows k/N on both sides and the rate test that decided', as
   const json = JSON.parse(renderJson([rec])) as { runs?: unknown[] };
   const text = JSON.stringify(json);
   t.match(text, /"repeat":\{"pass":17,"total":20\}/, 'JSON: the contract names');
+  t.match(json, { regressions: [{ name: RACY, rate: { patched: { pass: 17, total: 20 }, baseline: { pass: 20, total: 20 }, verdict: 'regression', test: 'barnard-exact-one-sided' } }] });
   const junit = renderJunit([rec]);
   t.match(junit, /<property name="hmmci.repeat" value="17\/20"\/>/);
   t.match(junit, /regression: fails 3\/20 patched, 0\/20 baseline/);
