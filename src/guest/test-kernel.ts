@@ -126,11 +126,7 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   if (!req.timeouts?.runMs) timeouts.runMs = DEFAULT_TIMEOUTS.runMs * repeat;
   const bzImage = join(req.buildDir, cfg.kernelImage);
   const ko = join(req.buildDir, 'lib/test_hmm.ko');
-  for (const [path, what] of [[bzImage, 'kernel image'], [ko, 'test_hmm module']] as const) {
-    if (!existsSync(path)) {
-      throw new HmmciError(`The build directory ${req.buildDir} has no ${what} (${path}). Build it first (\`hmmci build\`), with CONFIG_TEST_HMM=m and the bzImage and modules targets.`, { exitCode: ExitCode.BAD_INPUT });
-    }
-  }
+  checkBuildDir(req.buildDir, bzImage, ko);
   const binary = runner === 'vng' ? requireTool('vng', 'it is the virtme-ng backend (--runner vng)') : requireTool(cfg.qemuBinary);
 
   const stBin = reporter.stage('hmm-tests');
@@ -148,8 +144,7 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   const device = kvmDeviceUsable();
   const facts = readMachineFacts(req.cache.machineFile);
   const plan = planAccel({ requested: req.accel, device, verdict: facts.kvm });
-  const knobs = [...(repeat > 1 || req.repeat !== undefined ? [`${GUEST_PARAM.repeat}=${repeat}`] : []), ...(req.memoryPressure ? [`${GUEST_PARAM.memoryPressure}=1`] : [])];
-  const cmdline = kernelCmdline(cfg, { coherent, extraCmdline: [...(req.extraCmdline ?? []), ...knobs] });
+  const cmdline = kernelCmdline(cfg, { coherent, extraCmdline: guestCmdline(req, repeat) });
   // Shards boot side by side: not while KVM is still being probed (one boot decides it first).
   const shardCount = plan.probe && plan.accel === 'kvm' ? 1 : decideShards(req, cfg.memoryMiB, bin.cases.length);
   const shards: Shard[] = shardCount > 1 ? planShards(bin.cases, shardCount) : [{ index: 0, cases: bin.cases, testArgs: [...(req.testArgs ?? [])] }];
@@ -168,7 +163,7 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   /** One boot of one shard, running hmm-tests `runs` times. */
   const boot = async (shard: Shard, accel: Accel, logPath: string, probe: boolean, runs: number) => {
     const parser = new RepeatParser(bin.cases);
-    const extra = [...(req.extraCmdline ?? []), ...(runs > 1 || req.repeat !== undefined ? [`${GUEST_PARAM.repeat}=${runs}`] : []), ...(req.memoryPressure ? [`${GUEST_PARAM.memoryPressure}=1`] : [])];
+    const extra = guestCmdline(req, runs);
     const command: [string, ...string[]] =
       runner === 'qemu'
         ? [binary, ...qemuArgs(cfg, { buildDir: req.buildDir, initrd: initrds[shard.index]!, accel, coherent, extraCmdline: extra })]
@@ -201,24 +196,11 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   const moreBoots = (shard: Shard, first: BootRun | undefined) => completeRuns(repeat, first, (runs, n) => boot(shard, accel, logOf(shard, n), false, runs), req.signal);
   let perShard: ShardRuns[];
   if (shards.length === 1) {
-    let run = await boot(shards[0]!, accel, consoleLogPath, plan.probe && accel === 'kvm' && runner === 'qemu', repeat);
-    if (accel === 'kvm' && !req.accel && runner === 'qemu') {
-      const o = run.outcome;
-      const silent = o.killed?.reason === 'silent' || (o.kernelBannerMs === undefined && !o.killed);
-      if (silent) {
-        kvmProbeMs = o.ms;
-        const reason = o.killed ? `silent: ${o.killed.message}` : `qemu exited ${o.exitCode ?? o.signal} before the kernel banner: ${o.stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
-        writeMachineFacts(req.cache.machineFile, { kvm: { works: false, reason, hostKernel: release(), checkedAt: new Date().toISOString(), probeMs: o.ms } });
-        reporter.warn(`KVM did not boot the guest (${reason}); falling back to TCG and remembering this in ${req.cache.machineFile}`);
-        renameSync(consoleLogPath, join(logDir, 'console-kvm-probe.log'));
-        accel = 'tcg';
-        accelReason = `KVM fell back to TCG: ${reason}`;
-        run = await boot(shards[0]!, 'tcg', consoleLogPath, false, repeat);
-      } else if (!facts.kvm?.works || facts.kvm.hostKernel !== release()) {
-        writeMachineFacts(req.cache.machineFile, { kvm: { works: true, reason: `kernel banner after ${o.kernelBannerMs} ms`, hostKernel: release(), checkedAt: new Date().toISOString(), probeMs: o.kernelBannerMs } });
-      }
-    }
-    perShard = [await moreBoots(shards[0]!, run)];
+    const probe = plan.probe && accel === 'kvm' && runner === 'qemu';
+    const first = await boot(shards[0]!, accel, consoleLogPath, probe, repeat);
+    const checked = accel === 'kvm' && !req.accel && runner === 'qemu' ? await kvmVerdict(first, { machineFile: req.cache.machineFile, facts, reporter, consoleLogPath, logDir, retry: () => boot(shards[0]!, 'tcg', consoleLogPath, false, repeat) }) : undefined;
+    if (checked?.fellBack) ({ accel, accelReason, kvmProbeMs } = checked.fellBack);
+    perShard = [await moreBoots(shards[0]!, checked?.run ?? first)];
   } else {
     perShard = await Promise.all(shards.map((s) => moreBoots(s, undefined)));
   }
@@ -226,7 +208,41 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   return finishResult({ req, started, runner, accel, accelReason, coherent, cfg, params, cmdline, logDir, consoleLogPath, bin, initramfsMs, kvmProbeMs, guestMs, shards, perShard, repeat });
 }
 
+function checkBuildDir(buildDir: string, bzImage: string, ko: string): void {
+  for (const [path, what] of [[bzImage, 'kernel image'], [ko, 'test_hmm module']] as const) {
+    if (!existsSync(path)) {
+      throw new HmmciError(`The build directory ${buildDir} has no ${what} (${path}). Build it first (\`hmmci build\`), with CONFIG_TEST_HMM=m and the bzImage and modules targets.`, { exitCode: ExitCode.BAD_INPUT });
+    }
+  }
+}
+
+/** Extra kernel parameters of a boot: the caller's, then the run-time knobs the guest's init reads. */
+function guestCmdline(req: TestKernelRequest, runs: number): string[] {
+  return [...(req.extraCmdline ?? []), ...(runs > 1 || req.repeat !== undefined ? [`${GUEST_PARAM.repeat}=${runs}`] : []), ...(req.memoryPressure ? [`${GUEST_PARAM.memoryPressure}=1`] : [])];
+}
+
 type BootRun = { outcome: GuestProcessOutcome; results: ParseResult[]; logPath: string };
+
+/**
+ * After a first boot under KVM: a guest that printed no kernel banner (KVM hangs silently on some
+ * hosts) is retried under TCG and the verdict remembered in machine.json; a working KVM is
+ * remembered too (per host kernel).
+ */
+async function kvmVerdict(run: BootRun, o: { machineFile: string; facts: ReturnType<typeof readMachineFacts>; reporter: Reporter; consoleLogPath: string; logDir: string; retry: () => Promise<BootRun> }): Promise<{ run: BootRun; fellBack?: { accel: Accel; accelReason: string; kvmProbeMs: number } }> {
+  const out = run.outcome;
+  const silent = out.killed?.reason === 'silent' || (out.kernelBannerMs === undefined && !out.killed);
+  if (silent) {
+    const reason = out.killed ? `silent: ${out.killed.message}` : `qemu exited ${out.exitCode ?? out.signal} before the kernel banner: ${out.stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
+    writeMachineFacts(o.machineFile, { kvm: { works: false, reason, hostKernel: release(), checkedAt: new Date().toISOString(), probeMs: out.ms } });
+    o.reporter.warn(`KVM did not boot the guest (${reason}); falling back to TCG and remembering this in ${o.machineFile}`);
+    renameSync(o.consoleLogPath, join(o.logDir, 'console-kvm-probe.log'));
+    return { run: await o.retry(), fellBack: { accel: 'tcg', accelReason: `KVM fell back to TCG: ${reason}`, kvmProbeMs: out.ms } };
+  }
+  if (!o.facts.kvm?.works || o.facts.kvm.hostKernel !== release()) {
+    writeMachineFacts(o.machineFile, { kvm: { works: true, reason: `kernel banner after ${out.kernelBannerMs} ms`, hostKernel: release(), checkedAt: new Date().toISOString(), probeMs: out.kernelBannerMs } });
+  }
+  return { run };
+}
 type ShardRuns = { boots: BootRun[]; runs: ParseResult[] };
 
 /**
