@@ -36,6 +36,13 @@ export interface GuestTimeouts {
    * livelocked and stopped: the report already says the guest's fate.
    */
   stallGraceMs: number;
+  /**
+   * …and the running test must have run this long: kselftest's harness ends any test at 30 s
+   * (TIMEOUT) by itself, so one still running then, after a stall report, is stuck in the kernel.
+   * Keeps a stall printed by a guest starved of host CPU (a loaded machine) from killing a test
+   * that is merely slow. During the boot, any console output after the report counts as progress.
+   */
+  stallMinTestMs: number;
   /** Before hmm-tests starts: no console output at all for this long is a boot that stopped. */
   bootQuietMs: number;
 }
@@ -47,6 +54,7 @@ export const DEFAULT_TIMEOUTS: GuestTimeouts = {
   progressMs: 120_000,
   runMs: 30 * 60_000,
   stallGraceMs: 10_000,
+  stallMinTestMs: 30_000,
   bootQuietMs: 45_000,
 };
 
@@ -177,13 +185,15 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
     // Say so in the saved log (a line of hmmci's own, after whatever the guest printed last).
     log.write(`\n${SENTINEL.killed} ${message}\n`);
   };
+  /** Time without progress since the stuck report: test progress, or (at boot) any console output. */
+  const stuckFor = (now: number) => now - Math.max(stuck!.at, req.parser.session.started ? lastProgressAt : lastOutputAt);
   const timer = setInterval(() => {
     const now = Date.now();
     const t = req.timeouts;
     const s = req.parser.session;
     if (t.silentMs && bannerMs === undefined && now - started > t.silentMs) {
       kill('silent', `the guest printed no kernel banner within ${t.silentMs / 1000} s`);
-    } else if (t.stallGraceMs && stuck && now - Math.max(stuck.at, lastProgressAt) > t.stallGraceMs) {
+    } else if (t.stallGraceMs && stuck && stuckFor(now) > t.stallGraceMs && (!req.parser.current || now - testSince >= t.stallMinTestMs)) {
       const where = req.parser.current ?? (s.started ? 'hmm-tests' : 'the boot');
       kill('stall', `the kernel reported "${stuck.header}" ${((stuck.at - started) / 1000).toFixed(0)} s into the run and ${where} made no progress for ${t.stallGraceMs / 1000} s after`);
     } else if (t.bootQuietMs && !s.started && bannerMs !== undefined && now - lastOutputAt > t.bootQuietMs) {
