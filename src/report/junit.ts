@@ -65,8 +65,9 @@ function testcase(t: TestResult, changes: ReturnType<typeof changeIndex>): strin
       if (BAD_STATUSES.has(s)) body.push(`      <rerunFailure${attrs({ type: s, message: `rerun ${i + 1}: ${s}` })}/>`);
     });
   }
-  if (rep) body.push(`      <properties>\n        <property${attrs({ name: 'hmmci.repeat', value: `${t.repeat!.pass}/${t.repeat!.total}` })}/>\n      </properties>`);
-  if (t.output?.length && !BAD_STATUSES.has(t.status)) body.push(`      <system-out>${xmlEscape(t.output.join('\n'))}</system-out>`);
+  // junit-10.xsd has no per-testcase properties: k/N goes in the message (bad) or system-out.
+  const out = [...(rep && !BAD_STATUSES.has(t.status) ? [`hmmci.repeat: ${rep}`] : []), ...(!BAD_STATUSES.has(t.status) ? (t.output ?? []) : [])];
+  if (out.length) body.push(`      <system-out>${xmlEscape(out.join('\n'))}</system-out>`);
   return body.length ? `${open}>\n${body.join('\n')}\n    </testcase>` : `${open}/>`;
 }
 
@@ -90,6 +91,8 @@ function suite(r: RunRecord): string {
     'env.runner': r.env.runner,
   };
   if (r.series.messageId) props['series.message-id'] = r.series.messageId;
+  const repeats = tests.map((t) => t.repeat?.total ?? 0);
+  if (Math.max(0, ...repeats) > 0) props['hmmci.repeat'] = String(Math.max(...repeats));
   if (r.artifacts.patchedConsoles[0]) props['log.console'] = r.artifacts.patchedConsoles[0];
   const lines = [
     `  <testsuite${attrs({ name: `hmm-tests: ${r.series.title}`, tests: tests.length, failures, errors, skipped, time: seconds(time), timestamp: r.createdAt.replace(/\.\d+Z$/, '').replace(/Z$/, ''), id: r.id, package: 'hmm-tests' })}>`,

@@ -1,4 +1,6 @@
 import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { validateXML } from 'xmllint-wasm';
 import { compareResults } from '../../src/compare/index.js';
 import { renderJson, renderJunit, renderKcidb, renderMail, renderTerminal } from '../../src/report/index.js';
 import type { TestRunResult } from '../../src/results/types.js';
@@ -33,7 +35,12 @@ t.test('every report shows k/N on both sides and the rate test that decided', as
   t.match(text, /"repeat":\{"pass":17,"total":20\}/, 'JSON: the contract names');
   t.match(json, { regressions: [{ name: RACY, rate: { patched: { pass: 17, total: 20 }, baseline: { pass: 20, total: 20 }, verdict: 'regression', test: 'barnard-exact-one-sided' } }] });
   const junit = renderJunit([rec]);
-  t.match(junit, /<property name="hmmci.repeat" value="17\/20"\/>/);
+  t.match(junit, /<property name="hmmci.repeat" value="20"\/>/);
+  t.match(junit, /message="3 of 20 runs bad; passed 17\/20 runs \(regression: fails 3\/20 patched/);
+  t.match(junit, /<system-out>hmmci.repeat: passed 20\/20 runs<\/system-out>/);
+  const XSD = readFileSync(new URL('../../fixtures/schemas/junit-10.xsd', import.meta.url), 'utf8');
+  const v = await validateXML({ xml: [{ fileName: 'repeat.xml', contents: junit }], schema: [{ fileName: 'junit-10.xsd', contents: XSD }] });
+  t.ok(v.valid, v.rawOutput);
   t.match(junit, /regression: fails 3\/20 patched, 0\/20 baseline/);
   const kcidb = JSON.stringify(renderKcidb([rec]));
   t.match(kcidb, /"repeat":"17\/20"/);
