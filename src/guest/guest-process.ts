@@ -21,9 +21,10 @@ export interface GuestTimeouts {
   /** hmm-tests must start (sentinel or TAP header) this soon after QEMU starts. */
   bootMs: number;
   /**
-   * One test may run this long. kselftest's own harness kills a test after 30 s (TIMEOUT) and
-   * says so; this watchdog is for when it cannot (the kernel livelocks, the harness is stuck).
-   * A `# timeout set to N` line from run_kselftest.sh raises it to N s plus this margin.
+   * One test may run this long. kselftest's own harness ends a test after its TIMEOUT (30 s for
+   * every hmm-tests case) and says so; a case still without a result 15 s later is one the
+   * harness could not end (a task spinning in the kernel cannot be killed): the kernel is stuck.
+   * A `# timeout set to N` line from run_kselftest.sh raises it to N s plus 30 s.
    */
   testMs: number;
   /** No new user-space output (a TAP or test line) for this long while tests run. */
@@ -37,10 +38,10 @@ export interface GuestTimeouts {
    */
   stallGraceMs: number;
   /**
-   * …and the running test must have run this long: kselftest's harness ends any test at 30 s
-   * (TIMEOUT) by itself, so one still running then, after a stall report, is stuck in the kernel.
-   * Keeps a stall printed by a guest starved of host CPU (a loaded machine) from killing a test
-   * that is merely slow. During the boot, any console output after the report counts as progress.
+   * …and the running test must have run this long: a stall report needs 21 s of a CPU not
+   * passing a quiescent state, so a test younger than that did not cause it (a guest starved of
+   * host CPU on a loaded machine can print one); it is then left to the per-test watchdog.
+   * During the boot, any console output after the report counts as progress.
    */
   stallMinTestMs: number;
   /** Before hmm-tests starts: no console output at all for this long is a boot that stopped. */
@@ -50,11 +51,11 @@ export interface GuestTimeouts {
 export const DEFAULT_TIMEOUTS: GuestTimeouts = {
   silentMs: 10_000,
   bootMs: 180_000,
-  testMs: 90_000,
+  testMs: 45_000,
   progressMs: 120_000,
   runMs: 30 * 60_000,
   stallGraceMs: 10_000,
-  stallMinTestMs: 30_000,
+  stallMinTestMs: 20_000,
   bootQuietMs: 45_000,
 };
 
