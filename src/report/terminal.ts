@@ -47,6 +47,8 @@ export function renderTerminal(r: RunRecord): string {
       rows.forEach((x, i) => {
         out.push(lines[i + 1] as string);
         if (x.note && (x.label !== 'FIXED' || x.note.startsWith('fails '))) out.push(`    ${x.note.split('\n')[0]}`);
+        const flaky = x.label === 'REGRESSION' ? r.knownFlaky?.find((k) => k.test === x.name) : undefined;
+        if (flaky) out.push(`    ${flaky.label}`);
       });
     }
     const rep = repeatLine(r);
