@@ -115,7 +115,7 @@ async function main(): Promise<number> {
   const dir = given ? resolve(given) : mkdtempSync(join(process.env.HMMCI_BENCH_TMP ?? tmpdir(), 'hmmci-bench-'));
   const cache = cacheLayout(dir);
   try {
-    const previous = (() => { try { return JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8')) as { cold?: unknown }; } catch { return {}; } })();
+    const previous = (() => { try { return JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8')) as Record<string, unknown> & { cold?: unknown }; } catch { return {}; } })();
     const cold = given ? await harness(cache, 'warm-up (existing cache; not a cold figure)') : await harness(cache, 'cold (fresh cache dir, ccache kept)');
     // Warm run and floor alternate REPEAT times (default 3): on a shared machine a single pair is
     // at the mercy of whatever else runs; medians of back-to-back pairs are what is compared.
@@ -149,6 +149,8 @@ async function main(): Promise<number> {
       warm: { ms: warmMs, stages: stage(warm.record), stagesTotalMs: warm.record.stages.reduce((a, s) => a + s.ms, 0) },
       floor: { makeMs: median(samples.map((x) => x.makeMs)), bootMs: median(samples.map((x) => x.bootMs)), ms: floorMs, tests: f.tests },
       samples,
+      // Figures measured by other scripts (hang verdict, shard check) are kept as they are.
+      ...Object.fromEntries(Object.entries(previous).filter(([k]) => k === 'hangVerdict' || k === 'shardCheck')),
       ratio: Number(ratio.toFixed(3)),
       ...(SHARDS > 1 ? { sharding: { shards: SHARDS, warmMs: median(samples.map((x) => x.shardedMs ?? 0)), ratio: Number((median(samples.map((x) => x.shardedMs ?? 0)) / floorMs).toFixed(3)), note: 'warm run with --shards N right after each serial warm run of the pair (same cache, baseline cached); ratio against the same floor' } } : {}),
       target: TARGET,
