@@ -150,7 +150,7 @@ async function main(): Promise<number> {
       floor: { makeMs: median(samples.map((x) => x.makeMs)), bootMs: median(samples.map((x) => x.bootMs)), ms: floorMs, tests: f.tests },
       samples,
       // Figures measured by other scripts (hang verdict, shard check) are kept as they are.
-      ...Object.fromEntries(Object.entries(previous).filter(([k]) => k === 'hangVerdict' || k === 'shardCheck')),
+      ...Object.fromEntries(Object.entries(previous).filter(([k]) => k === 'hangVerdict' || k === 'shardCheck' || k === 'repeat')),
       ratio: Number(ratio.toFixed(3)),
       ...(SHARDS > 1 ? { sharding: { shards: SHARDS, warmMs: median(samples.map((x) => x.shardedMs ?? 0)), ratio: Number((median(samples.map((x) => x.shardedMs ?? 0)) / floorMs).toFixed(3)), note: 'warm run with --shards N right after each serial warm run of the pair (same cache, baseline cached); ratio against the same floor' } } : {}),
       target: TARGET,
