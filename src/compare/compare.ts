@@ -109,9 +109,7 @@ export function compareResults(baseline: TestRunResult, patchedRuns: readonly Te
   const runs = patchedRuns.map(indexTests);
 
   // Every name in order: baseline order first, then tests only the patched side has.
-  const names: string[] = [...base.keys()];
-  const seen = new Set(names);
-  for (const r of patchedRuns) for (const t of r.tests) if (!seen.has(t.name)) { seen.add(t.name); names.push(t.name); }
+  const names = [...new Set([...base.keys(), ...patchedRuns.flatMap((r) => r.tests.map((t) => t.name))])];
 
   const c: Comparison = {
     regressions: [], fixed: [], stillFailing: [], newSkips: [], added: [], removed: [], flaky: [],
@@ -140,10 +138,7 @@ export function compareResults(baseline: TestRunResult, patchedRuns: readonly Te
       if (b.status !== 'notrun') c.removed.push(change(null));
       continue;
     }
-    if (b.repeat && first?.repeat && patchedRuns.length === 1 && b.repeat.total > 0 && first.repeat.total > 0 && (failures(b.repeat) > 0 || failures(first.repeat) > 0)) {
-      byRates(c, change(first.status), b.repeat, first.repeat);
-      continue;
-    }
+    if (patchedRuns.length === 1 && byRates(c, change(first?.status ?? null), b.repeat, first?.repeat)) continue;
     const agreed = consensus(statuses);
     if (agreed === undefined) {
       c.flaky.push(change(first?.status ?? null));
@@ -196,17 +191,19 @@ export function compareResults(baseline: TestRunResult, patchedRuns: readonly Te
 }
 
 /**
- * A test run N times on both sides that failed at least once somewhere: failing in every run on
- * both sides is still failing; otherwise Barnard's exact test on the failure rates decides
+ * A test run N times on both sides that failed at least once somewhere (else false: decided by
+ * status as usual): failing in every run on both sides is still failing; otherwise Barnard's exact test on the failure rates decides
  * regression, fixed, or (not significant) flaky.
  */
-function byRates(c: Comparison, ch: TestChange, base: RepeatCount, patched: RepeatCount): void {
+function byRates(c: Comparison, ch: TestChange, base: RepeatCount | undefined, patched: RepeatCount | undefined): boolean {
+  if (!base?.total || !patched?.total || (failures(base) === 0 && failures(patched) === 0)) return false;
   const rate = compareRates(base, patched);
   const withRate = { ...ch, rate };
   if (base.pass === 0 && patched.pass === 0) c.stillFailing.push(withRate);
   else if (rate.verdict === 'regression') c.regressions.push(withRate);
   else if (rate.verdict === 'fixed') c.fixed.push(withRate);
   else c.flaky.push(withRate);
+  return true;
 }
 
 function plural(n: number, word: string): string {

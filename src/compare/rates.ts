@@ -56,7 +56,10 @@ export function barnardExact(x1: number, n1: number, x2: number, n2: number): nu
   const steps = 400;
   for (let k = 1; k < steps; k++) {
     const v = at(k / steps);
-    if (v > best) (best = v), (bestPi = k / steps);
+    if (v > best) {
+      best = v;
+      bestPi = k / steps;
+    }
   }
   for (let lo = bestPi - 1 / steps, hi = bestPi + 1 / steps, r = 0; r < 40; r++) {
     const m1 = lo + (hi - lo) / 3;

@@ -41,9 +41,7 @@ export function aggregateRuns(runs: readonly ParseResult[]): ParseResult {
   const first = runs[0];
   if (!first) throw new Error('aggregateRuns: no runs');
   const byRun = runs.map((r) => new Map(r.tests.map((t) => [t.name, t])));
-  const names: string[] = [];
-  const seen = new Set<string>();
-  for (const r of runs) for (const t of r.tests) if (!seen.has(t.name)) (seen.add(t.name), names.push(t.name));
+  const names = [...new Set(runs.flatMap((r) => r.tests.map((t) => t.name)))];
   const tests = names.map((name) => aggregateTest(name, byRun.map((m) => m.get(name))));
   return {
     tests,
