@@ -1,6 +1,6 @@
 import { formatMs } from '../common/progress.js';
 import { TEST_STATUSES, type StatusCounts } from '../results/types.js';
-import { changeRows, compactRows, headline, shortSha } from './changes.js';
+import { changeRows, compactRows, headline, passText, repeatLine, shortSha } from './changes.js';
 import type { RunRecord } from './record.js';
 import { visibleLine } from '../series/visible.js';
 
@@ -16,6 +16,15 @@ function totalsRows(baseline: StatusCounts | undefined, patched: StatusCounts | 
   const sum = (c: StatusCounts | undefined) => Object.values(c ?? {}).reduce((a, b) => a + (b ?? 0), 0);
   const row = (label: string, c: StatusCounts | undefined) => [label, ...cols.map((s) => String(c?.[s] ?? 0)), c ? String(sum(c)) : '-'];
   return [['', ...cols, 'total'], row('baseline', baseline), row('patched', patched)];
+}
+
+/** Tests that failed some runs on either side without being a change: their k/N both sides. */
+function repeatedFailures(r: RunRecord): string[] {
+  const base = new Map((r.baseline?.tests ?? []).map((t) => [t.name, t]));
+  const rows = (r.patched?.tests ?? [])
+    .filter((t) => t.repeat && (t.repeat.pass < t.repeat.total || ((base.get(t.name)?.repeat?.pass ?? 0) < (base.get(t.name)?.repeat?.total ?? 0))))
+    .map((t) => `  ${t.name}: patched ${passText(t.repeat!)}, baseline ${base.get(t.name)?.repeat ? passText(base.get(t.name)!.repeat!) : '-'}`);
+  return rows.length ? ['runs with failures (k/N):', ...rows] : [];
 }
 
 /**
@@ -38,11 +47,13 @@ export function renderTerminal(r: RunRecord): string {
       out.push(lines[0] as string);
       rows.forEach((x, i) => {
         out.push(lines[i + 1] as string);
-        if (x.note && x.label !== 'FIXED') out.push(`    ${x.note.split('\n')[0]}`);
+        if (x.note && (x.label !== 'FIXED' || x.note.startsWith('fails '))) out.push(`    ${x.note.split('\n')[0]}`);
         const flaky = x.label === 'REGRESSION' ? r.knownFlaky?.find((k) => k.test === x.name) : undefined;
         if (flaky) out.push(`    ${flaky.label}`);
       });
     }
+    const rep = repeatLine(r);
+    if (rep) out.push(rep, ...repeatedFailures(r));
     if (r.comparison.patchedRuns > 1) out.push(`(changed results were confirmed by ${r.comparison.patchedRuns - 1} rerun${r.comparison.patchedRuns > 2 ? 's' : ''} of the patched kernel)`);
     out.push('');
   } else if (r.error) {

@@ -138,9 +138,9 @@ async function realBuild(req: { srcDir: string; buildDir: string; jobs: number }
   }
 }
 
-async function realTest(req: { srcDir: string; buildDir: string; runner: 'qemu' | 'vng'; logDir?: string }, ctx: StageContext): Promise<TestOutcome> {
+async function realTest(req: Parameters<Stages['test']>[0], ctx: StageContext): Promise<TestOutcome> {
   try {
-    const r = await testKernel({ srcDir: req.srcDir, buildDir: req.buildDir, runner: req.runner, cache: ctx.cache, reporter: ctx.reporter, signal: ctx.signal, logDir: req.logDir });
+    const r = await testKernel({ srcDir: req.srcDir, buildDir: req.buildDir, runner: req.runner, cache: ctx.cache, reporter: ctx.reporter, signal: ctx.signal, logDir: req.logDir, ...req.guest });
     // The binary the guest ran (cached by its sources: this finds it, nothing is compiled again).
     const bin = await buildHmmTests({ srcDir: req.srcDir, dir: join(ctx.cache.initramfs, 'bin'), signal: ctx.signal });
     return { ok: true, result: r.result, consoleLogPath: r.consoleLogPath, accel: r.accel, runner: r.runner, hmmTests: bin.path };
