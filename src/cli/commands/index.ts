@@ -8,6 +8,7 @@ import { registerTest } from './test.js';
 import { registerParse } from './parse.js';
 import { registerRun } from './run.js';
 import { registerBisect } from './bisect.js';
+import { registerWatch } from './watch.js';
 
 /** Stages in pipeline order; `hmmci --help` lists them in this order. */
 export const commands: readonly RegisterCommand[] = [
@@ -20,4 +21,5 @@ export const commands: readonly RegisterCommand[] = [
   registerParse,
   registerRun,
   registerBisect,
+  registerWatch,
 ];
