@@ -24,7 +24,8 @@ export type IngestResult =
   | { action: 'skipped-series'; key: string; reason: string }
   | { action: 'ignored'; reason: string; key?: string };
 
-const addr = (from: string) => (/<([^<>]+)>/.exec(from)?.[1] ?? from).trim().toLowerCase();
+/** The sender's address without sub-addressing (`dana+v2@` is `dana@`). */
+const addr = (from: string) => (/<([^<>]+)>/.exec(from)?.[1] ?? from).trim().toLowerCase().replace(/\+[^@]*@/, '@');
 export const identityOf = (from: string, title: string) => `${addr(from)}\0${title.toLowerCase().replace(/\s+/g, ' ').trim()}`;
 
 /** The series a patch or cover belongs to: an open series of the same version it replies to, else its thread root. */
@@ -155,11 +156,16 @@ export function decide(state: WatchState, now: number, opts: DecideOptions): Dec
   return out;
 }
 
+/** Versions of one series: same author and title, or the newer one sent in reply to the older one's thread. */
+function sameSeries(newer: SeriesEntry, older: SeriesEntry): boolean {
+  return newer.identity === older.identity || (newer.replyTo?.references ?? []).includes(older.rootId);
+}
+
 function supersede(state: WatchState): Decision[] {
   const out: Decision[] = [];
   const live = Object.values(state.series).filter((s) => ['queued', 'running', 'tested', 'answered'].includes(s.status));
   for (const s of live) {
-    const newer = live.filter((o) => o.identity === s.identity && o.version > s.version).sort((a, b) => b.version - a.version)[0];
+    const newer = live.filter((o) => o.version > s.version && sameSeries(o, s)).sort((a, b) => b.version - a.version)[0];
     if (!newer) continue;
     if (s.status === 'queued' || s.status === 'running') {
       const how = s.status === 'queued' ? 'not-run' : 'cancelled';

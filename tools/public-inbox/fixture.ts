@@ -4,11 +4,14 @@
  * are fed), and `public-inbox-httpd` on a random 127.0.0.1 port for b4. Nothing here touches the
  * user's HOME or listens beyond loopback; `close()` stops the server and removes everything.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
 
 export interface InboxServer {
   /** http://127.0.0.1:PORT */
@@ -27,8 +30,16 @@ export interface PublicInbox {
   address: string;
   /** Environment with HOME set to the private home (for public-inbox, git and b4). */
   env: NodeJS.ProcessEnv;
-  /** Deliver one raw RFC 5322 message with public-inbox-mda (throws when mda refuses it). */
-  deliver(raw: string | Buffer): void;
+  /**
+   * Deliver one raw RFC 5322 message with public-inbox-mda. Returns undefined when accepted, else
+   * what mda said when it refused the mail (it refuses HTML-only mail: "We only accept plain-text mail").
+   */
+  deliver(raw: string | Buffer): string | undefined;
+  /**
+   * Deliver many messages in one process with PublicInbox::V2Writable (what public-inbox-mda writes
+   * with), for bulk traffic: one mda process per message costs ~0.3-1.3 s here. Returns how many were added.
+   */
+  deliverMany(raws: ReadonlyArray<string | Buffer>): number;
   /** Serve the inbox with public-inbox-httpd on a random loopback port. */
   serve(): Promise<InboxServer>;
   /** Stop servers started by serve() and remove the inbox and its HOME. */
@@ -78,7 +89,14 @@ export function createPublicInbox(opts: PublicInboxOptions = {}): PublicInbox {
   return {
     dir, home, name, address, env,
     deliver(raw) {
-      execFileSync('public-inbox-mda', ['--no-precheck'], { env: { ...env, ORIGINAL_RECIPIENT: address }, input: raw, stdio: ['pipe', 'pipe', 'pipe'] });
+      const r = spawnSync('public-inbox-mda', ['--no-precheck'], { env: { ...env, ORIGINAL_RECIPIENT: address }, input: raw });
+      if (r.error) throw r.error;
+      return r.status === 0 ? undefined : (r.stderr.toString().trim() || `public-inbox-mda exited ${r.status}`);
+    },
+    deliverMany(raws) {
+      const mboxrd = raws.map((r) => `From mboxrd@z Thu Jan  1 00:00:00 1970\n${String(r).replace(/^(>*From )/gm, '>$1').replace(/\n*$/, '\n')}\n`).join('');
+      const out = execFileSync('perl', [join(HERE, 'import.pl'), name], { env, input: mboxrd, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+      return Number.parseInt(out.toString().trim(), 10);
     },
     async serve() {
       const s = await startHttpd(env, name);
