@@ -75,13 +75,13 @@ t.test('watch --once on a real public-inbox: tests exactly v2, skips the rest wi
   t.match(mail, /supersedes v1 .*which was not tested/);
   t.match(mail, /Acked-by: Alan Acker/);
   t.match(mail, /Tested-by: hmmci bot <hmmci@ci\.example>/, 'nothing regressed: Tested-by');
-  t.match(mail, new RegExp(`hmmci run ${traffic.v2.cover.replace(/[.+]/g, '\\$&')} --base ${traffic.base} --tree `));
+  t.match(mail, new RegExp(`hmmci run ${String(traffic.v2.cover).replace(/[.+]/g, '\\$&')} --base ${traffic.base} --tree `));
   t.match(mail, /base-commit|base:\s+[0-9a-f]{12}/);
 
   const checks = readFileSync(join(work, 'state', 'checks.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
   t.equal(checks.length, 3, 'a check record per patch of v2');
   t.same(checks.map((c) => c.msgid), traffic.v2.ids.slice(1));
-  t.ok(checks.every((c) => c.context === 'hmmci' && c.state === 'success' && c.target_url.startsWith('file://') && c.description));
+  t.ok(checks.every((c) => c.context === 'hmmci' && c.state === 'success' && String(c.target_url).startsWith('file://') && c.description));
 
   // A second --once: nothing new, nothing tested again.
   const runsBefore = readdirSync(cache.runs).length;
