@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execFileSync } from 'node:child_process';
 import type { TestRunResult } from '../../src/results/types.js';
 import { realStages } from '../../src/run/real-stages.js';
-import type { Stages, TestOutcome } from '../../src/run/stages.js';
+import type { Stages, TestOutcome } from '../../src/run/index.js';
 import { fakeKernelRepo } from '../../tools/fake-kernel/fixture.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -164,7 +164,7 @@ export function fakeKernelStages(o: { guestMs?: number; patched?: string; onTest
       execFileSync('mkdir', ['-p', logDir]);
       const consoleLogPath = join(logDir, 'console.log');
       writeFileSync(consoleLogPath, `fake guest: ${name}\n`);
-      return { result: result(name), consoleLogPath, accel: 'tcg', runner: req.runner };
+      return { ok: true, result: result(name), consoleLogPath, accel: 'tcg', runner: req.runner };
     },
     async toolchain() {
       return { gcc: 'gcc (Debian 12.2.0-14+deb12u1) 12.2.0', qemu: 'QEMU emulator version 7.2.19' };
