@@ -148,8 +148,9 @@ const result = (name: string): TestRunResult => JSON.parse(readFileSync(join(ROO
  * The real stages on the fake kernel, except the guest: the fake kernel cannot boot, so `test`
  * returns a real captured hmm-tests result (fixtures/results); a patched boot takes `guestMs`.
  */
-export function fakeKernelStages(o: { guestMs?: number; patched?: string; onTest?: () => void } = {}): Stages & { tests: number } {
+export function fakeKernelStages(o: { guestMs?: number | ((patchedBoot: number) => number); patched?: string; onTest?: () => void } = {}): Stages & { tests: number } {
   const real = realStages();
+  let patchedBoots = 0;
   const stages = {
     ...real,
     tests: 0,
@@ -158,7 +159,9 @@ export function fakeKernelStages(o: { guestMs?: number; patched?: string; onTest
       o.onTest?.();
       const applied = git(req.srcDir, ['log', '-1', '--format=%s']).trim();
       const baseline = applied.startsWith('MAINTAINERS');
-      if (o.guestMs && !baseline) await sleep(o.guestMs, undefined, { signal: ctx.signal });
+      if (!baseline) patchedBoots++;
+      const ms = typeof o.guestMs === 'function' ? o.guestMs(patchedBoots) : o.guestMs;
+      if (ms && !baseline) await sleep(ms, undefined, { signal: ctx.signal });
       const name = baseline ? 'baseline-58-pass' : (o.patched ?? 'baseline-58-pass');
       const logDir = req.logDir ?? join(req.buildDir, 'guest');
       execFileSync('mkdir', ['-p', logDir]);
