@@ -186,8 +186,17 @@ export function queued(state: WatchState): SeriesEntry[] {
   return Object.values(state.series).filter((s) => s.status === 'queued').sort((a, b) => a.lastPartAt - b.lastPartAt || a.key.localeCompare(b.key));
 }
 
-/** Drop what a finished series no longer needs (its message index entries). */
+/**
+ * Drop what a finished series no longer needs: its message index entries and its parts (a small
+ * tombstone stays, so a late or repeated part is never taken for a new series).
+ */
 export function forget(state: WatchState, s: SeriesEntry): void {
   if (!FINISHED.includes(s.status)) return;
   for (const p of [s.cover, ...Object.values(s.parts)]) if (p && state.messages[p.messageId] === s.key) delete state.messages[p.messageId];
+  s.parts = {};
+  delete s.cover;
+  if (s.status !== 'answered') {
+    delete s.replyTo;
+    s.trailers = [];
+  }
 }
