@@ -94,9 +94,12 @@ export class Watcher {
       this.o.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
     });
     let draining: Promise<void> | undefined;
+    const failed = (what: string) => (err: unknown) => {
+      this.o.log.warn({ event: 'round-error', reason: (err as Error).message }, `${what} failed (${(err as Error).message.split('\n')[0]}); trying again in ${Math.round(intervalMs / 1000)} s`);
+    };
     while (!this.o.signal.aborted) {
-      await this.scan();
-      if (!draining) draining = this.drain().finally(() => (draining = undefined));
+      await this.scan().catch(failed('reading the source'));
+      if (!draining) draining = this.drain().catch(failed('testing')).finally(() => (draining = undefined));
       await sleep();
     }
     await draining;
