@@ -8,12 +8,13 @@
  * file named by its Message-ID, check records keyed by run id). A series found `running` after a
  * crash had no result: the run record it left is adopted when it finished, else it runs again.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
 import { isHmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import type { RunRecord } from '../report/record.js';
+import { renderJunit, renderKcidb } from '../report/index.js';
 import { readRecord } from '../run/index.js';
 import { decide, forget, ingest, queued, type Limits } from './assemble.js';
 import { appendChecks, checkRecords } from './checks.js';
@@ -286,6 +287,9 @@ export class Watcher {
       return;
     }
     const r = readRecord(s.runDir);
+    // KCIDB and JUnit per run, as `hmmci run --kcidb/--junit` writes them.
+    writeFileSync(join(s.runDir, 'kcidb.json'), `${JSON.stringify(renderKcidb([r]), null, 2)}\n`);
+    writeFileSync(join(s.runDir, 'junit.xml'), renderJunit([r]));
     const answers: { reply?: string; checks: number } = { checks: 0 };
     if (this.o.checksFile) answers.checks = appendChecks(this.o.checksFile, checkRecords(s, r, this.o.urlBase));
     if (this.o.outbox) {

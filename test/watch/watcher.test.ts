@@ -4,7 +4,7 @@
  * build; the guest returns a captured result), a Maildir outbox and a check file.
  */
 import t from 'tap';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
@@ -82,6 +82,8 @@ t.test('watch --once on a real public-inbox: tests exactly v2, skips the rest wi
   t.equal(checks.length, 3, 'a check record per patch of v2');
   t.same(checks.map((c) => c.msgid), traffic.v2.ids.slice(1));
   t.ok(checks.every((c) => c.context === 'hmmci' && c.state === 'success' && String(c.target_url).startsWith('file://') && c.description));
+
+  t.ok(existsSync(join(v2?.runDir as string, 'kcidb.json')) && existsSync(join(v2?.runDir as string, 'junit.xml')), 'KCIDB and JUnit in the run directory');
 
   // A second --once: nothing new, nothing tested again.
   const runsBefore = readdirSync(cache.runs).length;
