@@ -8,7 +8,9 @@ import { existsSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
-import { BadInputError, UsageError } from '../common/errors.js';
+import { BadInputError, HmmciError, UsageError } from '../common/errors.js';
+import { ExitCode } from '../common/exit-codes.js';
+import { acquireLock } from '../common/lock.js';
 import type { Reporter } from '../common/progress.js';
 import type { ConfigVariant, Stages } from '../run/index.js';
 import { DEFAULT_LIMITS } from './assemble.js';
@@ -57,6 +59,8 @@ export interface WatchDeps {
   store?: PositionStore;
   now?: () => number;
   keepLog?: boolean;
+  /** Hold `<state>/watch.lock` (the CLI does): a second watcher on the same state stops at once. */
+  lock?: boolean;
 }
 
 function sourceOf(o: WatchSetup): MailSource {
@@ -85,6 +89,11 @@ function outboxOf(o: WatchSetup): Outbox | undefined {
 export async function createWatcher(o: WatchSetup, d: WatchDeps): Promise<{ watcher: Watcher; stateDir: string; log: WatchLog; selectionSource: string }> {
   const source = sourceOf(o);
   const stateDir = resolve(o.state ?? join(d.cache.root, 'watch', `${basename(source.name)}-${createHash('sha1').update(source.name).digest('hex').slice(0, 8)}`));
+  if (d.lock) {
+    await acquireLock(join(stateDir, 'watch.lock'), { waitMs: 0 }).catch((err: unknown) => {
+      throw new HmmciError(`Another hmmci watch follows ${source.name} with the state ${stateDir} (${(err as Error).message.replace(/^.*\(pid (\d+)\).*$/s, 'pid $1')}). One watcher per state: stop that one, or give this one its own --state DIR.`, { exitCode: ExitCode.USAGE });
+    });
+  }
   const outbox = outboxOf(o);
   const log = new WatchLog(join(stateDir, 'watch.log'), d.reporter, d.keepLog);
   const ctx = { cache: d.cache, reporter: d.reporter, signal: d.signal };

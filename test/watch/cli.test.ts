@@ -31,3 +31,15 @@ t.test('durations', async (t) => {
   t.equal(duration('--settle')('2h'), 7_200_000);
   t.equal(duration('--settle')('0'), 0);
 });
+
+t.test('one watcher per state directory', async (t) => {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const md = join(work, 'Maildir');
+  for (const d of ['new', 'cur', 'tmp']) mkdirSync(join(md, d), { recursive: true });
+  const state = join(work, 'state');
+  mkdirSync(state, { recursive: true });
+  writeFileSync(join(state, 'watch.lock'), `${process.ppid}\n`); // a live process holds it
+  const r = await runCli(['watch', '--once', '--maildir', md, '--state', state], { cacheDir: join(work, 'cache') });
+  t.equal(r.code, 2);
+  t.match(r.err, new RegExp(`Another hmmci watch follows .* \\(pid ${process.ppid}\\)\\. One watcher per state`));
+});

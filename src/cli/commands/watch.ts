@@ -66,7 +66,7 @@ export function registerWatch(program: Command): void {
         variant: { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig.map((f) => resolve(f))], extra: opts.config },
         configArgs: [...opts.kconfig.flatMap((k) => ['--kconfig', k]), ...opts.config.flatMap((c) => ['--config', c])],
         runner: opts.runner, reruns: opts.reruns, jobs: opts.jobs,
-      }, { stages: realStages(), cache: ctx.cache, reporter: ctx.reporter, signal });
+      }, { stages: realStages(), cache: ctx.cache, reporter: ctx.reporter, signal, lock: true });
       if (!opts.once) {
         await watcher.poll(opts.interval);
         return;
