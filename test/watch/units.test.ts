@@ -73,3 +73,20 @@ t.test('--sendmail: the command gets -i and the recipients as arguments, the mai
   const failing = new SendmailOutbox('false');
   await t.rejects(failing.send({ text: 'x', messageId: 'm@x', recipients: ['a@b.org'] }), /failed \(exit status 1\).*tried again on the next round/);
 });
+
+t.test('decide: a RESEND of identical patches is not tested again; settle; supersede order', async (t) => {
+  const { ingest, decide, DEFAULT_LIMITS } = await import('../../src/watch/assemble.js');
+  const s = emptyState('x');
+  const patch = (id: string, subject: string, extra = '') => readWatchMail(`From: A <a@x.org>\nSubject: ${subject}\nMessage-ID: <${id}>\n${extra}\ntext\n---\ndiff --git a/mm/hmm.c b/mm/hmm.c\n--- a/mm/hmm.c\n+++ b/mm/hmm.c\n@@ -1 +1 @@\n-a\n+b\n`);
+  const store = () => 'mail/x.eml';
+  ingest(s, patch('a@x', '[PATCH] mm/hmm: fix'), 0, DEFAULT_LIMITS, store);
+  const d1 = decide(s, 0, { settleMs: 1000, selects: (p) => p.startsWith('mm/hmm') });
+  t.same(d1.map((d) => d.status), ['queued']);
+  ingest(s, patch('b@x', '[PATCH RESEND] mm/hmm: fix'), 10, DEFAULT_LIMITS, store);
+  const d2 = decide(s, 10, { settleMs: 1000, selects: (p) => p.startsWith('mm/hmm') });
+  t.match(d2, [{ key: 'b@x v1', status: 'skipped', reason: /the same patches as a@x v1/ }]);
+  ingest(s, patch('c@x', '[PATCH v2 1/2] mm/hmm: fix'), 20, DEFAULT_LIMITS, store);
+  t.same(decide(s, 500, { settleMs: 1000, selects: () => true }), [], 'v2 is incomplete but within --settle: no decision, and it supersedes nothing yet');
+  t.equal(s.series['a@x v1']?.status, 'queued');
+  t.match(decide(s, 1020, { settleMs: 1000, selects: () => true }), [{ key: 'c@x v2', status: 'incomplete', reason: /missing 2\/2/ }]);
+});
