@@ -43,7 +43,7 @@ function traffic(n: number): string[] {
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'hmmci-bench-watch-'));
   try {
-    const inbox = createPublicInbox({ root: join(work, 'pi') });
+    const inbox = createPublicInbox({ root: join(work, 'pi'), indexLevel: 'basic' });
     const mails = traffic(N);
     let t0 = Date.now();
     for (let i = 0; i < mails.length; i += 2000) inbox.deliverMany(mails.slice(i, i + 2000));

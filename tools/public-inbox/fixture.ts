@@ -51,6 +51,8 @@ export interface PublicInboxOptions {
   root?: string;
   name?: string;
   address?: string;
+  /** public-inbox-init -L: `basic` skips Xapian's full-text index (bulk imports, benchmarks); default `full`. */
+  indexLevel?: 'basic' | 'medium' | 'full';
 }
 
 /** Missing public-inbox tools: a reason for `t.skip`/an error, or undefined when all are there. */
@@ -83,7 +85,7 @@ export function createPublicInbox(opts: PublicInboxOptions = {}): PublicInbox {
   };
   delete env.GIT_CONFIG_GLOBAL;
   writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = hmmci test\n\temail = test@hmmci.invalid\n');
-  execFileSync('public-inbox-init', ['-V2', name, dir, `http://127.0.0.1/${name}`, address], { env, stdio: 'pipe' });
+  execFileSync('public-inbox-init', ['-V2', ...(opts.indexLevel ? ['-L', opts.indexLevel] : []), name, dir, `http://127.0.0.1/${name}`, address], { env, stdio: 'pipe' });
   execFileSync('git', ['config', '-f', env.PI_CONFIG as string, 'publicinboxmda.spamcheck', 'none'], { env });
   const servers: InboxServer[] = [];
   return {
