@@ -96,7 +96,7 @@ export class MaildirSource implements MailSource {
     const seen = new Set(position.maildir ?? []);
     const files: Array<{ key: string; path: string; name: string }> = [];
     for (const sub of ['new', 'cur']) {
-      let names: string[] = [];
+      let names: string[];
       try {
         names = readdirSync(join(this.name, sub));
       } catch {

@@ -126,7 +126,7 @@ export class Watcher {
     {
       const mbox = this.o.mails.mboxPathOf(s);
       const tag = mbox.replace(/^.*\//, '').replace(/\.mbox$/, '');
-      let dirs: string[] = [];
+      let dirs: string[];
       try {
         dirs = readdirSync(this.o.cache.runs).filter((d) => d.includes(tag));
       } catch {
