@@ -15,6 +15,8 @@ import { createPublicInbox, publicInboxMissing, type InboxServer, type PublicInb
 import { runCli } from '../helpers/cli.js';
 import { fixture } from './helpers.js';
 
+// b4 and public-inbox are Perl/Python processes: ~50 s for the whole file on a loaded 2-core machine.
+t.setTimeout(300_000);
 const COVER = 'cover.1795256698.git.dana.mirror@example.org';
 
 t.test('archive URLs and --mirror: what b4 is pointed at (pure)', async (t) => {
