@@ -11,6 +11,7 @@ import { registerBisect } from './bisect.js';
 import { registerHistory } from './history.js';
 import { registerServe } from './serve.js';
 import { registerFleet } from './fleet.js';
+import { registerWatch } from './watch.js';
 
 /** Stages in pipeline order; `hmmci --help` lists them in this order. */
 export const commands: readonly RegisterCommand[] = [
@@ -26,4 +27,5 @@ export const commands: readonly RegisterCommand[] = [
   registerHistory,
   registerServe,
   registerFleet,
+  registerWatch,
 ];
