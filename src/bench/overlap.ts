@@ -26,7 +26,7 @@ const SERIES = join(root, 'fixtures', 'series', 'one-patch.mbox');
 const REPEAT = Math.max(1, Number.parseInt(process.env.HMMCI_BENCH_REPEAT ?? '3', 10) || 3);
 
 type Mode = 'serial' | 'overlap';
-interface Sample { mode: Mode; ms: number; loadavg: number; stages: Array<{ name: string; side: string; ms: number }> }
+interface Sample { mode: Mode; ms: number; loadavg: number; summary: string; baseline: Record<string, number>; patched: Record<string, number>; stages: Array<{ name: string; side: string; ms: number }> }
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,7 +45,8 @@ async function once(cache: CacheLayout, mode: Mode, label: string): Promise<Samp
   const ms = Date.now() - started;
   const record: RunRecord | undefined = out.records[0];
   if (!record || record.status !== 'complete') throw new Error(`the ${label} run did not complete: ${record?.error?.message ?? record?.status}`);
-  return { mode, ms, loadavg: Number(loadavg()[0]?.toFixed(2) ?? 0), stages: record.stages.map((s) => ({ name: s.name, side: s.side, ms: s.ms })) };
+  const counts = (c: Record<string, number | undefined> | undefined) => Object.fromEntries(Object.entries(c ?? {}).filter(([, n]) => n)) as Record<string, number>;
+  return { mode, ms, loadavg: Number(loadavg()[0]?.toFixed(2) ?? 0), summary: record.comparison?.summary ?? '', baseline: counts(record.baseline?.counts), patched: counts(record.patched?.counts), stages: record.stages.map((s) => ({ name: s.name, side: s.side, ms: s.ms })) };
 }
 
 async function main(): Promise<number> {
@@ -72,6 +73,7 @@ async function main(): Promise<number> {
       serial: { medianMs: serialMs },
       overlap: { medianMs: overlapMs },
       ratio: Number((overlapMs / serialMs).toFixed(3)),
+      sameResults: pairs.every((p) => JSON.stringify([p.serial.summary, p.serial.baseline, p.serial.patched]) === JSON.stringify([p.overlap.summary, p.overlap.baseline, p.overlap.patched])),
       medianPairRatio: median(pairs.map((p) => p.ratio)),
       pairs,
     };
@@ -82,6 +84,7 @@ async function main(): Promise<number> {
       `serial  (time to result): ${formatMs(serialMs)}  (median; ${pairs.map((p) => formatMs(p.serial.ms)).join(', ')})`,
       `overlap (time to result): ${formatMs(overlapMs)}  (median; ${pairs.map((p) => formatMs(p.overlap.ms)).join(', ')})`,
       `overlap/serial: ${results.ratio.toFixed(2)}  (per pair ${pairs.map((p) => p.ratio.toFixed(2)).join(', ')}; load average ${pairs.map((p) => `${p.serial.loadavg}/${p.overlap.loadavg}`).join(', ')})`,
+      `same results both ways: ${results.sameResults} (${pairs.map((p) => `${p.serial.summary} / ${p.overlap.summary}`).join('; ')})`,
       `wrote ${join(root, 'bench', 'overlap.json')}`,
     ].join('\n')}\n`);
     return 0;
