@@ -49,23 +49,12 @@ async function once(cache: CacheLayout, mode: Mode, label: string): Promise<Samp
   return { mode, ms, loadavg: Number(loadavg()[0]?.toFixed(2) ?? 0), summary: record.comparison?.summary ?? '', baseline: counts(record.baseline?.counts), patched: counts(record.patched?.counts), stages: record.stages.map((s) => ({ name: s.name, side: s.side, ms: s.ms })) };
 }
 
-async function main(): Promise<number> {
-  installSignalHandlers();
-  const cache = cacheLayout(cacheRoot());
-  try {
-    await once(cache, 'overlap', 'warm-up (not counted)');
-    const pairs: Array<{ serial: Sample; overlap: Sample; ratio: number }> = [];
-    for (let i = 1; i <= REPEAT; i++) {
-      const order: Mode[] = i % 2 ? ['serial', 'overlap'] : ['overlap', 'serial'];
-      const got: Partial<Record<Mode, Sample>> = {};
-      for (const mode of order) got[mode] = await once(cache, mode, `pair ${i}/${REPEAT}`);
-      const serial = got.serial as Sample;
-      const overlap = got.overlap as Sample;
-      pairs.push({ serial, overlap, ratio: Number((overlap.ms / serial.ms).toFixed(3)) });
-    }
-    const serialMs = median(pairs.map((p) => p.serial.ms));
-    const overlapMs = median(pairs.map((p) => p.overlap.ms));
-    const results = {
+type Pair = { serial: Sample; overlap: Sample; ratio: number };
+
+function summarize(pairs: Pair[]) {
+  const serialMs = median(pairs.map((p) => p.serial.ms));
+  const overlapMs = median(pairs.map((p) => p.overlap.ms));
+  return {
       date: new Date().toISOString(),
       machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? '', memGiB: Math.round(totalmem() / 1024 ** 3) },
       series: 'fixtures/series/one-patch.mbox',
@@ -77,8 +66,29 @@ async function main(): Promise<number> {
       medianPairRatio: median(pairs.map((p) => p.ratio)),
       pairs,
     };
+}
+
+async function main(): Promise<number> {
+  installSignalHandlers();
+  const cache = cacheLayout(cacheRoot());
+  try {
+    await once(cache, 'overlap', 'warm-up (not counted)');
+    const pairs: Pair[] = [];
+    for (let i = 1; i <= REPEAT; i++) {
+      const order: Mode[] = i % 2 ? ['serial', 'overlap'] : ['overlap', 'serial'];
+      const got: Partial<Record<Mode, Sample>> = {};
+      for (const mode of order) got[mode] = await once(cache, mode, `pair ${i}/${REPEAT}`);
+      const serial = got.serial as Sample;
+      const overlap = got.overlap as Sample;
+      pairs.push({ serial, overlap, ratio: Number((overlap.ms / serial.ms).toFixed(3)) });
+      // Written after every pair: a bench stopped early still leaves its figures.
+      mkdirSync(join(root, 'bench'), { recursive: true });
+      writeFileSync(join(root, 'bench', 'overlap.json'), `${JSON.stringify(summarize(pairs), null, 2)}\n`);
+    }
+    const results = summarize(pairs);
     mkdirSync(join(root, 'bench'), { recursive: true });
     writeFileSync(join(root, 'bench', 'overlap.json'), `${JSON.stringify(results, null, 2)}\n`);
+    const { serial: { medianMs: serialMs }, overlap: { medianMs: overlapMs } } = results;
     process.stdout.write(`${[
       '',
       `serial  (time to result): ${formatMs(serialMs)}  (median; ${pairs.map((p) => formatMs(p.serial.ms)).join(', ')})`,
