@@ -4,6 +4,7 @@ import { interruptedSignalName } from '../common/cleanup.js';
 import { HmmciError, isHmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import { compareResults } from '../compare/index.js';
+import { recordRunInHistory } from '../history/record-run.js';
 import type { RunRecord, SideResult, StageTiming } from '../report/record.js';
 import type { TestRunResult } from '../results/types.js';
 import type { BaselineEntry } from '../stages/baseline-store.js';
@@ -173,6 +174,7 @@ export class JobRecord {
     } catch (err) {
       this.rc.req.reporter.warn(`run ${r.id}: no manifest.json (${(err as Error).message})`);
     }
+    recordRunInHistory(this.rc.req.cache, r, this.rc.req.reporter);
     this.save();
     if (r.status === 'interrupted') markInterrupted(r.runDir, interruptedSignalName() ?? 'SIGINT');
     return r;

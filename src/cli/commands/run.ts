@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
@@ -6,6 +7,7 @@ import { emitReports, type ReportFlags } from '../../report/emit.js';
 import { listRuns, readRecord, resolveRunRef, runSeries, type RunListing, type RunRequest } from '../../run/index.js';
 import { DEFAULT_FRAGMENTS, realStages } from '../../stages/real-stages.js';
 import type { ConfigVariant } from '../../stages/types.js';
+import { loadRunPageData, renderRunReport } from '../../web/index.js';
 import { collect, contextFrom, wholeNumber, type CliContext } from '../context.js';
 
 /** `emitReports` moved to src/report/emit.ts; re-exported for older imports. */
@@ -76,17 +78,22 @@ export function registerRun(program: Command): void {
 
   program
     .command('report')
-    .description('Render a past run again: terminal (default), --json, --junit, --kcidb or --mail.')
+    .description('Render a past run again: terminal (default), --json, --junit, --kcidb, --mail or --html.')
     .argument('[run]', 'run id, a unique part of one, "last", or a run directory', 'last')
     .option('--json', 'the JSON report')
     .option('--junit [file]', 'JUnit XML (to FILE, or stdout)')
     .option('--kcidb [file]', 'KCIDB JSON (to FILE, or stdout)')
     .option('--mail [file]', 'plain-text reply for the list (to FILE, or stdout)')
     .option('--tested-by <who>', 'Tested-by identity for --mail (default: git config user.name/user.email)')
-    .action(async (ref: string, opts: ReportFlags, cmd: Command) => {
+    .option('--html <file>', 'write one self-contained HTML page of the run (no network needed to open it)')
+    .action(async (ref: string, opts: ReportFlags & { html?: string }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const record = readRecord(resolveRunRef(ctx.cache, ref));
-      await emitReports(ctx, [record], opts);
+      if (opts.html) {
+        writeFileSync(resolve(opts.html), renderRunReport(await loadRunPageData(record)));
+        ctx.reporter.info(`wrote ${resolve(opts.html)}`);
+      }
+      if (!opts.html || opts.json || opts.junit || opts.kcidb || opts.mail) await emitReports(ctx, [record], opts);
       process.exitCode = record.exitCode ?? 0;
     });
 
