@@ -1,6 +1,7 @@
 import { ExitCode, type ExitCodeValue } from '../common/exit-codes.js';
 import type { Comparison } from '../compare/types.js';
-import type { FailureKind } from '../stages/types.js';
+import { HmmciError } from '../common/errors.js';
+import type { FailureKind, StageFailure } from '../stages/types.js';
 
 /** Exit status of a job a stage failure ended: options that did not land 10, no kernel 5, no results 11. */
 export function exitForFailure(kind: FailureKind): ExitCodeValue {
@@ -21,4 +22,9 @@ export function aggregateExit(codes: readonly number[]): number {
   const failure = codes.find((c) => c !== ExitCode.OK && c !== ExitCode.TESTS_FAILED);
   if (failure !== undefined) return failure;
   return codes.includes(ExitCode.TESTS_FAILED) ? ExitCode.TESTS_FAILED : ExitCode.OK;
+}
+
+/** A stage failure that ends a job, as the error its record keeps (exit status by kind). */
+export function failureError(f: StageFailure): HmmciError {
+  return new HmmciError(f.message, { exitCode: exitForFailure(f.kind), logPath: f.logPath, details: f.details });
 }

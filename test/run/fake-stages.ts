@@ -15,6 +15,7 @@ export const fixture = (p: string) => join(root, p);
 const result = (name: string): TestRunResult => JSON.parse(readFileSync(fixture(`fixtures/results/${name}.json`), 'utf8')) as TestRunResult;
 
 export const BASE = 'b'.repeat(40);
+const BASELINE_KERNEL = 'unpatched baseline';
 
 /** What the fake guest returns: by side and by how many times that slot state was tested. */
 export type Script = (state: { applied: string | null; call: number }) => string;
@@ -34,7 +35,7 @@ export interface FakeOptions {
   onTest?: (state: { applied: string | null; call: number }) => void;
 }
 
-interface FakeSlotState { slot: Slot; applied: string | null; calls: number }
+interface FakeSlotState { slot: Slot; applied: string | null }
 
 /**
  * Stand-in stage implementations for unit tests of the run orchestration: real fixture series
@@ -47,6 +48,10 @@ export class FakeStages implements Stages {
   readonly guests: unknown[] = [];
   readonly slots: FakeSlotState[] = [];
   released = 0;
+  /** What happened in which order, boots with their build dir ("test baseline <dir>", "test baseline done"). */
+  readonly timeline: string[] = [];
+  /** Boots per (slot, kernel): the script's `call`. */
+  private readonly boots = new Map<string, number>();
   resets = 0;
   private busy = new Set<number>();
 
@@ -85,7 +90,7 @@ export class FakeStages implements Stages {
     mkdirSync(worktree, { recursive: true });
     mkdirSync(buildDir, { recursive: true });
     const st: FakeSlotState = {
-      applied: null, calls: 0,
+      applied: null,
       slot: { worktree, buildDir, index: i + 1, rev: req.rev === 'HEAD' ? BASE : req.rev, configKey: req.configKey, release: async () => { this.busy.delete(i); this.released++; } },
     };
     this.slots.push(st);
@@ -111,7 +116,6 @@ export class FakeStages implements Stages {
     }
     const st = this.state(req.worktree);
     st.applied = req.series.input;
-    st.calls = 0;
     return { base: req.base, baseReason: 'the tree baseline', commits: req.series.patches.map((subject, i) => ({ sha: `${i + 1}`.repeat(40), index: i + 1, subject })) };
   }
 
@@ -126,24 +130,34 @@ export class FakeStages implements Stages {
   async build(req: { srcDir: string; buildDir: string }): Promise<BuildOutcome> {
     const side = this.state(req.srcDir).applied ? 'patched' : 'baseline';
     this.calls.push(`build ${side}`);
+    this.timeline.push(`build ${side}`);
     const logPath = join(req.buildDir, 'build.log');
     writeFileSync(logPath, `make ${side}\n`);
     if (this.opts.buildFails === side) {
       return { ok: false, kind: 'build', message: `The ${side} kernel does not build.`, logPath, details: ['mm/hmm.c:12:3: error: expected ;'] };
     }
-    const artifacts = { bzImage: join(req.buildDir, 'bzImage'), testHmmKo: join(req.buildDir, 'test_hmm.ko'), config: join(req.buildDir, '.config') };
-    writeFileSync(artifacts.bzImage, `bzImage ${side}\n`);
+    // kbuild's layout; the "kernel" says which tree it was built from, so a guest booting a copy
+    // of it elsewhere (a snapshot) still knows what it runs.
+    const artifacts = { bzImage: join(req.buildDir, 'arch/x86/boot/bzImage'), testHmmKo: join(req.buildDir, 'lib/test_hmm.ko'), config: join(req.buildDir, '.config') };
+    mkdirSync(join(req.buildDir, 'arch/x86/boot'), { recursive: true });
+    mkdirSync(join(req.buildDir, 'lib'), { recursive: true });
+    writeFileSync(artifacts.bzImage, `${this.state(req.srcDir).applied ?? BASELINE_KERNEL}\n`);
     writeFileSync(artifacts.testHmmKo, `test_hmm.ko ${side}\n`);
     return { ok: true, logPath, artifacts };
   }
 
   async test(req: { srcDir: string; buildDir: string; runner: 'qemu' | 'vng'; logDir?: string; guest?: unknown }, ctx: StageContext): Promise<TestOutcome> {
     this.guests.push(req.guest);
-    const st = this.state(req.srcDir);
-    const side = st.applied ? 'patched' : 'baseline';
-    const call = st.calls++;
+    // What boots is what buildDir holds (the slot's build dir, or a snapshot of it).
+    const kernel = readFileSync(join(req.buildDir, 'arch/x86/boot/bzImage'), 'utf8').trim();
+    const applied = kernel === BASELINE_KERNEL ? null : kernel;
+    const side = applied ? 'patched' : 'baseline';
+    const counter = `${req.srcDir}|${kernel}`;
+    const call = this.boots.get(counter) ?? 0;
+    this.boots.set(counter, call + 1);
     this.calls.push(`test ${side}`);
-    this.opts.onTest?.({ applied: st.applied, call });
+    this.timeline.push(`test ${side} ${req.buildDir}`);
+    this.opts.onTest?.({ applied, call });
     if (this.opts.testMs) await sleep(this.opts.testMs, undefined, { signal: ctx.signal });
     const logDir = req.logDir ?? join(req.buildDir, `guest-${call}`);
     mkdirSync(logDir, { recursive: true });
@@ -152,9 +166,12 @@ export class FakeStages implements Stages {
     if (this.opts.guestFails === side) {
       return { ok: false, kind: 'no-results', message: 'The guest printed nothing after "Booting from ROM" and was stopped after 120 s.', logPath: consoleLogPath, details: [] };
     }
-    const name = this.opts.results?.({ applied: st.applied, call }) ?? 'baseline-58-pass';
-    const hmmTests = join(req.buildDir, 'hmm-tests');
+    const name = this.opts.results?.({ applied, call }) ?? 'baseline-58-pass';
+    // Like the real guest stage's, kept in the cache by its sources.
+    mkdirSync(join(this.cache.initramfs, 'bin'), { recursive: true });
+    const hmmTests = join(this.cache.initramfs, 'bin', `hmm-tests-${side}`);
     writeFileSync(hmmTests, `hmm-tests ${side}\n`);
+    this.timeline.push(`test ${side} done`);
     return { ok: true, result: result(name), consoleLogPath, accel: 'tcg', runner: req.runner, hmmTests };
   }
 

@@ -71,7 +71,7 @@ t.test('a regression is confirmed by a rerun, reported with exit 1, and every ar
   const copy = mkdtempSync(join(tmpdir(), 'hmmci-run-copy-'));
   t.teardown(() => rmSync(copy, { recursive: true, force: true }));
   const patchedKernel = materialize({ ...m, entries: m.entries.filter((e) => e.side === 'patched') }, copy, { side: 'patched' });
-  t.equal(readFileSync(join(patchedKernel, 'arch/x86/boot/bzImage'), 'utf8'), 'bzImage patched\n', 'the patched kernel can be laid out elsewhere');
+  t.equal(readFileSync(join(patchedKernel, 'arch/x86/boot/bzImage'), 'utf8'), `${BREAK}\n`, 'the patched kernel can be laid out elsewhere');
 });
 
 t.test('the baseline is cached by (base, config hash, toolchain, runner) and reused', async (t) => {
@@ -241,4 +241,42 @@ t.test('a rerun that produces nothing leaves the first run to decide', async (t)
   t.equal(out.exitCode, 1);
   t.same(out.records[0]?.comparison?.regressions.map((r) => [r.name, r.runs]), [[SNAPSHOT, ['fail']]]);
   t.equal(out.records[0]?.reruns.length, 1);
+});
+
+t.test('the patched kernel builds while the baseline boots from a snapshot of its kernel files; results are the same as one after the other', async (t) => {
+  const cache = setup(t);
+  const overlapped = new FakeStages(cache, { results: breaks, testMs: 100 });
+  const a = await runSeries(request(cache, [BREAK]), overlapped);
+  const line = overlapped.timeline;
+  const boot = line.findIndex((l) => l.startsWith('test baseline /'));
+  t.match(line[boot], new RegExp(`^test baseline ${cache.builds}/snapshots/.*-baseline/baseline$`), 'the baseline boots from a snapshot');
+  t.ok(line.indexOf('build patched') < line.indexOf('test baseline done'), `the patched build ran during the baseline boot (${line.join(' | ')})`);
+  t.notOk(existsSync(join(cache.builds, 'snapshots', `${a.records[0]?.id}-baseline`)), 'the snapshot is gone afterwards');
+  const serial = new FakeStages(cache, { results: breaks, testMs: 100 });
+  const b = await runSeries(request(cache, [BREAK], { overlapBaselineBoot: false, useBaselineCache: false }), serial);
+  t.ok(serial.timeline.indexOf('test baseline done') < serial.timeline.indexOf('build patched'), 'without overlap: one after the other');
+  t.match(serial.timeline.find((l) => l.startsWith('test baseline /')), new RegExp(`^test baseline ${cache.builds}/linux-[^/]*-1$`), "in the slot's build dir");
+  const same = (r: (typeof a.records)[number] | undefined) => ({ exit: r?.exitCode, baseline: r?.baseline?.counts, patched: r?.patched?.counts, reruns: r?.reruns.map((x) => x.counts), comparison: r?.comparison, stages: r?.stages.map((s) => `${s.name}/${s.side}`) });
+  t.same(same(a.records[0]), same(b.records[0]), 'same record either way');
+});
+
+t.test('a series that changes hmm-tests boots its baseline in the slot first (the guest compiles hmm-tests from the tree)', async (t) => {
+  const cache = setup(t);
+  const fake = new FakeStages(cache, { testMs: 50 });
+  await runSeries(request(cache, [BENIGN]), fake);
+  t.ok(fake.timeline.indexOf('test baseline done') < fake.timeline.indexOf('build patched'));
+  t.notOk(fake.timeline.some((l) => l.includes('/snapshots/')));
+  const vng = new FakeStages(cache, { results: breaks });
+  await runSeries(request(cache, [BREAK], { runner: 'vng' }), vng);
+  t.notOk(vng.timeline.some((l) => l.includes('/snapshots/')), 'vng boots a build dir of its own: no snapshot');
+});
+
+t.test('a baseline that breaks while the patched kernel builds: exit 6 all the same, the slot reset and released once', async (t) => {
+  const cache = setup(t);
+  const fake = new FakeStages(cache, { guestFails: 'baseline', testMs: 50 });
+  const out = await runSeries(request(cache, [BREAK]), fake);
+  t.equal(out.exitCode, 6);
+  t.match(out.records[0]?.error?.message, /does not boot or produced no results/);
+  t.equal(fake.released, 1);
+  t.ok(fake.resets >= 1);
 });

@@ -3,63 +3,23 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
 import { interruptSignal } from '../../common/cleanup.js';
-import { run as exec } from '../../common/exec.js';
-import { renderJson, renderJunit, renderKcidb, renderMail, renderTerminal, type RunRecord } from '../../report/index.js';
-import { listRuns, readRecord, resolveRunRef, runSeries, type ConfigVariant } from '../../run/index.js';
-import { realStages, DEFAULT_FRAGMENTS } from '../../run/real-stages.js';
+import { emitReports, type ReportFlags } from '../../report/emit.js';
+import { listRuns, readRecord, resolveRunRef, runSeries, type RunListing, type RunRequest } from '../../run/index.js';
+import { DEFAULT_FRAGMENTS, realStages } from '../../stages/real-stages.js';
+import type { ConfigVariant } from '../../stages/types.js';
 import { withFleet } from '../../fleet/submit.js';
 import { loadRunPageData, renderRunReport } from '../../web/index.js';
 import { collect, contextFrom, wholeNumber, type CliContext } from '../context.js';
 import { addGuestOptions, guestOptionsFrom } from '../guest-options.js';
 
-interface ReportFlags {
-  json?: boolean;
-  junit?: string | boolean;
-  kcidb?: string | boolean;
-  mail?: string | boolean;
-  testedBy?: string;
-}
+/** `emitReports` moved to src/report/emit.ts; re-exported for older imports. */
+export { emitReports } from '../../report/emit.js';
 
-/** `Name <email>` from --tested-by, else from git config; undefined when neither is set. */
-async function testedBy(flag: string | undefined): Promise<string | undefined> {
-  if (flag) return flag;
-  const get = async (k: string) => (await exec('git', ['config', '--get', k]).catch(() => undefined))?.stdout.trim() || undefined;
-  const [name, email] = [await get('user.name'), await get('user.email')];
-  return name && email ? `${name} <${email}>` : undefined;
-}
-
-/** With several jobs, each mail goes to its own file: `reply.txt` → `reply.<run id>.txt`. */
-function perJobFile(file: string, id: string, many: boolean): string {
-  if (!many) return file;
-  const m = /^(.*?)(\.[^./]*)?$/.exec(file);
-  return `${m?.[1] ?? file}.${id}${m?.[2] ?? ''}`;
-}
-
-/**
- * Print the terminal report (or --json on stdout) and write the --junit/--kcidb/--mail files. A
- * flag given without a file (`hmmci report` only) prints that format on stdout instead.
- */
-export async function emitReports(ctx: CliContext, records: readonly RunRecord[], flags: ReportFlags): Promise<void> {
-  const stdoutFormats = [flags.junit === true, flags.kcidb === true, flags.mail === true, Boolean(flags.json)].filter(Boolean).length;
-  if (stdoutFormats > 1) throw new UsageError('Only one format can go to standard output; give --junit/--kcidb/--mail a FILE.');
-  const write = (file: string, text: string) => {
-    writeFileSync(resolve(file), text);
-    ctx.reporter.info(`wrote ${resolve(file)}`);
-  };
-  if (flags.junit) typeof flags.junit === 'string' ? write(flags.junit, renderJunit(records)) : ctx.out(renderJunit(records));
-  if (flags.kcidb) {
-    const text = `${JSON.stringify(renderKcidb(records), null, 2)}\n`;
-    typeof flags.kcidb === 'string' ? write(flags.kcidb, text) : ctx.out(text);
-  }
-  if (flags.mail) {
-    const who = await testedBy(flags.testedBy);
-    for (const r of records) {
-      const text = renderMail(r, { testedBy: who });
-      typeof flags.mail === 'string' ? write(perJobFile(flags.mail, r.id, records.length > 1), text) : ctx.out(text);
-    }
-  }
-  if (flags.json) ctx.out(renderJson(records));
-  else if (!stdoutFormats) ctx.out(records.map(renderTerminal).join('\n'));
+interface RunFlags {
+  repeat?: number; smp?: number; memoryPressure?: boolean; shards?: string;
+  fleet?: string; store?: string;
+  tree?: string; base?: string; kconfig: string[]; config: string[]; variant: string[]; runner: 'qemu' | 'vng';
+  reruns: number; jobs?: number; baselineCache: boolean; json?: boolean; junit?: string; kcidb?: string; mail?: string; testedBy?: string;
 }
 
 /** `--variant name:frag.config,CONFIG_X=y,...` → a config variant (fragments and options). */
@@ -71,6 +31,27 @@ export function parseVariant(spec: string, defaults: readonly string[]): ConfigV
   const fragments = items.filter((i) => !extra.includes(i));
   if (items.length === 0) throw new UsageError(`--variant "${spec}" names no fragment or CONFIG_ option. Write it as name:fragment.config,CONFIG_X=y.`);
   return { name, fragments: [...defaults, ...fragments], extra };
+}
+
+/** The run flags as a request: the default fragments plus --kconfig, each --variant on top. */
+export function runRequest(ctx: CliContext, inputs: string[], opts: RunFlags): RunRequest {
+  const base: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig.map((f) => resolve(f))], extra: opts.config };
+  const variants = opts.variant.length ? opts.variant.map((v) => {
+    const parsed = parseVariant(v, base.fragments);
+    return { ...parsed, extra: [...base.extra, ...parsed.extra] };
+  }) : [base];
+  return {
+    inputs, tree: opts.tree, base: opts.base, variants, runner: opts.runner, reruns: opts.reruns, jobs: opts.jobs,
+    useBaselineCache: opts.baselineCache, cache: ctx.cache, reporter: ctx.reporter, signal: interruptSignal(), guest: guestOptionsFrom(opts),
+  };
+}
+
+/** `hmmci runs`: id, status, summary, title in aligned columns. */
+function runsTable(runs: readonly RunListing[], dir: string): string {
+  if (runs.length === 0) return `No runs in ${dir} yet.`;
+  const rows = runs.map((r) => [r.id, r.status === 'complete' ? `exit ${r.exitCode ?? '?'}` : r.status, r.summary, r.title]);
+  const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(w[i] ?? 0) : c)).join('  ').trimEnd()).join('\n');
 }
 
 export function registerRun(program: Command): void {
@@ -92,25 +73,12 @@ export function registerRun(program: Command): void {
     .option('--kcidb <file>', 'write KernelCI KCIDB JSON (checkouts, builds, tests)')
     .option('--mail <file>', 'write a plain-text reply for the mailing list')
     .option('--tested-by <who>', 'Tested-by identity for --mail (default: git config user.name/user.email)')
-    .option('--fleet <url>', "submit the builds and boots to the fleet behind this Redis (redis://HOST:PORT) instead of running them here")
+    .option('--fleet <url>', 'submit the builds and boots to the fleet behind this Redis (redis://HOST:PORT) instead of running them here')
     .option('--store <dir|url>', 'with --fleet: the artifact store every worker reaches (a shared directory or an http:// WebDAV URL; default $HMMCI_STORE or <cache>/fleet/store)');
   addGuestOptions(run)
-    .action(async (inputs: string[], opts: {
-      fleet?: string; store?: string;
-      tree?: string; base?: string; kconfig: string[]; config: string[]; variant: string[]; runner: 'qemu' | 'vng';
-      reruns: number; jobs?: number; baselineCache: boolean; json?: boolean; junit?: string; kcidb?: string; mail?: string; testedBy?: string;
-      repeat?: number; smp?: number; memoryPressure?: boolean; shards?: string;
-    }, cmd: Command) => {
+    .action(async (inputs: string[], opts: RunFlags, cmd: Command) => {
       const ctx = contextFrom(cmd);
-      const base: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig.map((f) => resolve(f))], extra: opts.config };
-      const variants = opts.variant.length ? opts.variant.map((v) => {
-        const parsed = parseVariant(v, base.fragments);
-        return { ...parsed, extra: [...base.extra, ...parsed.extra] };
-      }) : [base];
-      const request = {
-        inputs, tree: opts.tree, base: opts.base, variants, runner: opts.runner, reruns: opts.reruns, jobs: opts.jobs,
-        useBaselineCache: opts.baselineCache, cache: ctx.cache, reporter: ctx.reporter, signal: interruptSignal(), guest: guestOptionsFrom(opts),
-      };
+      const request = runRequest(ctx, inputs, opts);
       const outcome = opts.fleet
         ? await withFleet(opts.fleet, { cache: ctx.cache, store: opts.store, local: realStages(), runner: opts.runner }, (stages, machine) => runSeries({ ...request, machine }, stages))
         : await runSeries(request, realStages());
@@ -146,16 +114,6 @@ export function registerRun(program: Command): void {
     .action((opts: { json?: boolean }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const runs = listRuns(ctx.cache);
-      if (opts.json) {
-        ctx.out(JSON.stringify(runs, null, 2));
-        return;
-      }
-      if (runs.length === 0) {
-        ctx.out(`No runs in ${ctx.cache.runs} yet.`);
-        return;
-      }
-      const rows = runs.map((r) => [r.id, r.status === 'complete' ? `exit ${r.exitCode ?? '?'}` : r.status, r.summary, r.title]);
-      const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-      ctx.out(rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(w[i] ?? 0) : c)).join('  ').trimEnd()).join('\n'));
+      ctx.out(opts.json ? JSON.stringify(runs, null, 2) : runsTable(runs, ctx.cache.runs));
     });
 }
