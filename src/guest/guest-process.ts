@@ -60,6 +60,12 @@ export interface GuestProcessRequest {
   onOutput?: (chunk: string) => void;
   signal?: AbortSignal;
   env?: Record<string, string | undefined>;
+  /**
+   * Where the console is: the guest's stdout (QEMU's `-nographic` serial), or stdout and stderr
+   * interleaved as they arrive (vng writes the serial console to its stderr). stderr is kept
+   * apart in the outcome either way.
+   */
+  console?: 'stdout' | 'stdout+stderr';
 }
 
 const BANNER_RE = /Linux version \d/;
@@ -74,7 +80,8 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
   const log = createWriteStream(req.logPath);
   const started = Date.now();
   const [file, ...args] = req.command;
-  const child = spawnStreaming(file, args, { env: req.env, extra: { detached: true, stdout: 'pipe', stderr: 'pipe', cancelSignal: undefined, forceKillAfterDelay: false } });
+  const both = req.console === 'stdout+stderr';
+  const child = spawnStreaming(file, args, { env: req.env, extra: { detached: true, stdout: 'pipe', stderr: 'pipe', all: both, cancelSignal: undefined, forceKillAfterDelay: false } });
   const pid = child.pid;
   const killGroup = () => {
     if (pid === undefined) return;
@@ -121,8 +128,9 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
       req.onProgress?.(`${p.completed}${planned ? `/${planned}` : ''} done${p.current ? `, running ${p.current}` : ''}`);
     }
   };
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
+  const consoleStream = both ? child.all : child.stdout;
+  consoleStream?.setEncoding('utf8');
+  consoleStream?.on('data', (chunk: string) => {
     log.write(chunk);
     req.onOutput?.(chunk);
     for (const raw of split.push(chunk)) feed(raw);

@@ -15,6 +15,7 @@ import { buildInitramfs } from './initramfs.js';
 import { renderRunScript } from './init-script.js';
 import { qemuArgs, kernelCmdline, testHmmParams } from './qemu-command.js';
 import { vngArgs } from './vng-command.js';
+import { assertVngConfig } from './vng-config.js';
 import { DEFAULT_TIMEOUTS, runGuestProcess, type GuestProcessOutcome, type GuestTimeouts } from './guest-process.js';
 
 export type Runner = 'qemu' | 'vng';
@@ -103,6 +104,7 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
       throw new HmmciError(`The build directory ${req.buildDir} has no ${what} (${path}). Build it first (\`hmmci build\`), with CONFIG_TEST_HMM=m and the bzImage and modules targets.`, { exitCode: ExitCode.BAD_INPUT });
     }
   }
+  if (runner === 'vng') assertVngConfig(req.buildDir);
   const binary = runner === 'vng' ? requireTool('vng', 'it is the virtme-ng backend (--runner vng)') : requireTool(cfg.qemuBinary);
 
   const stBin = reporter.stage('hmm-tests');
@@ -126,6 +128,9 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   const logDir = req.logDir ?? join(req.cache.runs, `test-${stamp()}-${process.pid}`);
   mkdirSync(logDir, { recursive: true });
   const consoleLogPath = join(logDir, 'console.log');
+  // vng: the guest reads the script from the host's root (see vngArgs), kept beside the log.
+  const vngScript = join(logDir, 'vng-run.sh');
+  if (runner === 'vng') writeFileSync(vngScript, renderRunScript({ mode: 'vng', hmmTests: bin.path, testHmmKo: ko, hugepages: cfg.hugepages, testHmmParams: params, testArgs: req.testArgs }));
 
   const device = kvmDeviceUsable();
   const facts = readMachineFacts(req.cache.machineFile);
@@ -137,7 +142,7 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
     const command: [string, ...string[]] =
       runner === 'qemu'
         ? [binary, ...qemuArgs(cfg, { buildDir: req.buildDir, initrd: initrd!, accel, coherent, extraCmdline: req.extraCmdline })]
-        : [binary, ...vngArgs(cfg, { buildDir: req.buildDir, accel, coherent, extraCmdline: req.extraCmdline, script: renderRunScript({ mode: 'vng', hmmTests: bin.path, testHmmKo: ko, hugepages: cfg.hugepages, testHmmParams: params, testArgs: req.testArgs }) })];
+        : [binary, ...vngArgs(cfg, { buildDir: req.buildDir, accel, coherent, extraCmdline: req.extraCmdline, scriptPath: vngScript })];
     writeFileSync(join(logDir, `command-${accel}.json`), `${JSON.stringify(command)}\n`);
     const st = reporter.stage(`boot + hmm-tests`, `${runner}/${accel}`);
     const outcome = await runGuestProcess({
@@ -148,6 +153,7 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
       onProgress: (t) => st.update(t),
       onOutput: req.onOutput,
       signal: req.signal,
+      console: runner === 'vng' ? 'stdout+stderr' : 'stdout',
     });
     if (outcome.stderr.trim()) writeFileSync(join(logDir, `${runner}-${accel}.stderr`), outcome.stderr);
     const result = parser.finish();
@@ -160,10 +166,11 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   let accelReason = plan.reason;
   let kvmProbeMs: number | undefined;
   const guestStart = Date.now();
-  let run = await boot(accel, consoleLogPath, plan.probe && accel === 'kvm' && runner === 'qemu');
-  if (accel === 'kvm' && !req.accel && runner === 'qemu') {
+  let run = await boot(accel, consoleLogPath, plan.probe && accel === 'kvm');
+  if (accel === 'kvm' && !req.accel) {
     const o = run.outcome;
-    const silent = o.killed?.reason === 'silent' || (o.kernelBannerMs === undefined && !o.killed);
+    // vng exiting early is vng's own failure (Python, arguments), not a sign that KVM hangs.
+    const silent = o.killed?.reason === 'silent' || (runner === 'qemu' && o.kernelBannerMs === undefined && !o.killed);
     if (silent) {
       kvmProbeMs = o.ms;
       const reason = o.killed ? `silent: ${o.killed.message}` : `qemu exited ${o.exitCode ?? o.signal} before the kernel banner: ${o.stderr.trim().split('\n').slice(-1)[0] ?? ''}`;

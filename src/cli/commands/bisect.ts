@@ -13,6 +13,7 @@ import { pipelineFromStages } from '../../bisect/stages-pipeline.js';
 import { stepVerdict } from '../../bisect/step.js';
 import { patchsetHash, readRecord, resolveRunRef, storeBaseline, type BaselineKey, type ConfigVariant, type StageContext } from '../../run/index.js';
 import { DEFAULT_FRAGMENTS, realStages } from '../../run/real-stages.js';
+import { runnerFragments } from '../../guest/vng-config.js';
 import { git } from '../../tree/git.js';
 import { adoptUserTree } from '../../tree/resolve.js';
 import { resetWorktree } from '../../tree/slots.js';
@@ -58,7 +59,7 @@ export function registerBisect(program: Command): void {
     const stages = realStages();
     const stageCtx: StageContext = { cache: ctx.cache, reporter: ctx.reporter, signal: interruptSignal() };
     const tree = await stages.resolveTree({ tree: opts.tree }, stageCtx);
-    const variant: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig], extra: opts.config };
+    const variant: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...runnerFragments(opts.runner), ...opts.kconfig], extra: opts.config };
     const toolchain = await stages.toolchain(stageCtx);
     const pipeline = pipelineFromStages(stages, stageCtx, { variant, runner: opts.runner, jobs: opts.jobs ?? availableParallelism() });
     const slotOpts: SlotBisectOptions = {
@@ -146,7 +147,7 @@ export function registerBisect(program: Command): void {
         ctx.reporter.info(`bisect-step: bad = a test that passed at ${stored.key.base.slice(0, 12)} (stored by ${stored.fromRun}) fails now`);
         baseline = stored.result;
       }
-      const variant: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig], extra: opts.config };
+      const variant: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...runnerFragments(opts.runner), ...opts.kconfig], extra: opts.config };
       // Out-of-tree build in our cache, one per (checkout, config): steps of one git bisect are
       // incremental builds; the checkout gets no build output.
       const buildDir = join(ctx.cache.builds, `step-${tree.id}-${stages.configKey(variant)}`);

@@ -8,6 +8,7 @@ import { renderJson, renderJunit, renderKcidb, renderMail, renderTerminal, type 
 import { listRuns, readRecord, resolveRunRef, runSeries, type ConfigVariant } from '../../run/index.js';
 import { realStages, DEFAULT_FRAGMENTS } from '../../run/real-stages.js';
 import { collect, contextFrom, wholeNumber, type CliContext } from '../context.js';
+import { runnerFragments } from '../../guest/vng-config.js';
 
 interface ReportFlags {
   json?: boolean;
@@ -80,7 +81,7 @@ export function registerRun(program: Command): void {
     .option('--kconfig <fragment>', 'extra config fragment (repeatable)', collect, [])
     .option('--config <CONFIG_X=y>', 'extra config option (repeatable)', collect, [])
     .option('--variant <name:items>', 'a config variant to run as its own job, e.g. thp:CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y (repeatable)', collect, [])
-    .addOption(new Option('--runner <runner>', 'how the kernel is booted').choices(['qemu', 'vng']).default('qemu'))
+    .addOption(new Option('--runner <runner>', 'how the kernel is booted (vng adds kernel-configs/vng.config)').choices(['qemu', 'vng']).default('qemu'))
     .option('--reruns <n>', 're-runs of the patched kernel that confirm a changed result before it is called a regression', wholeNumber('--reruns', 0), 1)
     .option('--jobs <n>', 'make -j for builds (default: from cores and memory)', wholeNumber('--jobs', 0))
     .option('--no-baseline-cache', 'rebuild and rerun the baseline even when a cached result matches')
@@ -94,7 +95,7 @@ export function registerRun(program: Command): void {
       reruns: number; jobs?: number; baselineCache: boolean; json?: boolean; junit?: string; kcidb?: string; mail?: string; testedBy?: string;
     }, cmd: Command) => {
       const ctx = contextFrom(cmd);
-      const base: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig.map((f) => resolve(f))], extra: opts.config };
+      const base: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...runnerFragments(opts.runner), ...opts.kconfig.map((f) => resolve(f))], extra: opts.config };
       const variants = opts.variant.length ? opts.variant.map((v) => {
         const parsed = parseVariant(v, base.fragments);
         return { ...parsed, extra: [...base.extra, ...parsed.extra] };
