@@ -26,6 +26,8 @@ function shellWord(s: string): string {
  * script in it and vng exits with the script's status (255 when the guest died first).
  * - `--verbose`: the kernel console (ttyS0) goes to vng's stderr, where oopses are read.
  * - `--disable-microvm`: a PC machine (q35 under TCG), whose e820 map honours `memmap=`.
+ * - `--skip-modules`: test_hmm.ko is loaded by path from the build; without it vng would run
+ *   virtme-prep-kdir-mods in the build directory (writing `.virtme_mods/` there) for nothing.
  * - `--force-9p`: the root over virtio-9p, the same on every host. Without it vng tries a
  *   virtiofsd first (here it finds QEMU 7.2's C one, which cannot serve it, and falls back to 9p
  *   ~3 s later; elsewhere a Rust virtiofsd changes the guest's memory backend).
@@ -37,7 +39,7 @@ function shellWord(s: string): string {
  * QEMU backend. Pure; nothing goes through a host shell.
  */
 export function vngArgs(cfg: QemuArchConfig, spec: VngSpec): string[] {
-  const args = ['--run', join(spec.buildDir, cfg.kernelImage), '--verbose', '--disable-microvm', '--force-9p', '--memory', `${cfg.memoryMiB}M`, '--cpus', String(cfg.smp), '--user', 'root'];
+  const args = ['--run', join(spec.buildDir, cfg.kernelImage), '--verbose', '--disable-microvm', '--force-9p', '--skip-modules', '--memory', `${cfg.memoryMiB}M`, '--cpus', String(cfg.smp), '--user', 'root'];
   if (spec.accel === 'tcg') args.push('--disable-kvm');
   // vng adds its own console=, panic=-1 and init; everything else of ours goes through --append.
   const cmdline = kernelCmdline(cfg, spec).split(' ').filter((p) => !p.startsWith('console='));

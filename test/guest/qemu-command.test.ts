@@ -42,6 +42,7 @@ t.test('vng: --run the bzImage, the script by path, machine from arch data', asy
   t.ok(a.includes('--verbose'), 'kernel messages on the console');
   t.ok(a.includes('--force-9p'), 'the same host share on every host: no virtiofsd');
   t.ok(a.includes('--disable-microvm'), 'a PC machine: memmap= is honoured');
+  t.ok(a.includes('--skip-modules'), 'test_hmm.ko is loaded by path; vng writes nothing into the build directory');
   const appends = a.flatMap((x, i) => (x === '--append' ? [a[i + 1]] : []));
   t.same(appends, ['root=/dev/root', 'panic=-1', 'loglevel=7', 'printk.time=1', 'memmap=512M$0x40000000'], 'the 9p tag named as root; no console= (vng sets it)');
   t.same(a.slice(-2), ['--exec', 'sh /cache/runs/x/vng-run.sh'], 'a short --exec: vng puts it on the kernel command line');
