@@ -106,4 +106,6 @@ export interface Artifacts {
   patchedConsoles: string[];
   baselineResults?: string;
   patchedResults?: string;
+  /** manifest.json: every artifact a later stage needs (kernels, hmm-tests, logs, results) with its sha256. */
+  manifest?: string;
 }
