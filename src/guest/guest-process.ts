@@ -103,6 +103,7 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
   let stderr = '';
   let bannerMs: number | undefined;
   let lastProgressAt = started;
+  let sawStart = false;
   let lastCompleted = -1;
   let lastTest: string | undefined;
   let testSince = started;
@@ -119,6 +120,12 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
       req.parser.feed(line);
     }
     const p = req.parser;
+    // The no-progress clock starts when the tests do: a boot slower than progressMs (vng's
+    // virtme-init under TCG on a loaded machine: ~110 s) is the boot watchdog's business.
+    if (!sawStart && p.session.started) {
+      sawStart = true;
+      lastProgressAt = now;
+    }
     if (p.completed !== lastCompleted || p.current !== lastTest) {
       if (p.current !== lastTest) testSince = now;
       lastCompleted = p.completed;

@@ -75,6 +75,21 @@ t.test('vng writes the serial console to its stderr: with console stdout+stderr 
   t.same(only.finish().tests, [], 'the default (stdout) does not read stderr');
 });
 
+t.test('a boot slower than the no-progress watchdog is not a lack of test progress: the clock starts with the tests', async (t) => {
+  const text = readFileSync(fixturePath('clean-58-pass.log'), 'utf8').split('\n');
+  const startAt = text.findIndex((l) => l.startsWith('HMMCI-START'));
+  const parser = new ConsoleParser();
+  const out = await runGuestProcess({
+    command: [standIn],
+    logPath: join(dir, 'slow-boot', 'console.log'),
+    parser,
+    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, progressMs: 700 },
+    env: { ...process.env, STANDIN_LOG: fixturePath('clean-58-pass.log'), STANDIN_PAUSE_AT: `${startAt},${startAt + 1}`, STANDIN_PAUSE_MS: '1500,400' },
+  });
+  t.notOk(out.killed, 'not killed');
+  t.same(parser.finish().counts, { pass: 58 });
+});
+
 t.test('a hung guest is killed by the per-test watchdog with its whole process group; the running test is timeout', async (t) => {
   const argsFile = join(dir, 'hang-args.json');
   const text = readFileSync(fixturePath('clean-58-pass.log'), 'utf8').split('\n');
