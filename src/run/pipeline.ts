@@ -7,6 +7,7 @@ import { onCleanup, interruptedSignalName } from '../common/cleanup.js';
 import { HmmciError, isHmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import type { Reporter, StageHandle } from '../common/progress.js';
+import { recordRunInHistory } from '../history/record-run.js';
 import { compareResults, needsRerun } from '../compare/index.js';
 import type { RunRecord, Side, SideResult, StageTiming } from '../report/record.js';
 import type { TestRunResult } from '../results/types.js';
@@ -337,6 +338,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
       } catch (err) {
         req.reporter.warn(`run ${rd.id}: no manifest.json (${(err as Error).message})`);
       }
+      recordRunInHistory(req.cache, record, req.reporter);
       save();
       if (record.status === 'interrupted') markInterrupted(rd.dir, interruptedSignalName() ?? 'SIGINT');
       unmark();

@@ -7,6 +7,8 @@ import { run as exec } from '../../common/exec.js';
 import { renderJson, renderJunit, renderKcidb, renderMail, renderTerminal, type RunRecord } from '../../report/index.js';
 import { listRuns, readRecord, resolveRunRef, runSeries, type ConfigVariant } from '../../run/index.js';
 import { realStages, DEFAULT_FRAGMENTS } from '../../run/real-stages.js';
+import { withFleet } from '../../fleet/submit.js';
+import { loadRunPageData, renderRunReport } from '../../web/index.js';
 import { collect, contextFrom, wholeNumber, type CliContext } from '../context.js';
 import { runnerFragments } from '../../guest/vng-config.js';
 
@@ -90,7 +92,10 @@ export function registerRun(program: Command): void {
     .option('--kcidb <file>', 'write KernelCI KCIDB JSON (checkouts, builds, tests)')
     .option('--mail <file>', 'write a plain-text reply for the mailing list')
     .option('--tested-by <who>', 'Tested-by identity for --mail (default: git config user.name/user.email)')
+    .option('--fleet <url>', "submit the builds and boots to the fleet behind this Redis (redis://HOST:PORT) instead of running them here")
+    .option('--store <dir|url>', 'with --fleet: the artifact store every worker reaches (a shared directory or an http:// WebDAV URL; default $HMMCI_STORE or <cache>/fleet/store)')
     .action(async (inputs: string[], opts: {
+      fleet?: string; store?: string;
       tree?: string; base?: string; kconfig: string[]; config: string[]; variant: string[]; runner: 'qemu' | 'vng';
       reruns: number; jobs?: number; baselineCache: boolean; json?: boolean; junit?: string; kcidb?: string; mail?: string; testedBy?: string;
     }, cmd: Command) => {
@@ -100,27 +105,35 @@ export function registerRun(program: Command): void {
         const parsed = parseVariant(v, base.fragments);
         return { ...parsed, extra: [...base.extra, ...parsed.extra] };
       }) : [base];
-      const outcome = await runSeries({
+      const request = {
         inputs, tree: opts.tree, base: opts.base, variants, runner: opts.runner, reruns: opts.reruns, jobs: opts.jobs,
         useBaselineCache: opts.baselineCache, cache: ctx.cache, reporter: ctx.reporter, signal: interruptSignal(),
-      }, realStages());
+      };
+      const outcome = opts.fleet
+        ? await withFleet(opts.fleet, { cache: ctx.cache, store: opts.store, local: realStages(), runner: opts.runner }, (stages, machine) => runSeries({ ...request, machine }, stages))
+        : await runSeries(request, realStages());
       await emitReports(ctx, outcome.records, opts);
       process.exitCode = outcome.exitCode;
     });
 
   program
     .command('report')
-    .description('Render a past run again: terminal (default), --json, --junit, --kcidb or --mail.')
+    .description('Render a past run again: terminal (default), --json, --junit, --kcidb, --mail or --html.')
     .argument('[run]', 'run id, a unique part of one, "last", or a run directory', 'last')
     .option('--json', 'the JSON report')
     .option('--junit [file]', 'JUnit XML (to FILE, or stdout)')
     .option('--kcidb [file]', 'KCIDB JSON (to FILE, or stdout)')
     .option('--mail [file]', 'plain-text reply for the list (to FILE, or stdout)')
     .option('--tested-by <who>', 'Tested-by identity for --mail (default: git config user.name/user.email)')
-    .action(async (ref: string, opts: ReportFlags, cmd: Command) => {
+    .option('--html <file>', 'write one self-contained HTML page of the run (no network needed to open it)')
+    .action(async (ref: string, opts: ReportFlags & { html?: string }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const record = readRecord(resolveRunRef(ctx.cache, ref));
-      await emitReports(ctx, [record], opts);
+      if (opts.html) {
+        writeFileSync(resolve(opts.html), renderRunReport(await loadRunPageData(record)));
+        ctx.reporter.info(`wrote ${resolve(opts.html)}`);
+      }
+      if (!opts.html || opts.json || opts.junit || opts.kcidb || opts.mail) await emitReports(ctx, [record], opts);
       process.exitCode = record.exitCode ?? 0;
     });
 
