@@ -15,3 +15,13 @@ t.test('vng-clean-58-pass.log: the real vng run parses as 58/58 with sentinels, 
   t.equal(r.tests[0]!.name, 'hmm.hmm_device_private.open_close');
   t.ok(allPassed(r));
 });
+
+t.test('vng-fail-coherent-snapshot.log: break-test-at-2 under the real vng: the one planted failure, with its assertion', async (t) => {
+  const r = parseConsole(log('vng-fail-coherent-snapshot.log'));
+  t.same(r.counts, { pass: 57, fail: 1 });
+  const s = r.tests.find((x) => x.name === 'hmm2.hmm2_device_coherent.snapshot')!;
+  t.equal(s.status, 'fail');
+  t.match(s.reason, /^hmm-tests\.c:\d+: Expected m\[6\] \(66\) == /);
+  t.same(r.events, []);
+  t.equal(r.session.exitStatus, 1);
+});
