@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, statfsSync } from 'node:fs';
 import { which } from '../common/exec.js';
 import { APT_PACKAGES, FILES, TOOLS, aptInstallCommand } from '../common/tools.js';
@@ -38,6 +39,11 @@ export interface DoctorProbe {
   cacheRoot: string;
   /** Running as root: install commands are printed without sudo. */
   root?: boolean;
+  /**
+   * `<bin> --version`: its first output line, or `{ error }` when it does not run. Asked only of
+   * tools found on PATH that may be installed by hand (vng); absent in tests that do not care.
+   */
+  version?(bin: string): { version?: string; error?: string };
 }
 
 export function systemProbe(cacheRoot: string): DoctorProbe {
@@ -57,7 +63,15 @@ export function systemProbe(cacheRoot: string): DoctorProbe {
     const s = statfsSync('/');
     freeBytes = s.bavail * s.bsize;
   }
-  return { which: (b) => which(b), exists: existsSync, nodeVersion: process.versions.node, tarball: defaultTarball(), freeBytes, cacheRoot, root: process.getuid?.() === 0 };
+  return { which: (b) => which(b), exists: existsSync, nodeVersion: process.versions.node, tarball: defaultTarball(), freeBytes, cacheRoot, root: process.getuid?.() === 0, version: toolVersion };
+}
+
+/** Run `<bin> --version` (argv, no shell, 20 s at most). */
+function toolVersion(bin: string): { version?: string; error?: string } {
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 20_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const first = (s: string | null) => (s ?? '').trim().split('\n').filter(Boolean);
+  if (r.status === 0) return { version: first(r.stdout)[0] ?? first(r.stderr)[0] ?? 'unknown version' };
+  return { error: first(r.stderr).slice(-1)[0] ?? r.error?.message ?? `exit ${r.status ?? r.signal}` };
 }
 
 /**
@@ -65,8 +79,14 @@ export function systemProbe(cacheRoot: string): DoctorProbe {
  * putting them in the apt-get command.
  */
 export const NON_APT_HINTS: Readonly<Record<string, string>> = {
-  vng: 'pip install virtme-ng (not packaged in Debian 12)',
+  vng: 'virtme-ng is not packaged in Debian 12 (nor on npm): `git clone https://github.com/arighi/virtme-ng`, `apt-get install python3-argcomplete python3-requests`, then put on PATH a `vng` that runs `/usr/bin/python3 <checkout>/vng "$@"` (README "virtme-ng"); kernels for it are built with --runner vng',
 };
+
+/** A vng found on PATH must also run: a checkout run by a Python without argcomplete/requests does not. */
+function vngRuns(check: DoctorCheck, path: string, v: { version?: string; error?: string }): DoctorCheck {
+  if (v.version) return { ...check, detail: `${path} (${v.version})` };
+  return { ...check, ok: false, detail: `${path} does not run (\`vng --version\`: ${v.error}) — run it with /usr/bin/python3 and Debian's python3-argcomplete and python3-requests; install: ${NON_APT_HINTS.vng}` };
+}
 
 /** About what a default tree, one slot and its build take (measured: ~2 GB tree, ~1.6 GB slot + build). */
 export const RECOMMENDED_FREE_BYTES = 8 * 1024 ** 3;
@@ -78,6 +98,7 @@ export function runDoctor(p: DoctorProbe): DoctorReport {
     const path = p.which(t.bin);
     const hint = NON_APT_HINTS[t.bin];
     checks.push({ name: t.bin, ok: Boolean(path), required: !t.optional, pkg: hint ? undefined : t.pkg, detail: path ?? `not found — ${t.why}${hint ? `; install: ${hint}` : ''}` });
+    if (path && t.bin === 'vng' && p.version) checks[checks.length - 1] = vngRuns(checks[checks.length - 1]!, path, p.version('vng'));
   }
   for (const f of FILES) {
     const ok = p.exists(f.path);

@@ -95,6 +95,12 @@ export interface GuestProcessRequest {
   onOutput?: (chunk: string) => void;
   signal?: AbortSignal;
   env?: Record<string, string | undefined>;
+  /**
+   * Where the console is: the guest's stdout (QEMU's `-nographic` serial), or stdout and stderr
+   * interleaved as they arrive (vng writes the serial console to its stderr). stderr is kept
+   * apart in the outcome either way.
+   */
+  console?: 'stdout' | 'stdout+stderr';
 }
 
 const BANNER_RE = /Linux version \d/;
@@ -109,7 +115,8 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
   const log = createWriteStream(req.logPath);
   const started = Date.now();
   const [file, ...args] = req.command;
-  const child = spawnStreaming(file, args, { env: req.env, extra: { detached: true, stdout: 'pipe', stderr: 'pipe', cancelSignal: undefined, forceKillAfterDelay: false } });
+  const both = req.console === 'stdout+stderr';
+  const child = spawnStreaming(file, args, { env: req.env, extra: { detached: true, stdout: 'pipe', stderr: 'pipe', all: both, cancelSignal: undefined, forceKillAfterDelay: false } });
   const pid = child.pid;
   const killGroup = () => {
     if (pid === undefined) return;
@@ -131,6 +138,7 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
   let stderr = '';
   let bannerMs: number | undefined;
   let lastProgressAt = started;
+  let sawStart = false;
   let lastCompleted = -1;
   let lastTest: string | undefined;
   let testSince = started;
@@ -154,6 +162,12 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
       req.parser.feed(line);
     }
     const p = req.parser;
+    // The no-progress clock starts when the tests do: a boot slower than progressMs (vng's
+    // virtme-init under TCG on a loaded machine: ~110 s) is the boot watchdog's business.
+    if (!sawStart && p.session.started) {
+      sawStart = true;
+      lastProgressAt = now;
+    }
     if (p.completed !== lastCompleted || p.current !== lastTest) {
       if (p.current !== lastTest) testSince = now;
       stuck = undefined;
@@ -164,8 +178,9 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
       req.onProgress?.(`${p.completed}${planned ? `/${planned}` : ''} done${p.current ? `, running ${p.current}` : ''}`);
     }
   };
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
+  const consoleStream = both ? child.all : child.stdout;
+  consoleStream?.setEncoding('utf8');
+  consoleStream?.on('data', (chunk: string) => {
     lastOutputAt = Date.now();
     log.write(chunk);
     req.onOutput?.(chunk);

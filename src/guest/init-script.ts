@@ -21,10 +21,28 @@ export interface RunScriptOptions extends InitOptions {
   /**
    * `initramfs`: we are PID 1 in our own initramfs (mount everything, power off at the end).
    * `vng`: virtme-ng's init already mounted proc/sys/devtmpfs and the host's root (read-only);
-   * only the rest is prepared, and vng itself ends the guest when the command returns.
+   * only the rest is prepared, all output goes to the serial console (where the kernel's
+   * messages are, so an oops lands between the right test lines), the script exits with
+   * hmm-tests' status (vng returns it), and vng ends the guest when the script returns.
    */
   mode: 'initramfs' | 'vng';
 }
+
+/**
+ * virtme-init passes the script's status to vng through the `virtme.ret` virtio-serial port,
+ * which it finds as /dev/virtio-ports/virtme.ret, a link the host's udevd makes. A host without
+ * udev (Debian's `udev` package is not installed on servers and CI machines) has no link: vng
+ * then runs the script on the console and exits 255. The port is there all the same: find it by
+ * its sysfs name and write the status ourselves, once.
+ */
+const VNG_RETURN_STATUS = [
+  'if [ ! -e /dev/virtio-ports/virtme.ret ]; then',
+  '  for p in /sys/class/virtio-ports/*; do',
+  '    [ "$(cat "$p/name" 2>/dev/null)" = virtme.ret ] && echo "$status" > "/dev/${p##*/}"',
+  '  done',
+  'fi',
+  'exit "$status"',
+];
 
 /**
  * The script that prepares what hmm-tests needs (debugfs, hugetlbfs, huge pages, a tmpfs scratch
@@ -38,7 +56,8 @@ export function renderRunScript(opts: RunScriptOptions): string {
   const bin = shellWord(opts.hmmTests);
   const ko = shellWord(opts.testHmmKo);
   const pid1 = opts.mode === 'initramfs';
-  const scratch = pid1 ? '/tmp' : '/tmp/hmmci';
+  // Under vng /tmp is the host's, read-only: a tmpfs goes over it.
+  const scratch = '/tmp';
   const lines = pid1
     ? [
         '#!/bin/busybox sh',
@@ -50,7 +69,7 @@ export function renderRunScript(opts: RunScriptOptions): string {
         'mount -t sysfs sysfs /sys',
         'mount -t devtmpfs devtmpfs /dev 2>/dev/null',
       ]
-    : ['# hmmci under virtme-ng: run hmm-tests once, print sentinels.', 'set +e'];
+    : ['# hmmci under virtme-ng: run hmm-tests once, print sentinels, exit with its status.', 'exec </dev/null >/dev/console 2>&1', 'set +e'];
   lines.push(
     "grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug",
     'mkdir -p /dev/hugepages && mount -t hugetlbfs hugetlbfs /dev/hugepages',
@@ -72,6 +91,7 @@ export function renderRunScript(opts: RunScriptOptions): string {
     ...repeatLoop(`${bin}${args ? ` ${args}` : ''} 2>&1`),
   );
   if (pid1) lines.push('sync', 'poweroff -f');
+  else lines.push(...VNG_RETURN_STATUS);
   return `${lines.join('\n')}\n`;
 }
 
@@ -100,12 +120,13 @@ function repeatLoop(command: string): string[] {
     '  ( while :; do echo 1 > /proc/sys/vm/compact_memory; sleep 1; done ) 2>/dev/null &',
     `  echo "${SENTINEL.info} memory_pressure=2x\${mb}MiB+compaction"`,
     'fi',
-    'i=1',
+    'i=1; status=0',
     'while [ "$i" -le "$n" ]; do',
     `  echo "${SENTINEL.iter} $i/$n"`,
     `  echo "${SENTINEL.start} hmm-tests"`,
     `  ${command}`,
-    `  echo "${SENTINEL.exit} status=$?"`,
+    '  status=$?',
+    `  echo "${SENTINEL.exit} status=$status"`,
     '  if [ $(( $(cat /proc/sys/kernel/tainted) & 128 )) -ne 0 ]; then',
     `    echo "${SENTINEL.info} tainted=$(cat /proc/sys/kernel/tainted) stopped=oops"`,
     '    break',

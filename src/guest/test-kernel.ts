@@ -15,6 +15,7 @@ import { buildInitramfs } from './initramfs.js';
 import { renderRunScript } from './init-script.js';
 import { qemuArgs, kernelCmdline, testHmmParams } from './qemu-command.js';
 import { vngArgs } from './vng-command.js';
+import { assertVngConfig } from './vng-config.js';
 import { DEFAULT_TIMEOUTS, runGuestProcess, type GuestProcessOutcome, type GuestTimeouts } from './guest-process.js';
 import { GUEST_PARAM } from './init-script.js';
 import { RepeatParser } from './repeat-parser.js';
@@ -127,6 +128,7 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   const bzImage = join(req.buildDir, cfg.kernelImage);
   const ko = join(req.buildDir, 'lib/test_hmm.ko');
   checkBuildDir(req.buildDir, bzImage, ko);
+  if (runner === 'vng') assertVngConfig(req.buildDir);
   const binary = runner === 'vng' ? requireTool('vng', 'it is the virtme-ng backend (--runner vng)') : requireTool(cfg.qemuBinary);
 
   const stBin = reporter.stage('hmm-tests');
@@ -159,6 +161,13 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
     return img.path;
   };
   const initrds = shards.map(initrdOf);
+  // vng: the guest reads its script from the host's root (see vngArgs), kept beside the log.
+  const vngScriptOf = (shard: Shard): string => {
+    const path = join(logDir, `vng-run${shards.length > 1 ? `-shard${shard.index + 1}` : ''}.sh`);
+    writeFileSync(path, renderRunScript({ mode: 'vng', hmmTests: bin.path, testHmmKo: ko, hugepages: cfg.hugepages, testHmmParams: params, testArgs: shard.testArgs }));
+    return path;
+  };
+  const vngScripts = runner === 'vng' ? shards.map(vngScriptOf) : [];
 
   /** One boot of one shard, running hmm-tests `runs` times. */
   const boot = async (shard: Shard, accel: Accel, logPath: string, probe: boolean, runs: number) => {
@@ -167,7 +176,7 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
     const command: [string, ...string[]] =
       runner === 'qemu'
         ? [binary, ...qemuArgs(cfg, { buildDir: req.buildDir, initrd: initrds[shard.index]!, accel, coherent, extraCmdline: extra })]
-        : [binary, ...vngArgs(cfg, { buildDir: req.buildDir, accel, coherent, extraCmdline: extra, script: renderRunScript({ mode: 'vng', hmmTests: bin.path, testHmmKo: ko, hugepages: cfg.hugepages, testHmmParams: params, testArgs: shard.testArgs }) })];
+        : [binary, ...vngArgs(cfg, { buildDir: req.buildDir, accel, coherent, extraCmdline: extra, scriptPath: vngScripts[shard.index]! })];
     const tag = logPath === consoleLogPath ? accel : `${accel}-${basename(logPath, '.log').replace(/^console-?/, '')}`;
     writeFileSync(join(logDir, `command-${tag}.json`), `${JSON.stringify(command)}\n`);
     const st = reporter.stage(`boot + hmm-tests`, [`${runner}/${accel}`, shards.length > 1 ? `shard ${shard.index + 1}/${shards.length}` : ''].filter(Boolean).join(' '));
@@ -179,6 +188,7 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
       onProgress: (t) => st.update(runs > 1 ? `${t} (${runs} runs this boot)` : t),
       onOutput: req.onOutput,
       signal: req.signal,
+      console: runner === 'vng' ? 'stdout+stderr' : 'stdout',
     });
     if (outcome.stderr.trim()) writeFileSync(join(logDir, `${runner}-${tag}.stderr`), outcome.stderr);
     const results = parser.finish();
@@ -196,9 +206,9 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   const moreBoots = (shard: Shard, first: BootRun | undefined) => completeRuns(repeat, first, (runs, n) => boot(shard, accel, logOf(shard, n), false, runs), req.signal);
   let perShard: ShardRuns[];
   if (shards.length === 1) {
-    const probe = plan.probe && accel === 'kvm' && runner === 'qemu';
+    const probe = plan.probe && accel === 'kvm';
     const first = await boot(shards[0]!, accel, consoleLogPath, probe, repeat);
-    const checked = accel === 'kvm' && !req.accel && runner === 'qemu' ? await kvmVerdict(first, { machineFile: req.cache.machineFile, facts, reporter, consoleLogPath, logDir, retry: () => boot(shards[0]!, 'tcg', consoleLogPath, false, repeat) }) : undefined;
+    const checked = accel === 'kvm' && !req.accel ? await kvmVerdict(first, { runner, machineFile: req.cache.machineFile, facts, reporter, consoleLogPath, logDir, retry: () => boot(shards[0]!, 'tcg', consoleLogPath, false, repeat) }) : undefined;
     if (checked?.fellBack) ({ accel, accelReason, kvmProbeMs } = checked.fellBack);
     perShard = [await moreBoots(shards[0]!, checked?.run ?? first)];
   } else {
@@ -228,9 +238,10 @@ type BootRun = { outcome: GuestProcessOutcome; results: ParseResult[]; logPath: 
  * hosts) is retried under TCG and the verdict remembered in machine.json; a working KVM is
  * remembered too (per host kernel).
  */
-async function kvmVerdict(run: BootRun, o: { machineFile: string; facts: ReturnType<typeof readMachineFacts>; reporter: Reporter; consoleLogPath: string; logDir: string; retry: () => Promise<BootRun> }): Promise<{ run: BootRun; fellBack?: { accel: Accel; accelReason: string; kvmProbeMs: number } }> {
+async function kvmVerdict(run: BootRun, o: { runner: Runner; machineFile: string; facts: ReturnType<typeof readMachineFacts>; reporter: Reporter; consoleLogPath: string; logDir: string; retry: () => Promise<BootRun> }): Promise<{ run: BootRun; fellBack?: { accel: Accel; accelReason: string; kvmProbeMs: number } }> {
   const out = run.outcome;
-  const silent = out.killed?.reason === 'silent' || (out.kernelBannerMs === undefined && !out.killed);
+  // vng exiting early is vng's own failure (Python, arguments), not a sign that KVM hangs.
+  const silent = out.killed?.reason === 'silent' || (o.runner === 'qemu' && out.kernelBannerMs === undefined && !out.killed);
   if (silent) {
     const reason = out.killed ? `silent: ${out.killed.message}` : `qemu exited ${out.exitCode ?? out.signal} before the kernel banner: ${out.stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
     writeMachineFacts(o.machineFile, { kvm: { works: false, reason, hostKernel: release(), checkedAt: new Date().toISOString(), probeMs: out.ms } });

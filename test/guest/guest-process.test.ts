@@ -26,7 +26,7 @@ function alive(pid: number): boolean {
 t.test('a vng stand-in gets the vng command line; its console is saved and parsed while it streams', async (t) => {
   const argsFile = join(dir, 'args.json');
   const logPath = join(dir, 'clean', 'console.log');
-  const args = vngArgs(x86_64, { buildDir: '/build', accel: 'tcg', script: 'echo HMMCI-START hmm-tests' });
+  const args = vngArgs(x86_64, { buildDir: '/build', accel: 'tcg', scriptPath: '/runs/x/vng-run.sh' });
   const parser = new ConsoleParser();
   const progress: string[] = [];
   const out = await runGuestProcess({
@@ -45,6 +45,49 @@ t.test('a vng stand-in gets the vng command line; its console is saved and parse
   t.same(r.counts, { pass: 58 });
   t.ok(progress.some((p) => /^58\/58 done/.test(p)), 'progress reports completed/planned');
   t.ok(r.tests.every((x) => typeof x.durationMs === 'number'), 'live runs get per-test durations');
+});
+
+t.test('vng writes the serial console to its stderr: with console stdout+stderr both streams reach the log and the parser', async (t) => {
+  const logPath = join(dir, 'stderr-console', 'console.log');
+  const parser = new ConsoleParser();
+  const out = await runGuestProcess({
+    command: [standIn],
+    logPath,
+    parser,
+    console: 'stdout+stderr',
+    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0 },
+    env: { ...process.env, STANDIN_LOG: fixturePath('clean-58-pass.log'), STANDIN_CONSOLE: 'stderr', STANDIN_EXIT: '3' },
+  });
+  t.equal(out.exitCode, 3, 'the exit status is kept');
+  const log = readFileSync(logPath, 'utf8');
+  t.ok(log.includes('stand-in vng: stdout line\n'), 'stdout is in the log');
+  t.equal(log.replace('stand-in vng: stdout line\n', ''), readFileSync(fixturePath('clean-58-pass.log'), 'utf8'), 'the stderr console, whole');
+  t.ok(out.stderr.includes('HMMCI-EXIT'), 'stderr is still kept apart for error details');
+  t.same(parser.finish().counts, { pass: 58 });
+  const only = new ConsoleParser();
+  await runGuestProcess({
+    command: [standIn],
+    logPath: join(dir, 'stderr-console-default', 'console.log'),
+    parser: only,
+    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0 },
+    env: { ...process.env, STANDIN_LOG: fixturePath('clean-58-pass.log'), STANDIN_CONSOLE: 'stderr' },
+  });
+  t.same(only.finish().tests, [], 'the default (stdout) does not read stderr');
+});
+
+t.test('a boot slower than the no-progress watchdog is not a lack of test progress: the clock starts with the tests', async (t) => {
+  const text = readFileSync(fixturePath('clean-58-pass.log'), 'utf8').split('\n');
+  const startAt = text.findIndex((l) => l.startsWith('HMMCI-START'));
+  const parser = new ConsoleParser();
+  const out = await runGuestProcess({
+    command: [standIn],
+    logPath: join(dir, 'slow-boot', 'console.log'),
+    parser,
+    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, progressMs: 700 },
+    env: { ...process.env, STANDIN_LOG: fixturePath('clean-58-pass.log'), STANDIN_PAUSE_AT: `${startAt},${startAt + 1}`, STANDIN_PAUSE_MS: '1500,400' },
+  });
+  t.notOk(out.killed, 'not killed');
+  t.same(parser.finish().counts, { pass: 58 });
 });
 
 t.test('a hung guest is killed by the per-test watchdog with its whole process group; the running test is timeout', async (t) => {

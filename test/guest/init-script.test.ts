@@ -24,12 +24,17 @@ t.test('without coherent memory the module gets no spm addresses; test args are 
   t.match(init, /\/bin\/hmm-tests -t 'it'\\''s' 2>&1/);
 });
 
-t.test('under virtme-ng the script does not mount the basics or power off', async (t) => {
+t.test('under virtme-ng the script does not mount the basics or power off; it writes to the console and exits with the status', async (t) => {
   const s = renderRunScript({ mode: 'vng', hmmTests: '/cache/hmm-tests-abc', testHmmKo: '/build/lib/test_hmm.ko', hugepages: 16, testHmmParams: x86_64.coherent.testHmmParams });
   t.notMatch(s, /mount -t proc/);
   t.notMatch(s, /poweroff/);
   t.match(s, /insmod \/build\/lib\/test_hmm\.ko spm_addr_dev0=/);
   t.match(s, /\/cache\/hmm-tests-abc -l 2>&1/);
+  t.match(s.split('\n')[1], /^exec <\/dev\/null >\/dev\/console 2>&1$/, 'everything on the serial console, first');
+  t.match(s, /mount -t tmpfs -o size=256m tmpfs \/tmp\n/, 'a tmpfs over the host\'s read-only /tmp');
+  t.match(s, /\/cache\/hmm-tests-abc 2>&1\nstatus=\$\?\necho "HMMCI-EXIT status=\$status"\n/);
+  t.match(s, /\[ "\$\(cat "\$p\/name" 2>\/dev\/null\)" = virtme\.ret \] && echo "\$status" > "\/dev\/\$\{p##\*\/\}"/, 'the status to the virtme.ret port when udev named none');
+  t.ok(s.endsWith('exit "$status"\n'));
 });
 
 t.test('the image holds busybox, hmm-tests, test_hmm.ko, /init and a console node', async (t) => {

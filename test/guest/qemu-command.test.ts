@@ -33,18 +33,24 @@ t.test('the coherent reservation lies inside guest RAM and holds both 256 MiB de
   for (const a of addrs) t.ok(a >= start && a + 256 * 2 ** 20 <= end, `device at ${a.toString(16)} inside the reservation`);
 });
 
-t.test('vng: --run the bzImage, the script as one --exec argument, machine from arch data', async (t) => {
-  const script = 'echo "HMMCI-START hmm-tests"; /x/hmm-tests 2>&1';
-  const a = vngArgs(x86_64, { buildDir: '/b', accel: 'tcg', script });
+t.test('vng: --run the bzImage, the script by path, machine from arch data', async (t) => {
+  const a = vngArgs(x86_64, { buildDir: '/b', accel: 'tcg', scriptPath: '/cache/runs/x/vng-run.sh' });
   t.same(a.slice(0, 2), ['--run', '/b/arch/x86/boot/bzImage']);
   t.equal(a[a.indexOf('--memory') + 1], '3072M');
   t.equal(a[a.indexOf('--cpus') + 1], '2');
   t.ok(a.includes('--disable-kvm'), 'tcg → --disable-kvm');
   t.ok(a.includes('--verbose'), 'kernel messages on the console');
+  t.ok(a.includes('--force-9p'), 'the same host share on every host: no virtiofsd');
+  t.ok(a.includes('--disable-microvm'), 'a PC machine: memmap= is honoured');
+  t.ok(a.includes('--skip-modules'), 'test_hmm.ko is loaded by path; vng writes nothing into the build directory');
   const appends = a.flatMap((x, i) => (x === '--append' ? [a[i + 1]] : []));
-  t.same(appends, ['panic=-1', 'loglevel=7', 'printk.time=1', 'memmap=512M$0x40000000']);
-  t.same(a.slice(-2), ['--exec', script]);
-  t.notOk(vngArgs(x86_64, { buildDir: '/b', accel: 'kvm', script }).includes('--disable-kvm'));
+  t.same(appends, ['root=/dev/root', 'panic=-1', 'loglevel=7', 'printk.time=1', 'memmap=512M$0x40000000'], 'the 9p tag named as root; no console= (vng sets it)');
+  t.same(a.slice(-2), ['--exec', 'sh /cache/runs/x/vng-run.sh'], 'a short --exec: vng puts it on the kernel command line');
+  t.notOk(vngArgs(x86_64, { buildDir: '/b', accel: 'kvm', scriptPath: '/s' }).includes('--disable-kvm'));
+  t.same(vngArgs(x86_64, { buildDir: '/b', accel: 'kvm', scriptPath: "/it's here/run.sh" }).slice(-1), ["sh '/it'\\''s here/run.sh'"], 'a path with quotes and spaces is one word for the guest shell');
+  const extra = vngArgs(x86_64, { buildDir: '/b', accel: 'tcg', scriptPath: '/s', coherent: false, extraCmdline: ['oops=panic'] });
+  t.notOk(extra.includes('memmap=512M$0x40000000'), 'no reservation without coherent memory');
+  t.equal(extra[extra.lastIndexOf('--append') + 1], 'oops=panic');
 });
 
 t.test('unknown architecture is a usage error', async (t) => {

@@ -7,6 +7,7 @@ import { bisectTarget, runBisect } from '../../bisect/bisect-job.js';
 import { renderJson, renderText } from '../../bisect/render.js';
 import { renderStep, runBisectStep } from '../../bisect/step-job.js';
 import { UsageError } from '../../common/errors.js';
+import { runnerFragments } from '../../guest/vng-config.js';
 import { fleetBisect } from '../../fleet/submit-bisect.js';
 import { DEFAULT_FRAGMENTS, realStages } from '../../stages/real-stages.js';
 import type { ConfigVariant } from '../../stages/types.js';
@@ -35,7 +36,7 @@ function common(cmd: Command): Command {
 
 /** The flags both commands share, as request fields. */
 function commonRequest(ctx: CliContext, opts: CommonFlags) {
-  const variant: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig], extra: opts.config };
+  const variant: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...runnerFragments(opts.runner), ...opts.kconfig], extra: opts.config };
   return {
     variant, runner: opts.runner, jobs: opts.jobs ?? availableParallelism(), patterns: opts.test, buildFailureIsBad: opts.buildFailureIsBad,
     cache: ctx.cache, reporter: ctx.reporter, signal: interruptSignal(),
@@ -61,7 +62,7 @@ export function registerBisect(program: Command): void {
       if (target.kind !== 'series') throw new UsageError('--fleet bisects a series; bisect a --good/--bad range of the tree on this machine (without --fleet).');
       const { report, title } = await fleetBisect({
         url: opts.fleet, store: opts.store, cache: ctx.cache, local: realStages(), input: target.input, tree: opts.tree, base: opts.base,
-        variant: { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig], extra: opts.config }, runner: opts.runner, patterns: opts.test,
+        variant: { fragments: [...DEFAULT_FRAGMENTS, ...runnerFragments(opts.runner), ...opts.kconfig], extra: opts.config }, runner: opts.runner, patterns: opts.test,
         buildFailureIsBad: Boolean(opts.buildFailureIsBad), reporter: ctx.reporter, signal: interruptSignal(),
       });
       ctx.out(opts.json ? renderJson(report) : renderText(report, { kind: 'series', title }));

@@ -11,6 +11,7 @@ import { resolveTree } from '../../tree/resolve.js';
 import { acquireSlot } from '../../tree/slots.js';
 import { contextFrom } from '../context.js';
 import { addConfigOptions, type ConfigFlags } from './config.js';
+import { runnerFragments } from '../../guest/vng-config.js';
 
 function intOption(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -35,7 +36,7 @@ export function registerBuild(program: Command): void {
       const signal = interruptSignal();
       const jobs = intOption('--jobs', opts.jobs);
       const nice = intOption('--nice', opts.nice);
-      const inputs = resolveConfigInputs({ kconfig: opts.kconfig, extra: opts.config, defaults: opts.defaults });
+      const inputs = resolveConfigInputs({ kconfig: [...runnerFragments(opts.runner), ...(opts.kconfig ?? [])], extra: opts.config, defaults: opts.defaults });
       const tree = await resolveTree({ tree: opts.tree, cache: ctx.cache, reporter: ctx.reporter, signal });
       const slot = await acquireSlot({ tree, rev: opts.rev ?? tree.baseline, configKey: inputs.key, cache: ctx.cache, reporter: ctx.reporter, signal });
       try {

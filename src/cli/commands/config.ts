@@ -1,10 +1,11 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { interruptSignal } from '../../common/cleanup.js';
 import { configure, resolveConfigInputs } from '../../kconfig/configure.js';
 import { formatMissing } from '../../kconfig/validate.js';
 import { resolveTree } from '../../tree/resolve.js';
 import { acquireSlot } from '../../tree/slots.js';
 import { collect, contextFrom } from '../context.js';
+import { runnerFragments } from '../../guest/vng-config.js';
 
 export interface ConfigFlags {
   tree?: string;
@@ -12,6 +13,7 @@ export interface ConfigFlags {
   kconfig?: string[];
   config?: string[];
   defaults?: boolean;
+  runner?: string;
 }
 
 /** Options shared by `hmmci config` and `hmmci build`. */
@@ -21,7 +23,8 @@ export function addConfigOptions(cmd: Command): Command {
     .option('--rev <rev>', 'commit to configure/build (default: the tree\'s baseline)')
     .option('--kconfig <file>', 'add a config fragment (CONFIG_X=y lines) after hmmci\'s; repeatable', collect, [])
     .option('--config <CONFIG_X=y>', 'set one option last; repeatable', collect, [])
-    .option('--no-defaults', 'do not merge hmmci\'s kernel-configs/ fragments (only --kconfig/--config on top of tinyconfig)');
+    .option('--no-defaults', 'do not merge hmmci\'s kernel-configs/ fragments (only --kconfig/--config on top of tinyconfig)')
+    .addOption(new Option('--runner <runner>', 'the runner the kernel is for: vng adds kernel-configs/vng.config (as `run --runner vng` does)').choices(['qemu', 'vng']).default('qemu'));
 }
 
 /** `hmmci config`: make the .config of a slot and check every requested option landed. */
@@ -36,7 +39,7 @@ export function registerConfig(program: Command): void {
     .action(async (opts: ConfigFlags & { json?: boolean; reportOnly?: boolean }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const signal = interruptSignal();
-      const inputs = resolveConfigInputs({ kconfig: opts.kconfig, extra: opts.config, defaults: opts.defaults });
+      const inputs = resolveConfigInputs({ kconfig: [...runnerFragments(opts.runner), ...(opts.kconfig ?? [])], extra: opts.config, defaults: opts.defaults });
       const tree = await resolveTree({ tree: opts.tree, cache: ctx.cache, reporter: ctx.reporter, signal });
       const slot = await acquireSlot({ tree, rev: opts.rev ?? tree.baseline, configKey: inputs.key, cache: ctx.cache, reporter: ctx.reporter, signal });
       try {

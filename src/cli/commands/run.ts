@@ -11,6 +11,7 @@ import { withFleet } from '../../fleet/submit.js';
 import { loadRunPageData, renderRunReport } from '../../web/index.js';
 import { collect, contextFrom, wholeNumber, type CliContext } from '../context.js';
 import { addGuestOptions, guestOptionsFrom } from '../guest-options.js';
+import { runnerFragments } from '../../guest/vng-config.js';
 
 /** `emitReports` moved to src/report/emit.ts; re-exported for older imports. */
 export { emitReports } from '../../report/emit.js';
@@ -35,7 +36,7 @@ export function parseVariant(spec: string, defaults: readonly string[]): ConfigV
 
 /** The run flags as a request: the default fragments plus --kconfig, each --variant on top. */
 export function runRequest(ctx: CliContext, inputs: string[], opts: RunFlags): RunRequest {
-  const base: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig.map((f) => resolve(f))], extra: opts.config };
+  const base: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...runnerFragments(opts.runner), ...opts.kconfig.map((f) => resolve(f))], extra: opts.config };
   const variants = opts.variant.length ? opts.variant.map((v) => {
     const parsed = parseVariant(v, base.fragments);
     return { ...parsed, extra: [...base.extra, ...parsed.extra] };
@@ -64,7 +65,7 @@ export function registerRun(program: Command): void {
     .option('--kconfig <fragment>', 'extra config fragment (repeatable)', collect, [])
     .option('--config <CONFIG_X=y>', 'extra config option (repeatable)', collect, [])
     .option('--variant <name:items>', 'a config variant to run as its own job, e.g. thp:CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y (repeatable)', collect, [])
-    .addOption(new Option('--runner <runner>', 'how the kernel is booted').choices(['qemu', 'vng']).default('qemu'))
+    .addOption(new Option('--runner <runner>', 'how the kernel is booted (vng adds kernel-configs/vng.config)').choices(['qemu', 'vng']).default('qemu'))
     .option('--reruns <n>', 're-runs of the patched kernel that confirm a changed result before it is called a regression', wholeNumber('--reruns', 0), 1)
     .option('--jobs <n>', 'make -j for builds (default: from cores and memory)', wholeNumber('--jobs', 0))
     .option('--no-baseline-cache', 'rebuild and rerun the baseline even when a cached result matches')
