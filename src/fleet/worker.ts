@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Reporter } from '../common/progress.js';
 import { probeCapabilities, servedQueues, type Capabilities } from './capabilities.js';
-import { connectFleet, FleetError, redisOptions, type FleetConnection } from './connection.js';
+import { connectFleet, FleetError, redisOptions } from './connection.js';
 import { BISECT_QUEUE, QUEUE_PREFIX, type JobData, type JobProgress } from './jobs.js';
 import type { RunMessage, RunnerMessage } from './job-runner.js';
 import { publishWorker, removeWorker, type WorkerInfo } from './registry.js';

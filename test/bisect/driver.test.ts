@@ -7,7 +7,6 @@ import { commitsOf, HistoryTester, type History } from './history.js';
 
 const ANON_READ = 'hmm.hmm_device_private.anon_read';
 const MIGRATE = 'hmm.hmm_device_private.migrate';
-const EXCL = 'hmm.hmm_device_coherent.exclusive';
 
 /** Bisect a history with both ends cached (as after `hmmci run`), like the CLI does. */
 async function run(h: History, opts: { patterns?: string[]; buildFailureIsBad?: boolean; cachedEnds?: boolean } = {}) {

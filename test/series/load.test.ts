@@ -5,7 +5,7 @@ import { BadInputError, HmmciError, MissingToolError, UsageError } from '../../s
 import { ExitCode } from '../../src/common/exit-codes.js';
 import { classifyInput, loadSeries } from '../../src/series/load.js';
 import { toSeriesJson } from '../../src/series/series.js';
-import { cleanup, fixture, FIXTURES, gitSync, hmmRepo, tempDir } from './helpers.js';
+import { cleanup, FIXTURES, gitSync, hmmRepo, tempDir } from './helpers.js';
 
 const work = tempDir();
 t.teardown(() => cleanup(work));
