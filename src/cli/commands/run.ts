@@ -7,6 +7,7 @@ import { run as exec } from '../../common/exec.js';
 import { renderJson, renderJunit, renderKcidb, renderMail, renderTerminal, type RunRecord } from '../../report/index.js';
 import { listRuns, readRecord, resolveRunRef, runSeries, type ConfigVariant } from '../../run/index.js';
 import { realStages, DEFAULT_FRAGMENTS } from '../../run/real-stages.js';
+import { resolveVariantSpec } from '../../kconfig/variants.js';
 import { collect, contextFrom, wholeNumber, type CliContext } from '../context.js';
 
 interface ReportFlags {
@@ -59,15 +60,10 @@ export async function emitReports(ctx: CliContext, records: readonly RunRecord[]
   else if (!stdoutFormats) ctx.out(records.map(renderTerminal).join('\n'));
 }
 
-/** `--variant name:frag.config,CONFIG_X=y,...` → a config variant (fragments and options). */
+/** `--variant debug` (kernel-configs/debug.config) or `name:frag.config,CONFIG_X=y,...` → a config variant after `defaults`. */
 export function parseVariant(spec: string, defaults: readonly string[]): ConfigVariant {
-  const m = /^([A-Za-z0-9._-]+):(.*)$/.exec(spec);
-  const name = m?.[1] ?? spec.replace(/[^A-Za-z0-9._-]+/g, '-');
-  const items = (m?.[2] ?? spec).split(',').map((s) => s.trim()).filter(Boolean);
-  const extra = items.filter((i) => /^CONFIG_[A-Za-z0-9_]+=/.test(i) || /^# CONFIG_[A-Za-z0-9_]+ is not set$/.test(i));
-  const fragments = items.filter((i) => !extra.includes(i));
-  if (items.length === 0) throw new UsageError(`--variant "${spec}" names no fragment or CONFIG_ option. Write it as name:fragment.config,CONFIG_X=y.`);
-  return { name, fragments: [...defaults, ...fragments], extra };
+  const v = resolveVariantSpec(spec);
+  return { name: v.name, fragments: [...defaults, ...v.fragments], extra: v.extra };
 }
 
 export function registerRun(program: Command): void {
@@ -79,7 +75,7 @@ export function registerRun(program: Command): void {
     .option('--base <rev>', 'base revision when a series does not name one (default: the tree baseline)')
     .option('--kconfig <fragment>', 'extra config fragment (repeatable)', collect, [])
     .option('--config <CONFIG_X=y>', 'extra config option (repeatable)', collect, [])
-    .option('--variant <name:items>', 'a config variant to run as its own job, e.g. thp:CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y (repeatable)', collect, [])
+    .option('--variant <name:items>', 'a config variant to run as its own job: a named one (debug: KASAN, lockdep, hung-task…; see `hmmci config --list-variants`) or name:fragment.config,CONFIG_X=y (repeatable)', collect, [])
     .addOption(new Option('--runner <runner>', 'how the kernel is booted').choices(['qemu', 'vng']).default('qemu'))
     .option('--reruns <n>', 're-runs of the patched kernel that confirm a changed result before it is called a regression', wholeNumber('--reruns', 0), 1)
     .option('--jobs <n>', 'make -j for builds (default: from cores and memory)', wholeNumber('--jobs', 0))
