@@ -611,7 +611,7 @@ export class ConsoleParser {
     const ev = this.open;
     if (!ev) return;
     this.open = undefined;
-    const fn = eventFunction(ev.lines);
+    const fn = eventFunction(ev.lines, ev.kind);
     const text = ev.lines.join('\n');
     let predicted: TestState | undefined;
     if (ev.test === null && ev.fatal && this.hmmStream && this.session.exitStatus === undefined) {
