@@ -26,7 +26,7 @@ import { qemuArgs } from '../guest/qemu-command.js';
 import type { RunRecord } from '../report/record.js';
 import { parseConsole } from '../results/parser.js';
 import { runSeries } from '../run/pipeline.js';
-import { realStages, DEFAULT_FRAGMENTS, runMakeCommand } from '../run/real-stages.js';
+import { realStages, DEFAULT_FRAGMENTS, runMakeCommand } from '../stages/real-stages.js';
 import { acquireSlot } from '../tree/slots.js';
 import { resolveTree } from '../tree/resolve.js';
 

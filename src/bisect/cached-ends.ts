@@ -1,10 +1,10 @@
 import { basename } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
 import type { RunRecord } from '../report/record.js';
-import { listBaselines, readBaseline, type BaselineEntry } from '../run/baseline-cache.js';
 import { listRuns, readRecord } from '../run/run-dir.js';
-import type { ConfigVariant } from '../run/stages.js';
-import type { TestOutcome } from './types.js';
+import { BaselineStore, type BaselineEntry, type BaselineKey } from '../stages/baseline-store.js';
+import type { ConfigVariant } from '../stages/types.js';
+import type { CommitOutcome } from './types.js';
 
 /**
  * Results of a bisect's two ends that earlier work already produced, so the bisect spends its
@@ -13,13 +13,13 @@ import type { TestOutcome } from './types.js';
  */
 
 export interface CachedEnds {
-  base?: TestOutcome;
-  tip?: TestOutcome;
+  base?: CommitOutcome;
+  tip?: CommitOutcome;
   /** Where they came from, for the report ("run 2026…-break-test-at-2-ab12"). */
   from: string[];
 }
 
-const cached = (record: RunRecord['baseline']): TestOutcome | undefined =>
+const cached = (record: RunRecord['baseline']): CommitOutcome | undefined =>
   record ? { kind: 'results', result: { tests: record.tests, counts: record.counts, events: record.events }, ms: 0, built: false } : undefined;
 
 /** Does a run record describe the same job as this bisect's series? Pure. */
@@ -56,8 +56,8 @@ export function endsFromRuns(cache: CacheLayout, want: Parameters<typeof sameJob
 }
 
 /** The base's results from the baseline cache (same commit, config hash, gcc and runner). */
-export function baseFromBaselineCache(cache: CacheLayout, key: { base: string; configHash: string; toolchain: string; runner: string }): CachedEnds {
-  const hit = readBaseline(cache, key);
+export function baseFromBaselineCache(cache: CacheLayout, key: BaselineKey): CachedEnds {
+  const hit = new BaselineStore(cache).lookup(key);
   if (!hit) return { from: [] };
   return { base: { kind: 'results', result: hit.result, ms: 0, built: false }, from: [`baseline cache (run ${hit.fromRun})`] };
 }
@@ -68,7 +68,8 @@ export function baseFromBaselineCache(cache: CacheLayout, key: { base: string; c
  * commit under test is configured, so it is not part of the match; callers say which it was.
  */
 export function baselinesOf(cache: CacheLayout, shas: readonly string[], want: { runner: string; toolchain: string }): BaselineEntry[] {
-  return listBaselines(cache)
+  return new BaselineStore(cache)
+    .list()
     .filter((e) => shas.includes(e.key.base) && e.key.runner === want.runner && e.key.toolchain === want.toolchain)
     .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
 }

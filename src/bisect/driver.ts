@@ -3,7 +3,7 @@ import { ExitCode } from '../common/exit-codes.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
 import type { TestStatus } from '../results/types.js';
 import { decide, estimateRemaining, type Decision } from './decide.js';
-import type { BisectCommit, BisectReport, BisectStep, CommitTester, TestOutcome, Verdict } from './types.js';
+import type { BisectCommit, BisectReport, BisectStep, CommitTester, CommitOutcome, Verdict } from './types.js';
 import {
   deriveTargets,
   disagreeing,
@@ -22,8 +22,8 @@ export interface BisectRequest {
   commits: readonly BisectCommit[];
   tester: CommitTester;
   /** Results at the base / tip a previous run cached; tested here when absent. */
-  base?: TestOutcome;
-  tip?: TestOutcome;
+  base?: CommitOutcome;
+  tip?: CommitOutcome;
   /** `--test` patterns (globs) narrowing what "bad" means. */
   patterns?: readonly string[];
   buildFailureIsBad?: boolean;
@@ -31,7 +31,7 @@ export interface BisectRequest {
   signal?: AbortSignal;
   now?: () => number;
   /** Called with every outcome the tester produced (e.g. to cache the base's results). */
-  onTested?(commit: BisectCommit, outcome: TestOutcome): void;
+  onTested?(commit: BisectCommit, outcome: CommitOutcome): void;
 }
 
 /** Label used in messages: "patch 3/12 (mm/hmm: …)" or "commit abc1234". */
@@ -58,10 +58,10 @@ export async function bisect(req: BisectRequest): Promise<BisectReport> {
   const tip = commits[n]!;
 
   const steps: BisectStep[] = [];
-  const outcomes = new Map<number, TestOutcome>();
+  const outcomes = new Map<number, CommitOutcome>();
   let builds = 0;
 
-  const runTester = async (c: BisectCommit, rerun: boolean): Promise<TestOutcome> => {
+  const runTester = async (c: BisectCommit, rerun: boolean): Promise<CommitOutcome> => {
     const o = await tester.test(c, { rerun, signal: req.signal });
     if (o.built) builds++;
     req.onTested?.(c, o);
@@ -69,8 +69,8 @@ export async function bisect(req: BisectRequest): Promise<BisectReport> {
   };
 
   // The ends: cached results when a prior `hmmci run` left them, tested here otherwise.
-  const endSteps: { role: 'base' | 'tip'; commit: BisectCommit; outcome: TestOutcome }[] = [];
-  const testEnd = async (role: 'base' | 'tip', commit: BisectCommit): Promise<TestOutcome> => {
+  const endSteps: { role: 'base' | 'tip'; commit: BisectCommit; outcome: CommitOutcome }[] = [];
+  const testEnd = async (role: 'base' | 'tip', commit: BisectCommit): Promise<CommitOutcome> => {
     const stage = reporter.stage('bisect', `${role} ${commit.sha.slice(0, 12)}`);
     const outcome = await runTester(commit, false);
     stage.done();
@@ -123,7 +123,7 @@ export async function bisect(req: BisectRequest): Promise<BisectReport> {
     verdicts[i] = v.verdict;
     return v;
   };
-  const pushStep = (c: BisectCommit, o: TestOutcome, v: CommitVerdict, extra: Partial<BisectStep> = {}) => {
+  const pushStep = (c: BisectCommit, o: CommitOutcome, v: CommitVerdict, extra: Partial<BisectStep> = {}) => {
     steps.push({ sha: c.sha, subject: c.subject, verdict: v.verdict, ms: o.ms, index: c.index, built: o.built, bad: v.bad, ...(v.reason ? { reason: v.reason } : {}), ...extra });
   };
 

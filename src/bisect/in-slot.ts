@@ -7,7 +7,7 @@ import type { KernelTree } from '../tree/types.js';
 import { bisect } from './driver.js';
 import { rangeCommits } from './range.js';
 import { slotTester, type KernelPipeline } from './slot-tester.js';
-import type { BisectCommit, BisectReport, TestOutcome } from './types.js';
+import type { BisectCommit, BisectReport, CommitOutcome } from './types.js';
 
 /**
  * The two bisect jobs, each in one slot of hmmci's (a worktree + build dir in the cache, never the
@@ -23,13 +23,13 @@ export interface SlotBisectOptions {
   patterns?: readonly string[];
   buildFailureIsBad?: boolean;
   /** Cached results of the ends (baseline cache, a prior `hmmci run`). */
-  cachedBase?: TestOutcome;
-  cachedTip?: TestOutcome;
+  cachedBase?: CommitOutcome;
+  cachedTip?: CommitOutcome;
   /** Look the ends up once the slot holds the commits (base sha known, worktree usable). */
-  lookupEnds?(slot: { worktree: string; buildDir: string; commits: readonly BisectCommit[] }): Promise<{ base?: TestOutcome; tip?: TestOutcome; from: string[] }>;
+  lookupEnds?(slot: { worktree: string; buildDir: string; commits: readonly BisectCommit[] }): Promise<{ base?: CommitOutcome; tip?: CommitOutcome; from: string[] }>;
   reporter?: Reporter;
   signal?: AbortSignal;
-  onTested?(commit: BisectCommit, outcome: TestOutcome): void;
+  onTested?(commit: BisectCommit, outcome: CommitOutcome): void;
 }
 
 export interface SlotBisectResult {

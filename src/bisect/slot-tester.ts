@@ -1,6 +1,6 @@
 import { silentReporter, type Reporter } from '../common/progress.js';
-import type { TestRunResult } from '../results/types.js';
-import type { BisectCommit, CommitTester, TestOutcome } from './types.js';
+import type { BuildOutcome, StageFailure, TestOutcome } from '../stages/types.js';
+import type { BisectCommit, CommitTester, CommitOutcome } from './types.js';
 
 /**
  * The real CommitTester: every step checks its commit out in ONE worktree and builds into ONE
@@ -9,19 +9,13 @@ import type { BisectCommit, CommitTester, TestOutcome } from './types.js';
  * module only sequences them and turns their failures into outcomes the decision logic understands.
  */
 
-export type BuildOutcome = { ok: true; ms: number } | { ok: false; ms: number; logPath?: string; errors: string[] };
-
-export type BootOutcome =
-  | { kind: 'results'; result: TestRunResult; ms: number; consoleLogPath?: string; accel?: string }
-  | { kind: 'no-results'; reason: string; ms: number; consoleLogPath?: string };
-
 export interface KernelPipeline {
-  /** Configure (fragments merged, olddefconfig) and build srcDir into buildDir. A compile or link
-   * error is `ok: false`; anything else (missing tool, disk full) throws. */
-  build(req: { srcDir: string; buildDir: string; reconfigure: boolean; signal?: AbortSignal }): Promise<BuildOutcome>;
-  /** Boot what buildDir holds and run hmm-tests. A guest that gives no results is `no-results`;
+  /** Configure (fragments merged, olddefconfig) and build srcDir into buildDir. Options that did
+   * not land or a compile/link error are failure values; anything else (missing tool, disk full) throws. */
+  build(req: { srcDir: string; buildDir: string; reconfigure: boolean; signal?: AbortSignal }): Promise<BuildOutcome | StageFailure<'config'>>;
+  /** Boot what buildDir holds and run hmm-tests. A guest that gives no results is a failure value;
    * an infrastructure failure (QEMU does not start) throws. */
-  boot(req: { srcDir: string; buildDir: string; signal?: AbortSignal }): Promise<BootOutcome>;
+  boot(req: { srcDir: string; buildDir: string; signal?: AbortSignal }): Promise<TestOutcome>;
 }
 
 export interface SlotTesterRequest {
@@ -50,7 +44,7 @@ export function slotTester(req: SlotTesterRequest): CommitTester {
   let current: string | undefined;
   let configuredAt: string | undefined;
   return {
-    async test(commit: BisectCommit, opts): Promise<TestOutcome> {
+    async test(commit: BisectCommit, opts): Promise<CommitOutcome> {
       const started = Date.now();
       const { worktree: srcDir, buildDir } = req;
       let built = false;
@@ -63,16 +57,30 @@ export function slotTester(req: SlotTesterRequest): CommitTester {
         if (reconfigure && b.ok) configuredAt = commit.sha;
         built = true;
         if (!b.ok) {
-          reporter.info(`bisect: ${commit.sha.slice(0, 12)} does not build${b.errors[0] ? `: ${b.errors[0]}` : ''}`);
-          return { kind: 'build-failure', ms: Date.now() - started, built, logPath: b.logPath, errors: b.errors };
+          const failed = buildFailure(b, Date.now() - started, built);
+          const first = failed.kind === 'build-failure' ? failed.errors?.[0] : undefined;
+          reporter.info(`bisect: ${commit.sha.slice(0, 12)} does not build${first ? `: ${first}` : ''}`);
+          return failed;
         }
         current = commit.sha;
       }
       const r = await req.pipeline.boot({ srcDir, buildDir, signal: opts.signal });
-      const ms = Date.now() - started;
-      return r.kind === 'results'
-        ? { kind: 'results', result: r.result, ms, built, consoleLogPath: r.consoleLogPath, accel: r.accel }
-        : { kind: 'no-results', reason: r.reason, ms, built, consoleLogPath: r.consoleLogPath };
+      return commitOutcome(r, Date.now() - started, built);
     },
   };
+}
+
+/** A commit that cannot be built as asked (options that do not land, a compile error). */
+export function buildFailure(f: StageFailure, ms: number, built: boolean): CommitOutcome {
+  // The options' failure leads with its paragraph (what did not land), the build's with its first errors.
+  const errors = f.kind === 'config' ? [f.message, ...f.details] : [...f.details];
+  return { kind: 'build-failure', ms, built, ...(f.logPath ? { logPath: f.logPath } : {}), errors };
+}
+
+/** What one boot of a built commit says, for the bisect's decision logic. */
+export function commitOutcome(r: TestOutcome, ms: number, built: boolean): CommitOutcome {
+  if (r.ok) return { kind: 'results', result: r.result, ms, built, consoleLogPath: r.consoleLogPath, accel: r.accel };
+  // hmm-tests that does not compile from this commit: the commit cannot be tested, like one that does not build.
+  if (r.kind === 'build') return buildFailure(r, ms, built);
+  return { kind: 'no-results', reason: r.message, ms, built, ...(r.logPath ? { consoleLogPath: r.logPath } : {}) };
 }

@@ -1,5 +1,5 @@
 import type { TestRunResult } from '../results/types.js';
-import type { TestOutcome, Verdict } from './types.js';
+import type { CommitOutcome, Verdict } from './types.js';
 import { testMatcher, verdictOf, type CommitVerdict } from './verdict.js';
 
 /**
@@ -32,7 +32,7 @@ export function stepTargets(def: StepDefinition, now: TestRunResult | undefined)
   return (now?.tests ?? []).filter((t) => match(t.name)).map((t) => t.name);
 }
 
-export function stepVerdict(def: StepDefinition, outcome: TestOutcome, opts: { buildFailureIsBad?: boolean } = {}): StepVerdict {
+export function stepVerdict(def: StepDefinition, outcome: CommitOutcome, opts: { buildFailureIsBad?: boolean } = {}): StepVerdict {
   if (def.patterns.length === 0 && !def.baseline) throw new RangeError('bisect-step needs --test or --baseline');
   const targets = stepTargets(def, outcome.kind === 'results' ? outcome.result : undefined);
   if (outcome.kind === 'results' && targets.length === 0) {

@@ -18,7 +18,7 @@ export type Verdict = 'good' | 'bad' | 'skip';
  * What testing one commit produced. Side effects (checkout, build, boot) live behind
  * `CommitTester`; everything that decides is pure and works on these values.
  */
-export type TestOutcome =
+export type CommitOutcome =
   | { kind: 'results'; result: TestRunResult; ms: number; built: boolean; consoleLogPath?: string; accel?: string }
   | { kind: 'build-failure'; ms: number; built: boolean; logPath?: string; errors?: string[] }
   /** The kernel built but the guest gave no results (boot failure, panic before tests, hang). */
@@ -29,7 +29,7 @@ export interface CommitTester {
    * Check out, build and test one commit. `rerun` asks to test the commit that is already built
    * again (a second boot, no rebuild) to tell a flaky test from a real flip.
    */
-  test(commit: BisectCommit, opts: { rerun: boolean; signal?: AbortSignal }): Promise<TestOutcome>;
+  test(commit: BisectCommit, opts: { rerun: boolean; signal?: AbortSignal }): Promise<CommitOutcome>;
 }
 
 /** One row of the step table (`steps` in `--json`). */

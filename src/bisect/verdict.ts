@@ -1,6 +1,6 @@
 import picomatch from 'picomatch';
 import { BAD_STATUSES, type TestResult, type TestRunResult, type TestStatus } from '../results/types.js';
-import type { TestOutcome, Verdict } from './types.js';
+import type { CommitOutcome, Verdict } from './types.js';
 
 /**
  * What "bad" means for a bisect, and the verdict of one commit under it. Pure: results in,
@@ -92,7 +92,7 @@ export interface CommitVerdict {
   reason?: string;
 }
 
-export function verdictOf(outcome: TestOutcome, targets: readonly string[], opts: VerdictOptions = {}): CommitVerdict {
+export function verdictOf(outcome: CommitOutcome, targets: readonly string[], opts: VerdictOptions = {}): CommitVerdict {
   if (outcome.kind === 'build-failure') {
     return opts.buildFailureIsBad
       ? { verdict: 'bad', bad: [], missing: [], reason: 'does not build' }
@@ -123,7 +123,7 @@ export function statusClass(s: TestStatus | undefined): 'bad' | 'ok' | 'unknown'
 }
 
 /** Statuses of the target tests in one outcome (empty when it has no results). */
-export function targetStatuses(outcome: TestOutcome, targets: readonly string[]): Map<string, TestStatus> {
+export function targetStatuses(outcome: CommitOutcome, targets: readonly string[]): Map<string, TestStatus> {
   const out = new Map<string, TestStatus>();
   if (outcome.kind !== 'results') return out;
   const statuses = statusMap(outcome.result);
@@ -167,7 +167,7 @@ export function findContradictions(observed: ReadonlyMap<number, ReadonlyMap<str
 }
 
 /** Target tests whose class (bad / not bad) differs between two boots of the same kernel. */
-export function disagreeing(first: TestOutcome, second: TestOutcome, targets: readonly string[]): string[] {
+export function disagreeing(first: CommitOutcome, second: CommitOutcome, targets: readonly string[]): string[] {
   const a = targetStatuses(first, targets);
   const b = targetStatuses(second, targets);
   return targets.filter((t) => {

@@ -41,6 +41,7 @@ export function toJsonReport(r: RunRecord) {
     baselineCached: r.baseline?.cached ?? false,
     config: r.config,
     artifacts: r.artifacts,
+    ...(r.knownFlaky?.length ? { knownFlaky: r.knownFlaky } : {}),
     ...(r.error ? { error: r.error } : {}),
   };
 }

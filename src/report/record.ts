@@ -33,6 +33,11 @@ export interface RunRecord {
   env: EnvInfo;
   /** Artifacts kept in the run directory (paths absolute). */
   artifacts: Artifacts;
+  /**
+   * Regressions on tests that flipped before on this base and config (from `hmmci history`): still
+   * regressions, labelled "known flaky (k of n recent baseline runs failed)".
+   */
+  knownFlaky?: Array<{ test: string; failed: number; of: number; flips: number; label: string }>;
   /** Why the job stopped, when it did not complete. */
   error?: { message: string; exitCode: number; logPath?: string; details?: readonly string[] };
 }
@@ -106,4 +111,6 @@ export interface Artifacts {
   patchedConsoles: string[];
   baselineResults?: string;
   patchedResults?: string;
+  /** manifest.json: every artifact a later stage needs (kernels, hmm-tests, logs, results) with its sha256. */
+  manifest?: string;
 }

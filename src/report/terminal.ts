@@ -38,6 +38,8 @@ export function renderTerminal(r: RunRecord): string {
       rows.forEach((x, i) => {
         out.push(lines[i + 1] as string);
         if (x.note && x.label !== 'FIXED') out.push(`    ${x.note.split('\n')[0]}`);
+        const flaky = x.label === 'REGRESSION' ? r.knownFlaky?.find((k) => k.test === x.name) : undefined;
+        if (flaky) out.push(`    ${flaky.label}`);
       });
     }
     if (r.comparison.patchedRuns > 1) out.push(`(changed results were confirmed by ${r.comparison.patchedRuns - 1} rerun${r.comparison.patchedRuns > 2 ? 's' : ''} of the patched kernel)`);

@@ -23,5 +23,23 @@ export const SENTINEL = {
   killed: 'HMMCI-KILLED',
 } as const;
 
-/** A sentinel line: the marker at the start, then its arguments. */
-export const SENTINEL_RE = /^HMMCI-(INFO|LIST-BEGIN|LIST-END|START|EXIT|ERROR|KILLED)\b ?(.*)$/;
+export type SentinelKind = keyof typeof SENTINEL;
+export interface SentinelLine {
+  kind: SentinelKind;
+  /** What follows the marker (arguments), '' when none. */
+  rest: string;
+}
+
+const BY_MARKER = new Map<string, SentinelKind>(Object.entries(SENTINEL).map(([kind, marker]) => [marker, kind as SentinelKind]));
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A sentinel line: the marker at the start (longest first), then its arguments. */
+const SENTINEL_RE = new RegExp(
+  `^(${[...BY_MARKER.keys()].sort((a, b) => b.length - a.length).map(escape).join('|')})\\b ?(.*)$`,
+);
+
+/** The sentinel a console line is, if any (the markers are spelled once, in SENTINEL). */
+export function matchSentinel(text: string): SentinelLine | undefined {
+  const m = SENTINEL_RE.exec(text);
+  if (!m) return undefined;
+  return { kind: BY_MARKER.get(m[1]!)!, rest: m[2] ?? '' };
+}

@@ -1,5 +1,11 @@
-import { ExitCode } from '../common/exit-codes.js';
+import { ExitCode, type ExitCodeValue } from '../common/exit-codes.js';
 import type { Comparison } from '../compare/types.js';
+import type { FailureKind } from '../stages/types.js';
+
+/** Exit status of a job a stage failure ended: options that did not land 10, no kernel 5, no results 11. */
+export function exitForFailure(kind: FailureKind): ExitCodeValue {
+  return kind === 'config' ? ExitCode.CONFIG : kind === 'build' ? ExitCode.BUILD_FAILED : ExitCode.GUEST;
+}
 
 /** Exit status of a job that produced a comparison: 1 when anything regressed, else 0. */
 export function exitForComparison(c: Comparison): number {

@@ -7,16 +7,19 @@ import { onCleanup, interruptedSignalName } from '../common/cleanup.js';
 import { HmmciError, isHmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import type { Reporter, StageHandle } from '../common/progress.js';
+import { recordRunInHistory } from '../history/record-run.js';
 import { compareResults, needsRerun } from '../compare/index.js';
 import type { RunRecord, Side, SideResult, StageTiming } from '../report/record.js';
 import type { TestRunResult } from '../results/types.js';
 import type { Slot } from '../tree/types.js';
-import { readBaseline, storeBaseline, withBaselineLock, type BaselineEntry } from './baseline-cache.js';
+import { BaselineStore, type BaselineEntry } from '../stages/baseline-store.js';
+import type { ConfigVariant, Configured, LoadedSeries, StageContext, StageFailure, Stages } from '../stages/types.js';
 import { planConcurrency, type ConcurrencyPlan, type MachineShape } from './concurrency.js';
-import { aggregateExit, exitForComparison } from './exit-status.js';
+import { aggregateExit, exitForComparison, exitForFailure } from './exit-status.js';
+import { writeJobManifest } from './job-manifest.js';
 import { patchsetHash } from './patchset-hash.js';
+import { describeArtifact, kernelEntries, type ManifestEntry } from '../stages/manifest.js';
 import { createRunDir, markInterrupted, writeRecord, type RunDir } from './run-dir.js';
-import type { ConfigVariant, ConfigureOutcome, LoadedSeries, StageContext, Stages } from './stages.js';
 
 export interface RunRequest {
   /** Series inputs (mbox, folder, range, message-id), one job each per config variant. */
@@ -69,7 +72,8 @@ class Timer {
     const start = Date.now();
     try {
       const v = await fn({ ...ctx, reporter: nested(this.reporter, h, name) });
-      h.done(summary?.(v));
+      if (isFailure(v)) h.fail(v.message.split('. ')[0]);
+      else h.done(summary?.(v));
       this.stages.push({ name, side, ms: Date.now() - start });
       return v;
     } catch (err) {
@@ -94,10 +98,12 @@ interface BaselineOutcome {
   entry: BaselineEntry;
   cached: boolean;
   slot: Slot;
-  config: ConfigureOutcome;
+  config: Configured;
   stages: StageTiming[];
   /** The job that continues in the baseline's slot (incremental patched build). */
   slotTaken: boolean;
+  /** The baseline kernel's files and hmm-tests, described after its build (none when cached). */
+  produced: ManifestEntry[];
 }
 
 function copyIfExists(from: string | undefined, to: string): string | undefined {
@@ -127,6 +133,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
   };
   req.signal.addEventListener('abort', stopQueues, { once: true });
   const multi = req.inputs.length * req.variants.length > 1;
+  const store = new BaselineStore(req.cache);
 
   const runTimer = new Timer(req.reporter, () => undefined);
   const tree = await runTimer.run('tree', 'run', ctx, (c) => stages.resolveTree({ tree: req.tree }, c), (t) => `${t.id} @ ${t.baseline.slice(0, 12)}`);
@@ -162,31 +169,26 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
     const configKey = stages.configKey(job.variant);
     const slot = await t.run('slot', 'baseline', ctx, (c) => stages.acquireSlot({ tree, rev: job.base, configKey }, c), (s) => `slot ${s.index} @ ${s.rev.slice(0, 12)}`);
     try {
-      return await withBaselineLock(req.cache, [tree.id, slot.rev, configKey, toolchain.gcc, req.runner], async () => {
-        const config = await t.run('config', 'baseline', ctx, (c) => stages.configure({ srcDir: slot.worktree, buildDir: slot.buildDir, variant: job.variant }, c), (v) => `hash ${v.configHash}${v.reused ? ' (already current)' : ''}`);
-        const key = { base: slot.rev, configHash: config.configHash, toolchain: toolchain.gcc, runner: req.runner };
-        const hit = req.useBaselineCache === false ? undefined : readBaseline(req.cache, key);
+      const lockKey = { treeId: tree.id, base: slot.rev, configKey, toolchain: toolchain.gcc, runner: req.runner };
+      return await store.withLock(lockKey, async () => {
+        const config = await t.run('config', 'baseline', ctx, (c) => stages.configure({ srcDir: slot.worktree, buildDir: slot.buildDir, variant: job.variant }, c), (v) => (v.ok ? `hash ${v.configHash}${v.reused ? ' (already current)' : ''}` : undefined));
+        if (!config.ok) throw failureError(config);
+        const key = store.key({ base: slot.rev, configHash: config.configHash, toolchain: toolchain.gcc, runner: req.runner });
+        const hit = req.useBaselineCache === false ? undefined : store.lookup(key);
         if (hit) {
           req.reporter.info(`baseline: reusing the results of run ${hit.fromRun} (same base, config, gcc and runner)`);
-          return { entry: hit, cached: true, slot, config, stages: t.stages, slotTaken: false };
+          return { entry: hit, cached: true, slot, config, stages: t.stages, slotTaken: false, produced: [] };
         }
-        let buildLog: string | undefined;
-        try {
-          const b = await buildQueue.add(() => t.run('build', 'baseline', ctx, (c) => stages.build({ srcDir: slot.worktree, buildDir: slot.buildDir, jobs: plan.buildJobs }, c)), { throwOnTimeout: true });
-          buildLog = b.logPath;
-        } catch (err) {
-          throw baselineBroken(err, 'does not build');
-        }
-        let tested;
-        try {
-          tested = await guestQueue.add(() => t.run('test', 'baseline', ctx, (c) => stages.test({ srcDir: slot.worktree, buildDir: slot.buildDir, runner: req.runner, logDir: join((runDirs[job.index] as RunDir).dir, 'guest', 'baseline') }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
-        } catch (err) {
-          throw baselineBroken(err, 'does not boot or produced no results');
-        }
-        const entry = storeBaseline(req.cache, {
+        const built = await buildQueue.add(() => t.run('build', 'baseline', ctx, (c) => stages.build({ srcDir: slot.worktree, buildDir: slot.buildDir, jobs: plan.buildJobs }, c)), { throwOnTimeout: true });
+        if (!built.ok) throw baselineBroken(built, 'does not build');
+        const produced = kernelEntries('baseline', built.artifacts);
+        const tested = await guestQueue.add(() => t.run('test', 'baseline', ctx, (c) => stages.test({ srcDir: slot.worktree, buildDir: slot.buildDir, runner: req.runner, logDir: join((runDirs[job.index] as RunDir).dir, 'guest', 'baseline') }, c), (o) => (o.ok ? countsLine(o.result) : undefined)), { throwOnTimeout: true });
+        if (!tested.ok) throw baselineBroken(tested, 'does not boot or produced no results');
+        produced.push(...present(describeArtifact('hmm-tests', 'baseline', tested.hmmTests)));
+        const entry = store.save({
           key, result: sideResult(tested.result), accel: tested.accel, fromRun: runIds[job.index] ?? 'unknown', createdAt: new Date().toISOString(),
-        }, { console: tested.consoleLogPath, build: buildLog });
-        return { entry, cached: false, slot, config, stages: t.stages, slotTaken: false };
+        }, { console: tested.consoleLogPath, build: built.logPath });
+        return { entry, cached: false, slot, config, stages: t.stages, slotTaken: false, produced };
       }, (pid) => req.reporter.info(`baseline: another hmmci run (pid ${pid}) is computing the same baseline; waiting to reuse it`));
     } catch (err) {
       await stages.resetSlot(slot, slot.rev).catch(() => undefined);
@@ -195,11 +197,9 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
     }
   }
 
-  function baselineBroken(err: unknown, what: string): unknown {
-    if (!isHmmciError(err) || req.signal.aborted) return err;
-    if (err.exitCode === ExitCode.INFRA || err.exitCode === ExitCode.MISSING_TOOL || err.exitCode === ExitCode.CONFIG) return err;
-    return new HmmciError(`The unpatched baseline ${what}, so nothing can be compared: ${err.message} Fix the base tree or its config (or pick another base with --base) and run again.`, {
-      exitCode: ExitCode.BASELINE_BROKEN, logPath: err.logPath, details: err.details, command: err.command, commandExitCode: err.commandExitCode, cause: err,
+  function baselineBroken(f: StageFailure, what: string): HmmciError {
+    return new HmmciError(`The unpatched baseline ${what}, so nothing can be compared: ${f.message} Fix the base tree or its config (or pick another base with --base) and run again.`, {
+      exitCode: ExitCode.BASELINE_BROKEN, logPath: f.logPath, details: f.details,
     });
   }
 
@@ -241,6 +241,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
     let ownSlot = false;
     let baseline: BaselineOutcome | undefined;
     let unreset: (() => void) | undefined;
+    const produced: ManifestEntry[] = [];
     try {
       // The first job of a group continues in the baseline's slot: its build is incremental.
       const basePromise = baselineFor(job);
@@ -262,35 +263,29 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
       const applied = await t.run('apply', 'patched', ctx, (c) => stages.applySeries({ series: job.series, worktree: s.worktree, base: s.rev }, c), (a) => `${a.commits.length} commit${a.commits.length === 1 ? '' : 's'}`);
       record.series = { ...record.series, base: applied.base, commits: applied.commits };
       save();
-      const config = await t.run('config', 'patched', ctx, (c) => stages.configure({ srcDir: s.worktree, buildDir: s.buildDir, variant: job.variant }, c), (v) => `hash ${v.configHash}${v.reused ? ' (already current)' : ''}`);
+      const config = await t.run('config', 'patched', ctx, (c) => stages.configure({ srcDir: s.worktree, buildDir: s.buildDir, variant: job.variant }, c), (v) => (v.ok ? `hash ${v.configHash}${v.reused ? ' (already current)' : ''}` : undefined));
+      if (!config.ok) throw failureError(config);
       record.config.configHash = config.configHash;
       record.env.configHash = config.configHash;
       record.artifacts.config = copyIfExists(config.configPath, rd.path('config'));
-      let built;
-      try {
-        built = await buildQueue.add(() => t.run('build', 'patched', ctx, (c) => stages.build({ srcDir: s.worktree, buildDir: s.buildDir, jobs: plan.buildJobs }, c)), { throwOnTimeout: true });
-      } catch (err) {
-        if (isHmmciError(err)) record.artifacts.patchedBuildLog = copyIfExists(err.logPath, rd.path('patched.build.log'));
-        throw err;
-      }
+      const built = await buildQueue.add(() => t.run('build', 'patched', ctx, (c) => stages.build({ srcDir: s.worktree, buildDir: s.buildDir, jobs: plan.buildJobs }, c)), { throwOnTimeout: true });
       record.artifacts.patchedBuildLog = copyIfExists(built.logPath, rd.path('patched.build.log'));
-      let first;
-      try {
-        first = await guestQueue.add(() => t.run('test', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, logDir: rd.path(join('guest', 'patched')) }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
-      } catch (err) {
-        if (isHmmciError(err) && err.exitCode === ExitCode.GUEST && !req.signal.aborted) {
-          // The baseline booted and produced results (or will tell); the patched kernel did not.
-          if (!baseline) {
-            baseline = await basePromise;
-            useBaseline(baseline);
-          }
-          record.artifacts.patchedConsoles.push(...(copyIfExists(err.logPath, rd.path('patched.console.log')) ? [rd.path('patched.console.log')] : []));
-          throw new HmmciError(`The patched kernel produced no hmm-tests results (the baseline did): ${err.message}`, {
-            exitCode: ExitCode.TESTS_FAILED, logPath: err.logPath, details: err.details, cause: err,
-          });
+      if (!built.ok) throw failureError(built);
+      produced.push(...kernelEntries('patched', built.artifacts));
+      const first = await guestQueue.add(() => t.run('test', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, logDir: rd.path(join('guest', 'patched')) }, c), (o) => (o.ok ? countsLine(o.result) : undefined)), { throwOnTimeout: true });
+      if (!first.ok && first.kind === 'no-results') {
+        // The baseline booted and produced results (or will tell); the patched kernel did not.
+        if (!baseline) {
+          baseline = await basePromise;
+          useBaseline(baseline);
         }
-        throw err;
+        record.artifacts.patchedConsoles.push(...(copyIfExists(first.logPath, rd.path('patched.console.log')) ? [rd.path('patched.console.log')] : []));
+        throw new HmmciError(`The patched kernel produced no hmm-tests results (the baseline did): ${first.message}`, {
+          exitCode: ExitCode.TESTS_FAILED, logPath: first.logPath, details: first.details,
+        });
       }
+      if (!first.ok) throw failureError(first);
+      produced.push(...present(describeArtifact('hmm-tests', 'patched', first.hmmTests)));
       record.env.accel = first.accel;
       record.env.runner = first.runner;
       record.patched = sideResult(first.result);
@@ -306,15 +301,12 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
       const baseResult = baseline.entry.result;
       if (req.reruns > 0 && needsRerun(baseResult, first.result)) {
         for (let i = 1; i <= req.reruns; i++) {
-          let again;
-          try {
-            again = await guestQueue.add(() => t.run('rerun', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, logDir: rd.path(join('guest', `rerun${i}`)) }, c), (o) => countsLine(o.result)), { throwOnTimeout: true });
-          } catch (err) {
-            if (!isHmmciError(err) || err.exitCode !== ExitCode.GUEST || req.signal.aborted) throw err;
+          const again = await guestQueue.add(() => t.run('rerun', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, logDir: rd.path(join('guest', `rerun${i}`)) }, c), (o) => (o.ok ? countsLine(o.result) : undefined)), { throwOnTimeout: true });
+          if (!again.ok) {
             // A rerun that produced nothing confirms nothing: the runs that did produce results decide.
-            req.reporter.warn(`rerun ${i} of the patched kernel produced no results (${err.message.split('. ')[0]}); it is left out of the comparison`);
+            req.reporter.warn(`rerun ${i} of the patched kernel produced no results (${again.message.split('. ')[0]}); it is left out of the comparison`);
             record.reruns.push({ tests: [], counts: {}, events: [] });
-            if (err.logPath) record.artifacts.patchedConsoles.push(copyIfExists(err.logPath, rd.path(`patched.rerun${i}.console.log`)) ?? err.logPath);
+            if (again.logPath) record.artifacts.patchedConsoles.push(copyIfExists(again.logPath, rd.path(`patched.rerun${i}.console.log`)) ?? again.logPath);
             save();
             continue;
           }
@@ -341,6 +333,12 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
     } finally {
       record.stages = [...runTimer.stages, ...(baseline?.stages ?? []), ...t.stages];
       record.finishedAt = new Date().toISOString();
+      try {
+        record.artifacts.manifest = writeJobManifest(record, [...(baseline?.produced ?? []), ...produced]);
+      } catch (err) {
+        req.reporter.warn(`run ${rd.id}: no manifest.json (${(err as Error).message})`);
+      }
+      recordRunInHistory(req.cache, record, req.reporter);
       save();
       if (record.status === 'interrupted') markInterrupted(rd.dir, interruptedSignalName() ?? 'SIGINT');
       unmark();
@@ -361,6 +359,17 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
       record.artifacts.baselineResults = rd.path('baseline.results.json');
     }
   }
+}
+
+const present = <T>(x: T | undefined): T[] => (x === undefined ? [] : [x]);
+
+function isFailure(v: unknown): v is StageFailure {
+  return typeof v === 'object' && v !== null && (v as { ok?: unknown }).ok === false && typeof (v as { kind?: unknown }).kind === 'string';
+}
+
+/** A stage failure that ends a job, as the error its record keeps (exit status by kind). */
+function failureError(f: StageFailure): HmmciError {
+  return new HmmciError(f.message, { exitCode: exitForFailure(f.kind), logPath: f.logPath, details: f.details });
 }
 
 function countsLine(r: TestRunResult): string {

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { countStatuses, type TestResult, type TestRunResult, type TestStatus } from '../../src/results/types.js';
-import type { BisectCommit, CommitTester, TestOutcome } from '../../src/bisect/types.js';
+import type { BisectCommit, CommitTester, CommitOutcome } from '../../src/bisect/types.js';
 
 export function loadResults(name: string): TestRunResult {
   return JSON.parse(readFileSync(new URL(`../../fixtures/results/${name}`, import.meta.url), 'utf8')) as TestRunResult;
@@ -49,7 +49,7 @@ export class HistoryTester implements CommitTester {
   private boots = new Map<number, number>();
   constructor(readonly h: History) {}
 
-  outcomeAt(index: number, boot: number): TestOutcome {
+  outcomeAt(index: number, boot: number): CommitOutcome {
     const h = this.h;
     if (h.buildFails?.includes(index)) return { kind: 'build-failure', ms: 10, built: true, logPath: `/tmp/build-${index}.log` };
     if (h.noResults?.includes(index)) return { kind: 'no-results', ms: 10, built: true, reason: 'kernel panic before the first test' };
@@ -65,7 +65,7 @@ export class HistoryTester implements CommitTester {
     return { kind: 'results', result: resultsFrom(statuses), ms: 1000 + index, built: boot === 0 };
   }
 
-  async test(commit: BisectCommit, opts: { rerun: boolean }): Promise<TestOutcome> {
+  async test(commit: BisectCommit, opts: { rerun: boolean }): Promise<CommitOutcome> {
     this.calls.push({ index: commit.index, rerun: opts.rerun });
     const boot = this.boots.get(commit.index) ?? 0;
     this.boots.set(commit.index, boot + 1);

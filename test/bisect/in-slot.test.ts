@@ -68,15 +68,14 @@ function fakePipeline() {
     async build({ srcDir, buildDir, reconfigure }) {
       reconfigured.push(reconfigure);
       builtIn.add(`${srcDir} ${buildDir}`);
-      const started = Date.now();
       if (!existsSync(join(buildDir, '.config'))) {
         const cfg = await run('make', ['-s', '-C', srcDir, `O=${buildDir}`, 'tinyconfig']);
         if (cfg.exitCode !== 0) throw new Error(cfg.stderr);
       }
       const r = await run('make', ['-C', srcDir, `O=${buildDir}`, 'bzImage']);
       compiled.push(r.stdout.split('\n').filter((l) => /^\s+CC\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]!));
-      if (r.exitCode !== 0) return { ok: false, ms: Date.now() - started, logPath: join(buildDir, 'build.log'), errors: r.stderr.split('\n').filter((l) => l.includes('error:')) };
-      return { ok: true, ms: Date.now() - started };
+      if (r.exitCode !== 0) return { ok: false, kind: 'build', message: `make exit ${r.exitCode}`, logPath: join(buildDir, 'build.log'), details: r.stderr.split('\n').filter((l) => l.includes('error:')) };
+      return { ok: true, logPath: join(buildDir, 'build.log'), artifacts: { bzImage: join(buildDir, 'arch/x86/boot/bzImage'), testHmmKo: join(buildDir, 'lib/test_hmm.ko'), config: join(buildDir, '.config') } };
     },
     async boot({ srcDir }) {
       let bug = false;
@@ -87,7 +86,7 @@ function fakePipeline() {
         /* no planted bug */
       }
       const tests = BASELINE.tests.map((x) => (bug && x.name === SNAPSHOT ? { ...x, status: 'fail' as const } : x));
-      return { kind: 'results', result: { ...BASELINE, tests }, ms: 1 };
+      return { ok: true, result: { ...BASELINE, tests }, consoleLogPath: join(srcDir, 'console.log'), accel: 'tcg', runner: 'qemu' };
     },
   };
   return { pipeline, compiled, builtIn, reconfigured };

@@ -1,18 +1,19 @@
 import t from 'tap';
 import { errorWith } from '../helpers/match.js';
 import { pipelineFromStages } from '../../src/bisect/stages-pipeline.js';
+import { buildFailure, commitOutcome } from '../../src/bisect/slot-tester.js';
 import { HmmciError } from '../../src/common/errors.js';
 import { cacheLayout } from '../../src/common/cache.js';
 import { ExitCode } from '../../src/common/exit-codes.js';
 import { silentReporter } from '../../src/common/progress.js';
-import type { Stages } from '../../src/run/stages.js';
+import type { BuildOutcome, Stages, TestOutcome } from '../../src/stages/types.js';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../../tools/fake-kernel/fixture.js';
 import { loadResults } from './history.js';
 
-/** Stages whose configure/build/test behave as told; the rest is never called by the pipeline. */
-function stages(behave: { build?: () => never | void; test?: () => never | void }): { stages: Stages; calls: string[] } {
+/** Stages whose configure/build/test behave as told (a failure value, or a throw); the rest is never called by the pipeline. */
+function stages(behave: { build?: () => BuildOutcome | void; test?: () => TestOutcome | void }): { stages: Stages; calls: string[] } {
   const calls: string[] = [];
   const unused = () => {
     throw new Error('not used by the bisect pipeline');
@@ -23,17 +24,19 @@ function stages(behave: { build?: () => never | void; test?: () => never | void 
       resolveTree: unused, loadSeries: unused, configKey: () => 'k', acquireSlot: unused, resetSlot: unused, applySeries: unused, toolchain: unused, chooseBase: unused,
       async configure(req) {
         calls.push(`configure ${req.srcDir} ${req.buildDir} ${req.variant.fragments.join(',')}`);
-        return { configPath: `${req.buildDir}/.config`, configHash: 'c0ffee' };
+        return { ok: true, configPath: `${req.buildDir}/.config`, configHash: 'c0ffee' };
       },
       async build(req) {
         calls.push(`build -j${req.jobs}`);
-        behave.build?.();
-        return { logPath: `${req.buildDir}/build.log` };
+        const out = behave.build?.();
+        if (out) return out;
+        return { ok: true, logPath: `${req.buildDir}/build.log`, artifacts: { bzImage: `${req.buildDir}/arch/x86/boot/bzImage`, testHmmKo: `${req.buildDir}/lib/test_hmm.ko`, config: `${req.buildDir}/.config` } };
       },
       async test(req) {
         calls.push(`test ${req.runner}`);
-        behave.test?.();
-        return { result: loadResults('baseline-58-pass.json'), consoleLogPath: '/tmp/console.log', accel: 'tcg', runner: 'qemu' };
+        const out = behave.test?.();
+        if (out) return out;
+        return { ok: true, result: loadResults('baseline-58-pass.json'), consoleLogPath: '/tmp/console.log', accel: 'tcg', runner: 'qemu' };
       },
     },
   };
@@ -47,20 +50,22 @@ t.test('configure then build at every step, then boot', async (t) => {
   const p = pipelineFromStages(s.stages, ctx, opts);
   t.match(await p.build({ srcDir: '/wt', buildDir: '/out', reconfigure: true }), { ok: true });
   t.equal(p.lastConfigHash(), 'c0ffee');
-  t.match(await p.boot({ srcDir: '/wt', buildDir: '/out' }), { kind: 'results', consoleLogPath: '/tmp/console.log' });
+  t.match(commitOutcome(await p.boot({ srcDir: '/wt', buildDir: '/out' }), 5, true), { kind: 'results', consoleLogPath: '/tmp/console.log' });
   t.same(s.calls, ['configure /wt /out base.config,hmm.config', 'build -j2', 'test qemu']);
 });
 
 t.test('a build error is a verdict, not the end of the bisect', async (t) => {
-  const s = stages({ build: () => { throw new HmmciError('The kernel does not build.', { exitCode: ExitCode.BUILD_FAILED, logPath: '/out/build.log', details: ["mm/hmm.c:612:25: error: 'struct hmm_vma_walk' has no member named 'last'"] }); } });
-  t.match(await pipelineFromStages(s.stages, ctx, opts).build({ srcDir: '/wt', buildDir: '/out', reconfigure: true }), {
-    ok: false, ms: Number, logPath: '/out/build.log', errors: ["mm/hmm.c:612:25: error: 'struct hmm_vma_walk' has no member named 'last'"],
+  const s = stages({ build: () => ({ ok: false, kind: 'build', message: 'The kernel does not build.', logPath: '/out/build.log', details: ["mm/hmm.c:612:25: error: 'struct hmm_vma_walk' has no member named 'last'"] }) });
+  const b = await pipelineFromStages(s.stages, ctx, opts).build({ srcDir: '/wt', buildDir: '/out', reconfigure: true });
+  t.match(b, { ok: false, kind: 'build', logPath: '/out/build.log' });
+  t.match(b.ok ? b : buildFailure(b, 12, true), {
+    kind: 'build-failure', ms: Number, logPath: '/out/build.log', errors: ["mm/hmm.c:612:25: error: 'struct hmm_vma_walk' has no member named 'last'"],
   });
 });
 
 t.test('a guest without results is a verdict too', async (t) => {
-  const s = stages({ test: () => { throw new HmmciError('The guest printed no TAP: kernel panic before the first test.', { exitCode: ExitCode.GUEST, logPath: '/out/console.log' }); } });
-  t.match(await pipelineFromStages(s.stages, ctx, opts).boot({ srcDir: '/wt', buildDir: '/out' }), { kind: 'no-results', reason: /kernel panic/, consoleLogPath: '/out/console.log' });
+  const s = stages({ test: () => ({ ok: false, kind: 'no-results', message: 'The guest printed no TAP: kernel panic before the first test.', logPath: '/out/console.log', details: [] }) });
+  t.match(commitOutcome(await pipelineFromStages(s.stages, ctx, opts).boot({ srcDir: '/wt', buildDir: '/out' }), 5, true), { kind: 'no-results', reason: /kernel panic/, consoleLogPath: '/out/console.log' });
 });
 
 t.test('infrastructure failures still stop the bisect', async (t) => {
@@ -86,8 +91,8 @@ t.test('the .config is kept when the step changes no Kconfig input, made again w
 
 t.test('options that no longer land make the commit untestable, like a build failure', async (t) => {
   const s = stages({});
-  s.stages.configure = async () => {
-    throw new HmmciError('Requested config options did not land: CONFIG_TEST_HMM=m (unknown option).', { exitCode: ExitCode.CONFIG, logPath: '/out/.hmmci/config.log', details: ['CONFIG_TEST_HMM: no such option in this tree'] });
-  };
-  t.match(await pipelineFromStages(s.stages, ctx, opts).build({ srcDir: '/wt', buildDir: '/out', reconfigure: true }), { ok: false, logPath: '/out/.hmmci/config.log', errors: [/did not land/, /no such option/] });
+  s.stages.configure = async () => ({ ok: false, kind: 'config', message: 'Requested config options did not land: CONFIG_TEST_HMM=m (unknown option).', logPath: '/out/.hmmci/config.log', details: ['CONFIG_TEST_HMM: no such option in this tree'] });
+  const b = await pipelineFromStages(s.stages, ctx, opts).build({ srcDir: '/wt', buildDir: '/out', reconfigure: true });
+  t.match(b, { ok: false, kind: 'config', logPath: '/out/.hmmci/config.log' });
+  t.match(b.ok ? b : buildFailure(b, 3, true), { kind: 'build-failure', logPath: '/out/.hmmci/config.log', errors: [/did not land/, /no such option/] });
 });

@@ -1,10 +1,10 @@
 import t from 'tap';
 import { STEP_EXIT, stepVerdict } from '../../src/bisect/step.js';
-import type { TestOutcome } from '../../src/bisect/types.js';
+import type { CommitOutcome } from '../../src/bisect/types.js';
 import { loadResults } from './history.js';
 
 const base = loadResults('baseline-58-pass.json');
-const results = (name: string): TestOutcome => ({ kind: 'results', result: loadResults(name), ms: 1, built: true });
+const results = (name: string): CommitOutcome => ({ kind: 'results', result: loadResults(name), ms: 1, built: true });
 const SNAPSHOT = 'hmm2.hmm2_device_coherent.snapshot';
 
 t.test('exit statuses are the ones git bisect run reads', async (t) => {
@@ -32,7 +32,7 @@ t.test('with --test only: bad = a matching test fails now; none ran = skip', asy
 });
 
 t.test('a commit that does not build is 125, or 1 with --build-failure-is-bad; no results is 125', async (t) => {
-  const noBuild: TestOutcome = { kind: 'build-failure', ms: 1, built: true, errors: ["mm/hmm.c:612:25: error: 'struct hmm_vma_walk' has no member named 'last'"] };
+  const noBuild: CommitOutcome = { kind: 'build-failure', ms: 1, built: true, errors: ["mm/hmm.c:612:25: error: 'struct hmm_vma_walk' has no member named 'last'"] };
   t.match(stepVerdict({ patterns: ['snapshot'] }, noBuild), { verdict: 'skip', exitCode: 125, reason: 'does not build' });
   t.match(stepVerdict({ patterns: ['snapshot'] }, noBuild, { buildFailureIsBad: true }), { verdict: 'bad', exitCode: 1 });
   t.match(stepVerdict({ patterns: [], baseline: base }, { kind: 'no-results', ms: 1, built: true, reason: 'kernel panic before the first test' }), { verdict: 'skip', exitCode: 125 });

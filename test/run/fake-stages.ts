@@ -7,7 +7,7 @@ import { HmmciError } from '../../src/common/errors.js';
 import { ExitCode } from '../../src/common/exit-codes.js';
 import { shortHash } from '../../src/common/hash.js';
 import type { TestRunResult } from '../../src/results/types.js';
-import type { ConfigVariant, LoadedSeries, StageContext, Stages, TestOutcome } from '../../src/run/stages.js';
+import type { BuildOutcome, ConfigureOutcome, ConfigVariant, LoadedSeries, StageContext, Stages, TestOutcome } from '../../src/stages/types.js';
 import type { KernelTree, Slot } from '../../src/tree/types.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -62,7 +62,7 @@ export class FakeStages implements Stages {
     const cover = subjects.find((s) => /\b0\/\d+\]/.test(s));
     const patches = subjects.filter((s) => s !== cover);
     const texts = mbox.split(/^From [^\n]*\n/m).filter((p) => p.includes('diff --git'));
-    return { input, title: cover ?? patches[0] ?? input, patches, mbox, patchTexts: texts, handle: input, messageId: '<fake-1@example.org>' };
+    return { input, title: cover ?? patches[0] ?? input, patches, mbox, patchTexts: texts, messageId: '<fake-1@example.org>' };
   }
 
   async chooseBase(req: { tree: KernelTree; option?: string }) {
@@ -113,23 +113,26 @@ export class FakeStages implements Stages {
     return { base: req.base, baseReason: 'the tree baseline', commits: req.series.patches.map((subject, i) => ({ sha: `${i + 1}`.repeat(40), index: i + 1, subject })) };
   }
 
-  async configure(req: { buildDir: string; variant: ConfigVariant }) {
+  async configure(req: { buildDir: string; variant: ConfigVariant }): Promise<ConfigureOutcome> {
     const side = this.state(req.buildDir.replace(this.cache.builds, this.cache.worktrees)).applied ? 'patched' : 'baseline';
     this.calls.push(`config ${side}`);
     const configPath = join(req.buildDir, '.config');
     writeFileSync(configPath, `# fake\n${req.variant.extra.join('\n')}\n`);
-    return { configPath, configHash: this.configKey(req.variant) };
+    return { ok: true, configPath, configHash: this.configKey(req.variant) };
   }
 
-  async build(req: { srcDir: string; buildDir: string }) {
+  async build(req: { srcDir: string; buildDir: string }): Promise<BuildOutcome> {
     const side = this.state(req.srcDir).applied ? 'patched' : 'baseline';
     this.calls.push(`build ${side}`);
     const logPath = join(req.buildDir, 'build.log');
     writeFileSync(logPath, `make ${side}\n`);
     if (this.opts.buildFails === side) {
-      throw new HmmciError(`The ${side} kernel does not build.`, { exitCode: ExitCode.BUILD_FAILED, logPath, details: ['mm/hmm.c:12:3: error: expected ;'] });
+      return { ok: false, kind: 'build', message: `The ${side} kernel does not build.`, logPath, details: ['mm/hmm.c:12:3: error: expected ;'] };
     }
-    return { logPath };
+    const artifacts = { bzImage: join(req.buildDir, 'bzImage'), testHmmKo: join(req.buildDir, 'test_hmm.ko'), config: join(req.buildDir, '.config') };
+    writeFileSync(artifacts.bzImage, `bzImage ${side}\n`);
+    writeFileSync(artifacts.testHmmKo, `test_hmm.ko ${side}\n`);
+    return { ok: true, logPath, artifacts };
   }
 
   async test(req: { srcDir: string; buildDir: string; runner: 'qemu' | 'vng'; logDir?: string }, ctx: StageContext): Promise<TestOutcome> {
@@ -144,10 +147,12 @@ export class FakeStages implements Stages {
     const consoleLogPath = join(logDir, 'console.log');
     writeFileSync(consoleLogPath, `console ${side} ${call}\n`);
     if (this.opts.guestFails === side) {
-      throw new HmmciError('The guest printed nothing after "Booting from ROM" and was stopped after 120 s.', { exitCode: ExitCode.GUEST, logPath: consoleLogPath });
+      return { ok: false, kind: 'no-results', message: 'The guest printed nothing after "Booting from ROM" and was stopped after 120 s.', logPath: consoleLogPath, details: [] };
     }
     const name = this.opts.results?.({ applied: st.applied, call }) ?? 'baseline-58-pass';
-    return { result: result(name), consoleLogPath, accel: 'tcg', runner: req.runner };
+    const hmmTests = join(req.buildDir, 'hmm-tests');
+    writeFileSync(hmmTests, `hmm-tests ${side}\n`);
+    return { ok: true, result: result(name), consoleLogPath, accel: 'tcg', runner: req.runner, hmmTests };
   }
 
   async toolchain() {

@@ -1,11 +1,13 @@
 import t from 'tap';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { createReporter, silentReporter } from '../../src/common/progress.js';
 import { runSeries, type RunRequest } from '../../src/run/pipeline.js';
 import { readRecord } from '../../src/run/run-dir.js';
+import { materialize, readManifest } from '../../src/stages/manifest.js';
 import { FakeStages, fixture } from './fake-stages.js';
 
 const BREAK = fixture('fixtures/series/break-test-at-2.mbox');
@@ -15,7 +17,7 @@ const variant = { fragments: ['base-x86_64-qemu.config', 'hmm.config'], extra: [
 
 function setup(t: { teardown(fn: () => void): void }) {
   const cache = cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-run-')));
-  t.teardown(() => undefined);
+  t.teardown(() => rmSync(cache.root, { recursive: true, force: true }));
   return cache;
 }
 
@@ -55,6 +57,21 @@ t.test('a regression is confirmed by a rerun, reported with exit 1, and every ar
   t.equal(onDisk.env.configHash, onDisk.config.configHash);
   t.equal(onDisk.series.commits?.length, 4);
   t.match(onDisk.series.patchsetHash, /^[0-9a-f]{64}$/);
+  // manifest.json names what a later stage needs, each with its sha256
+  t.equal(onDisk.artifacts.manifest, join(r.runDir, 'manifest.json'));
+  const m = readManifest(join(r.runDir, 'manifest.json'));
+  t.equal(m.job, r.id);
+  t.same(m.entries.map((e) => e.path).sort(), [
+    'baseline/.config', 'baseline/arch/x86/boot/bzImage', 'baseline/build.log', 'baseline/console.log', 'baseline/hmm-tests', 'baseline/lib/test_hmm.ko', 'baseline/results.json',
+    'patched/.config', 'patched/arch/x86/boot/bzImage', 'patched/build.log', 'patched/console.log', 'patched/hmm-tests', 'patched/lib/test_hmm.ko',
+    'patched/rerun1/console.log', 'patched/rerun1/results.json', 'patched/results.json', 'patched/series.mbox',
+  ]);
+  const results = m.entries.find((e) => e.path === 'patched/results.json');
+  t.equal(results?.sha256, createHash('sha256').update(readFileSync(join(r.runDir, 'patched.results.json'))).digest('hex'));
+  const copy = mkdtempSync(join(tmpdir(), 'hmmci-run-copy-'));
+  t.teardown(() => rmSync(copy, { recursive: true, force: true }));
+  const patchedKernel = materialize({ ...m, entries: m.entries.filter((e) => e.side === 'patched') }, copy, { side: 'patched' });
+  t.equal(readFileSync(join(patchedKernel, 'arch/x86/boot/bzImage'), 'utf8'), 'bzImage patched\n', 'the patched kernel can be laid out elsewhere');
 });
 
 t.test('the baseline is cached by (base, config hash, toolchain, runner) and reused', async (t) => {
@@ -217,7 +234,7 @@ t.test('a rerun that produces nothing leaves the first run to decide', async (t)
   const test = fake.test.bind(fake);
   fake.test = async (req, ctx) => {
     const o = await test(req, ctx);
-    if (fake.count('test patched') === 2) throw new (await import('../../src/common/errors.js')).HmmciError('The guest printed nothing after "Booting from ROM".', { exitCode: 11, logPath: o.consoleLogPath });
+    if (fake.count('test patched') === 2 && o.ok) return { ok: false, kind: 'no-results', message: 'The guest printed nothing after "Booting from ROM".', logPath: o.consoleLogPath, details: [] };
     return o;
   };
   const out = await runSeries(request(cache, [BREAK]), fake);

@@ -11,11 +11,13 @@ import { bisectRange, bisectSeries, type SlotBisectOptions } from '../../bisect/
 import { renderJson, renderText } from '../../bisect/render.js';
 import { pipelineFromStages } from '../../bisect/stages-pipeline.js';
 import { stepVerdict } from '../../bisect/step.js';
-import { patchsetHash, readRecord, resolveRunRef, storeBaseline, type BaselineKey, type ConfigVariant, type StageContext } from '../../run/index.js';
-import { DEFAULT_FRAGMENTS, realStages } from '../../run/real-stages.js';
+import { buildFailure, commitOutcome } from '../../bisect/slot-tester.js';
+import { BaselineStore, patchsetHash, readRecord, resolveRunRef, type BaselineKey, type ConfigVariant, type StageContext } from '../../run/index.js';
+import { DEFAULT_FRAGMENTS, realStages } from '../../stages/real-stages.js';
 import { git } from '../../tree/git.js';
 import { adoptUserTree } from '../../tree/resolve.js';
 import { resetWorktree } from '../../tree/slots.js';
+import { ConfigError } from '../../kconfig/errors.js';
 import { collect, contextFrom, wholeNumber } from '../context.js';
 
 interface CommonFlags {
@@ -72,17 +74,20 @@ export function registerBisect(program: Command): void {
       signal: stageCtx.signal,
     };
     /** The base's results from the baseline cache: needs the config hash at the base. */
+    const store = new BaselineStore(ctx.cache);
     let baseKey: BaselineKey | undefined;
     const baseFromCache = async (worktree: string, buildDir: string, base: string) => {
       await resetWorktree(worktree, base, stageCtx.signal);
       const config = await stages.configure({ srcDir: worktree, buildDir, variant }, stageCtx);
-      baseKey = { base, configHash: config.configHash, toolchain: toolchain.gcc, runner: opts.runner };
+      // Options that do not land at the base: nothing this bisect could test would be what was asked.
+      if (!config.ok) throw new ConfigError(config.message, { logPath: config.logPath, details: config.details });
+      baseKey = store.key({ base, configHash: config.configHash, toolchain: toolchain.gcc, runner: opts.runner });
       return baseFromBaselineCache(ctx.cache, baseKey);
     };
     // A base this bisect had to test goes into the baseline cache, as `hmmci run` would store it.
     slotOpts.onTested = (c, o) => {
       if (c.index !== 0 || o.kind !== 'results' || !baseKey || baseKey.base !== c.sha) return;
-      storeBaseline(ctx.cache, { key: baseKey, result: o.result, accel: o.accel ?? '', fromRun: 'bisect', createdAt: new Date().toISOString() }, { console: o.consoleLogPath });
+      store.save({ key: baseKey, result: o.result, accel: o.accel ?? '', fromRun: 'bisect', createdAt: new Date().toISOString() }, { console: o.consoleLogPath });
     };
     let title: string;
     let result;
@@ -154,9 +159,7 @@ export function registerBisect(program: Command): void {
       const started = Date.now();
       const stage = ctx.reporter.stage('bisect-step', sha.slice(0, 12));
       const b = await pipeline.build({ srcDir: tree.path, buildDir, reconfigure: true });
-      const outcome = b.ok
-        ? await pipeline.boot({ srcDir: tree.path, buildDir }).then((r) => (r.kind === 'results' ? { kind: 'results' as const, result: r.result, ms: Date.now() - started, built: true, consoleLogPath: r.consoleLogPath } : { kind: 'no-results' as const, reason: r.reason, ms: Date.now() - started, built: true, consoleLogPath: r.consoleLogPath }))
-        : { kind: 'build-failure' as const, ms: b.ms, built: true, logPath: b.logPath, errors: b.errors };
+      const outcome = b.ok ? commitOutcome(await pipeline.boot({ srcDir: tree.path, buildDir }), Date.now() - started, true) : buildFailure(b, Date.now() - started, true);
       const v = stepVerdict({ patterns: opts.test, baseline }, outcome, { buildFailureIsBad: opts.buildFailureIsBad });
       stage.done(`${v.verdict}${v.reason ? ` (${v.reason})` : ''}`);
       const line = `${sha.slice(0, 12)} ${v.verdict}${v.bad.length ? `: ${v.bad.join(', ')}` : v.reason ? `: ${v.reason}` : ''}`;

@@ -8,6 +8,8 @@ import { registerTest } from './test.js';
 import { registerParse } from './parse.js';
 import { registerRun } from './run.js';
 import { registerBisect } from './bisect.js';
+import { registerHistory } from './history.js';
+import { registerServe } from './serve.js';
 
 /** Stages in pipeline order; `hmmci --help` lists them in this order. */
 export const commands: readonly RegisterCommand[] = [
@@ -20,4 +22,6 @@ export const commands: readonly RegisterCommand[] = [
   registerParse,
   registerRun,
   registerBisect,
+  registerHistory,
+  registerServe,
 ];

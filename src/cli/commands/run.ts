@@ -8,6 +8,7 @@ import { renderJson, renderJunit, renderKcidb, renderMail, renderTerminal, type 
 import { listRuns, readRecord, resolveRunRef, runSeries, type ConfigVariant } from '../../run/index.js';
 import { realStages, DEFAULT_FRAGMENTS } from '../../run/real-stages.js';
 import { resolveVariantSpec } from '../../kconfig/variants.js';
+import { loadRunPageData, renderRunReport } from '../../web/index.js';
 import { collect, contextFrom, wholeNumber, type CliContext } from '../context.js';
 
 interface ReportFlags {
@@ -105,17 +106,22 @@ export function registerRun(program: Command): void {
 
   program
     .command('report')
-    .description('Render a past run again: terminal (default), --json, --junit, --kcidb or --mail.')
+    .description('Render a past run again: terminal (default), --json, --junit, --kcidb, --mail or --html.')
     .argument('[run]', 'run id, a unique part of one, "last", or a run directory', 'last')
     .option('--json', 'the JSON report')
     .option('--junit [file]', 'JUnit XML (to FILE, or stdout)')
     .option('--kcidb [file]', 'KCIDB JSON (to FILE, or stdout)')
     .option('--mail [file]', 'plain-text reply for the list (to FILE, or stdout)')
     .option('--tested-by <who>', 'Tested-by identity for --mail (default: git config user.name/user.email)')
-    .action(async (ref: string, opts: ReportFlags, cmd: Command) => {
+    .option('--html <file>', 'write one self-contained HTML page of the run (no network needed to open it)')
+    .action(async (ref: string, opts: ReportFlags & { html?: string }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const record = readRecord(resolveRunRef(ctx.cache, ref));
-      await emitReports(ctx, [record], opts);
+      if (opts.html) {
+        writeFileSync(resolve(opts.html), renderRunReport(await loadRunPageData(record)));
+        ctx.reporter.info(`wrote ${resolve(opts.html)}`);
+      }
+      if (!opts.html || opts.json || opts.junit || opts.kcidb || opts.mail) await emitReports(ctx, [record], opts);
       process.exitCode = record.exitCode ?? 0;
     });
 
