@@ -19,7 +19,7 @@ export interface RunScriptOptions extends InitOptions {
   hmmTests: string;
   testHmmKo: string;
   /**
-   * `initramfs`: we are PID 1 in our own initramfs (mount everything, power off at the end).
+   * `initramfs`: we are PID 1 in our own initramfs (mount everything, reboot — which ends QEMU — at the end).
    * `vng`: virtme-ng's init already mounted proc/sys/devtmpfs and the host's root (read-only);
    * only the rest is prepared, and vng itself ends the guest when the command returns.
    */
@@ -42,7 +42,7 @@ export function renderRunScript(opts: RunScriptOptions): string {
   const lines = pid1
     ? [
         '#!/bin/busybox sh',
-        '# hmmci guest init: run hmm-tests once, print sentinels, power off.',
+        '# hmmci guest init: run hmm-tests once, print sentinels, reboot (QEMU -no-reboot exits).',
         '/bin/busybox mkdir -p /bin /sbin /proc /sys /dev /tmp',
         '/bin/busybox --install -s /bin',
         'export PATH=/bin:/sbin',
@@ -73,7 +73,9 @@ export function renderRunScript(opts: RunScriptOptions): string {
     `${bin}${args ? ` ${args}` : ''} 2>&1`,
     `echo "${SENTINEL.exit} status=$?"`,
   );
-  if (pid1) lines.push('sync', 'poweroff -f');
+  // reboot, not poweroff: QEMU runs with -no-reboot, so a reboot ends it, and it needs no ACPI
+  // (the trimmed base config has none; without ACPI `poweroff -f` only halts and QEMU stays up).
+  if (pid1) lines.push('sync', 'reboot -f');
   return `${lines.join('\n')}\n`;
 }
 
