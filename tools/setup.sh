@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   qemu-system-x86 linux-source-6.12 build-essential flex bison bc libelf-dev libssl-dev
   busybox-static cpio kmod ccache git xz-utils
+  b4
 )
 if [ "$(id -u)" = 0 ]; then sudo=(); else sudo=(sudo); fi
 

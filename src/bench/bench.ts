@@ -43,13 +43,16 @@ function median(xs: readonly number[]): number {
 
 interface Timed { ms: number; record: RunRecord }
 
-async function harness(cache: CacheLayout, label: string): Promise<Timed> {
+/** `HMMCI_BENCH_SHARDS=N`: each pair also measures a warm run with `--shards N` (0: not measured). */
+const SHARDS = Math.max(0, Number.parseInt(process.env.HMMCI_BENCH_SHARDS ?? '2', 10) || 0);
+
+async function harness(cache: CacheLayout, label: string, guest?: { shards: number }): Promise<Timed> {
   const reporter = createReporter({ throttleMs: 10_000 });
   reporter.info(`\n### bench: ${label} run of hmmci run ${SERIES}`);
   const started = Date.now();
   const out = await runSeries({
     inputs: [SERIES], variants: [{ fragments: [...DEFAULT_FRAGMENTS], extra: [] }], runner: 'qemu', reruns: 1,
-    cache, reporter, signal: interruptSignal(),
+    cache, reporter, signal: interruptSignal(), ...(guest ? { guest } : {}),
   }, realStages());
   const ms = Date.now() - started;
   const record = out.records[0];
@@ -106,19 +109,30 @@ async function floor(cache: CacheLayout, warm: RunRecord): Promise<{ makeMs: num
 async function main(): Promise<number> {
   installSignalHandlers();
   const keep = process.env.HMMCI_BENCH_KEEP === '1';
-  const dir = mkdtempSync(join(process.env.HMMCI_BENCH_TMP ?? tmpdir(), 'hmmci-bench-'));
+  // HMMCI_BENCH_CACHE=DIR: warm pairs only, on an existing cache (its baseline computed first if
+  // needed); the cold figures of bench/results.json are kept as they are.
+  const given = process.env.HMMCI_BENCH_CACHE;
+  const dir = given ? resolve(given) : mkdtempSync(join(process.env.HMMCI_BENCH_TMP ?? tmpdir(), 'hmmci-bench-'));
   const cache = cacheLayout(dir);
   try {
-    const cold = await harness(cache, 'cold (fresh cache dir, ccache kept)');
+    const previous = (() => { try { return JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8')) as Record<string, unknown> & { cold?: unknown }; } catch { return {}; } })();
+    const cold = given ? await harness(cache, 'warm-up (existing cache; not a cold figure)') : await harness(cache, 'cold (fresh cache dir, ccache kept)');
     // Warm run and floor alternate REPEAT times (default 3): on a shared machine a single pair is
     // at the mercy of whatever else runs; medians of back-to-back pairs are what is compared.
-    const samples: Array<{ warmMs: number; makeMs: number; bootMs: number; floorMs: number; ratio: number; loadavg: number }> = [];
+    const samples: Array<{ warmMs: number; makeMs: number; bootMs: number; floorMs: number; ratio: number; loadavg: number; shardedMs?: number; shardedRatio?: number }> = [];
     let warm: Timed | undefined;
     let f: Awaited<ReturnType<typeof floor>> | undefined;
     for (let i = 1; i <= REPEAT; i++) {
       warm = await harness(cache, `warm ${i}/${REPEAT}`);
+      // The sharded warm run follows the serial one: same cache, baseline cached; like every warm
+      // run it resets the slot to the base and applies the patch again, so it builds the same.
+      const sharded = SHARDS > 1 ? await harness(cache, `warm ${i}/${REPEAT} with --shards ${SHARDS}`, { shards: SHARDS }) : undefined;
       f = await floor(cache, warm.record);
-      samples.push({ warmMs: warm.ms, makeMs: f.makeMs, bootMs: f.bootMs, floorMs: f.makeMs + f.bootMs, ratio: Number((warm.ms / (f.makeMs + f.bootMs)).toFixed(3)), loadavg: Number(loadavg()[0]?.toFixed(2) ?? 0) });
+      const floorMs = f.makeMs + f.bootMs;
+      samples.push({
+        warmMs: warm.ms, makeMs: f.makeMs, bootMs: f.bootMs, floorMs, ratio: Number((warm.ms / floorMs).toFixed(3)), loadavg: Number(loadavg()[0]?.toFixed(2) ?? 0),
+        ...(sharded ? { shardedMs: sharded.ms, shardedRatio: Number((sharded.ms / floorMs).toFixed(3)) } : {}),
+      });
     }
     if (!warm || !f) throw new Error('no warm sample');
     const warmMs = median(samples.map((x) => x.warmMs));
@@ -131,11 +145,14 @@ async function main(): Promise<number> {
       kernel: warm.record.env.kernel, gcc: warm.record.env.gcc, qemu: warm.record.env.qemu, accel: warm.record.env.accel,
       series: 'fixtures/series/one-patch.mbox',
       notes: 'warm and floor: medians of back-to-back pairs (HMMCI_BENCH_REPEAT, default 3) on a machine shared with other builds, load average per pair in samples. cold: fresh temporary cache directory (tarball unpack, baseline commit, configure, build, boot for baseline and patched); ccache kept as it is. warm: same run again on that cache (baseline cached, slot reused). floor: raw incremental make for the patch in the same slot + one raw QEMU boot-and-test of the same bzImage/initramfs.',
-      cold: { ms: cold.ms, stages: stage(cold.record) },
+      cold: given ? previous.cold ?? null : { ms: cold.ms, stages: stage(cold.record) },
       warm: { ms: warmMs, stages: stage(warm.record), stagesTotalMs: warm.record.stages.reduce((a, s) => a + s.ms, 0) },
       floor: { makeMs: median(samples.map((x) => x.makeMs)), bootMs: median(samples.map((x) => x.bootMs)), ms: floorMs, tests: f.tests },
       samples,
+      // Figures measured by other scripts (hang verdict, shard check) are kept as they are.
+      ...Object.fromEntries(Object.entries(previous).filter(([k]) => k === 'hangVerdict' || k === 'shardCheck' || k === 'repeat')),
       ratio: Number(ratio.toFixed(3)),
+      ...(SHARDS > 1 ? { sharding: { shards: SHARDS, warmMs: median(samples.map((x) => x.shardedMs ?? 0)), ratio: Number((median(samples.map((x) => x.shardedMs ?? 0)) / floorMs).toFixed(3)), note: 'warm run with --shards N right after each serial warm run of the pair (same cache, baseline cached); ratio against the same floor' } } : {}),
       target: TARGET,
       meetsTarget: ratio <= TARGET,
     };
@@ -150,6 +167,7 @@ async function main(): Promise<number> {
       `warm  (time to result):    ${formatMs(warmMs)}  (median of ${samples.length}: ${samples.map((x) => formatMs(x.warmMs)).join(', ')}; stages of the last:)`,
       ...warm.record.stages.map((s) => `    ${`${s.name}${s.side === 'run' ? '' : ` [${s.side}]`}`.padEnd(20)} ${formatMs(s.ms)}`),
       `floor (raw make + boot):   ${formatMs(floorMs)}  (median; samples ${samples.map((x) => `${formatMs(x.makeMs)} + ${formatMs(x.bootMs)}`).join(', ')})`,
+      ...(SHARDS > 1 ? [`harness/floor (--shards ${SHARDS}): ${(median(samples.map((x) => x.shardedMs ?? 0)) / floorMs).toFixed(2)}  (per pair ${samples.map((x) => x.shardedRatio?.toFixed(2)).join(', ')})`] : []),
       `harness/floor (warm):      ${ratio.toFixed(2)}  (target ≤ ${TARGET}; per pair ${samples.map((x) => x.ratio.toFixed(2)).join(', ')}; load average ${samples.map((x) => x.loadavg).join(', ')})`,
       `wrote ${join(root, 'bench', 'results.json')}`,
     ];
@@ -157,7 +175,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await runCleanup();
-    if (!keep) rmSync(dir, { recursive: true, force: true });
+    if (!keep && !given) rmSync(dir, { recursive: true, force: true });
   }
 }
 

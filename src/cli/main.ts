@@ -9,9 +9,15 @@ export function buildProgram(): Command {
     .description('Test Linux kernel patch series that touch HMM (mm/hmm.c, mm/migrate_device.c, lib/test_hmm.c) in QEMU.\nEvery stage of `hmmci run` is also a subcommand.')
     .option('--cache-dir <dir>', 'where trees, builds and runs are kept (default $HMMCI_CACHE or $XDG_CACHE_HOME/hmmci)')
     .option('-q, --quiet', 'no progress output')
+    .option('--mirror <url>', 'public-inbox archive that message-ids are fetched from with b4 (e.g. https://lore.kernel.org/linux-mm; default $HMMCI_MIRROR, else b4\'s own b4.midmask)')
     .showHelpAfterError()
     .exitOverride();
   for (const register of commands) register(program);
+  // --mirror reaches the b4 loader (src/series/b4.ts) of every command through $HMMCI_MIRROR.
+  program.hook('preAction', (root) => {
+    const mirror = root.opts<{ mirror?: string }>().mirror;
+    if (mirror) process.env.HMMCI_MIRROR = mirror;
+  });
   return program;
 }
 
@@ -20,6 +26,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   installSignalHandlers();
   const program = buildProgram();
   let code: number = ExitCode.OK;
+  const mirrorEnv = process.env.HMMCI_MIRROR;
   try {
     await program.parseAsync([...argv]);
     code = typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK;
@@ -34,6 +41,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       code = ExitCode.INFRA;
     }
   } finally {
+    if (mirrorEnv === undefined) delete process.env.HMMCI_MIRROR;
+    else process.env.HMMCI_MIRROR = mirrorEnv;
     const errors = await runCleanup();
     for (const e of errors) process.stderr.write(`hmmci: cleanup: ${e}\n`);
   }

@@ -27,6 +27,8 @@ export const ExitCode = {
   CONFIG: 10,
   /** The guest did not produce results: boot failure, panic before tests, hang at boot. */
   GUEST: 11,
+  /** The fleet is unusable: Redis down or too old, or no live worker can serve a job (`--fleet`, `hmmci worker`). */
+  FLEET: 12,
   /** Interrupted by SIGINT/SIGTERM; everything started was cleaned up. */
   INTERRUPTED: 130,
 } as const;

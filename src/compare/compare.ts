@@ -1,5 +1,6 @@
-import { BAD_STATUSES, type KernelEvent, type TestResult, type TestRunResult, type TestStatus } from '../results/types.js';
+import { BAD_STATUSES, type KernelEvent, type RepeatCount, type TestResult, type TestRunResult, type TestStatus } from '../results/types.js';
 import type { CompareOptions, Comparison, GoneEvent, NewEvent, TestChange } from './types.js';
+import { compareRates, failures } from './rates.js';
 
 /**
  * Status classes that matter for the verdict: `fail`, `crash` and `timeout` are all "broken", so
@@ -55,6 +56,8 @@ export function testsToConfirm(baseline: TestRunResult, patched: TestRunResult):
 
 /** True when a patched run shows something a rerun should confirm: a changed test or a new kernel event. */
 export function needsRerun(baseline: TestRunResult, patched: TestRunResult): boolean {
+  // `--repeat N`: the N runs are the confirmation; their rates are compared instead.
+  if (patched.tests.some((t) => t.repeat)) return false;
   if (testsToConfirm(baseline, patched).length > 0) return true;
   const baseKeys = new Set(baseline.events.map(eventKey));
   return patched.events.some((e) => !baseKeys.has(eventKey(e)));
@@ -106,9 +109,7 @@ export function compareResults(baseline: TestRunResult, patchedRuns: readonly Te
   const runs = patchedRuns.map(indexTests);
 
   // Every name in order: baseline order first, then tests only the patched side has.
-  const names: string[] = [...base.keys()];
-  const seen = new Set(names);
-  for (const r of patchedRuns) for (const t of r.tests) if (!seen.has(t.name)) { seen.add(t.name); names.push(t.name); }
+  const names = [...new Set([...base.keys(), ...patchedRuns.flatMap((r) => r.tests.map((t) => t.name))])];
 
   const c: Comparison = {
     regressions: [], fixed: [], stillFailing: [], newSkips: [], added: [], removed: [], flaky: [],
@@ -137,6 +138,7 @@ export function compareResults(baseline: TestRunResult, patchedRuns: readonly Te
       if (b.status !== 'notrun') c.removed.push(change(null));
       continue;
     }
+    if (patchedRuns.length === 1 && byRates(c, change(first?.status ?? null), b.repeat, first?.repeat)) continue;
     const agreed = consensus(statuses);
     if (agreed === undefined) {
       c.flaky.push(change(first?.status ?? null));
@@ -186,6 +188,22 @@ export function compareResults(baseline: TestRunResult, patchedRuns: readonly Te
   c.regressed = c.regressions.length > 0 || confirmedEvents.length > 0 || failingAdded.length > 0;
   c.summary = summarise(c, confirmedEvents.length, failingAdded.length);
   return c;
+}
+
+/**
+ * A test run N times on both sides that failed at least once somewhere (else false: decided by
+ * status as usual): failing in every run on both sides is still failing; otherwise Barnard's exact test on the failure rates decides
+ * regression, fixed, or (not significant) flaky.
+ */
+function byRates(c: Comparison, ch: TestChange, base: RepeatCount | undefined, patched: RepeatCount | undefined): boolean {
+  if (!base?.total || !patched?.total || (failures(base) === 0 && failures(patched) === 0)) return false;
+  const rate = compareRates(base, patched);
+  const withRate = { ...ch, rate };
+  if (base.pass === 0 && patched.pass === 0) c.stillFailing.push(withRate);
+  else if (rate.verdict === 'regression') c.regressions.push(withRate);
+  else if (rate.verdict === 'fixed') c.fixed.push(withRate);
+  else c.flaky.push(withRate);
+  return true;
 }
 
 function plural(n: number, word: string): string {

@@ -1,4 +1,5 @@
 import type { EventKind, TestStatus } from '../results/types.js';
+import type { RateComparison } from './rates.js';
 
 /** One test whose result differs between the baseline and the patched kernel. */
 export interface TestChange {
@@ -12,6 +13,8 @@ export interface TestChange {
   runs: TestStatus[];
   /** The patched side's reason (failure message, skip reason), when the parser recorded one. */
   reason?: string;
+  /** `--repeat N` on both sides: the failure rates and the test that decided the change. */
+  rate?: RateComparison;
 }
 
 /** A kernel event (oops, WARNING…) seen on the patched side and not at the baseline. */
@@ -61,7 +64,8 @@ export interface Comparison {
   added: TestChange[];
   /** Only at the baseline. */
   removed: TestChange[];
-  /** Patched runs disagree with each other: not called a regression. */
+  /** Patched runs disagree with each other, or (`--repeat`) the test fails sometimes and the
+   * rates do not differ significantly: not called a regression. */
   flaky: TestChange[];
   /** Ran at the baseline, never reached on the patched kernel (the suite stopped before it). */
   notRun: TestChange[];

@@ -66,7 +66,6 @@ export function systemProbe(cacheRoot: string): DoctorProbe {
  */
 export const NON_APT_HINTS: Readonly<Record<string, string>> = {
   vng: 'pip install virtme-ng (not packaged in Debian 12)',
-  b4: 'pip install b4',
 };
 
 /** About what a default tree, one slot and its build take (measured: ~2 GB tree, ~1.6 GB slot + build). */

@@ -4,7 +4,10 @@ import { onCleanup } from '../common/cleanup.js';
 import { spawnStreaming } from '../common/exec.js';
 import { HmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
-import type { ConsoleParser } from '../results/parser.js';
+import type { SessionInfo } from '../results/parser.js';
+import type { ConsoleLine } from '../results/line-stream.js';
+import { matchEvent } from '../results/kernel-events.js';
+import type { EventKind } from '../results/types.js';
 import { LineNormalizer, LineSplitter } from '../results/line-stream.js';
 import { SENTINEL } from '../results/sentinels.js';
 
@@ -18,26 +21,48 @@ export interface GuestTimeouts {
   /** hmm-tests must start (sentinel or TAP header) this soon after QEMU starts. */
   bootMs: number;
   /**
-   * One test may run this long. kselftest's own harness kills a test after 30 s (TIMEOUT) and
-   * says so; this watchdog is for when it cannot (the kernel livelocks, the harness is stuck).
-   * A `# timeout set to N` line from run_kselftest.sh raises it to N s plus this margin.
+   * One test may run this long. kselftest's own harness ends a test after its TIMEOUT (30 s for
+   * every hmm-tests case) and says so; a case still without a result 15 s later is one the
+   * harness could not end (a task spinning in the kernel cannot be killed): the kernel is stuck.
+   * A `# timeout set to N` line from run_kselftest.sh raises it to N s plus 30 s.
    */
   testMs: number;
   /** No new user-space output (a TAP or test line) for this long while tests run. */
   progressMs: number;
   /** The whole guest run, boot to power-off. */
   runMs: number;
+  /**
+   * After the kernel reports a CPU or task stuck (RCU stall, soft/hard lockup, hung task), the
+   * running test (or the boot) gets this long to make progress before the guest is taken for
+   * livelocked and stopped: the report already says the guest's fate.
+   */
+  stallGraceMs: number;
+  /**
+   * …and the running test must have run this long: a stall report needs 21 s of a CPU not
+   * passing a quiescent state, so a test younger than that did not cause it (a guest starved of
+   * host CPU on a loaded machine can print one); it is then left to the per-test watchdog.
+   * During the boot, any console output after the report counts as progress.
+   */
+  stallMinTestMs: number;
+  /** Before hmm-tests starts: no console output at all for this long is a boot that stopped. */
+  bootQuietMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: GuestTimeouts = {
   silentMs: 10_000,
   bootMs: 180_000,
-  testMs: 90_000,
+  testMs: 45_000,
   progressMs: 120_000,
   runMs: 30 * 60_000,
+  stallGraceMs: 10_000,
+  stallMinTestMs: 20_000,
+  bootQuietMs: 45_000,
 };
 
-export type KillReason = 'silent' | 'boot' | 'test' | 'progress' | 'run' | 'interrupted';
+/** Kernel reports that mean a CPU or a task is stuck (see results/kernel-events.ts). */
+const STUCK_KINDS: ReadonlySet<EventKind> = new Set<EventKind>(['rcu_stall', 'hung_task']);
+
+export type KillReason = 'silent' | 'boot' | 'boot-quiet' | 'stall' | 'test' | 'progress' | 'run' | 'interrupted';
 
 export interface GuestProcessOutcome {
   exitCode?: number;
@@ -49,10 +74,20 @@ export interface GuestProcessOutcome {
   stderr: string;
 }
 
+/** What the watchdogs need of a live parser (ConsoleParser, or RepeatParser over iterations). */
+export interface LiveParser {
+  feed(line: ConsoleLine): void;
+  markKilled(reason: string): void;
+  readonly current: string | undefined;
+  readonly completed: number;
+  readonly plannedCount: number | undefined;
+  readonly session: Pick<SessionInfo, 'started'>;
+}
+
 export interface GuestProcessRequest {
   command: readonly [string, ...string[]];
   logPath: string;
-  parser: ConsoleParser;
+  parser: LiveParser;
   timeouts: GuestTimeouts;
   /** Progress lines ("12/58 hmm.hmm_device_private.migrate"). */
   onProgress?: (text: string) => void;
@@ -101,12 +136,19 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
   let testSince = started;
   let testBudget = req.timeouts.testMs;
   let killed: GuestProcessOutcome['killed'];
+  let lastOutputAt = started;
+  /** The first stuck-CPU/task report since the last progress: when, and its header line. */
+  let stuck: { at: number; header: string; test?: string } | undefined;
 
   const feed = (raw: string) => {
     n++;
     const now = Date.now();
     for (const line of norm.push(raw, n, now - started)) {
       if (bannerMs === undefined && BANNER_RE.test(line.text)) bannerMs = now - started;
+      if (!stuck) {
+        const ev = matchEvent(line.text);
+        if (ev && STUCK_KINDS.has(ev.kind)) stuck = { at: now, header: line.text.trim(), test: req.parser.current };
+      }
       const m = /^(?:# )*# timeout set to (\d+)\s*$/.exec(line.text);
       if (m) testBudget = Math.max(req.timeouts.testMs, Number(m[1]) * 1000 + 30_000);
       req.parser.feed(line);
@@ -114,6 +156,7 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
     const p = req.parser;
     if (p.completed !== lastCompleted || p.current !== lastTest) {
       if (p.current !== lastTest) testSince = now;
+      stuck = undefined;
       lastCompleted = p.completed;
       lastTest = p.current;
       lastProgressAt = now;
@@ -123,6 +166,7 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
   };
   child.stdout?.setEncoding('utf8');
   child.stdout?.on('data', (chunk: string) => {
+    lastOutputAt = Date.now();
     log.write(chunk);
     req.onOutput?.(chunk);
     for (const raw of split.push(chunk)) feed(raw);
@@ -142,12 +186,19 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
     // Say so in the saved log (a line of hmmci's own, after whatever the guest printed last).
     log.write(`\n${SENTINEL.killed} ${message}\n`);
   };
+  /** Time without progress since the stuck report: test progress, or (at boot) any console output. */
+  const stuckFor = (now: number) => now - Math.max(stuck!.at, req.parser.session.started ? lastProgressAt : lastOutputAt);
   const timer = setInterval(() => {
     const now = Date.now();
     const t = req.timeouts;
     const s = req.parser.session;
     if (t.silentMs && bannerMs === undefined && now - started > t.silentMs) {
       kill('silent', `the guest printed no kernel banner within ${t.silentMs / 1000} s`);
+    } else if (t.stallGraceMs && stuck && stuckFor(now) > t.stallGraceMs && (!req.parser.current || now - testSince >= t.stallMinTestMs)) {
+      const where = req.parser.current ?? (s.started ? 'hmm-tests' : 'the boot');
+      kill('stall', `the kernel reported "${stuck.header}" ${((stuck.at - started) / 1000).toFixed(0)} s into the run and ${where} made no progress for ${t.stallGraceMs / 1000} s after`);
+    } else if (t.bootQuietMs && !s.started && bannerMs !== undefined && now - lastOutputAt > t.bootQuietMs) {
+      kill('boot-quiet', `the boot stopped printing: no console output for ${t.bootQuietMs / 1000} s before hmm-tests started`);
     } else if (t.bootMs && !s.started && now - started > t.bootMs) {
       kill('boot', `hmm-tests did not start within ${t.bootMs / 1000} s of boot`);
     } else if (testBudget && req.parser.current && now - testSince > testBudget) {

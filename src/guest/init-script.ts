@@ -69,14 +69,52 @@ export function renderRunScript(opts: RunScriptOptions): string {
     `${bin} -l 2>&1`,
     `echo "${SENTINEL.listEnd}"`,
     `cd ${scratch}`,
-    `echo "${SENTINEL.start} hmm-tests"`,
-    `${bin}${args ? ` ${args}` : ''} 2>&1`,
-    `echo "${SENTINEL.exit} status=$?"`,
+    ...repeatLoop(`${bin}${args ? ` ${args}` : ''} 2>&1`),
   );
   // reboot, not poweroff: QEMU runs with -no-reboot, so a reboot ends it, and it needs no ACPI
   // (the trimmed base config has none; without ACPI `poweroff -f` only halts and QEMU stays up).
   if (pid1) lines.push('sync', 'reboot -f');
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Kernel parameters the script reads from /proc/cmdline (run-time knobs, so one cached image
+ * serves every count): `hmmci.repeat=N` runs hmm-tests N times, `hmmci.memory_pressure=1` keeps
+ * memory churning beside it. Unknown dotted parameters are ignored by the kernel.
+ */
+export const GUEST_PARAM = { repeat: 'hmmci.repeat', memoryPressure: 'hmmci.memory_pressure' } as const;
+
+/**
+ * hmm-tests N times (`HMMCI-ITER i/N` before each run), stopping early when the kernel is tainted
+ * D (an oops killed a task: locks it held may never be released, so the host boots a fresh kernel
+ * for the remaining runs). With `hmmci.memory_pressure=1`, two loops allocate and touch about a
+ * third of the free memory each (busybox dd's buffer) and a third asks for compaction every
+ * second: page migration and reclaim invalidate the ranges hmm-tests mirrors while it runs.
+ */
+function repeatLoop(command: string): string[] {
+  return [
+    'n=1; mp=0',
+    `for a in $(cat /proc/cmdline); do case "$a" in ${GUEST_PARAM.repeat}=*) n="\${a#*=}";; ${GUEST_PARAM.memoryPressure}=1) mp=1;; esac; done`,
+    'if [ "$mp" = 1 ]; then',
+    "  mb=$(awk '/^MemAvailable:/ { print int($2 / 1024 / 3) }' /proc/meminfo)",
+    '  ( while :; do dd if=/dev/zero of=/dev/null bs=${mb}M count=4 2>/dev/null; done ) &',
+    '  ( while :; do dd if=/dev/zero of=/dev/null bs=${mb}M count=4 2>/dev/null; done ) &',
+    '  ( while :; do echo 1 > /proc/sys/vm/compact_memory; sleep 1; done ) 2>/dev/null &',
+    `  echo "${SENTINEL.info} memory_pressure=2x\${mb}MiB+compaction"`,
+    'fi',
+    'i=1',
+    'while [ "$i" -le "$n" ]; do',
+    `  echo "${SENTINEL.iter} $i/$n"`,
+    `  echo "${SENTINEL.start} hmm-tests"`,
+    `  ${command}`,
+    `  echo "${SENTINEL.exit} status=$?"`,
+    '  if [ $(( $(cat /proc/sys/kernel/tainted) & 128 )) -ne 0 ]; then',
+    `    echo "${SENTINEL.info} tainted=$(cat /proc/sys/kernel/tainted) stopped=oops"`,
+    '    break',
+    '  fi',
+    '  i=$((i + 1))',
+    'done',
+  ];
 }
 
 /** The guest's /init inside our own initramfs. */

@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { release } from 'node:os';
+import { basename, join } from 'node:path';
+import { availableParallelism, freemem, release } from 'node:os';
 import type { CacheLayout } from '../common/cache.js';
 import { HmmciError, InterruptedError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import { requireTool } from '../common/exec.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
-import { ConsoleParser, type ParseResult } from '../results/parser.js';
+import type { ParseResult } from '../results/parser.js';
 import { decodeEvents } from '../results/decode.js';
 import { archConfig, type Accel } from './arch/index.js';
 import { kvmDeviceUsable, planAccel, readMachineFacts, writeMachineFacts } from './accel.js';
@@ -16,6 +16,11 @@ import { renderRunScript } from './init-script.js';
 import { qemuArgs, kernelCmdline, testHmmParams } from './qemu-command.js';
 import { vngArgs } from './vng-command.js';
 import { DEFAULT_TIMEOUTS, runGuestProcess, type GuestProcessOutcome, type GuestTimeouts } from './guest-process.js';
+import { GUEST_PARAM } from './init-script.js';
+import { RepeatParser } from './repeat-parser.js';
+import { aggregateRuns } from './repeat.js';
+import { harnessSelectsCases, mergeShards, planShards, type Shard } from './shards.js';
+import { guestShape, type GuestShape } from './guest-shape.js';
 
 export type Runner = 'qemu' | 'vng';
 
@@ -42,6 +47,21 @@ export interface TestKernelRequest {
   logDir?: string;
   /** Stream the raw console here as it arrives. */
   onOutput?: (chunk: string) => void;
+  /**
+   * Run hmm-tests this many times (`--repeat N`): in one boot while the kernel stays healthy, a
+   * new boot for the remaining runs after a run that crashed it (oops taint, panic, a watchdog
+   * kill). When set, every test result carries `repeat: {pass, total}`.
+   */
+  repeat?: number;
+  /** Guest CPUs (`--smp N`, default the arch's). */
+  smp?: number;
+  /** Churn memory and ask for compaction beside hmm-tests (`--memory-pressure`). */
+  memoryPressure?: boolean;
+  /**
+   * Split the cases across this many guests booted side by side (results merged in listing
+   * order); 'auto' uses 2 when cores, memory and the tree's harness (`-r`) allow. Default 1.
+   */
+  shards?: number | 'auto';
 }
 
 export interface CoherentSetup {
@@ -66,6 +86,10 @@ export interface TestKernelResult {
   accelReason: string;
   killed?: GuestProcessOutcome['killed'];
   exitCode?: number;
+  /** Console logs of every boot (shards, reboots after a crash during --repeat), first one first. */
+  consoleLogs: string[];
+  /** Guest shape when not the default: repeat count, runs and boots, shards, CPUs, memory pressure. */
+  shape?: GuestShape;
 }
 
 /** The guest produced no test results: boot failure, panic before tests, hang at boot. */
@@ -93,16 +117,16 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   const started = Date.now();
   const reporter = req.reporter ?? silentReporter;
   const runner: Runner = req.runner ?? 'qemu';
-  const cfg = archConfig(req.arch);
+  const baseCfg = archConfig(req.arch);
+  const cfg = req.smp ? { ...baseCfg, smp: req.smp } : baseCfg;
   const coherent = req.coherent !== false;
+  const repeat = req.repeat ?? 1;
   const timeouts: GuestTimeouts = { ...DEFAULT_TIMEOUTS, ...req.timeouts };
+  // The whole-run watchdog is per run of hmm-tests: N runs in one boot get N times as long.
+  if (!req.timeouts?.runMs) timeouts.runMs = DEFAULT_TIMEOUTS.runMs * repeat;
   const bzImage = join(req.buildDir, cfg.kernelImage);
   const ko = join(req.buildDir, 'lib/test_hmm.ko');
-  for (const [path, what] of [[bzImage, 'kernel image'], [ko, 'test_hmm module']] as const) {
-    if (!existsSync(path)) {
-      throw new HmmciError(`The build directory ${req.buildDir} has no ${what} (${path}). Build it first (\`hmmci build\`), with CONFIG_TEST_HMM=m and the bzImage and modules targets.`, { exitCode: ExitCode.BAD_INPUT });
-    }
-  }
+  checkBuildDir(req.buildDir, bzImage, ko);
   const binary = runner === 'vng' ? requireTool('vng', 'it is the virtme-ng backend (--runner vng)') : requireTool(cfg.qemuBinary);
 
   const stBin = reporter.stage('hmm-tests');
@@ -113,16 +137,6 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   stBin.done(`${bin.cases.length} cases${bin.cached ? ' (cached)' : ''}`);
 
   const params = testHmmParams(cfg, coherent);
-  let initrd: string | undefined;
-  let initramfsMs = 0;
-  if (runner === 'qemu') {
-    const st = reporter.stage('initramfs');
-    const img = buildInitramfs({ hmmTests: bin.path, testHmmKo: ko, cacheDir: req.cache.initramfs, hugepages: cfg.hugepages, testHmmParams: params, testArgs: req.testArgs });
-    initramfsMs = img.ms;
-    initrd = img.path;
-    st.done(`${(img.bytes / 1048576).toFixed(1)} MiB${img.cached ? ' (cached)' : ''}`);
-  }
-
   const logDir = req.logDir ?? join(req.cache.runs, `test-${stamp()}-${process.pid}`);
   mkdirSync(logDir, { recursive: true });
   const consoleLogPath = join(logDir, 'console.log');
@@ -130,87 +144,201 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   const device = kvmDeviceUsable();
   const facts = readMachineFacts(req.cache.machineFile);
   const plan = planAccel({ requested: req.accel, device, verdict: facts.kvm });
-  const cmdline = kernelCmdline(cfg, { coherent, extraCmdline: req.extraCmdline });
+  const cmdline = kernelCmdline(cfg, { coherent, extraCmdline: guestCmdline(req, repeat) });
+  // Shards boot side by side: not while KVM is still being probed (one boot decides it first).
+  const shardCount = plan.probe && plan.accel === 'kvm' ? 1 : decideShards(req, cfg.memoryMiB, bin.cases.length);
+  const shards: Shard[] = shardCount > 1 ? planShards(bin.cases, shardCount) : [{ index: 0, cases: bin.cases, testArgs: [...(req.testArgs ?? [])] }];
 
-  const boot = async (accel: Accel, logPath: string, probe: boolean) => {
-    const parser = new ConsoleParser({ plan: bin.cases });
+  let initramfsMs = 0;
+  const initrdOf = (shard: Shard): string | undefined => {
+    if (runner !== 'qemu') return undefined;
+    const st = reporter.stage('initramfs', shards.length > 1 ? `shard ${shard.index + 1}` : undefined);
+    const img = buildInitramfs({ hmmTests: bin.path, testHmmKo: ko, cacheDir: req.cache.initramfs, hugepages: cfg.hugepages, testHmmParams: params, testArgs: shard.testArgs });
+    initramfsMs += img.ms;
+    st.done(`${(img.bytes / 1048576).toFixed(1)} MiB${img.cached ? ' (cached)' : ''}`);
+    return img.path;
+  };
+  const initrds = shards.map(initrdOf);
+
+  /** One boot of one shard, running hmm-tests `runs` times. */
+  const boot = async (shard: Shard, accel: Accel, logPath: string, probe: boolean, runs: number) => {
+    const parser = new RepeatParser(bin.cases);
+    const extra = guestCmdline(req, runs);
     const command: [string, ...string[]] =
       runner === 'qemu'
-        ? [binary, ...qemuArgs(cfg, { buildDir: req.buildDir, initrd: initrd!, accel, coherent, extraCmdline: req.extraCmdline })]
-        : [binary, ...vngArgs(cfg, { buildDir: req.buildDir, accel, coherent, extraCmdline: req.extraCmdline, script: renderRunScript({ mode: 'vng', hmmTests: bin.path, testHmmKo: ko, hugepages: cfg.hugepages, testHmmParams: params, testArgs: req.testArgs }) })];
-    writeFileSync(join(logDir, `command-${accel}.json`), `${JSON.stringify(command)}\n`);
-    const st = reporter.stage(`boot + hmm-tests`, `${runner}/${accel}`);
+        ? [binary, ...qemuArgs(cfg, { buildDir: req.buildDir, initrd: initrds[shard.index]!, accel, coherent, extraCmdline: extra })]
+        : [binary, ...vngArgs(cfg, { buildDir: req.buildDir, accel, coherent, extraCmdline: extra, script: renderRunScript({ mode: 'vng', hmmTests: bin.path, testHmmKo: ko, hugepages: cfg.hugepages, testHmmParams: params, testArgs: shard.testArgs }) })];
+    const tag = logPath === consoleLogPath ? accel : `${accel}-${basename(logPath, '.log').replace(/^console-?/, '')}`;
+    writeFileSync(join(logDir, `command-${tag}.json`), `${JSON.stringify(command)}\n`);
+    const st = reporter.stage(`boot + hmm-tests`, [`${runner}/${accel}`, shards.length > 1 ? `shard ${shard.index + 1}/${shards.length}` : ''].filter(Boolean).join(' '));
     const outcome = await runGuestProcess({
       command,
       logPath,
       parser,
-      timeouts: { ...timeouts, silentMs: probe ? timeouts.silentMs : 0 },
-      onProgress: (t) => st.update(t),
+      timeouts: { ...timeouts, silentMs: probe ? timeouts.silentMs : 0, runMs: (timeouts.runMs / repeat) * runs },
+      onProgress: (t) => st.update(runs > 1 ? `${t} (${runs} runs this boot)` : t),
       onOutput: req.onOutput,
       signal: req.signal,
     });
-    if (outcome.stderr.trim()) writeFileSync(join(logDir, `${runner}-${accel}.stderr`), outcome.stderr);
-    const result = parser.finish();
+    if (outcome.stderr.trim()) writeFileSync(join(logDir, `${runner}-${tag}.stderr`), outcome.stderr);
+    const results = parser.finish();
+    const last = results.at(-1)!;
     if (outcome.killed) st.fail(outcome.killed.message);
-    else st.done(`${result.tests.filter((t) => t.status === 'pass').length}/${result.tests.length} pass`);
-    return { outcome, result };
+    else st.done(`${last.tests.filter((t) => t.status === 'pass').length}/${last.tests.length} pass${results.length > 1 ? ` (run ${results.length})` : ''}`);
+    return { outcome, results, logPath };
   };
 
   let accel = plan.accel;
   let accelReason = plan.reason;
   let kvmProbeMs: number | undefined;
   const guestStart = Date.now();
-  let run = await boot(accel, consoleLogPath, plan.probe && accel === 'kvm' && runner === 'qemu');
-  if (accel === 'kvm' && !req.accel && runner === 'qemu') {
-    const o = run.outcome;
-    const silent = o.killed?.reason === 'silent' || (o.kernelBannerMs === undefined && !o.killed);
-    if (silent) {
-      kvmProbeMs = o.ms;
-      const reason = o.killed ? `silent: ${o.killed.message}` : `qemu exited ${o.exitCode ?? o.signal} before the kernel banner: ${o.stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
-      writeMachineFacts(req.cache.machineFile, { kvm: { works: false, reason, hostKernel: release(), checkedAt: new Date().toISOString(), probeMs: o.ms } });
-      reporter.warn(`KVM did not boot the guest (${reason}); falling back to TCG and remembering this in ${req.cache.machineFile}`);
-      renameSync(consoleLogPath, join(logDir, 'console-kvm-probe.log'));
-      accel = 'tcg';
-      accelReason = `KVM fell back to TCG: ${reason}`;
-      run = await boot('tcg', consoleLogPath, false);
-    } else if (!facts.kvm?.works || facts.kvm.hostKernel !== release()) {
-      writeMachineFacts(req.cache.machineFile, { kvm: { works: true, reason: `kernel banner after ${o.kernelBannerMs} ms`, hostKernel: release(), checkedAt: new Date().toISOString(), probeMs: o.kernelBannerMs } });
-    }
+  const logOf = (shard: Shard, n: number) => (shard.index === 0 && n === 0 ? consoleLogPath : join(logDir, `console${shards.length > 1 ? `-shard${shard.index + 1}` : ''}${n > 0 ? `-boot${n + 1}` : ''}.log`));
+  const moreBoots = (shard: Shard, first: BootRun | undefined) => completeRuns(repeat, first, (runs, n) => boot(shard, accel, logOf(shard, n), false, runs), req.signal);
+  let perShard: ShardRuns[];
+  if (shards.length === 1) {
+    const probe = plan.probe && accel === 'kvm' && runner === 'qemu';
+    const first = await boot(shards[0]!, accel, consoleLogPath, probe, repeat);
+    const checked = accel === 'kvm' && !req.accel && runner === 'qemu' ? await kvmVerdict(first, { machineFile: req.cache.machineFile, facts, reporter, consoleLogPath, logDir, retry: () => boot(shards[0]!, 'tcg', consoleLogPath, false, repeat) }) : undefined;
+    if (checked?.fellBack) ({ accel, accelReason, kvmProbeMs } = checked.fellBack);
+    perShard = [await moreBoots(shards[0]!, checked?.run ?? first)];
+  } else {
+    perShard = await Promise.all(shards.map((s) => moreBoots(s, undefined)));
   }
   const guestMs = Date.now() - guestStart - (kvmProbeMs ?? 0);
+  return finishResult({ req, started, runner, accel, accelReason, coherent, cfg, params, cmdline, logDir, consoleLogPath, bin, initramfsMs, kvmProbeMs, guestMs, shards, perShard, repeat });
+}
 
-  // Best effort: without vmlinux or the tree's decode script the events stay as printed.
-  if (run.result.events.length) {
-    await decodeEvents(run.result.events, { vmlinux: join(req.buildDir, 'vmlinux'), srcDir: req.srcDir, modulesDir: req.buildDir, signal: req.signal });
+function checkBuildDir(buildDir: string, bzImage: string, ko: string): void {
+  for (const [path, what] of [[bzImage, 'kernel image'], [ko, 'test_hmm module']] as const) {
+    if (!existsSync(path)) {
+      throw new HmmciError(`The build directory ${buildDir} has no ${what} (${path}). Build it first (\`hmmci build\`), with CONFIG_TEST_HMM=m and the bzImage and modules targets.`, { exitCode: ExitCode.BAD_INPUT });
+    }
   }
+}
 
-  const info = run.result.session.info;
+/** Extra kernel parameters of a boot: the caller's, then the run-time knobs the guest's init reads. */
+function guestCmdline(req: TestKernelRequest, runs: number): string[] {
+  return [...(req.extraCmdline ?? []), ...(runs > 1 || req.repeat !== undefined ? [`${GUEST_PARAM.repeat}=${runs}`] : []), ...(req.memoryPressure ? [`${GUEST_PARAM.memoryPressure}=1`] : [])];
+}
+
+type BootRun = { outcome: GuestProcessOutcome; results: ParseResult[]; logPath: string };
+
+/**
+ * After a first boot under KVM: a guest that printed no kernel banner (KVM hangs silently on some
+ * hosts) is retried under TCG and the verdict remembered in machine.json; a working KVM is
+ * remembered too (per host kernel).
+ */
+async function kvmVerdict(run: BootRun, o: { machineFile: string; facts: ReturnType<typeof readMachineFacts>; reporter: Reporter; consoleLogPath: string; logDir: string; retry: () => Promise<BootRun> }): Promise<{ run: BootRun; fellBack?: { accel: Accel; accelReason: string; kvmProbeMs: number } }> {
+  const out = run.outcome;
+  const silent = out.killed?.reason === 'silent' || (out.kernelBannerMs === undefined && !out.killed);
+  if (silent) {
+    const reason = out.killed ? `silent: ${out.killed.message}` : `qemu exited ${out.exitCode ?? out.signal} before the kernel banner: ${out.stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
+    writeMachineFacts(o.machineFile, { kvm: { works: false, reason, hostKernel: release(), checkedAt: new Date().toISOString(), probeMs: out.ms } });
+    o.reporter.warn(`KVM did not boot the guest (${reason}); falling back to TCG and remembering this in ${o.machineFile}`);
+    renameSync(o.consoleLogPath, join(o.logDir, 'console-kvm-probe.log'));
+    return { run: await o.retry(), fellBack: { accel: 'tcg', accelReason: `KVM fell back to TCG: ${reason}`, kvmProbeMs: out.ms } };
+  }
+  if (!o.facts.kvm?.works || o.facts.kvm.hostKernel !== release()) {
+    writeMachineFacts(o.machineFile, { kvm: { works: true, reason: `kernel banner after ${out.kernelBannerMs} ms`, hostKernel: release(), checkedAt: new Date().toISOString(), probeMs: out.kernelBannerMs } });
+  }
+  return { run };
+}
+type ShardRuns = { boots: BootRun[]; runs: ParseResult[] };
+
+/**
+ * Boot until `repeat` runs of hmm-tests have a verdict: a boot whose kernel became unusable
+ * (oops taint, panic, watchdog kill) ends early and the next boot runs the rest. At most `repeat`
+ * boots; a boot in which hmm-tests never started ends it (a kernel that stopped booting).
+ */
+export async function completeRuns(repeat: number, first: BootRun | undefined, bootFn: (runs: number, n: number) => Promise<BootRun>, signal?: AbortSignal): Promise<ShardRuns> {
+  const boots: BootRun[] = [];
+  const runs: ParseResult[] = [];
+  let next = first ?? (await bootFn(repeat, 0));
+  for (;;) {
+    boots.push(next);
+    const started = next.results.filter((r) => r.session.started);
+    runs.push(...started);
+    if (runs.length >= repeat || boots.length >= repeat || started.length === 0 || signal?.aborted || next.outcome.killed?.reason === 'interrupted') break;
+    next = await bootFn(repeat - runs.length, boots.length);
+  }
+  return { boots, runs };
+}
+
+/** A number of shards the caller asked for, or for 'auto': 2 when cores and memory allow. */
+function decideShards(req: TestKernelRequest, guestMiB: number, cases: number): number {
+  const want = req.shards ?? 1;
+  if (want === 1 || cases < 2 || (req.testArgs?.length ?? 0) > 0) return 1;
+  if (!harnessSelectsCases(req.srcDir)) return 1;
+  if (want !== 'auto') return want;
+  // TCG runs a vCPU per host thread: two guests need two cores; each guest needs its RAM free.
+  const fits = Math.floor(freemem() / ((guestMiB + 512) * 1048576));
+  return Math.max(1, Math.min(2, availableParallelism(), fits));
+}
+
+interface FinishInput {
+  req: TestKernelRequest;
+  started: number;
+  runner: Runner;
+  accel: Accel;
+  accelReason: string;
+  coherent: boolean;
+  cfg: ReturnType<typeof archConfig>;
+  params: readonly string[];
+  cmdline: string;
+  logDir: string;
+  consoleLogPath: string;
+  bin: { ms: number; cases: string[] };
+  initramfsMs: number;
+  kvmProbeMs?: number;
+  guestMs: number;
+  shards: Shard[];
+  perShard: ShardRuns[];
+  repeat: number;
+}
+
+/** Merge runs and shards into one result, decode events, save result.json, throw when nothing ran. */
+async function finishResult(f: FinishInput): Promise<TestKernelResult> {
+  const { req, perShard, shards } = f;
+  const repeated = f.req.repeat !== undefined;
+  const shardResults = perShard.map((p) => (repeated && p.runs.length ? aggregateRuns(p.runs) : (p.runs[0] ?? p.boots[0]!.results[0]!)));
+  const result = shards.length > 1 ? mergeShards(shards, shardResults, f.bin.cases) : shardResults[0]!;
+  const boots = perShard.flatMap((p) => p.boots);
+  // Best effort: without vmlinux or the tree's decode script the events stay as printed.
+  if (result.events.length) {
+    await decodeEvents(result.events, { vmlinux: join(req.buildDir, 'vmlinux'), srcDir: req.srcDir, modulesDir: req.buildDir, signal: req.signal });
+  }
+  const killed = boots.find((b) => b.outcome.killed)?.outcome.killed;
+  const firstOutcome = perShard[0]!.boots[0]!.outcome;
+  const info = result.session.info;
+  const shape = guestShape({ repeat: req.repeat, runs: perShard.map((p) => p.runs.length), boots: perShard.map((p) => p.boots.length), shards, smp: req.smp, memoryPressure: req.memoryPressure });
   const out: TestKernelResult = {
-    result: run.result,
-    consoleLogPath,
-    accel,
-    runner,
-    ms: Date.now() - started,
+    result,
+    consoleLogPath: f.consoleLogPath,
+    accel: f.accel,
+    runner: f.runner,
+    ms: Date.now() - f.started,
     coherent: {
-      enabled: coherent,
-      ...(coherent ? { memmap: cfg.coherent.memmap } : {}),
-      testHmmParams: params,
-      description: coherent ? cfg.coherent.description : 'no coherent memory reserved: the 29 device_coherent cases skip',
+      enabled: f.coherent,
+      ...(f.coherent ? { memmap: f.cfg.coherent.memmap } : {}),
+      testHmmParams: f.params,
+      description: f.coherent ? f.cfg.coherent.description : 'no coherent memory reserved: the 29 device_coherent cases skip',
       ...(info.devices !== undefined ? { devices: Number(info.devices) } : {}),
     },
-    cmdline,
-    timings: { hmmTestsMs: bin.ms, initramfsMs, ...(kvmProbeMs !== undefined ? { kvmProbeMs } : {}), guestMs },
-    accelReason,
-    ...(run.outcome.killed ? { killed: run.outcome.killed } : {}),
-    ...(run.outcome.exitCode !== undefined ? { exitCode: run.outcome.exitCode } : {}),
+    cmdline: f.cmdline,
+    timings: { hmmTestsMs: f.bin.ms, initramfsMs: f.initramfsMs, ...(f.kvmProbeMs !== undefined ? { kvmProbeMs: f.kvmProbeMs } : {}), guestMs: f.guestMs },
+    accelReason: f.accelReason,
+    ...(killed ? { killed } : {}),
+    ...(firstOutcome.exitCode !== undefined ? { exitCode: firstOutcome.exitCode } : {}),
+    consoleLogs: boots.map((b) => b.logPath),
+    ...(shape ? { shape } : {}),
   };
-  writeFileSync(join(logDir, 'result.json'), `${JSON.stringify(out, null, 2)}\n`);
-  if (run.outcome.killed?.reason === 'interrupted') {
-    throw new InterruptedError('SIGINT/SIGTERM');
-  }
-  if (!run.result.session.started) {
-    const why = run.outcome.killed ? run.outcome.killed.message : run.result.events.find((e) => e.kind === 'panic')?.text.split('\n')[0] ?? `the guest stopped (exit ${run.outcome.exitCode ?? run.outcome.signal}) before hmm-tests started`;
-    throw new GuestError(`The guest booted from ${req.buildDir} never ran hmm-tests: ${why}. The console log shows how far it got; a kernel that does not boot (or an init that cannot run) is the patch's or the config's problem, not a test failure.`, out, run.outcome.stderr);
+  writeFileSync(join(f.logDir, 'result.json'), `${JSON.stringify(out, null, 2)}\n`);
+  if (boots.some((b) => b.outcome.killed?.reason === 'interrupted')) throw new InterruptedError('SIGINT/SIGTERM');
+  const never = perShard.map((p) => p.boots[0]!).find((b) => !b.results[0]?.session.started);
+  if (never) {
+    const r0 = never.results[0]!;
+    const why = never.outcome.killed ? never.outcome.killed.message : r0.events.find((e) => e.kind === 'panic')?.text.split('\n')[0] ?? `the guest stopped (exit ${never.outcome.exitCode ?? never.outcome.signal}) before hmm-tests started`;
+    throw new GuestError(`The guest booted from ${req.buildDir} never ran hmm-tests: ${why}. The console log shows how far it got; a kernel that does not boot (or an init that cannot run) is the patch's or the config's problem, not a test failure.`, { ...out, consoleLogPath: never.logPath }, never.outcome.stderr);
   }
   return out;
 }

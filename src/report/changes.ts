@@ -1,4 +1,6 @@
 import type { Comparison, TestChange } from '../compare/types.js';
+import { describeRates } from '../compare/rates.js';
+import type { RepeatCount } from '../results/types.js';
 import type { RunRecord } from './record.js';
 
 /** One line of the "changes" table every report starts with. */
@@ -10,7 +12,13 @@ export interface ChangeRow {
   note?: string;
 }
 
+/** `17/20 pass` of a `--repeat` count. */
+export function passText(r: RepeatCount): string {
+  return `${r.pass}/${r.total} pass`;
+}
+
 function runsText(c: TestChange): string {
+  if (c.rate) return passText(c.rate.patched);
   return c.runs.length > 1 ? c.runs.join(',') : (c.patched ?? '-');
 }
 
@@ -19,8 +27,9 @@ export function changeRows(c: Comparison): ChangeRow[] {
   const rows: ChangeRow[] = [];
   const push = (label: ChangeRow['label'], list: readonly TestChange[], note?: (t: TestChange) => string | undefined) => {
     for (const t of list) {
-      const n = note?.(t);
-      rows.push({ label, name: t.name, baseline: t.baseline ?? '-', patched: runsText(t), ...(n ? { note: n } : {}) });
+      const n = note?.(t)?.trim();
+      const text = t.rate ? [describeRates(t.rate), n].filter(Boolean).join('; ') : n;
+      rows.push({ label, name: t.name, baseline: t.rate ? passText(t.rate.baseline) : (t.baseline ?? '-'), patched: runsText(t), ...(text ? { note: text } : {}) });
     }
   };
   push('REGRESSION', c.regressions, (t) => t.reason);
@@ -55,6 +64,14 @@ export function compactRows(rows: readonly ChangeRow[], maxNotRun = 3): ChangeRo
     }
   }
   return out;
+}
+
+/** `each test ran 20 times per side` when the sides were run with --repeat, else undefined. */
+export function repeatLine(r: RunRecord): string | undefined {
+  const most = (side: RunRecord['patched']) => Math.max(0, ...(side?.tests ?? []).map((t) => t.repeat?.total ?? 0));
+  const p = most(r.patched);
+  if (!p) return undefined;
+  return `--repeat: each test ran up to ${p} times patched, ${most(r.baseline) || '-'} at the baseline (k/N = runs passed of runs with a verdict); failure rates compared with Barnard's exact test, one-sided, α = 0.05`;
 }
 
 /** Headline of a record: the verdict, or why there is none. */

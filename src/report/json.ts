@@ -4,7 +4,7 @@ import type { RunRecord } from './record.js';
 
 const side = (s: TestRunResult | null) => ({ tests: s?.tests ?? [], counts: s?.counts ?? {}, events: s?.events ?? [] });
 const pairs = (list: readonly TestChange[] | undefined) => (list ?? []).map((t) => ({
-  name: t.name, baseline: t.baseline, patched: t.patched, runs: t.runs, ...(t.reason ? { reason: t.reason } : {}),
+  name: t.name, baseline: t.baseline, patched: t.patched, runs: t.runs, ...(t.reason ? { reason: t.reason } : {}), ...(t.rate ? { rate: t.rate } : {}),
 }));
 
 /**

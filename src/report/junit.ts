@@ -1,4 +1,5 @@
 import type { TestChange } from '../compare/types.js';
+import { describeRates } from '../compare/rates.js';
 import { BAD_STATUSES, type TestResult } from '../results/types.js';
 import type { RunRecord } from './record.js';
 import { xmlEscape } from './xml.js';
@@ -44,10 +45,13 @@ function testcase(t: TestResult, changes: ReturnType<typeof changeIndex>): strin
   const ch = changes.get(t.name);
   const baseline = ch?.change.baseline ?? null;
   const body: string[] = [];
-  const msg = t.reason ?? t.status;
+  const rep = t.repeat ? `passed ${t.repeat.pass}/${t.repeat.total} runs` : undefined;
+  const msg = [t.reason ?? t.status, rep].filter(Boolean).join('; ');
   if (BAD_STATUSES.has(t.status)) {
-    const why = ch?.kind === 'regression' ? `regression: ${baseline} at the baseline, ${t.status} with the series`
+    const why = ch?.kind === 'regression' && ch.change.rate ? `regression: ${describeRates(ch.change.rate)}`
+      : ch?.kind === 'regression' ? `regression: ${baseline} at the baseline, ${t.status} with the series`
       : ch?.kind === 'still failing' ? `also ${baseline} at the baseline`
+        : ch?.kind === 'flaky' && ch.change.rate ? `flaky: ${describeRates(ch.change.rate)}`
         : ch?.kind === 'flaky' ? `flaky: patched runs ${ch.change.runs.join(', ')}`
           : ch?.kind === 'added' ? 'test added by the series' : t.status;
     const el = t.status === 'fail' ? 'failure' : 'error';
@@ -61,7 +65,9 @@ function testcase(t: TestResult, changes: ReturnType<typeof changeIndex>): strin
       if (BAD_STATUSES.has(s)) body.push(`      <rerunFailure${attrs({ type: s, message: `rerun ${i + 1}: ${s}` })}/>`);
     });
   }
-  if (t.output?.length && !BAD_STATUSES.has(t.status)) body.push(`      <system-out>${xmlEscape(t.output.join('\n'))}</system-out>`);
+  // junit-10.xsd has no per-testcase properties: k/N goes in the message (bad) or system-out.
+  const out = [...(rep && !BAD_STATUSES.has(t.status) ? [`hmmci.repeat: ${rep}`] : []), ...(!BAD_STATUSES.has(t.status) ? (t.output ?? []) : [])];
+  if (out.length) body.push(`      <system-out>${xmlEscape(out.join('\n'))}</system-out>`);
   return body.length ? `${open}>\n${body.join('\n')}\n    </testcase>` : `${open}/>`;
 }
 
@@ -85,6 +91,8 @@ function suite(r: RunRecord): string {
     'env.runner': r.env.runner,
   };
   if (r.series.messageId) props['series.message-id'] = r.series.messageId;
+  const repeats = tests.map((t) => t.repeat?.total ?? 0);
+  if (Math.max(0, ...repeats) > 0) props['hmmci.repeat'] = String(Math.max(...repeats));
   if (r.artifacts.patchedConsoles[0]) props['log.console'] = r.artifacts.patchedConsoles[0];
   const lines = [
     `  <testsuite${attrs({ name: `hmm-tests: ${r.series.title}`, tests: tests.length, failures, errors, skipped, time: seconds(time), timestamp: r.createdAt.replace(/\.\d+Z$/, '').replace(/Z$/, ''), id: r.id, package: 'hmm-tests' })}>`,

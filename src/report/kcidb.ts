@@ -84,7 +84,7 @@ function sideObjects(r: RunRecord, side: 'baseline' | 'patched', result: SideRes
     log_excerpt: t.reason || t.output?.length ? excerpt([t.reason, ...(t.output ?? [])].filter(Boolean).join('\n')) : undefined,
     environment: { comment: `QEMU x86_64 (${r.env.accel || 'unknown accel'}) via ${r.env.runner || 'qemu'}` },
     start_time: r.createdAt,
-    misc: drop({ hmmci_status: t.status, change: changes.get(t.name) }),
+    misc: drop({ hmmci_status: t.status, change: changes.get(t.name), ...(t.repeat ? { repeat: `${t.repeat.pass}/${t.repeat.total}`, repeat_pass: t.repeat.pass, repeat_total: t.repeat.total } : {}) }),
   }));
   return { checkout, builds, tests };
 }

@@ -1,6 +1,7 @@
 import { TEST_STATUSES, type StatusCounts } from '../results/types.js';
-import { changeRows, compactRows, headline, shortSha } from './changes.js';
+import { changeRows, compactRows, headline, passText, repeatLine, shortSha } from './changes.js';
 import type { RunRecord } from './record.js';
+import { visibleLine } from '../series/visible.js';
 
 export interface MailOptions {
   /** `Name <email>` for the Tested-by trailer; without it the trailer is left out. */
@@ -32,7 +33,9 @@ function wrap(text: string, width = 72, indent = ''): string[] {
 export function renderMail(r: RunRecord, opts: MailOptions = {}): string {
   const s = r.series;
   const out: string[] = [];
-  const subject = s.title.startsWith('Re:') ? s.title : `Re: ${s.title}`;
+  // The title comes from a mail: no control characters (or a newline starting a header) in ours.
+  const title = visibleLine(s.title);
+  const subject = title.startsWith('Re:') ? title : `Re: ${title}`;
   out.push(`Subject: ${subject}`);
   if (s.messageId) {
     const id = s.messageId.startsWith('<') ? s.messageId : `<${s.messageId}>`;
@@ -62,8 +65,16 @@ export function renderMail(r: RunRecord, opts: MailOptions = {}): string {
       out.push('', 'Changes:');
       for (const row of rows) {
         out.push(`  ${row.label.padEnd(10)} ${row.name}: ${row.baseline} -> ${row.patched}`);
-        if (row.note && row.label !== 'FIXED') out.push(`             ${row.note.split('\n')[0]}`);
+        if (row.note && (row.label !== 'FIXED' || row.note.startsWith('fails '))) out.push(`             ${row.note.split('\n')[0]}`);
       }
+    }
+    const rep = repeatLine(r);
+    if (rep) {
+      out.push('', ...wrap(`Each test ran up to ${r.patched?.tests.reduce((m, t) => Math.max(m, t.repeat?.total ?? 0), 0)} times on each kernel; failure rates were compared with Barnard's exact test (one-sided, alpha 0.05). Tests that failed in some runs (passed/runs):`));
+      const base = new Map((r.baseline?.tests ?? []).map((t) => [t.name, t.repeat]));
+      const flaky = (r.patched?.tests ?? []).filter((t) => t.repeat && (t.repeat.pass < t.repeat.total || (base.get(t.name) && base.get(t.name)!.pass < base.get(t.name)!.total)));
+      for (const t of flaky) out.push(`  ${t.name}: ${base.get(t.name) ? passText(base.get(t.name)!) : '-'} -> ${passText(t.repeat!)}`);
+      if (!flaky.length) out.push('  (none: every test passed every run on both kernels)');
     }
     if (c.patchedRuns > 1) out.push('', `Changed results were re-run ${c.patchedRuns - 1} more time${c.patchedRuns > 2 ? 's' : ''} before being reported.`);
     for (const e of c.newEvents.filter((ev) => ev.confirmed)) {

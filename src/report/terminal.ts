@@ -1,7 +1,8 @@
 import { formatMs } from '../common/progress.js';
 import { TEST_STATUSES, type StatusCounts } from '../results/types.js';
-import { changeRows, compactRows, headline, shortSha } from './changes.js';
+import { changeRows, compactRows, headline, passText, repeatLine, shortSha } from './changes.js';
 import type { RunRecord } from './record.js';
+import { visibleLine } from '../series/visible.js';
 
 function table(rows: readonly string[][]): string[] {
   const widths: number[] = [];
@@ -17,6 +18,15 @@ function totalsRows(baseline: StatusCounts | undefined, patched: StatusCounts | 
   return [['', ...cols, 'total'], row('baseline', baseline), row('patched', patched)];
 }
 
+/** Tests that failed some runs on either side without being a change: their k/N both sides. */
+function repeatedFailures(r: RunRecord): string[] {
+  const base = new Map((r.baseline?.tests ?? []).map((t) => [t.name, t]));
+  const rows = (r.patched?.tests ?? [])
+    .filter((t) => t.repeat && (t.repeat.pass < t.repeat.total || ((base.get(t.name)?.repeat?.pass ?? 0) < (base.get(t.name)?.repeat?.total ?? 0))))
+    .map((t) => `  ${t.name}: patched ${passText(t.repeat!)}, baseline ${base.get(t.name)?.repeat ? passText(base.get(t.name)!.repeat!) : '-'}`);
+  return rows.length ? ['runs with failures (k/N):', ...rows] : [];
+}
+
 /**
  * The terminal report: a compact table of the changes first, then totals for both sides, then
  * where the logs are. Plain text, no colour, so it reads the same in a CI log.
@@ -25,7 +35,7 @@ export function renderTerminal(r: RunRecord): string {
   const out: string[] = [];
   const s = r.series;
   out.push(`hmmci run ${r.id}: ${headline(r)}`);
-  out.push(`series:  ${s.title} (${s.patches.length} patch${s.patches.length === 1 ? '' : 'es'}) on ${shortSha(s.base)}${r.env.kernel ? ` (${r.env.kernel})` : ''}`);
+  out.push(`series:  ${visibleLine(s.title)} (${s.patches.length} patch${s.patches.length === 1 ? '' : 'es'}) on ${shortSha(s.base)}${r.env.kernel ? ` (${r.env.kernel})` : ''}`);
   out.push(`config:  ${[...r.config.fragments, ...r.config.extra].join(' + ') || '(default)'}${r.config.variant ? ` [${r.config.variant}]` : ''}, hash ${r.config.configHash || '-'}`);
   out.push(`guest:   ${r.env.runner || '-'}/${r.env.accel || '-'}, ${r.env.gcc || 'gcc ?'}${r.baseline?.cached ? `; baseline reused from ${r.baseline.fromRun ?? 'the cache'}` : ''}`);
   out.push('');
@@ -37,11 +47,13 @@ export function renderTerminal(r: RunRecord): string {
       out.push(lines[0] as string);
       rows.forEach((x, i) => {
         out.push(lines[i + 1] as string);
-        if (x.note && x.label !== 'FIXED') out.push(`    ${x.note.split('\n')[0]}`);
+        if (x.note && (x.label !== 'FIXED' || x.note.startsWith('fails '))) out.push(`    ${x.note.split('\n')[0]}`);
         const flaky = x.label === 'REGRESSION' ? r.knownFlaky?.find((k) => k.test === x.name) : undefined;
         if (flaky) out.push(`    ${flaky.label}`);
       });
     }
+    const rep = repeatLine(r);
+    if (rep) out.push(rep, ...repeatedFailures(r));
     if (r.comparison.patchedRuns > 1) out.push(`(changed results were confirmed by ${r.comparison.patchedRuns - 1} rerun${r.comparison.patchedRuns > 2 ? 's' : ''} of the patched kernel)`);
     out.push('');
   } else if (r.error) {

@@ -19,7 +19,8 @@ export function formatResultText(r: ParseResult, opts: { verbose?: boolean; even
   const width = Math.max(20, ...r.tests.map((t) => t.name.length));
   for (const t of r.tests) {
     const dur = t.durationMs !== undefined ? `${(t.durationMs / 1000).toFixed(2)}s` : '';
-    out.push(`${t.status.toUpperCase().padEnd(7)} ${t.name.padEnd(width)} ${dur.padStart(7)}${t.reason ? `  ${t.reason}` : ''}`.trimEnd());
+    const rep = t.repeat ? ` ${`${t.repeat.pass}/${t.repeat.total}`.padStart(7)}` : '';
+    out.push(`${t.status.toUpperCase().padEnd(7)} ${t.name.padEnd(width)}${rep} ${dur.padStart(7)}${t.reason ? `  ${t.reason}` : ''}`.trimEnd());
     if (opts.verbose && t.output?.length && t.status !== 'pass' && t.status !== 'skip') for (const l of t.output) out.push(`          | ${l}`);
   }
   if (!r.tests.length) out.push('(no test results)');

@@ -12,6 +12,8 @@ export const SENTINEL = {
   listEnd: 'HMMCI-LIST-END',
   /** `HMMCI-START <program>`: hmm-tests is about to run. */
   start: 'HMMCI-START',
+  /** `HMMCI-ITER i/N`: run i of N of hmm-tests in this boot (`--repeat`); only the guest stage reads it. */
+  iter: 'HMMCI-ITER',
   /** `HMMCI-EXIT status=<n>`: hmm-tests returned with that status. */
   exit: 'HMMCI-EXIT',
   /** `HMMCI-ERROR <what>`: the init could not prepare the run (insmod failed, …). */

@@ -18,6 +18,16 @@ export interface TestResult {
   reason?: string;
   /** Non-TAP lines (assertion messages, kernel messages) printed while the test ran. */
   output?: string[];
+  /**
+   * `--repeat N`: of the `total` runs that gave this test a verdict, `pass` passed (pass, skip,
+   * xfail, xpass: anything but fail, crash, timeout); `status` is then the worst run's.
+   */
+  repeat?: RepeatCount;
+}
+
+export interface RepeatCount {
+  pass: number;
+  total: number;
 }
 
 export interface KernelEvent {

@@ -12,6 +12,7 @@ import { compareResults, needsRerun } from '../compare/index.js';
 import type { RunRecord, Side, SideResult, StageTiming } from '../report/record.js';
 import type { TestRunResult } from '../results/types.js';
 import type { Slot } from '../tree/types.js';
+import { guestResultKey, type GuestRunOptions } from '../guest/guest-options.js';
 import { BaselineStore, type BaselineEntry } from '../stages/baseline-store.js';
 import type { ConfigVariant, Configured, LoadedSeries, StageContext, StageFailure, Stages } from '../stages/types.js';
 import { planConcurrency, type ConcurrencyPlan, type MachineShape } from './concurrency.js';
@@ -40,6 +41,8 @@ export interface RunRequest {
   machine?: MachineShape;
   /** make -j (default from the concurrency plan). */
   jobs?: number;
+  /** `--repeat/--smp/--memory-pressure/--shards`, handed to the test stage on both sides. */
+  guest?: GuestRunOptions;
 }
 
 export interface RunOutcome {
@@ -169,11 +172,11 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
     const configKey = stages.configKey(job.variant);
     const slot = await t.run('slot', 'baseline', ctx, (c) => stages.acquireSlot({ tree, rev: job.base, configKey }, c), (s) => `slot ${s.index} @ ${s.rev.slice(0, 12)}`);
     try {
-      const lockKey = { treeId: tree.id, base: slot.rev, configKey, toolchain: toolchain.gcc, runner: req.runner };
+      const lockKey = { treeId: tree.id, base: slot.rev, configKey, toolchain: toolchain.gcc, runner: `${req.runner}${guestResultKey(req.guest)}` };
       return await store.withLock(lockKey, async () => {
         const config = await t.run('config', 'baseline', ctx, (c) => stages.configure({ srcDir: slot.worktree, buildDir: slot.buildDir, variant: job.variant }, c), (v) => (v.ok ? `hash ${v.configHash}${v.reused ? ' (already current)' : ''}` : undefined));
         if (!config.ok) throw failureError(config);
-        const key = store.key({ base: slot.rev, configHash: config.configHash, toolchain: toolchain.gcc, runner: req.runner });
+        const key = store.key({ base: slot.rev, configHash: config.configHash, toolchain: toolchain.gcc, runner: `${req.runner}${guestResultKey(req.guest)}` });
         const hit = req.useBaselineCache === false ? undefined : store.lookup(key);
         if (hit) {
           req.reporter.info(`baseline: reusing the results of run ${hit.fromRun} (same base, config, gcc and runner)`);
@@ -182,7 +185,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
         const built = await buildQueue.add(() => t.run('build', 'baseline', ctx, (c) => stages.build({ srcDir: slot.worktree, buildDir: slot.buildDir, jobs: plan.buildJobs }, c)), { throwOnTimeout: true });
         if (!built.ok) throw baselineBroken(built, 'does not build');
         const produced = kernelEntries('baseline', built.artifacts);
-        const tested = await guestQueue.add(() => t.run('test', 'baseline', ctx, (c) => stages.test({ srcDir: slot.worktree, buildDir: slot.buildDir, runner: req.runner, logDir: join((runDirs[job.index] as RunDir).dir, 'guest', 'baseline') }, c), (o) => (o.ok ? countsLine(o.result) : undefined)), { throwOnTimeout: true });
+        const tested = await guestQueue.add(() => t.run('test', 'baseline', ctx, (c) => stages.test({ srcDir: slot.worktree, buildDir: slot.buildDir, runner: req.runner, guest: req.guest, logDir: join((runDirs[job.index] as RunDir).dir, 'guest', 'baseline') }, c), (o) => (o.ok ? countsLine(o.result) : undefined)), { throwOnTimeout: true });
         if (!tested.ok) throw baselineBroken(tested, 'does not boot or produced no results');
         produced.push(...present(describeArtifact('hmm-tests', 'baseline', tested.hmmTests)));
         const entry = store.save({
@@ -272,7 +275,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
       record.artifacts.patchedBuildLog = copyIfExists(built.logPath, rd.path('patched.build.log'));
       if (!built.ok) throw failureError(built);
       produced.push(...kernelEntries('patched', built.artifacts));
-      const first = await guestQueue.add(() => t.run('test', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, logDir: rd.path(join('guest', 'patched')) }, c), (o) => (o.ok ? countsLine(o.result) : undefined)), { throwOnTimeout: true });
+      const first = await guestQueue.add(() => t.run('test', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, guest: req.guest, logDir: rd.path(join('guest', 'patched')) }, c), (o) => (o.ok ? countsLine(o.result) : undefined)), { throwOnTimeout: true });
       if (!first.ok && first.kind === 'no-results') {
         // The baseline booted and produced results (or will tell); the patched kernel did not.
         if (!baseline) {
@@ -301,7 +304,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
       const baseResult = baseline.entry.result;
       if (req.reruns > 0 && needsRerun(baseResult, first.result)) {
         for (let i = 1; i <= req.reruns; i++) {
-          const again = await guestQueue.add(() => t.run('rerun', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, logDir: rd.path(join('guest', `rerun${i}`)) }, c), (o) => (o.ok ? countsLine(o.result) : undefined)), { throwOnTimeout: true });
+          const again = await guestQueue.add(() => t.run('rerun', 'patched', ctx, (c) => stages.test({ srcDir: s.worktree, buildDir: s.buildDir, runner: req.runner, guest: req.guest, logDir: rd.path(join('guest', `rerun${i}`)) }, c), (o) => (o.ok ? countsLine(o.result) : undefined)), { throwOnTimeout: true });
           if (!again.ok) {
             // A rerun that produced nothing confirms nothing: the runs that did produce results decide.
             req.reporter.warn(`rerun ${i} of the patched kernel produced no results (${again.message.split('. ')[0]}); it is left out of the comparison`);

@@ -16,6 +16,7 @@ export interface SplitBody {
 }
 
 const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
+const BINARY_BLOCK = /^(literal|delta) \d+$/;
 const FILE_HEADER = /^(old mode|new mode|deleted file mode|new file mode|similarity index|dissimilarity index|rename from|rename to|copy from|copy to|index) /;
 
 /** A `diff` command line before a file's `---`/`+++` pair (`diff -urN old/x new/x`, `diff -u x y`). */
@@ -185,11 +186,11 @@ export function scanDiff(lines: readonly string[], start: number): { changes: Fi
       inGitHeader = false;
       i++;
       if (l === 'GIT binary patch') {
-        // literal/delta blocks end at a blank line; there are two (forward and reverse).
-        let blanks = 0;
-        while (i < lines.length && blanks < 2) {
-          if ((lines[i] ?? '') === '') blanks++;
-          i++;
+        // A `literal N`/`delta N` block of base85 lines ends at a blank line; a second block (the
+        // reverse) follows only when the next line starts one: anything else is the next section.
+        for (let block = 0; block < 2 && BINARY_BLOCK.test(lines[i] ?? ''); block++) {
+          for (i++; i < lines.length && (lines[i] ?? '') !== ''; i++);
+          if (i < lines.length) i++;
         }
       }
       end = i;

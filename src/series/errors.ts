@@ -1,12 +1,13 @@
 import { BadInputError, HmmciError, type HmmciErrorOptions } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import type { ApplyFailure } from './types.js';
+import { visible } from './visible.js';
 
 /** The series does not apply to the base (exit 4). Carries which patch, files and hunks. */
 export class ApplyError extends HmmciError {
   readonly failure: ApplyFailure;
   constructor(message: string, failure: ApplyFailure, options: Omit<HmmciErrorOptions, 'exitCode'> = {}) {
-    super(message, { ...options, exitCode: ExitCode.APPLY_FAILED });
+    super(visible(message), { ...options, details: options.details?.map(visible), exitCode: ExitCode.APPLY_FAILED });
     this.name = 'ApplyError';
     this.failure = failure;
   }
@@ -16,7 +17,7 @@ export class ApplyError extends HmmciError {
 export class UnsafePatchError extends BadInputError {
   readonly problems: readonly string[];
   constructor(message: string, problems: readonly string[]) {
-    super(message, { details: problems });
+    super(visible(message), { details: problems.map(visible) });
     this.name = 'UnsafePatchError';
     this.problems = problems;
   }

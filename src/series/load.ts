@@ -3,20 +3,20 @@
  * tree, or a message-id fetched with b4. Reading and process spawning live here; parsing is in
  * the pure modules (mbox, headers, mime, message, series).
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
-import { onCleanup } from '../common/cleanup.js';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { BadInputError, HmmciError, UsageError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
-import { requireTool, run } from '../common/exec.js';
-import { silentReporter, type Reporter } from '../common/progress.js';
+import type { Reporter } from '../common/progress.js';
 import { commitSha, git } from '../tree/git.js';
+import { b4Fetch, messageIdUrl } from './b4.js';
 import { findDiffStart } from './diff.js';
 import { isMboxrd, splitMbox, textLines } from './mbox.js';
 import { decodeMessage, looksLikeMail } from './message.js';
 import { buildSeries } from './series.js';
+import { MAX_MIME_DEPTH } from './mime.js';
 import { sniffInput } from './sniff.js';
+import { visible } from './visible.js';
 import { parseSubject } from './subject.js';
 import type { MailMessage, Series, SeriesSourceKind } from './types.js';
 
@@ -27,8 +27,13 @@ export interface LoadSeriesOptions {
   cwd?: string;
   reporter?: Reporter;
   signal?: AbortSignal;
-  /** b4 executable (tests put a stand-in on PATH); default `b4`. */
+  /** b4 executable; default `b4`. */
   b4?: string;
+  /**
+   * A public-inbox archive to fetch message-ids from (`--mirror URL`, e.g. `https://lore.example.com/linux-mm`):
+   * given to b4 as b4.midmask/b4.linkmask for this call only. Default: `$HMMCI_MIRROR`, else b4's own config.
+   */
+  mirror?: string;
 }
 
 const EXPECTED = 'hmmci expected an mbox (lore\'s t.mbox, `git format-patch --stdout`), a .patch or .eml file, a folder of them, a git range A..B with --tree, or a message-id (with b4 installed)';
@@ -44,7 +49,7 @@ export function classifyInput(input: string, exists: (p: string) => 'file' | 'di
   const kind = exists(input);
   if (kind === 'dir') return 'folder';
   if (kind === 'file') return 'mbox';
-  if (/^https?:\/\/lore\.kernel\.org\//.test(input)) return 'message-id';
+  if (messageIdUrl(input)) return 'message-id';
   if (RANGE.test(input) && input.includes('..')) return 'range';
   if (MESSAGE_ID.test(input)) return 'message-id';
   return 'missing';
@@ -70,8 +75,10 @@ export async function loadSeries(input: string, opts: LoadSeriesOptions = {}): P
       return finish(readFolder(path, input), { kind: 'folder', input }, input);
     case 'range':
       return loadRange(input, opts);
-    case 'message-id':
-      return loadMessageId(input, opts);
+    case 'message-id': {
+      const { mails, msgid } = await b4Fetch(input, { ...opts, read: readMailFile });
+      return finish(mails, { kind: 'message-id', input: msgid }, `b4's mbox for ${msgid}`);
+    }
     default:
       throw new BadInputError(`The series input ${JSON.stringify(input)} is not a file or folder that exists, a git range (A..B) or a message-id. ${EXPECTED}.`);
   }
@@ -134,9 +141,12 @@ function finish(mails: MailMessage[], source: { kind: SeriesSourceKind; input: s
   const series = buildSeries(mails, source);
   if (series.patches.length === 0) {
     const replies = series.warnings.filter((w) => w.kind === 'not-a-patch').length;
+    const deep = mails.filter((m) => m.nestedTooDeep).length;
     throw new BadInputError(
-      `${name} holds ${mails.length} message${mails.length === 1 ? '' : 's'} but no patch${replies ? ` (${replies} ${replies === 1 ? 'is a reply or has' : 'are replies or have'} no diff)` : ''}. ${EXPECTED}; for a review thread, pass the mbox of the patch mails themselves (b4 am <message-id> writes one).`,
-      { details: series.warnings.map((w) => w.message).slice(0, 5) },
+      deep > 0
+        ? visible(`${name} holds no patch hmmci can read: ${deep === mails.length ? (mails.length === 1 ? 'its mail is' : 'its mails are') : `${deep} of its ${mails.length} mails are`} MIME multiparts nested too deeply (more than ${MAX_MIME_DEPTH} levels), and hmmci stops reading there. Ask for the patch as a plain \`git format-patch\` mail (or an mbox from lore or b4).`)
+        : visible(`${name} holds ${mails.length} message${mails.length === 1 ? '' : 's'} but no patch${replies ? ` (${replies} ${replies === 1 ? 'is a reply or has' : 'are replies or have'} no diff)` : ''}. ${EXPECTED}; for a review thread, pass the mbox of the patch mails themselves (b4 am <message-id> writes one).`),
+      { details: series.warnings.map((w) => visible(w.message)).slice(0, 5) },
     );
   }
   return series;
@@ -170,41 +180,3 @@ async function loadRange(range: string, opts: LoadSeriesOptions): Promise<Series
   return finish(parseMailBytes(Buffer.from(text, 'utf8'), `git range ${range}`), { kind: 'range', input: range }, `The range ${range}`);
 }
 
-/** A message-id (or lore URL) fetched with `b4 am -o <tmp> <id>`. */
-async function loadMessageId(input: string, opts: LoadSeriesOptions): Promise<Series> {
-  const bin = opts.b4 ?? 'b4';
-  const msgid = input.replace(/^https?:\/\/lore\.kernel\.org\/(?:[^/]+\/)?/, '').replace(/\/.*$/, '').replace(/^<|>$/g, '');
-  if (!msgid || msgid.startsWith('-')) {
-    throw new BadInputError(`${JSON.stringify(input)} is not a message-id hmmci can pass to b4 (it must look like <local@domain> and not start with "-").`);
-  }
-  requireTool(bin, `the series ${input} is a message-id, which hmmci fetches with \`b4 am\` (or download the thread yourself from https://lore.kernel.org/r/${msgid}/t.mbox.gz and pass the unpacked file)`);
-  const dir = mkdtempSync(join(tmpdir(), 'hmmci-b4-'));
-  const unregister = onCleanup(`b4 output ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
-  const reporter = opts.reporter ?? silentReporter;
-  const stage = reporter.stage('series: b4 am', msgid);
-  try {
-    const r = await run(bin, ['am', '-o', dir, msgid], { signal: opts.signal, timeoutMs: 5 * 60_000 });
-    if (r.exitCode !== 0) {
-      stage.fail();
-      throw new HmmciError(`b4 could not fetch the series ${msgid} (exit status ${r.exitCode}). Check the message-id and your network, or download the thread's mbox from lore and pass the file.`, {
-        exitCode: ExitCode.BAD_INPUT,
-        command: r.command,
-        commandExitCode: r.exitCode,
-        details: (r.stderr || r.stdout).trim().split('\n').slice(-6),
-      });
-    }
-    const files = readdirSync(dir).sort();
-    // b4 writes the am-ready series as *.mbx and the cover letter as *.cover.
-    const picked = [...files.filter((f) => f.endsWith('.cover')), ...files.filter((f) => f.endsWith('.mbx') || f.endsWith('.mbox'))];
-    if (picked.length === 0) {
-      stage.fail();
-      throw new BadInputError(`b4 am ${msgid} wrote no .mbx file (it wrote: ${files.join(', ') || 'nothing'}). Is ${msgid} the message-id of a patch?`);
-    }
-    const mails = picked.flatMap((f) => readMailFile(join(dir, f), `b4 am ${msgid} (${basename(f)})`));
-    stage.done(`${picked.length} file(s)`);
-    return finish(mails, { kind: 'message-id', input: msgid }, `b4's mbox for ${msgid}`);
-  } finally {
-    unregister();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}

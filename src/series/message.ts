@@ -3,9 +3,10 @@
  * transfer-decoded, and in-body `From:`/`Subject:`/`Date:` headers (git send-email puts them
  * first in the body when the sender is not the author) applied. Pure.
  */
-import { decodeEncodedWords, header, normalizeAddress, normalizeMessageId, parseHeaders } from './headers.js';
+import { header, normalizeAddress, normalizeMessageId, parseHeaders } from './headers.js';
+import { cleanupSpace, decodeHeader, identText, inBodyHeaders, mailinfoFrom } from './mailinfo.js';
 import { splitMbox, textLines, type RawMessage } from './mbox.js';
-import { decodeBody, patchAttachment } from './mime.js';
+import { decodeBody, patchAttachment, type DecodeState } from './mime.js';
 import type { MailMessage } from './types.js';
 
 export interface DecodeOptions {
@@ -41,17 +42,25 @@ export function decodeMessage(raw: RawMessage, position: number, opts: DecodeOpt
       };
     }
   }
-  let body = (attached ? `${attached.note.replace(/\n+$/, '')}\n\n${attached.text}` : decodeBody(h, raw.lines.slice(h.bodyStart), opts.binary8bit ?? false))
-    .replace(/\r\n/g, '\n')
-    .replace(/\n+$/, '\n');
-  let from = dmarcAuthor(normalizeAddress(fromBytes(header(h, 'from')) ?? ''), (n) => fromBytes(header(h, n)));
-  let subject = decodeEncodedWords(fromBytes(header(h, 'subject')) ?? '').replace(/\s+/g, ' ').trim();
-  let date = (header(h, 'date') ?? '').trim();
+  const state: DecodeState = {};
+  let body = (attached ? `${attached.note.replace(/\n+$/, '')}\n\n${attached.text}` : decodeBody(h, raw.lines.slice(h.bodyStart), opts.binary8bit ?? false, 0, state)).replace(
+    /\n+$/,
+    '\n',
+  );
+  const last = (name: string) => fromBytes(h.fields.get(name)?.at(-1));
+  // git mailinfo: the last From/Subject/Date header wins; in-body ones win over all of them.
+  let from = dmarcAuthor(authorOf(last('from') ?? ''), (n) => fromBytes(header(h, n)));
+  let subject = decodeHeader(last('subject') ?? '');
+  let date = cleanupSpace(last('date') ?? '').trim();
   const inBody = inBodyHeaders(body);
-  if (inBody) {
-    if (inBody.from) from = normalizeAddress(inBody.from);
-    if (inBody.subject) subject = decodeEncodedWords(inBody.subject).trim();
-    if (inBody.date) date = inBody.date.trim();
+  let consumed: string | undefined;
+  if (inBody.consumed) {
+    // git uses in-body headers only for a mail that has a patch (mailinfo's patch_lines).
+    const patched = hasPatchBreak(inBody.rest);
+    if (patched && inBody.from !== undefined) from = authorOf(inBody.from);
+    if (patched && inBody.subject !== undefined) subject = decodeHeader(inBody.subject);
+    if (patched && inBody.date !== undefined) date = cleanupSpace(decodeHeader(inBody.date)).trim();
+    consumed = inBody.consumed;
     body = inBody.rest;
   }
   const inReplyTo = normalizeMessageId(header(h, 'in-reply-to'));
@@ -64,28 +73,27 @@ export function decodeMessage(raw: RawMessage, position: number, opts: DecodeOpt
     messageId: normalizeMessageId(header(h, 'message-id')),
     inReplyTo: inReplyTo || undefined,
     body,
+    ...(consumed ? { inBody: consumed } : {}),
+    ...(state.tooDeep ? { nestedTooDeep: true } : {}),
   };
 }
 
-function inBodyHeaders(body: string): { from?: string; subject?: string; date?: string; rest: string } | undefined {
-  const lines = body.split('\n');
-  const found: Record<string, string> = {};
-  let i = 0;
-  let last: string | undefined;
-  for (; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    // A folded in-body header (a long Subject: wrapped onto the next line) continues it.
-    if (last && i > 0 && /^[ \t]+\S/.test(line)) {
-      found[last] = `${found[last] ?? ''} ${line.trim()}`;
-      continue;
-    }
-    const m = /^(From|Subject|Date): (.*)$/.exec(line);
-    if (!m) break;
-    last = (m[1] ?? '').toLowerCase();
-    found[last] = m[2] ?? '';
-  }
-  if (i === 0 || (lines[i] ?? 'x') !== '') return undefined;
-  return { from: found.from, subject: found.subject, date: found.date, rest: lines.slice(i + 1).join('\n') };
+/** mailinfo's patchbreak(): a `diff -`, `Index: `, `--- file` or `---` line starts the patch. */
+function hasPatchBreak(text: string): boolean {
+  return /^(diff -|Index: |--- [^ \t\n\v\f\r]|---[ \t\v\f\r]*$)/m.test(text);
+}
+
+/**
+ * The author as git mailinfo reads a From value: `Name <email>`. Mailman/pipermail archives
+ * write `user at example.org (Name)`: the `@` is put back first (git would find no address).
+ */
+export function authorOf(value: string): string {
+  const decoded = decodeHeader(value)
+    .trim()
+    .replace(/^([^\s<>()@"]+) at ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?=\s*(?:\(|$))/, '$1@$2')
+    .replace(/<([^\s<>@]+) at ([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)>$/, '<$1@$2>');
+  const id = mailinfoFrom(decoded);
+  return id.email ? identText(id) : '';
 }
 
 /**

@@ -55,11 +55,15 @@ export function decodeQuotedPrintable(text: string, binary = false): Buffer {
  * lines hold raw bytes one char each (the file was not UTF-8), so 8-bit text is decoded with the
  * part's charset.
  */
-export function decodeBody(h: ParsedHeaders, bodyLines: readonly string[], binary = false, depth = 0): string {
+export function decodeBody(h: ParsedHeaders, bodyLines: readonly string[], binary = false, depth = 0, state: DecodeState = {}): string {
   const ct = parseContentType(header(h, 'content-type'));
   const cte = (header(h, 'content-transfer-encoding') ?? '8bit').trim().toLowerCase();
   if (ct.type.startsWith('multipart/') && ct.params.boundary) {
-    return depth >= MAX_DEPTH ? '' : decodeMultipart(bodyLines, ct.params.boundary, binary, depth + 1);
+    if (depth >= MAX_DEPTH) {
+      state.tooDeep = true;
+      return '';
+    }
+    return decodeMultipart(bodyLines, ct.params.boundary, binary, depth + 1, state);
   }
   return decodeSingle(bodyLines.join('\n'), cte, ct.params.charset, binary);
 }
@@ -70,11 +74,29 @@ function decodeSingle(text: string, cte: string, charset: string | undefined, bi
   else if (cte === 'base64') bytes = Buffer.from(text.replace(/\s+/g, ''), 'base64');
   else if (binary) bytes = Buffer.from(text, 'latin1');
   else return text;
-  return decodeBytes(bytes, charset ?? 'utf-8').replace(/\r\n/g, '\n');
+  return quotedCr(decodeBytes(bytes, charset ?? 'utf-8'));
+}
+
+/**
+ * CRs a base64/quoted-printable body carries are kept, as git am keeps them (`--quoted-cr`): a
+ * patch of a CRLF file has them on its content lines only. A text whose every line ends in CRLF
+ * was CRLF-ified by a mailer (git am would fail on it): those CRs go.
+ */
+export function quotedCr(text: string): string {
+  if (!text.includes('\r')) return text;
+  const lf = text.split('\n').length - 1;
+  const crlf = text.split('\r\n').length - 1;
+  return lf > 0 && crlf === lf ? text.replace(/\r\n/g, '\n') : text;
+}
+
+/** What decoding met on the way: multiparts nested past MAX_DEPTH were not read. */
+export interface DecodeState {
+  tooDeep?: boolean;
 }
 
 /** Multiparts nest a few levels in real mail; a hostile mail nesting thousands is cut here. */
-const MAX_DEPTH = 16;
+export const MAX_MIME_DEPTH = 16;
+const MAX_DEPTH = MAX_MIME_DEPTH;
 
 /** The parts between `--boundary` lines (preamble and epilogue dropped), each with its headers. */
 function splitParts(lines: readonly string[], boundary: string): string[][] {
@@ -93,15 +115,16 @@ function splitParts(lines: readonly string[], boundary: string): string[][] {
 }
 
 /** Text parts of a multipart body (text/plain, text/x-patch, text/x-diff …), in order. */
-function decodeMultipart(lines: readonly string[], boundary: string, binary: boolean, depth: number): string {
+function decodeMultipart(lines: readonly string[], boundary: string, binary: boolean, depth: number, state: DecodeState): string {
   const texts: string[] = [];
   for (const part of splitParts(lines, boundary)) {
     const ph = parseHeaders(part);
     const ct = parseContentType(header(ph, 'content-type'));
     if (ct.type.startsWith('multipart/') && ct.params.boundary) {
-      if (depth < MAX_DEPTH) texts.push(decodeMultipart(part.slice(ph.bodyStart), ct.params.boundary, binary, depth + 1));
+      if (depth < MAX_DEPTH) texts.push(decodeMultipart(part.slice(ph.bodyStart), ct.params.boundary, binary, depth + 1, state));
+      else state.tooDeep = true;
     } else if (ct.type.startsWith('text/') && ct.type !== 'text/html') {
-      texts.push(decodeBody(ph, part.slice(ph.bodyStart), binary, depth).replace(/\n+$/, ''));
+      texts.push(decodeBody(ph, part.slice(ph.bodyStart), binary, depth, state).replace(/\n+$/, ''));
     }
   }
   return texts.join('\n');

@@ -3,9 +3,11 @@
  * order by N/M; warnings for missing patches, duplicates, mixed versions, non-patches, reordering,
  * truncation and series that touch no HMM file. Pure: plain data in, plain data out.
  */
-import { baseInfo, hunkRange, overlongHunks, patchFileStats, splitBody, truncatedHunks } from './diff.js';
+import { baseInfo, findDiffStart, hunkRange, overlongHunks, patchFileStats, splitBody, truncatedHunks } from './diff.js';
 import { isHmmPath } from './hmm-areas.js';
 import { isoDate } from './headers.js';
+import { mailinfoSubject } from './mailinfo.js';
+import { MAX_MIME_DEPTH } from './mime.js';
 import { parseSubject } from './subject.js';
 import { parseTrailers } from './trailers.js';
 import type { MailMessage, Patch, Series, SeriesJson, SeriesSourceKind, SeriesWarning, SubjectInfo } from './types.js';
@@ -50,7 +52,12 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
       continue;
     }
     if (!hasDiff) {
-      warnings.push({ kind: 'not-a-patch', message: `${describe(mail)} has no diff in it; ignored.` });
+      warnings.push({
+        kind: 'not-a-patch',
+        message: mail.nestedTooDeep
+          ? `${describe(mail)} has MIME parts nested too deeply (more than ${MAX_MIME_DEPTH} multipart levels); hmmci does not read that far, so no diff was found in it; ignored. Ask for the patch as a plain \`git format-patch\` mail.`
+          : `${describe(mail)} has no diff in it; ignored.`,
+      });
       continue;
     }
     if (base.baseCommit) baseCommit ??= base.baseCommit;
@@ -59,10 +66,10 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
       mail,
       subject,
       patch: {
-        subject: subject.title,
+        subject: mailinfoSubject(mail.subject),
         rawSubject: mail.subject,
         author: mail.from,
-        date: isoDate(mail.date) ?? mail.date,
+        date: isoDate(mail.date) ?? null,
         rawDate: mail.date,
         messageId: mail.messageId,
         version: subject.version ?? 1,
@@ -72,6 +79,7 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
         changes: split.changes,
         diff: split.diff,
         body: mail.body,
+        ...(mail.inBody ? { inBody: mail.inBody } : {}),
         notes: split.notes,
         baseCommit: base.baseCommit,
         prerequisitePatchIds: base.prerequisitePatchIds,
@@ -149,6 +157,12 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
     }
   }
   for (const p of patches) {
+    if (p.date === null) {
+      warnings.push({
+        kind: 'bad-date',
+        message: `Patch ${p.index}/${p.total} (${p.subject}) has ${p.rawDate ? `a Date header hmmci cannot read (${JSON.stringify(p.rawDate.slice(0, 80))})` : 'no Date header'}; its date is shown as null${p.rawDate ? ' and git am will refuse it ("invalid date format")' : ''}.`,
+      });
+    }
     for (const t of truncatedHunks(p.changes)) {
       warnings.push({
         kind: 'truncated',
@@ -194,14 +208,24 @@ function looksLikeCover(mail: MailMessage, subject: SubjectInfo, baseCommit: str
   return subject.isPatchTagged && !mail.inReplyTo && baseCommit !== undefined;
 }
 
-/** Mail header blocks (From: with Subject: and Date:/Message-ID: a few lines around) inside a body. */
+/**
+ * Other mails inside a body (several mails read as one because their separators were not
+ * recognised): a header block (From: with Subject: and Date:/Message-ID: a few lines around)
+ * that starts a message, i.e. comes right after a `From ` separator line or after the diff has
+ * begun. A header block quoted in a commit message (git's sample mail 0002 quotes one) is text.
+ */
 export function embeddedMails(body: string): number {
   const lines = body.split('\n');
+  const diffStart = findDiffStart(lines);
   let n = 0;
   for (let i = 0; i < lines.length; i++) {
     if (!/^From: \S/.test(lines[i] ?? '')) continue;
     const near = lines.slice(Math.max(0, i - 8), i + 12);
-    if (near.some((l) => /^Subject: /.test(l)) && near.some((l) => /^(Date|Message-I[Dd]): /.test(l))) {
+    if (!near.some((l) => /^Subject: /.test(l)) || !near.some((l) => /^(Date|Message-I[Dd]): /.test(l))) continue;
+    let top = i;
+    while (top > 0 && /^[A-Za-z-]+: |^[ \t]/.test(lines[top - 1] ?? '')) top--;
+    const separated = top > 0 && /^>*From [^:]/.test(lines[top - 1] ?? '');
+    if (separated || (diffStart >= 0 && i > diffStart)) {
       n++;
       i += 12;
     }

@@ -87,8 +87,12 @@ export interface MailMessage {
   subject: string;
   messageId: string;
   inReplyTo?: string;
-  /** Decoded body, LF line endings. */
+  /** Decoded body after the in-body headers (LF line endings; CRs a base64/QP body carried kept). */
   body: string;
+  /** The lines at the top of the body git mailinfo consumes (blank lines, in-body From:/Subject:/Date:). */
+  inBody?: string;
+  /** Its MIME parts nest deeper than hmmci reads (a hostile mail): the inner parts were not read. */
+  nestedTooDeep?: boolean;
 }
 
 /** A patch of the series. */
@@ -101,8 +105,8 @@ export interface Patch {
   /** The subject as written, prefix included. */
   rawSubject: string;
   author: string;
-  /** ISO 8601 when the Date header parses, else the header as written. */
-  date: string;
+  /** ISO 8601 when the Date header parses, else null (and a `bad-date` warning). */
+  date: string | null;
   /** Date header as written (used when re-creating the mail for git am). */
   rawDate: string;
   messageId: string;
@@ -122,6 +126,8 @@ export interface Patch {
    * the safety checks.
    */
   body: string;
+  /** The in-body header lines git consumes before `body` (handed to git am again as they were). */
+  inBody?: string;
   baseCommit?: string;
   prerequisitePatchIds: string[];
   origin: string;
@@ -137,7 +143,8 @@ export type SeriesWarningKind =
   | 'truncated'
   | 'corrupt'
   | 'merged-messages'
-  | 'total-mismatch';
+  | 'total-mismatch'
+  | 'bad-date';
 
 export interface SeriesWarning {
   kind: SeriesWarningKind;
@@ -169,7 +176,7 @@ export interface SeriesJson {
     total: number;
     subject: string;
     author: string;
-    date: string;
+    date: string | null;
     messageId: string;
     files: FileStat[];
     trailers: Trailer[];

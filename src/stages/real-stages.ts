@@ -18,6 +18,7 @@ import type { Series } from '../series/types.js';
 import { resolveTree } from '../tree/resolve.js';
 import { acquireSlot, resetWorktree } from '../tree/slots.js';
 import type { BuildOutcome, ConfigureOutcome, ConfigVariant, LoadedSeries, StageContext, StageFailure, Stages, TestOutcome } from './types.js';
+import { seriesMbox } from '../series/am-mail.js';
 
 /** Builds run under `nice -n 10`: a run in the background leaves the machine usable. */
 export const BUILD_NICE = 10;
@@ -30,24 +31,9 @@ export function runMakeCommand(srcDir: string, buildDir: string, jobs: number): 
 /** hmmci's default config fragments (kernel-configs/base-x86_64-qemu.config, hmm.config), full paths. */
 export const DEFAULT_FRAGMENTS: readonly string[] = defaultFragments();
 
-/** mboxrd: a body line `From …` (or `>From …`) gets one more `>`, so the file splits back the same. */
-function mboxrdEscape(body: string): string {
-  const text = body.replace(/^(>*From )/gm, '>$1');
-  return text.endsWith('\n') ? text : `${text}\n`;
-}
-
+/** The series as an mboxrd that reads back as the same series (series/am-mail.ts seriesMbox). */
 export function mboxOf(s: Series): string {
-  const msgs: string[] = [];
-  if (s.cover) {
-    // The cover keeps only its bare subject: give it back its [PATCH vN 0/M] so it reads as the cover.
-    const total = s.patches[0]?.total ?? s.patches.length;
-    const prefix = `[PATCH${s.version > 1 ? ` v${s.version}` : ''} 0/${total}]`;
-    msgs.push(`From mboxrd@z Thu Jan  1 00:00:00 1970\nSubject: ${prefix} ${s.cover.subject}\nMessage-ID: <${s.cover.messageId}>\n\n${mboxrdEscape(s.cover.body)}`);
-  }
-  for (const p of s.patches) {
-    msgs.push(`From mboxrd@z Thu Jan  1 00:00:00 1970\nFrom: ${p.author}\nDate: ${p.rawDate}\nSubject: ${p.rawSubject}\nMessage-ID: <${p.messageId}>\n\n${mboxrdEscape(p.body)}`);
-  }
-  return msgs.join('\n');
+  return seriesMbox(s);
 }
 
 /** The cover letter's subject with the series' bracket prefix (`[PATCH v2 0/4] …`), for replies. */
@@ -152,9 +138,9 @@ async function realBuild(req: { srcDir: string; buildDir: string; jobs: number }
   }
 }
 
-async function realTest(req: { srcDir: string; buildDir: string; runner: 'qemu' | 'vng'; logDir?: string }, ctx: StageContext): Promise<TestOutcome> {
+async function realTest(req: Parameters<Stages['test']>[0], ctx: StageContext): Promise<TestOutcome> {
   try {
-    const r = await testKernel({ srcDir: req.srcDir, buildDir: req.buildDir, runner: req.runner, cache: ctx.cache, reporter: ctx.reporter, signal: ctx.signal, logDir: req.logDir });
+    const r = await testKernel({ srcDir: req.srcDir, buildDir: req.buildDir, runner: req.runner, cache: ctx.cache, reporter: ctx.reporter, signal: ctx.signal, logDir: req.logDir, ...req.guest });
     // The binary the guest ran (cached by its sources: this finds it, nothing is compiled again).
     const bin = await buildHmmTests({ srcDir: req.srcDir, dir: join(ctx.cache.initramfs, 'bin'), signal: ctx.signal });
     return { ok: true, result: r.result, consoleLogPath: r.consoleLogPath, accel: r.accel, runner: r.runner, hmmTests: bin.path };

@@ -1,3 +1,4 @@
+import type { GuestRunOptions } from '../guest/guest-options.js';
 import type { CacheLayout } from '../common/cache.js';
 import type { Reporter } from '../common/progress.js';
 import type { TestRunResult } from '../results/types.js';
@@ -132,7 +133,7 @@ export interface Stages {
   configure(req: { srcDir: string; buildDir: string; variant: ConfigVariant }, ctx: StageContext): Promise<ConfigureOutcome>;
   build(req: { srcDir: string; buildDir: string; jobs: number }, ctx: StageContext): Promise<BuildOutcome>;
   /** Boot and run hmm-tests; the console log goes under `logDir` (default: the guest stage's own). */
-  test(req: { srcDir: string; buildDir: string; runner: Runner; logDir?: string }, ctx: StageContext): Promise<TestOutcome>;
+  test(req: { srcDir: string; buildDir: string; runner: Runner; logDir?: string; guest?: GuestRunOptions }, ctx: StageContext): Promise<TestOutcome>;
   /** First lines of `gcc --version` and of the QEMU binary's `--version`. */
   toolchain(ctx: StageContext): Promise<{ gcc: string; qemu: string }>;
 }

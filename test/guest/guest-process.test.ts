@@ -101,3 +101,82 @@ t.test('interruption kills the guest too', async (t) => {
   });
   t.match(out.killed, { reason: 'interrupted' });
 });
+
+t.test('a kernel stall report with no test progress after it stops the guest after the grace period: the test is timeout, with the report', async (t) => {
+  const log = readFileSync(fixturePath('hang-rcu-stall.log'), 'utf8').split('\n');
+  const stopAt = log.findIndex((l) => l.startsWith('HMMCI-KILLED'));
+  const parser = new ConsoleParser();
+  const started = Date.now();
+  const out = await runGuestProcess({
+    command: [standIn],
+    logPath: join(dir, 'stall', 'console.log'),
+    parser,
+    // The per-test and progress watchdogs stay at their defaults (90 s, 120 s): the stall one ends it,
+    // once the test has run stallMinTestMs (kselftest's own 30 s TIMEOUT in real runs).
+    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, stallGraceMs: 500, stallMinTestMs: 2500 },
+    env: { ...process.env, STANDIN_LOG: fixturePath('hang-rcu-stall.log'), STANDIN_STOP_AFTER: String(stopAt), STANDIN_ARGS: join(dir, 'stall-args.json') },
+  });
+  t.ok(Date.now() - started < 15_000, 'well before the 90 s per-test watchdog');
+  t.ok(out.killed!.afterMs >= 2500, 'not before the test had run stallMinTestMs: a slow test on a loaded machine is not taken for stuck');
+  t.match(out.killed, { reason: 'stall', test: 'hmm.hmm_device_private.exclusive', message: /rcu: INFO: rcu_sched self-detected stall on CPU.*hmm\.hmm_device_private\.exclusive made no progress for 0\.5 s/ });
+  const r = parser.finish();
+  t.match(r.tests.find((x) => x.name === 'hmm.hmm_device_private.exclusive'), { status: 'timeout', reason: /killed by hmmci: the kernel reported "rcu: INFO: rcu_sched self-detected stall/ });
+  t.match(r.events, [{ kind: 'rcu_stall', test: 'hmm.hmm_device_private.exclusive', function: 'dmirror_fops_unlocked_ioctl' }]);
+  t.equal(r.counts.pass, 21);
+});
+
+t.test('test progress after a stall report clears it: a slow but moving run is not stopped', async (t) => {
+  // The stall report comes, then the rest of a clean run: progress resumes within the grace period.
+  const hang = readFileSync(fixturePath('hang-rcu-stall.log'), 'utf8').split('\n');
+  const clean = readFileSync(fixturePath('clean-58-pass.log'), 'utf8').split('\n');
+  const stallAt = hang.findIndex((l) => /self-detected stall/.test(l));
+  const resume = clean.findIndex((l) => l.includes('RUN           hmm.hmm_device_private.exclusive ...'));
+  const mixed = [...clean.slice(0, resume + 1), ...hang.slice(stallAt, stallAt + 5), ...clean.slice(resume + 1)];
+  const file = join(dir, 'stall-then-progress.log');
+  (await import('node:fs')).writeFileSync(file, mixed.join('\n'));
+  const parser = new ConsoleParser();
+  const out = await runGuestProcess({
+    command: [standIn],
+    logPath: join(dir, 'stall-progress', 'console.log'),
+    parser,
+    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, stallGraceMs: 600 },
+    // 50 lines per 150 ms: the run after the report lasts well over the grace period.
+    env: { ...process.env, STANDIN_LOG: file, STANDIN_CHUNK_MS: '150', STANDIN_ARGS: join(dir, 'stall-progress-args.json') },
+  });
+  t.ok(out.ms > 1500, 'the run lasted longer than the grace period after the report');
+  t.notOk(out.killed);
+  t.same(parser.finish().counts, { pass: 58 });
+});
+
+t.test('a stall report during the boot, then silence: stopped after the grace period', async (t) => {
+  const clean = readFileSync(fixturePath('clean-58-pass.log'), 'utf8').split('\n');
+  const hang = readFileSync(fixturePath('hang-rcu-stall.log'), 'utf8').split('\n');
+  const stallAt = hang.findIndex((l) => /self-detected stall/.test(l));
+  const bootEnd = clean.findIndex((l) => /Run \/init as init process/.test(l));
+  const file = join(dir, 'boot-stall.log');
+  (await import('node:fs')).writeFileSync(file, [...clean.slice(0, bootEnd), ...hang.slice(stallAt, stallAt + 30)].join('\n'));
+  const out = await runGuestProcess({
+    command: [standIn],
+    logPath: join(dir, 'boot-stall', 'console.log'),
+    parser: new ConsoleParser(),
+    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, stallGraceMs: 800 },
+    env: { ...process.env, STANDIN_LOG: file, STANDIN_STOP_AFTER: String(bootEnd + 30), STANDIN_ARGS: join(dir, 'boot-stall-args.json') },
+  });
+  t.match(out.killed, { reason: 'stall', message: /the boot made no progress for 0\.8 s after/ });
+  t.ok(out.ms < 10_000);
+});
+
+t.test('a boot that stops printing is stopped by the boot-quiet watchdog, well before the boot watchdog', async (t) => {
+  const log = readFileSync(fixturePath('clean-58-pass.log'), 'utf8').split('\n');
+  const stopAt = log.findIndex((l) => /Run \/init as init process/.test(l));
+  const parser = new ConsoleParser();
+  const out = await runGuestProcess({
+    command: [standIn],
+    logPath: join(dir, 'quiet', 'console.log'),
+    parser,
+    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, bootQuietMs: 1000 },
+    env: { ...process.env, STANDIN_LOG: fixturePath('clean-58-pass.log'), STANDIN_STOP_AFTER: String(stopAt), STANDIN_ARGS: join(dir, 'quiet-args.json') },
+  });
+  t.match(out.killed, { reason: 'boot-quiet', message: /no console output for 1 s before hmm-tests started/ });
+  t.ok(out.ms < 10_000);
+});

@@ -43,6 +43,8 @@ interface FakeSlotState { slot: Slot; applied: string | null; calls: number }
  */
 export class FakeStages implements Stages {
   readonly calls: string[] = [];
+  /** The guest options (`--repeat`…) each test call got. */
+  readonly guests: unknown[] = [];
   readonly slots: FakeSlotState[] = [];
   released = 0;
   resets = 0;
@@ -135,7 +137,8 @@ export class FakeStages implements Stages {
     return { ok: true, logPath, artifacts };
   }
 
-  async test(req: { srcDir: string; buildDir: string; runner: 'qemu' | 'vng'; logDir?: string }, ctx: StageContext): Promise<TestOutcome> {
+  async test(req: { srcDir: string; buildDir: string; runner: 'qemu' | 'vng'; logDir?: string; guest?: unknown }, ctx: StageContext): Promise<TestOutcome> {
+    this.guests.push(req.guest);
     const st = this.state(req.srcDir);
     const side = st.applied ? 'patched' : 'baseline';
     const call = st.calls++;

@@ -31,3 +31,25 @@ t.test('git am gets the whole body: every file section of the mail, even past li
   t.equal(blank.match(/^diff --git /gm)?.length, 3);
   t.match(blank, /\n #define _LINUX_MEMREMAP_H_\n \n\ndiff --git a\/lib\/test_hmm\.c/);
 });
+
+t.test('seriesMbox: every fixture series written back reads as the same series', async (t) => {
+  const { mailFiles } = await import('./git-oracle.js');
+  const { FIXTURES } = await import('./helpers.js');
+  const { loadSeries } = await import('../../src/series/load.js');
+  const { seriesMbox } = await import('../../src/series/am-mail.js');
+  const { toSeriesJson } = await import('../../src/series/series.js');
+  let n = 0;
+  for (const file of mailFiles(FIXTURES)) {
+    const s = await loadSeries(file).catch(() => undefined);
+    if (!s) continue;
+    const back = buildSeries(parseMailBytes(Buffer.from(seriesMbox(s)), 'back'), { kind: 'mbox', input: 'back' });
+    t.same(toSeriesJson(back), toSeriesJson(s), `${file}: same series JSON`);
+    t.same(
+      back.patches.map((p) => p.diff),
+      s.patches.map((p) => p.diff),
+      `${file}: same diffs`,
+    );
+    n++;
+  }
+  t.ok(n > 40, `${n} series`);
+});

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadInputError, HmmciError, MissingToolError, UsageError } from '../../src/common/errors.js';
 import { ExitCode } from '../../src/common/exit-codes.js';
@@ -89,32 +89,6 @@ t.test('a git range A..B of a repository, through git format-patch', async (t) =
   t.ok(opt instanceof UsageError, 'a range end starting with "-" never reaches git as an option');
   const empty = await loadSeries('HEAD..HEAD', { tree: path }).catch((e: unknown) => e);
   t.ok(empty instanceof BadInputError);
-});
-
-t.test('a message-id with b4 on PATH: `b4 am -o <tmp> <id>`, its .mbx and .cover read', async (t) => {
-  const bin = join(work, 'bin');
-  mkdirSync(bin);
-  const argsFile = join(work, 'b4-args.txt');
-  // A stand-in b4: records its arguments and writes what `b4 am -o DIR ID` writes.
-  writeFileSync(
-    join(bin, 'b4'),
-    `#!/bin/sh\nprintf '%s\\n' "$@" > ${JSON.stringify(argsFile)}\n[ "$1" = am ] && [ "$2" = -o ] || exit 2\ncp ${JSON.stringify(fixture('break-build.mbox'))} "$3/v2_20241113_dana_mirror_mm_hmm_name_the_walk_restart_address.mbx"\necho "Writing $3/v2_20241113.mbx"\n`,
-  );
-  chmodSync(join(bin, 'b4'), 0o755);
-  const oldPath = process.env.PATH;
-  process.env.PATH = `${bin}:${oldPath}`;
-  t.teardown(() => {
-    process.env.PATH = oldPath;
-  });
-  const s = await loadSeries('<20241113140000.1-dana.mirror@example.org>', { cwd: work });
-  const args = readFileSync(argsFile, 'utf8').trim().split('\n');
-  t.equal(args[0], 'am');
-  t.equal(args[1], '-o');
-  t.match(args[2], /hmmci-b4-/);
-  t.equal(args[3], '20241113140000.1-dana.mirror@example.org', 'angle brackets stripped, passed as one argument');
-  t.equal(s.source.kind, 'message-id');
-  t.equal(s.version, 2);
-  t.same(s.patches.map((p) => p.index), [1, 2]);
 });
 
 t.test('a message-id without b4: MissingToolError (exit 8) naming b4 and the lore fallback', async (t) => {

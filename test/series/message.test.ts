@@ -34,12 +34,17 @@ t.test('in-body From:/Subject:/Date: (git send-email for someone else\'s patch) 
     'Subject: mm/hmm: the real subject',
     '',
     'The message.',
+    '---',
+    'diff --git a/x b/x',
   ];
   const m = decodeMessage({ number: 1, lines }, 1, { origin: 'x.eml' });
   t.equal(m.from, 'Real Author <author@example.org>');
   t.equal(m.subject, 'mm/hmm: the real subject');
   t.equal(m.date, 'Mon, 2 Dec 2024 00:00:00 +0000');
-  t.equal(m.body, 'The message.');
+  t.equal(m.body, 'The message.\n---\ndiff --git a/x b/x');
+  // git mailinfo uses in-body headers only when the mail has a patch.
+  const noPatch = decodeMessage({ number: 1, lines: lines.slice(0, -2) }, 1, { origin: 'x.eml' });
+  t.equal(noPatch.from, 'Sender <sender@example.org>');
   t.equal(m.origin, 'x.eml');
 });
 

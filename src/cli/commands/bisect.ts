@@ -17,6 +17,7 @@ import { DEFAULT_FRAGMENTS, realStages } from '../../stages/real-stages.js';
 import { git } from '../../tree/git.js';
 import { adoptUserTree } from '../../tree/resolve.js';
 import { resetWorktree } from '../../tree/slots.js';
+import { fleetBisect } from '../../fleet/submit-bisect.js';
 import { ConfigError } from '../../kconfig/errors.js';
 import { collect, contextFrom, wholeNumber } from '../context.js';
 
@@ -50,13 +51,26 @@ export function registerBisect(program: Command): void {
       .option('--good <rev>', 'a commit where the tests are fine (with --bad: bisect that range of the tree instead of a series)')
       .option('--bad <rev>', 'a later commit where they are broken')
       .option('--tree <dir>', 'kernel git checkout to use (never modified: hmmci bisects in its own worktree)')
-      .option('--base <rev>', 'base revision when the series does not name one (default: the tree baseline)'),
-  ).action(async (input: string | undefined, opts: CommonFlags & { good?: string; bad?: string; tree?: string; base?: string }, cmd: Command) => {
+      .option('--base <rev>', 'base revision when the series does not name one (default: the tree baseline)')
+      .option('--fleet <url>', "run the bisect as a step job on the fleet behind this Redis (redis://HOST:PORT); series only")
+      .option('--store <dir|url>', 'with --fleet: the artifact store every worker reaches (default $HMMCI_STORE or <cache>/fleet/store)'),
+  ).action(async (input: string | undefined, opts: CommonFlags & { good?: string; bad?: string; tree?: string; base?: string; fleet?: string; store?: string }, cmd: Command) => {
     const ctx = contextFrom(cmd);
     const range = opts.good !== undefined || opts.bad !== undefined;
     if (range && (opts.good === undefined || opts.bad === undefined)) throw new UsageError('Give both --good and --bad to bisect a range of the tree (or a series and neither).');
     if (range && input) throw new UsageError(`Give either a series (${input}) or --good/--bad, not both.`);
     if (!range && !input) throw new UsageError('Give the series to bisect (an mbox, a folder of patches, A..B or a message-id), or --good A --bad B to bisect a range of the tree.');
+    if (opts.fleet) {
+      if (range) throw new UsageError('--fleet bisects a series; bisect a --good/--bad range of the tree on this machine (without --fleet).');
+      const { report, title } = await fleetBisect({
+        url: opts.fleet, store: opts.store, cache: ctx.cache, local: realStages(), input: input!, tree: opts.tree, base: opts.base,
+        variant: { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig], extra: opts.config }, runner: opts.runner, patterns: opts.test,
+        buildFailureIsBad: Boolean(opts.buildFailureIsBad), reporter: ctx.reporter, signal: interruptSignal(),
+      });
+      ctx.out(opts.json ? renderJson(report) : renderText(report, { kind: 'series', title }));
+      process.exitCode = ExitCode.OK;
+      return;
+    }
     const stages = realStages();
     const stageCtx: StageContext = { cache: ctx.cache, reporter: ctx.reporter, signal: interruptSignal() };
     const tree = await stages.resolveTree({ tree: opts.tree }, stageCtx);

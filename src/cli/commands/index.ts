@@ -10,6 +10,8 @@ import { registerRun } from './run.js';
 import { registerBisect } from './bisect.js';
 import { registerHistory } from './history.js';
 import { registerServe } from './serve.js';
+import { registerFleet } from './fleet.js';
+import { registerWatch } from './watch.js';
 
 /** Stages in pipeline order; `hmmci --help` lists them in this order. */
 export const commands: readonly RegisterCommand[] = [
@@ -24,4 +26,6 @@ export const commands: readonly RegisterCommand[] = [
   registerBisect,
   registerHistory,
   registerServe,
+  registerFleet,
+  registerWatch,
 ];

@@ -8,8 +8,10 @@ import { renderJson, renderJunit, renderKcidb, renderMail, renderTerminal, type 
 import { listRuns, readRecord, resolveRunRef, runSeries, type ConfigVariant } from '../../run/index.js';
 import { realStages, DEFAULT_FRAGMENTS } from '../../run/real-stages.js';
 import { resolveVariantSpec } from '../../kconfig/variants.js';
+import { withFleet } from '../../fleet/submit.js';
 import { loadRunPageData, renderRunReport } from '../../web/index.js';
 import { collect, contextFrom, wholeNumber, type CliContext } from '../context.js';
+import { addGuestOptions, guestOptionsFrom } from '../guest-options.js';
 
 interface ReportFlags {
   json?: boolean;
@@ -68,7 +70,7 @@ export function parseVariant(spec: string, defaults: readonly string[]): ConfigV
 }
 
 export function registerRun(program: Command): void {
-  program
+  const run = program
     .command('run')
     .description('Test series against the unpatched baseline: apply, configure, build, boot, run hmm-tests, compare per subtest, report.')
     .argument('<series...>', 'mbox file, folder of .patch/.eml, A..B range of the tree, or a message-id (fetched with b4)')
@@ -86,9 +88,14 @@ export function registerRun(program: Command): void {
     .option('--kcidb <file>', 'write KernelCI KCIDB JSON (checkouts, builds, tests)')
     .option('--mail <file>', 'write a plain-text reply for the mailing list')
     .option('--tested-by <who>', 'Tested-by identity for --mail (default: git config user.name/user.email)')
+    .option('--fleet <url>', "submit the builds and boots to the fleet behind this Redis (redis://HOST:PORT) instead of running them here")
+    .option('--store <dir|url>', 'with --fleet: the artifact store every worker reaches (a shared directory or an http:// WebDAV URL; default $HMMCI_STORE or <cache>/fleet/store)');
+  addGuestOptions(run)
     .action(async (inputs: string[], opts: {
+      fleet?: string; store?: string;
       tree?: string; base?: string; kconfig: string[]; config: string[]; variant: string[]; runner: 'qemu' | 'vng';
       reruns: number; jobs?: number; baselineCache: boolean; json?: boolean; junit?: string; kcidb?: string; mail?: string; testedBy?: string;
+      repeat?: number; smp?: number; memoryPressure?: boolean; shards?: string;
     }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const base: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig.map((f) => resolve(f))], extra: opts.config };
@@ -96,10 +103,13 @@ export function registerRun(program: Command): void {
         const parsed = parseVariant(v, base.fragments);
         return { ...parsed, extra: [...base.extra, ...parsed.extra] };
       }) : [base];
-      const outcome = await runSeries({
+      const request = {
         inputs, tree: opts.tree, base: opts.base, variants, runner: opts.runner, reruns: opts.reruns, jobs: opts.jobs,
-        useBaselineCache: opts.baselineCache, cache: ctx.cache, reporter: ctx.reporter, signal: interruptSignal(),
-      }, realStages());
+        useBaselineCache: opts.baselineCache, cache: ctx.cache, reporter: ctx.reporter, signal: interruptSignal(), guest: guestOptionsFrom(opts),
+      };
+      const outcome = opts.fleet
+        ? await withFleet(opts.fleet, { cache: ctx.cache, store: opts.store, local: realStages(), runner: opts.runner }, (stages, machine) => runSeries({ ...request, machine }, stages))
+        : await runSeries(request, realStages());
       await emitReports(ctx, outcome.records, opts);
       process.exitCode = outcome.exitCode;
     });

@@ -12,10 +12,11 @@ import { allPassed } from '../../results/parser.js';
 import { resolveTree } from '../../tree/resolve.js';
 import { collect, contextFrom } from '../context.js';
 import { resultJson } from './parse.js';
+import { addGuestOptions, guestOptionsFrom } from '../guest-options.js';
 
 /** `hmmci test <build-dir> [--tree DIR] [--runner qemu|vng] [--json]`: boot + hmm-tests + parse. */
 export function registerTest(program: Command): void {
-  program
+  const cmd = program
     .command('test')
     .summary('boot a build directory, run all 58 hmm-tests cases, parse the results')
     .description('Boot the kernel of a build directory in QEMU (or virtme-ng), run all 58 hmm-tests cases with test_hmm loaded and device-coherent memory reserved, and parse the results. hmm-tests is compiled from the kernel tree (the build directory\'s `source` link, or --tree). The console log is always saved and its path printed. Exit 0 when every test passed or was skipped, 1 otherwise, 11 when the guest never ran the tests.')
@@ -27,8 +28,9 @@ export function registerTest(program: Command): void {
     .option('--cmdline <param>', 'extra kernel parameter, repeatable (e.g. oops=panic)', collect, [])
     .option('--timeout <seconds>', 'whole-run watchdog', (v) => Number(v))
     .option('--json', 'print {tests, counts, events, diagnostics, session, consoleLogPath, accel, runner, ms, coherent, cmdline, timings}')
-    .option('-v, --verbose', 'show the output lines of each test that did not pass')
-    .action(async (buildDirArg: string, opts: { tree?: string; runner: string; accel?: string; coherent: boolean; cmdline: string[]; timeout?: number; json?: boolean; verbose?: boolean }, cmd: Command) => {
+    .option('-v, --verbose', 'show the output lines of each test that did not pass');
+  addGuestOptions(cmd)
+    .action(async (buildDirArg: string, opts: { tree?: string; runner: string; accel?: string; coherent: boolean; cmdline: string[]; timeout?: number; json?: boolean; verbose?: boolean; repeat?: number; smp?: number; memoryPressure?: boolean; shards?: string }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const signal = interruptSignal();
       if (opts.runner !== 'qemu' && opts.runner !== 'vng') throw new UsageError(`--runner must be qemu or vng, not "${opts.runner}".`);
@@ -54,6 +56,7 @@ export function registerTest(program: Command): void {
         reporter: ctx.reporter,
         signal,
         ...(opts.timeout ? { timeouts: { runMs: opts.timeout * 1000 } } : {}),
+        ...guestOptionsFrom(opts),
       });
       if (opts.json) {
         const { result, ...rest } = r;
@@ -63,6 +66,7 @@ export function registerTest(program: Command): void {
         ctx.out(`runner ${r.runner}, accel ${r.accel} (${r.accelReason}), ${(r.ms / 1000).toFixed(1)} s; coherent memory: ${r.coherent.description}`);
       }
       ctx.reporter.info(`console log: ${r.consoleLogPath}`);
+      // --repeat: a test that failed any of its runs fails the command (its status is the worst run's).
       process.exitCode = allPassed(r.result) ? ExitCode.OK : ExitCode.TESTS_FAILED;
     });
 }

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Job, Queue } from 'bullmq';
+import { connectFleet, FleetError, redisOptions, type FleetConnection } from './connection.js';
+import { buildKey, queueNeeds, QUEUE_PREFIX, type BuildJobData, type JobData, type JobProgress, type TestJobData } from './jobs.js';
+import { liveWorkers } from './registry.js';
+
+export type JobEnd<R> = { state: 'completed'; value: R } | { state: 'failed'; reason: string; attempts: number };
+
+/** A submitted job: its progress as it moves, and how it ended. */
+export interface JobHandle<R> {
+  id: string;
+  queue: string;
+  /** Resolves when the job's progress reaches a phase (or the job ended). */
+  reached(phases: readonly JobProgress['phase'][]): Promise<JobProgress | undefined>;
+  end: Promise<JobEnd<R>>;
+}
+
+export interface ClientOptions {
+  /** How often job state is read (ms): the queue overhead per job is about this. */
+  pollMs?: number;
+  /** A waiting job whose queue no live worker serves fails after this long (ms; default 60 s: a worker may be restarting). */
+  orphanMs?: number;
+  onProgress?: (jobId: string, p: JobProgress) => void;
+}
+
+/** The submitting side of the fleet: adds jobs (deduplicated by id) and follows them until they end. */
+export class FleetClient {
+  private readonly queues = new Map<string, Queue>();
+  private constructor(readonly conn: FleetConnection, private readonly opts: ClientOptions) {}
+
+  static async connect(url: string, opts: ClientOptions = {}): Promise<FleetClient> {
+    return new FleetClient(await connectFleet(url, { flag: '--fleet' }), opts);
+  }
+
+  queue(name: string): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: { ...redisOptions(this.conn.target), lazyConnect: false }, prefix: QUEUE_PREFIX });
+      q.on('error', () => undefined);
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  /** Fail fast: no live worker serves `queue` → one paragraph naming what is missing. */
+  async ensureServable(queue: string): Promise<void> {
+    const live = await liveWorkers(this.conn.redis);
+    if (live.some((w) => w.queues.includes(queue) && w.state !== 'draining')) return;
+    const who = live.length ? `live workers: ${live.map((w) => `${w.id} (${w.queues.join(', ')})`).join('; ')}` : 'no worker is live at all';
+    throw new FleetError(`No live worker can ${queueNeeds(queue)}, so the ${queue} job would wait forever (${who}). Start \`hmmci worker --redis ${this.conn.target.url}\` on a machine that can, or run without --fleet.`);
+  }
+
+  async submitBuild<R>(data: BuildJobData): Promise<JobHandle<R>> {
+    return this.submit<R>(`build-${data.arch}`, data, buildKey(data), { attempts: 3 });
+  }
+
+  async submitTest<R>(data: TestJobData): Promise<JobHandle<R>> {
+    return this.submit<R>(`test-${data.arch}-${data.runner}`, data, `t-${randomUUID()}`, { attempts: 3 });
+  }
+
+  /** Add a job under `id` (an existing job with that id is that job: one build per key); a failed one is retried. */
+  async submit<R>(queue: string, data: JobData, id: string, o: { attempts: number }): Promise<JobHandle<R>> {
+    await this.ensureServable(queue);
+    const q = this.queue(queue);
+    const job = await q.add(data.kind, data, {
+      jobId: id, attempts: o.attempts, backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 24 * 3600 },
+    });
+    if ((await job.getState()) === 'failed') await job.retry('failed');
+    return this.follow<R>(queue, id);
+  }
+
+  /** Follow a job already submitted (by queue and id) until it ends. */
+  follow<R>(queue: string, id: string): JobHandle<R> {
+    const waiters: Array<{ phases: readonly string[]; resolve: (p: JobProgress | undefined) => void }> = [];
+    let last: JobProgress | undefined;
+    const end = (async (): Promise<JobEnd<R>> => {
+      let waitingSince = Date.now();
+      for (;;) {
+        const job = await Job.fromId(this.queue(queue), id).catch(() => undefined);
+        if (job) {
+          const p = job.progress as JobProgress | number;
+          if (p && typeof p === 'object' && JSON.stringify(p) !== JSON.stringify(last)) {
+            last = p;
+            this.opts.onProgress?.(id, p);
+            for (const w of waiters.filter((x) => x.phases.includes(p.phase))) w.resolve(p);
+          }
+          const state = await job.getState().catch(() => 'unknown');
+          if (state === 'completed' || state === 'failed') {
+            // Read the job again: the copy above may predate its end (no return value yet).
+            const done = (await Job.fromId(this.queue(queue), id).catch(() => undefined)) ?? job;
+            if (state === 'completed') return { state, value: done.returnvalue as R };
+            return { state, reason: done.failedReason ?? 'unknown', attempts: done.attemptsMade };
+          }
+          if (state === 'active') waitingSince = Date.now();
+          else if (Date.now() - waitingSince > (this.opts.orphanMs ?? 60_000)) {
+            await this.ensureServable(queue);
+            waitingSince = Date.now();
+          }
+        }
+        await sleep(this.opts.pollMs ?? 200);
+      }
+    })();
+    end.then(() => waiters.forEach((w) => w.resolve(last)), () => waiters.forEach((w) => w.resolve(undefined)));
+    return {
+      id, queue, end,
+      reached: (phases) => (last && phases.includes(last.phase) ? Promise.resolve(last) : new Promise((resolve) => waiters.push({ phases, resolve }))),
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
+    await this.conn.close();
+  }
+}

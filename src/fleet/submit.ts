@@ -1,0 +1,44 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { CacheLayout } from '../common/cache.js';
+import { onCleanup } from '../common/cleanup.js';
+import type { MachineShape } from '../run/concurrency.js';
+import type { Stages } from '../stages/types.js';
+import { FleetClient } from './client.js';
+import { fleetStages } from './fleet-stages.js';
+import { buildQueue, testQueue } from './jobs.js';
+import { liveWorkers } from './registry.js';
+import { openStore } from './store.js';
+
+/** `--store`, else $HMMCI_STORE, else `<cache>/fleet/store` (a directory every machine must see). */
+export function storeSpec(cache: CacheLayout, flag?: string): string {
+  return flag ?? process.env.HMMCI_STORE ?? join(cache.root, 'fleet', 'store');
+}
+
+/**
+ * Run `fn` with stages that submit to the fleet at `url`, and a machine shape that lets the run
+ * keep one build in flight per live build worker and one guest per live test worker.
+ */
+export async function withFleet<T>(url: string, opts: { cache: CacheLayout; store?: string; local: Stages; runner?: 'qemu' | 'vng'; arch?: string }, fn: (stages: Stages, machine: MachineShape) => Promise<T>): Promise<T> {
+  const client = await FleetClient.connect(url);
+  const workDir = join(opts.cache.root, 'fleet', 'submit', randomUUID().slice(0, 12));
+  mkdirSync(workDir, { recursive: true });
+  const close = async () => {
+    await client.close();
+    rmSync(workDir, { recursive: true, force: true });
+  };
+  const unregister = onCleanup('fleet connection', close);
+  try {
+    // Fail fast: every queue this run needs must have a live worker before anything is submitted.
+    const arch = opts.arch ?? 'x86_64';
+    for (const q of [buildQueue(arch), testQueue(arch, opts.runner ?? 'qemu')]) await client.ensureServable(q);
+    const live = await liveWorkers(client.conn.redis);
+    const builders = Math.max(1, live.filter((w) => w.queues.some((q) => q.startsWith('build-'))).length);
+    const machine: MachineShape = { cores: 8 * builders, memBytes: Math.max(1, live.length) * 64 * 1024 ** 3 };
+    return await fn(fleetStages({ client, store: openStore(storeSpec(opts.cache, opts.store)), local: opts.local, workDir }), machine);
+  } finally {
+    unregister();
+    await close();
+  }
+}

@@ -1,0 +1,196 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import type { Reporter } from '../common/progress.js';
+import { probeCapabilities, servedQueues, type Capabilities } from './capabilities.js';
+import { connectFleet, FleetError, redisOptions, type FleetConnection } from './connection.js';
+import { BISECT_QUEUE, QUEUE_PREFIX, type JobData, type JobProgress } from './jobs.js';
+import type { RunMessage, RunnerMessage } from './job-runner.js';
+import { publishWorker, removeWorker, type WorkerInfo } from './registry.js';
+
+export interface WorkerOptions {
+  redisUrl: string;
+  cacheRoot: string;
+  id?: string;
+  /** Lease of a job: renewed every half; a worker silent for longer loses its job (default 30 s). */
+  leaseMs?: number;
+  heartbeatMs?: number;
+  /** Serve only builds or only tests (default both, as far as the machine can). */
+  only?: { builds?: boolean; tests?: boolean };
+  /** On stop: how long the current job may take to finish before it is handed back (default 30 s). */
+  graceMs?: number;
+  reporter: Reporter;
+  capabilities?: Capabilities;
+  minRedisVersion?: string;
+}
+
+interface Active {
+  job: Job<JobData>;
+  queue: string;
+  token?: string;
+  child: ChildProcess;
+  progress?: JobProgress;
+  handback?: boolean;
+  leaseLost?: boolean;
+}
+
+const RUNNER = fileURLToPath(new URL(`./job-runner${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+
+/** Stop a job runner and everything in its process group (make, gcc; QEMU is killed by its cleanup). */
+export function killRunner(child: ChildProcess, graceMs = 3000): void {
+  const pid = child.pid;
+  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const kill = (sig: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      /* gone */
+    }
+  };
+  kill('SIGTERM');
+  setTimeout(() => kill('SIGKILL'), graceMs).unref();
+}
+
+/** Wait for a runner to exit; SIGKILL its group when it takes longer than `ms`. */
+async function exitOf(child: ChildProcess, ms: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((r) => child.once('exit', () => r()));
+  const t = setTimeout(() => {
+    try {
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }, ms);
+  await gone;
+  clearTimeout(t);
+}
+
+export interface FleetWorker {
+  id: string;
+  capabilities: Capabilities;
+  queues: string[];
+  /** Stop taking jobs; let the current ones finish within graceMs, else hand them back. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `hmmci worker`: probe what this machine can do, consume only the queues it can serve, run each
+ * job in a child process group (so a kill -9 of the worker takes its make and QEMU along), renew
+ * the job's lease, heartbeat into the registry, and kill a job's processes when its lease is lost.
+ */
+export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
+  const conn = await connectFleet(opts.redisUrl, { minVersion: opts.minRedisVersion });
+  const caps = opts.capabilities ?? probeCapabilities({ machineFile: `${opts.cacheRoot}/machine.json` });
+  const queues = servedQueues(caps, opts.only);
+  if (!queues.some((q) => q !== BISECT_QUEUE)) {
+    await conn.close();
+    throw new FleetError(`This machine can serve no hmmci queue: it has ${caps.make ? '' : 'no make, '}${caps.compilers.length ? '' : 'no gcc, '}${caps.qemu.length ? '' : 'no qemu-system-*'}. Install what \`hmmci doctor\` names, or drop --builds-only/--tests-only.`);
+  }
+  const id = opts.id ?? `${hostname()}-${process.pid}`;
+  const lease = opts.leaseMs ?? 30_000;
+  const beat = opts.heartbeatMs ?? Math.min(5000, lease / 2);
+  const active = new Map<string, Active>();
+  const info = (): WorkerInfo => ({
+    id, host: hostname(), pid: process.pid, capabilities: caps, queues, startedAt, heartbeatAt: new Date().toISOString(),
+    current: [...active.values()].map((a) => ({ queue: a.queue, jobId: a.job.id ?? '', stage: a.progress?.stage, text: a.progress?.text })),
+    state: stopping ? 'draining' : active.size ? 'busy' : 'idle',
+  });
+  const startedAt = new Date().toISOString();
+  let stopping = false;
+  const publish = () => publishWorker(conn.redis, info(), beat * 3).catch(() => undefined);
+  await publish();
+  const timer = setInterval(publish, beat);
+  const log = (t: string) => opts.reporter.info(`worker ${id}: ${t}`);
+
+  const processor = (queue: string) => async (job: Job<JobData>, token?: string) => {
+    const child = fork(RUNNER, [], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const a: Active = { job, queue, token, child };
+    active.set(job.id ?? '', a);
+    log(`took ${queue} job ${job.id} (attempt ${job.attemptsStarted})`);
+    void publish();
+    try {
+      return await runInChild(a, { type: 'run', jobId: job.id ?? 'job', data: job.data, worker: id, cacheRoot: opts.cacheRoot }, publish);
+    } catch (err) {
+      if (a.handback && token) {
+        await exitOf(child, 3000);
+        await job.moveToWait(token).catch(() => undefined);
+        log(`handed job ${job.id} back to the queue`);
+        throw new WaitingError();
+      }
+      throw err;
+    } finally {
+      active.delete(job.id ?? '');
+      void publish();
+    }
+  };
+
+  const workers = queues.map((q) => {
+    const w = new Worker<JobData>(q, processor(q), {
+      connection: { ...redisOptions(conn.target), lazyConnect: false }, prefix: QUEUE_PREFIX, concurrency: 1,
+      lockDuration: lease, stalledInterval: lease, maxStalledCount: 5, name: id,
+    });
+    w.on('lockRenewalFailed', (ids) => {
+      for (const jid of ids) {
+        const a = active.get(jid);
+        if (!a || a.leaseLost) continue;
+        a.leaseLost = true;
+        log(`lost the lease of job ${jid} (another worker may have it now): stopping its processes`);
+        killRunner(a.child);
+      }
+    });
+    w.on('error', (err) => {
+      const m = /Missing lock for job ([^.\s]+)\. (moveToFinished|moveToFailed)/.exec(err.message);
+      log(m ? `late result of job ${m[1]} rejected: its lease was lost` : `queue ${q}: ${err.message}`);
+    });
+    return w;
+  });
+  log(`serving ${queues.join(', ')} (${caps.arch}, ${caps.kvm === 'usable' ? 'KVM' : 'TCG only'}, ${caps.cores} cores)`);
+
+  async function stop(): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    void publish();
+    const closing = Promise.all(workers.map((w) => w.close()));
+    const grace = opts.graceMs ?? 30_000;
+    const t = setTimeout(() => {
+      for (const a of active.values()) {
+        a.handback = true;
+        killRunner(a.child, 1000);
+      }
+    }, active.size ? grace : 0);
+    await closing;
+    clearTimeout(t);
+    clearInterval(timer);
+    await removeWorker(conn.redis, id).catch(() => undefined);
+    await conn.close();
+  }
+  return { id, capabilities: caps, queues, stop };
+}
+
+/** Send the job to its runner; resolve with its result, reject on its error or death. */
+function runInChild(a: Active, msg: RunMessage, publish: () => void): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      fn();
+      if (a.child.connected) a.child.disconnect();
+    };
+    a.child.on('message', (m: RunnerMessage) => {
+      if (m.type === 'data') {
+        if (!a.leaseLost) void a.job.updateData(m.data).catch(() => undefined);
+      } else if (m.type === 'progress') {
+        a.progress = m.progress;
+        void a.job.updateProgress(m.progress as unknown as object).catch(() => undefined);
+        publish();
+      } else if (m.type === 'result') settle(() => (a.leaseLost ? reject(new Error('lease lost')) : resolve(m.value)));
+      else settle(() => reject(m.retry || a.leaseLost || a.handback ? new Error(m.message) : new UnrecoverableError(m.message)));
+    });
+    a.child.on('exit', (code, sig) => settle(() => reject(new Error(a.leaseLost ? 'lease lost' : `the job runner exited (${sig ?? code}) before it finished`))));
+    a.child.send(msg);
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * The fleet end to end: a real redis-server, two real `hmmci worker` processes on this machine
+ * (real stages: the default tree, kbuild, QEMU), two fixture series submitted with `run --fleet`,
+ * and one worker killed with -9 while it compiles. Both series get their correct result, once.
+ * Workers share the default cache (tree, slots, ccache) with the other e2e tests: the baseline
+ * is a warm slot, each series costs one incremental build and one boot (plus the killed build).
+ */
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startRedis, stopRedis } from '../test/fleet/helpers/redis.js';
+import { groupMembers } from '../test/fleet/helpers/procs.js';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const bin = join(root, 'bin', 'hmmci.js');
+const store = mkdtempSync(join(tmpdir(), 'hmmci-e2e-fleet-store-'));
+const env = { ...process.env, HMMCI_STORE: store };
+
+function statOf(pid: number): { ppid: number; pgid: number; comm: string } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { comm: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')), ppid: Number(f[1]), pgid: Number(f[2]) };
+  } catch {
+    return undefined;
+  }
+}
+
+const pids = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number);
+
+function worker(url: string, id: string) {
+  const proc = spawn(process.execPath, [bin, 'worker', '--redis', url, '--id', id, '--lease', '10'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (b) => (out += b));
+  proc.stderr.on('data', (b) => (out += b));
+  return { id, proc, output: () => out, exited: new Promise((r) => proc.once('exit', r)) };
+}
+
+t.test('two workers, two series, one worker killed -9 mid-build', async (t) => {
+  const redis = await startRedis({ appendonly: true });
+  t.teardown(() => stopRedis(redis));
+  const workers = [worker(redis.url, 'e2e-A'), worker(redis.url, 'e2e-B')];
+  t.teardown(() => workers.forEach((w) => w.proc.kill('SIGKILL')));
+  const submit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const p = spawn(process.execPath, [bin, 'run', 'fixtures/series/one-patch.mbox', 'fixtures/series/break-test-at-2.mbox', '--fleet', redis.url, '--json', '--reruns', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (b) => (stdout += b));
+    p.stderr.on('data', (b) => (stderr += b));
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+
+  // A worker whose job runner (its child, a process-group leader) is running the compiler.
+  let victim: (typeof workers)[number] | undefined;
+  let group = 0;
+  const until = Date.now() + 40 * 60_000;
+  while (!victim && Date.now() < until) {
+    const all = pids().map((pid) => ({ pid, s: statOf(pid) }));
+    for (const w of workers) {
+      const runner = all.find((p) => p.s?.ppid === w.proc.pid)?.pid;
+      if (runner && all.some((p) => p.s?.pgid === runner && p.s.comm === 'cc1')) [victim, group] = [w, runner];
+    }
+    await sleep(100);
+  }
+  t.ok(victim, 'a worker was caught compiling');
+  if (!victim) return;
+  victim.proc.kill('SIGKILL');
+  await victim.exited;
+  const end = Date.now() + 15_000;
+  while (groupMembers(group).length && Date.now() < end) await sleep(200);
+  t.same(groupMembers(group), [], "the dead worker's make and compilers are gone");
+
+  const r = await submit;
+  t.equal(r.code, 1, 'exit 1: one series regressed', { stderr: r.stderr.slice(-3000), workers: workers.map((w) => w.output()) });
+  const reports = JSON.parse(r.stdout) as Array<{ series: { input: string }; status: string; regressions: Array<{ name: string }>; patched: { counts: Record<string, number> } }>;
+  t.same(reports.map((x) => x.status), ['complete', 'complete']);
+  t.same(reports.map((x) => x.regressions.map((y) => y.name)), [[], ['hmm2.hmm2_device_coherent.snapshot']], 'each series its own result');
+  t.same(reports.map((x) => x.patched.counts.pass), [58, 57], 'one patched boot each, counted once');
+  const survivor = workers.find((w) => w !== victim);
+  t.match(survivor?.output() ?? '', /took build-x86_64 job/, 'the survivor built');
+});

@@ -1,0 +1,39 @@
+import t from 'tap';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cacheLayout } from '../../src/common/cache.js';
+import { silentReporter } from '../../src/common/progress.js';
+import { runSeries, type RunRequest } from '../../src/run/pipeline.js';
+import { guestOptionsFrom } from '../../src/cli/guest-options.js';
+import { FakeStages, fixture } from './fake-stages.js';
+
+const BENIGN = fixture('fixtures/series/benign-3.mbox');
+
+function request(cache: ReturnType<typeof cacheLayout>, over: Partial<RunRequest> = {}): RunRequest {
+  return {
+    inputs: [BENIGN], variants: [{ fragments: ['base-x86_64-qemu.config', 'hmm.config'], extra: [] }], runner: 'qemu', reruns: 1, cache,
+    reporter: silentReporter, signal: new AbortController().signal, machine: { cores: 2, memBytes: 24 * 1024 ** 3 }, ...over,
+  };
+}
+
+t.test('--repeat and friends reach the test stage of both sides; a repeated baseline is cached apart', async (t) => {
+  const cache = cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-run-guest-')));
+  const guest = guestOptionsFrom({ repeat: 20, smp: 4, memoryPressure: true, shards: 'auto' });
+  t.same(guest, { repeat: 20, smp: 4, memoryPressure: true, shards: 'auto' });
+  const first = new FakeStages(cache);
+  await runSeries(request(cache, { guest }), first);
+  t.same(first.guests, [guest, guest], 'baseline and patched');
+  const plain = new FakeStages(cache);
+  await runSeries(request(cache), plain);
+  t.equal(plain.count('test baseline'), 1, 'a single-run baseline is not taken from the --repeat 20 one');
+  const again = new FakeStages(cache);
+  await runSeries(request(cache, { guest: { ...guest, shards: 1 } }), again);
+  t.equal(again.count('test baseline'), 0, 'sharding does not change results: same baseline');
+});
+
+t.test('--shards takes auto or 1..8', async (t) => {
+  t.same(guestOptionsFrom({ shards: '1' }), {});
+  t.same(guestOptionsFrom({ shards: '2' }), { shards: 2 });
+  t.throws(() => guestOptionsFrom({ shards: 'two' }), /--shards wants "auto" or a whole number from 1 to 8/);
+});

@@ -1,0 +1,45 @@
+/** `hmmci watch` on the command line: usage errors and inputs that are not a mirror or Maildir. */
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { duration } from '../../src/cli/commands/watch.js';
+import { runCli } from '../helpers/cli.js';
+
+const work = mkdtempSync(join(tmpdir(), 'hmmci-watch-cli-'));
+t.teardown(() => rmSync(work, { recursive: true, force: true }));
+
+t.test('one source, and it must be one', async (t) => {
+  const none = await runCli(['watch', '--once'], { cacheDir: join(work, 'cache') });
+  t.equal(none.code, 2);
+  t.match(none.err, /give --inbox DIR .* or --maildir DIR/);
+  const both = await runCli(['watch', '--once', '--inbox', work, '--maildir', work], { cacheDir: join(work, 'cache') });
+  t.equal(both.code, 2);
+  const notInbox = await runCli(['watch', '--once', '--inbox', work], { cacheDir: join(work, 'cache') });
+  t.equal(notInbox.code, 3);
+  t.match(notInbox.err, /is not a public-inbox v2 mirror: it has no git\/ folder of epochs/);
+  const notMaildir = await runCli(['watch', '--once', '--maildir', work], { cacheDir: join(work, 'cache') });
+  t.equal(notMaildir.code, 3);
+  t.match(notMaildir.err, /is not a Maildir: it has neither new\/ nor cur\//);
+  const badSettle = await runCli(['watch', '--once', '--settle', 'soon', '--maildir', work], { cacheDir: join(work, 'cache') });
+  t.equal(badSettle.code, 2);
+});
+
+t.test('durations', async (t) => {
+  t.equal(duration('--settle')('30'), 1_800_000, 'minutes by default');
+  t.equal(duration('--settle')('90s'), 90_000);
+  t.equal(duration('--settle')('2h'), 7_200_000);
+  t.equal(duration('--settle')('0'), 0);
+});
+
+t.test('one watcher per state directory', async (t) => {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const md = join(work, 'Maildir');
+  for (const d of ['new', 'cur', 'tmp']) mkdirSync(join(md, d), { recursive: true });
+  const state = join(work, 'state');
+  mkdirSync(state, { recursive: true });
+  writeFileSync(join(state, 'watch.lock'), `${process.ppid}\n`); // a live process holds it
+  const r = await runCli(['watch', '--once', '--maildir', md, '--state', state], { cacheDir: join(work, 'cache') });
+  t.equal(r.code, 2);
+  t.match(r.err, new RegExp(`Another hmmci watch follows .* \\(pid ${process.ppid}\\)\\. One watcher per state`));
+});
