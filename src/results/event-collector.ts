@@ -85,7 +85,7 @@ export class EventCollector {
     const ev = this.open;
     if (!ev) return undefined;
     this.open = undefined;
-    const fn = eventFunction(ev.lines);
+    const fn = eventFunction(ev.lines, ev.kind);
     return { kind: ev.kind, test: ev.test, text: ev.lines.join('\n'), fatal: ev.fatal, line: ev.line, ...(fn ? { function: fn } : {}) };
   }
 

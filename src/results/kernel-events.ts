@@ -47,8 +47,30 @@ export function matchEvent(text: string): EventRule | undefined {
   return undefined;
 }
 
+/**
+ * Frames of the machinery that prints a report, checks a context or blocks a task — never the
+ * function a report is about: the dump itself, might_sleep's check, lockdep's checks and the
+ * scheduler/lock slow paths a hung task sleeps in.
+ */
+const REPORTING_FRAME_RE = new RegExp(
+  '^(?:' +
+    ['dump_stack', 'show_stack', '__dump_stack', 'dump_stack_lvl', 'panic', 'sched_show_task', 'rcu_dump_cpu_stacks', 'print_report', 'kasan_report',
+      '__might_resched', '__might_sleep', '__might_fault', '___might_sleep', '__cond_resched', 'lockdep_\\w+', 'print_\\w+_bug', 'check_noncircular', 'check_prev_add', 'check_irq_usage',
+      'validate_chain', '__lock_acquire', 'lock_acquire', 'lock_release', 'mark_lock', '__schedule', 'schedule', 'schedule_preempt_disabled', 'schedule_timeout',
+      'io_schedule', '__mutex_lock', '__mutex_lock_common', 'mutex_lock', 'mutex_lock_nested', 'mutex_lock_killable', 'rwsem_down_read_slowpath', 'rwsem_down_write_slowpath',
+      'down_read', 'down_write', '__wait_for_common', 'wait_for_completion', 'rt_mutex_slowlock'].join('|') +
+    ')$',
+);
+
 /** The function a report names: `RIP: 0010:func+0x1a/0x50 [mod]`, `WARNING: … at file:line func+0x`, `kernel BUG at file:line`. */
-export function eventFunction(lines: readonly string[]): string | undefined {
+export function eventFunction(lines: readonly string[], kind?: EventKind): string | undefined {
+  if (kind === 'lockdep') {
+    // Lockdep names the lock sites: `… (&dmirror->mutex){+.+.}-{4:4}, at: fn+0x9e/0x1b0 [mod]`.
+    for (const l of lines) {
+      const at = /, at: (?<fn>[A-Za-z_][\w.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/.exec(l);
+      if (at) return at.groups!.fn;
+    }
+  }
   for (const l of lines) {
     const rip = /^RIP: [0-9a-f]{4}:(?<fn>[A-Za-z_.][\w.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/.exec(l);
     if (rip) return rip.groups!.fn;
@@ -65,7 +87,7 @@ export function eventFunction(lines: readonly string[]): string | undefined {
   for (const l of lines) {
     // No RIP resolved (a hung task, a stall): the first frame of the first call trace.
     const frame = /^\s*(?:\[[0-9a-f]+\] \[[0-9a-f]+\] )?(?<fn>[A-Za-z_][\w.]*)\+0x[0-9a-f]+\/0x[0-9a-f]+/.exec(l);
-    if (frame && !/^(?:dump_stack|show_stack|__dump_stack|dump_stack_lvl|panic|sched_show_task|rcu_dump_cpu_stacks|print_report|kasan_report)$/.test(frame.groups!.fn!)) return frame.groups!.fn;
+    if (frame && !REPORTING_FRAME_RE.test(frame.groups!.fn!)) return frame.groups!.fn;
   }
   return undefined;
 }

@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cacheEntries, type CacheLayout } from '../common/cache.js';
 import { HmmciError } from '../common/errors.js';
+import { shortHash } from '../common/hash.js';
+import { canonicalConfig } from '../kconfig/fragment.js';
 import { acquireLock, type Lock } from '../common/lock.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
 import { git, gitMaybe } from './git.js';
@@ -99,6 +101,35 @@ export async function resetWorktree(wt: string, sha: string, signal?: AbortSigna
 }
 
 /**
+ * Configure once per config key: a build dir without a .config gets the .config (and configure's
+ * stamp, `.hmmci/config.json`) of a sibling slot of the same tree and config key. The stamp
+ * names the commit the .config was made at; kconfig's `currentConfigStamp` accepts it only while
+ * no Kconfig file differs from that commit, so callers skip the ~15-25 s `make tinyconfig` +
+ * merge + olddefconfig exactly when it would make the same .config. A pair is copied only when
+ * the .config hashes to the stamp's configHash (a sibling being configured right now is skipped).
+ * Returns whether a config was copied.
+ */
+export async function seedConfig(cache: CacheLayout, treeId: string, configKey: string, index: number, buildDir: string): Promise<boolean> {
+  if (existsSync(join(buildDir, '.config'))) return false;
+  for (const s of listSlots(cache)) {
+    if (s.treeId !== treeId || s.configKey !== configKey || s.index === index) continue;
+    try {
+      const stampText = readFileSync(join(s.buildDir, '.hmmci', 'config.json'), 'utf8');
+      const config = readFileSync(join(s.buildDir, '.config'), 'utf8');
+      const stamp = JSON.parse(stampText) as { configKey?: string; configHash?: string };
+      if (stamp.configKey !== configKey || stamp.configHash !== shortHash(canonicalConfig(config))) continue;
+      mkdirSync(join(buildDir, '.hmmci'), { recursive: true });
+      writeFileSync(join(buildDir, '.hmmci', 'config.json'), stampText);
+      writeFileSync(join(buildDir, '.config'), config);
+      return true;
+    } catch {
+      /* no (complete) config there: try the next sibling */
+    }
+  }
+  return false;
+}
+
+/**
  * Take a slot for (tree, configKey): the first unlocked of slots 1..maxSlots (a concurrent user
  * gets slot 2), created on first use with `git worktree add --detach`, otherwise reused and
  * reset to `rev`. Its build directory (O=) stays between runs, so a rebuild after a different
@@ -129,15 +160,18 @@ export async function acquireSlot(req: AcquireSlotRequest): Promise<Slot> {
   try {
     mkdirSync(cache.worktrees, { recursive: true });
     const stage = reporter.stage('tree: slot', `${name} @ ${sha.slice(0, 12)}`);
+    let how: string;
     if (await isWorktreeOf(paths.worktree, tree.path)) {
       await resetWorktree(paths.worktree, sha, req.signal);
-      stage.done('reused');
+      how = 'reused';
     } else {
       stage.update('checking out a new worktree');
       await addDetachedWorktree(tree, paths.worktree, sha, req.signal);
-      stage.done('new worktree');
+      how = 'new worktree';
     }
     mkdirSync(paths.buildDir, { recursive: true });
+    if (await seedConfig(cache, tree.id, req.configKey, index, paths.buildDir)) how += ', .config of a sibling slot';
+    stage.done(how);
     const info: SlotInfo = {
       name,
       treeId: tree.id,

@@ -76,7 +76,7 @@ t.test('panic-end-marker.log: the `---[ end Kernel panic …]---` footer closes 
 const EVENT_CASES: [string, string, string | undefined][] = [
   ['warning-new-format.log', 'warning', 'hmm_vma_walk_pmd'],
   ['hard-lockup.log', 'rcu_stall', 'dmirror_fops_unlocked_ioctl'],
-  ['lockdep-irq-safe-unsafe.log', 'lockdep', undefined],
+  ['lockdep-irq-safe-unsafe.log', 'lockdep', 'dmirror_fops_unlocked_ioctl'], // the lock site of its `, at:` line
   ['lockdep-non-static-key.log', 'lockdep', 'register_lock_class'],
   ['ubsan.log', 'warning', undefined],
   ['kfence.log', 'kasan', 'dmirror_fops_unlocked_ioctl'],

@@ -1,10 +1,11 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { parseVariant } from '../../src/cli/commands/run.js';
+import { kernelConfigsDir } from '../../src/kconfig/key.js';
 import { createRunDir, writeRecord } from '../../src/run/run-dir.js';
 import { record } from '../report/records.js';
 
@@ -73,8 +74,12 @@ t.test('bad references and conflicting formats are clear errors', async (t) => {
 
 t.test('--variant specs', async (t) => {
   t.same(parseVariant('thp:CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y', ['a.config']), { name: 'thp', fragments: ['a.config'], extra: ['CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y'] });
-  t.same(parseVariant('kasan:kasan.config,CONFIG_KASAN_INLINE=y', []), { name: 'kasan', fragments: ['kasan.config'], extra: ['CONFIG_KASAN_INLINE=y'] });
-  t.throws(() => parseVariant('empty:', []), { message: /names no fragment/ });
+  const frag = join(mkdtempSync(join(tmpdir(), 'hmmci-variant-')), 'kasan.config');
+  writeFileSync(frag, 'CONFIG_KASAN=y\n');
+  t.same(parseVariant(`kasan:${frag},CONFIG_KASAN_INLINE=y`, []), { name: 'kasan', fragments: [frag], extra: ['CONFIG_KASAN_INLINE=y'] });
+  t.same(parseVariant('debug', ['a.config']), { name: 'debug', fragments: ['a.config', join(kernelConfigsDir(), 'debug.config')], extra: [] }, 'a named variant');
+  t.throws(() => parseVariant('empty:', []), { message: /names no variant, fragment or CONFIG_ option/ });
+  t.throws(() => parseVariant('kasan:no-such.config', []), { message: /"no-such.config" is neither a named variant \(debug[,)]/ });
 });
 
 t.test('hmmci run checks its arguments before building anything', async (t) => {

@@ -1,9 +1,12 @@
 import t from 'tap';
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cacheLayout } from '../../src/common/cache.js';
 import { ExitCode } from '../../src/common/exit-codes.js';
+import { shortHash } from '../../src/common/hash.js';
+import { canonicalConfig } from '../../src/kconfig/fragment.js';
+import { currentConfigStamp } from '../../src/kconfig/current.js';
 import { HmmciError } from '../../src/common/errors.js';
 import { runCleanup } from '../../src/common/cleanup.js';
 import { adoptUserTree } from '../../src/tree/resolve.js';
@@ -212,4 +215,33 @@ t.test('status lists slots with sizes; clean leaves slots in use alone', async (
   await cleanCache(cache);
   t.notOk(existsSync(busy.worktree));
   t.same(listSlots(cache), []);
+});
+
+t.test('configure once per config key: a new slot starts from a sibling slot\'s .config and stamp', async (t) => {
+  const repo = userRepo('user-h');
+  const cache = cacheLayout(join(work, 'cache-h'));
+  const tree = await adoptUserTree(repo);
+  const s1 = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k', cache });
+  const config = 'CONFIG_64BIT=y\nCONFIG_TEST_HMM=m\n';
+  mkdirSync(join(s1.buildDir, '.hmmci'), { recursive: true });
+  writeFileSync(join(s1.buildDir, '.config'), config);
+  const stamp = { configKey: 'k', configHash: shortHash(canonicalConfig(config)), srcRev: tree.baseline };
+  writeFileSync(join(s1.buildDir, '.hmmci', 'config.json'), JSON.stringify(stamp));
+  const s2 = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k', cache });
+  t.equal(s2.index, 2);
+  t.equal(readFileSync(join(s2.buildDir, '.config'), 'utf8'), config, 'the sibling\'s .config, while the sibling is still held');
+  t.same(await currentConfigStamp({ buildDir: s2.buildDir, srcDir: s2.worktree, key: 'k' }), stamp, 'kconfig takes it as current: configure is skipped');
+  const other = await acquireSlot({ tree, rev: 'HEAD', configKey: 'other', cache });
+  t.notOk(existsSync(join(other.buildDir, '.config')), 'never from another config key');
+  // A sibling caught mid-configure (.config newer than its stamp) is not copied.
+  writeFileSync(join(s1.buildDir, '.config'), `${config}CONFIG_KASAN=y\n`);
+  const s3 = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k', cache });
+  t.equal(s3.index, 3);
+  t.equal(readFileSync(join(s3.buildDir, '.config'), 'utf8'), config, 'from slot 2, whose pair is consistent');
+  rmSync(join(s2.buildDir, '.config'));
+  await s3.release();
+  rmSync(join(s3.buildDir, '.config'));
+  const s3again = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k', cache });
+  t.notOk(existsSync(join(s3again.buildDir, '.config')), 'no consistent sibling: nothing copied, configure runs');
+  for (const s of [s1, s2, other, s3again]) await s.release();
 });

@@ -5,13 +5,12 @@ import { UsageError } from '../../common/errors.js';
 import { formatMs } from '../../common/progress.js';
 import { buildKernel } from '../../build/build.js';
 import { formatDiagnostic } from '../../build/log-parse.js';
-import { configure, resolveConfigInputs } from '../../kconfig/configure.js';
+import { configure } from '../../kconfig/configure.js';
 import { configIsCurrent } from '../../kconfig/current.js';
 import { resolveTree } from '../../tree/resolve.js';
 import { acquireSlot } from '../../tree/slots.js';
 import { contextFrom } from '../context.js';
-import { addConfigOptions, type ConfigFlags } from './config.js';
-import { runnerFragments } from '../../guest/vng-config.js';
+import { addConfigOptions, configInputsFrom, type ConfigFlags } from './config.js';
 
 function intOption(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -36,7 +35,7 @@ export function registerBuild(program: Command): void {
       const signal = interruptSignal();
       const jobs = intOption('--jobs', opts.jobs);
       const nice = intOption('--nice', opts.nice);
-      const inputs = resolveConfigInputs({ kconfig: [...runnerFragments(opts.runner), ...(opts.kconfig ?? [])], extra: opts.config, defaults: opts.defaults });
+      const inputs = configInputsFrom(opts);
       const tree = await resolveTree({ tree: opts.tree, cache: ctx.cache, reporter: ctx.reporter, signal });
       const slot = await acquireSlot({ tree, rev: opts.rev ?? tree.baseline, configKey: inputs.key, cache: ctx.cache, reporter: ctx.reporter, signal });
       try {

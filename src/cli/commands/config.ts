@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { interruptSignal } from '../../common/cleanup.js';
-import { configure, resolveConfigInputs } from '../../kconfig/configure.js';
+import { configure, resolveConfigInputs, type ConfigInputs } from '../../kconfig/configure.js';
+import { listVariants, resolveVariantSpec } from '../../kconfig/variants.js';
 import { formatMissing } from '../../kconfig/validate.js';
 import { resolveTree } from '../../tree/resolve.js';
 import { acquireSlot } from '../../tree/slots.js';
@@ -14,6 +15,17 @@ export interface ConfigFlags {
   config?: string[];
   defaults?: boolean;
   runner?: string;
+  variant?: string;
+}
+
+/**
+ * The configuration inputs of `hmmci config`/`hmmci build`: the defaults, --kconfig, then the
+ * --variant's fragments (the order `hmmci run --variant` merges them in, so both share a slot),
+ * then --config and the variant's options.
+ */
+export function configInputsFrom(opts: ConfigFlags): ConfigInputs {
+  const v = opts.variant ? resolveVariantSpec(opts.variant) : undefined;
+  return resolveConfigInputs({ kconfig: [...runnerFragments(opts.runner), ...(opts.kconfig ?? []), ...(v?.fragments ?? [])], extra: [...(opts.config ?? []), ...(v?.extra ?? [])], defaults: opts.defaults });
 }
 
 /** Options shared by `hmmci config` and `hmmci build`. */
@@ -23,6 +35,7 @@ export function addConfigOptions(cmd: Command): Command {
     .option('--rev <rev>', 'commit to configure/build (default: the tree\'s baseline)')
     .option('--kconfig <file>', 'add a config fragment (CONFIG_X=y lines) after hmmci\'s; repeatable', collect, [])
     .option('--config <CONFIG_X=y>', 'set one option last; repeatable', collect, [])
+    .option('--variant <name>', 'a named config variant after the defaults (debug: KASAN, lockdep, hung-task…; see --list-variants), or name:fragment.config,CONFIG_X=y')
     .option('--no-defaults', 'do not merge hmmci\'s kernel-configs/ fragments (only --kconfig/--config on top of tinyconfig)')
     .addOption(new Option('--runner <runner>', 'the runner the kernel is for: vng adds kernel-configs/vng.config (as `run --runner vng` does)').choices(['qemu', 'vng']).default('qemu'));
 }
@@ -35,11 +48,17 @@ export function registerConfig(program: Command): void {
       .description('Make the kernel .config: tinyconfig + kernel-configs/base-x86_64-qemu.config + hmm.config (+ --kconfig/--config), merged with merge_config.sh and olddefconfig; every requested option must land, or each one that did not is named with its unmet dependency (exit 10)'),
   )
     .option('--report-only', 'list options that did not land without failing')
+    .option('--list-variants', 'list the named variants (kernel-configs/<name>.config) and exit')
     .option('--json', 'print {configPath, configHash, configKey, requested, missing, fragments, worktree, buildDir}')
-    .action(async (opts: ConfigFlags & { json?: boolean; reportOnly?: boolean }, cmd: Command) => {
+    .action(async (opts: ConfigFlags & { json?: boolean; reportOnly?: boolean; listVariants?: boolean }, cmd: Command) => {
       const ctx = contextFrom(cmd);
+      if (opts.listVariants) {
+        const vs = listVariants();
+        ctx.out(opts.json ? JSON.stringify(vs, null, 2) : vs.map((v) => `${v.name.padEnd(12)} ${v.description}\n${''.padEnd(12)} ${v.fragment}`).join('\n'));
+        return;
+      }
       const signal = interruptSignal();
-      const inputs = resolveConfigInputs({ kconfig: [...runnerFragments(opts.runner), ...(opts.kconfig ?? [])], extra: opts.config, defaults: opts.defaults });
+      const inputs = configInputsFrom(opts);
       const tree = await resolveTree({ tree: opts.tree, cache: ctx.cache, reporter: ctx.reporter, signal });
       const slot = await acquireSlot({ tree, rev: opts.rev ?? tree.baseline, configKey: inputs.key, cache: ctx.cache, reporter: ctx.reporter, signal });
       try {

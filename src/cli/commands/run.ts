@@ -7,6 +7,7 @@ import { emitReports, type ReportFlags } from '../../report/emit.js';
 import { listRuns, readRecord, resolveRunRef, runSeries, type RunListing, type RunRequest } from '../../run/index.js';
 import { DEFAULT_FRAGMENTS, realStages } from '../../stages/real-stages.js';
 import type { ConfigVariant } from '../../stages/types.js';
+import { resolveVariantSpec } from '../../kconfig/variants.js';
 import { withFleet } from '../../fleet/submit.js';
 import { loadRunPageData, renderRunReport } from '../../web/index.js';
 import { collect, contextFrom, wholeNumber, type CliContext } from '../context.js';
@@ -23,15 +24,10 @@ interface RunFlags {
   reruns: number; jobs?: number; baselineCache: boolean; json?: boolean; junit?: string; kcidb?: string; mail?: string; testedBy?: string;
 }
 
-/** `--variant name:frag.config,CONFIG_X=y,...` → a config variant (fragments and options). */
+/** `--variant debug` (kernel-configs/debug.config) or `name:frag.config,CONFIG_X=y,...` → a config variant after `defaults`. */
 export function parseVariant(spec: string, defaults: readonly string[]): ConfigVariant {
-  const m = /^([A-Za-z0-9._-]+):(.*)$/.exec(spec);
-  const name = m?.[1] ?? spec.replace(/[^A-Za-z0-9._-]+/g, '-');
-  const items = (m?.[2] ?? spec).split(',').map((s) => s.trim()).filter(Boolean);
-  const extra = items.filter((i) => /^CONFIG_[A-Za-z0-9_]+=/.test(i) || /^# CONFIG_[A-Za-z0-9_]+ is not set$/.test(i));
-  const fragments = items.filter((i) => !extra.includes(i));
-  if (items.length === 0) throw new UsageError(`--variant "${spec}" names no fragment or CONFIG_ option. Write it as name:fragment.config,CONFIG_X=y.`);
-  return { name, fragments: [...defaults, ...fragments], extra };
+  const v = resolveVariantSpec(spec);
+  return { name: v.name, fragments: [...defaults, ...v.fragments], extra: v.extra };
 }
 
 /** The run flags as a request: the default fragments plus --kconfig, each --variant on top. */
@@ -64,7 +60,7 @@ export function registerRun(program: Command): void {
     .option('--base <rev>', 'base revision when a series does not name one (default: the tree baseline)')
     .option('--kconfig <fragment>', 'extra config fragment (repeatable)', collect, [])
     .option('--config <CONFIG_X=y>', 'extra config option (repeatable)', collect, [])
-    .option('--variant <name:items>', 'a config variant to run as its own job, e.g. thp:CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y (repeatable)', collect, [])
+    .option('--variant <name:items>', 'a config variant to run as its own job: a named one (debug: KASAN, lockdep, hung-task…; see `hmmci config --list-variants`) or name:fragment.config,CONFIG_X=y (repeatable)', collect, [])
     .addOption(new Option('--runner <runner>', 'how the kernel is booted (vng adds kernel-configs/vng.config)').choices(['qemu', 'vng']).default('qemu'))
     .option('--reruns <n>', 're-runs of the patched kernel that confirm a changed result before it is called a regression', wholeNumber('--reruns', 0), 1)
     .option('--jobs <n>', 'make -j for builds (default: from cores and memory)', wholeNumber('--jobs', 0))
