@@ -19,7 +19,7 @@ export interface RunScriptOptions extends InitOptions {
   hmmTests: string;
   testHmmKo: string;
   /**
-   * `initramfs`: we are PID 1 in our own initramfs (mount everything, reboot — which ends QEMU — at the end).
+   * `initramfs`: we are PID 1 in our own initramfs (mount everything, power off at the end).
    * `vng`: virtme-ng's init already mounted proc/sys/devtmpfs and the host's root (read-only);
    * only the rest is prepared, all output goes to the serial console (where the kernel's
    * messages are, so an oops lands between the right test lines), the script exits with
@@ -61,7 +61,7 @@ export function renderRunScript(opts: RunScriptOptions): string {
   const lines = pid1
     ? [
         '#!/bin/busybox sh',
-        '# hmmci guest init: run hmm-tests once, print sentinels, reboot (QEMU -no-reboot exits).',
+        '# hmmci guest init: run hmm-tests once, print sentinels, power off.',
         '/bin/busybox mkdir -p /bin /sbin /proc /sys /dev /tmp',
         '/bin/busybox --install -s /bin',
         'export PATH=/bin:/sbin',
