@@ -17,20 +17,41 @@ const SNAPSHOT = 'hmm2.hmm2_device_coherent.snapshot';
 const work = mkdtempSync(join(tmpdir(), 'hmmci-e2e-bisect-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
-function hmmci(args: string[], opts: { cwd?: string } = {}): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
+function hmmci(
+  args: string[],
+  opts: { cwd?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: opts.cwd ?? root, maxBuffer: 256 * 1024 * 1024, timeout: 50 * 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: opts.cwd ?? root, maxBuffer: 256 * 1024 * 1024, timeout: 50 * 60_000 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout, stderr, ms: Date.now() - started });
+      },
+    );
   });
 }
 
 interface Report {
   firstBad: { index: number; total: number; sha: string; subject: string } | null;
   flipped: string[];
-  steps: Array<{ sha: string; subject: string; verdict: string; ms: number; index: number; built: boolean; role?: string; rerun?: boolean }>;
+  steps: Array<{
+    sha: string;
+    subject: string;
+    verdict: string;
+    ms: number;
+    index: number;
+    built: boolean;
+    role?: string;
+    rerun?: boolean;
+  }>;
   skipped: string[];
   status: string;
   builds: number;
@@ -41,8 +62,13 @@ interface Report {
 /** Report figures for the lead: steps, builds and wall time (tap comments). */
 function measured(t: { comment(...args: unknown[]): void }, what: string, r: Report, wallMs: number) {
   const search = r.steps.filter((s) => !s.role);
-  t.comment(`${what}: ${search.length} steps (${r.steps.length} incl. ends), ${r.builds} builds, bisect ${(r.totalMs / 1000).toFixed(1)} s, command ${(wallMs / 1000).toFixed(1)} s`);
-  for (const s of r.steps) t.comment(`  ${s.role ?? (s.rerun ? 'again' : 'step')} ${s.index}/${r.firstBad?.total ?? '?'} ${s.verdict} ${(s.ms / 1000).toFixed(1)} s${s.built ? '' : ' (no build)'} ${s.subject}`);
+  t.comment(
+    `${what}: ${search.length} steps (${r.steps.length} incl. ends), ${r.builds} builds, bisect ${(r.totalMs / 1000).toFixed(1)} s, command ${(wallMs / 1000).toFixed(1)} s`,
+  );
+  for (const s of r.steps)
+    t.comment(
+      `  ${s.role ?? (s.rerun ? 'again' : 'step')} ${s.index}/${r.firstBad?.total ?? '?'} ${s.verdict} ${(s.ms / 1000).toFixed(1)} s${s.built ? '' : ' (no build)'} ${s.subject}`,
+    );
 }
 
 t.test('bisect of a series: the planted regression at patch 2 of 4 is found', async (t) => {
@@ -65,7 +91,15 @@ t.test('bisect of a series: the planted regression at patch 2 of 4 is found', as
 
 /** A user's checkout: the default tree cloned (objects shared) with the series committed on a branch. */
 async function userCheckout(): Promise<{ repo: string; base: string; tip: string }> {
-  const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.org', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.org' };
+  const env = {
+    ...process.env,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_AUTHOR_NAME: 'Dev',
+    GIT_AUTHOR_EMAIL: 'dev@example.org',
+    GIT_COMMITTER_NAME: 'Dev',
+    GIT_COMMITTER_EMAIL: 'dev@example.org',
+  };
   const git = (cwd: string, args: string[]) => execFileSync('git', args, { cwd, env, encoding: 'utf8' }).trim();
   const tree = await resolveTree({ cache: cacheLayout(cacheRoot()) });
   const repo = join(work, 'linux');
@@ -80,10 +114,16 @@ async function userCheckout(): Promise<{ repo: string; base: string; tip: string
   return { repo, base, tip: git(repo, ['rev-parse', 'HEAD']) };
 }
 
-t.test('bisect --good/--bad over a user checkout runs in hmmci\'s worktree; the checkout is untouched', async (t) => {
+t.test("bisect --good/--bad over a user checkout runs in hmmci's worktree; the checkout is untouched", async (t) => {
   const { repo, base, tip } = await userCheckout();
-  writeFileSync(join(repo, 'mm', 'hmm.c'), `${readFileSync(join(repo, 'mm', 'hmm.c'), 'utf8')}/* work in progress */\n`);
-  const state = () => execFileSync('git', ['-C', repo, 'status', '--porcelain=v2', '--branch', '--untracked-files=all'], { encoding: 'utf8' }) + readFileSync(join(repo, '.git', 'index')).toString('hex');
+  writeFileSync(
+    join(repo, 'mm', 'hmm.c'),
+    `${readFileSync(join(repo, 'mm', 'hmm.c'), 'utf8')}/* work in progress */\n`,
+  );
+  const state = () =>
+    execFileSync('git', ['-C', repo, 'status', '--porcelain=v2', '--branch', '--untracked-files=all'], {
+      encoding: 'utf8',
+    }) + readFileSync(join(repo, '.git', 'index')).toString('hex');
   const before = state();
   const r = await hmmci(['bisect', '--good', base, '--bad', tip, '--tree', repo, '--json']);
   t.equal(r.code, 0, 'exits 0', { stderr: r.stderr.slice(-3000) });
@@ -107,5 +147,9 @@ t.test('git bisect run hmmci bisect-step finds the same commit', async (t) => {
   t.match(out, /is the first bad commit/);
   t.match(out, /report device coherent pages as local/);
   git(['bisect', 'reset']);
-  t.equal(execFileSync('git', ['-C', repo, 'status', '--porcelain', '--untracked-files=all'], { encoding: 'utf8' }).trim(), '', 'bisect-step left no build output in the checkout');
+  t.equal(
+    execFileSync('git', ['-C', repo, 'status', '--porcelain', '--untracked-files=all'], { encoding: 'utf8' }).trim(),
+    '',
+    'bisect-step left no build output in the checkout',
+  );
 });

@@ -18,25 +18,68 @@ const bin = join(root, 'bin', 'hmmci.js');
 
 function hmmci(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, maxBuffer: 256 * 1024 * 1024, timeout: 80 * 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: root, maxBuffer: 256 * 1024 * 1024, timeout: 80 * 60_000 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
-interface Side { counts: Record<string, number>; events: Array<{ kind: string; test: string | null; function?: string }> }
-interface Report { baseline: Side; patched: Side; newEvents: Array<{ kind: string; test: string | null; function?: string }>; regressions: unknown[]; env: { configHash: string }; stages: Array<{ name: string; side: string; ms: number }> }
+interface Side {
+  counts: Record<string, number>;
+  events: Array<{ kind: string; test: string | null; function?: string }>;
+}
+interface Report {
+  baseline: Side;
+  patched: Side;
+  newEvents: Array<{ kind: string; test: string | null; function?: string }>;
+  regressions: unknown[];
+  env: { configHash: string };
+  stages: Array<{ name: string; side: string; ms: number }>;
+}
 
-t.test('--variant debug: stock 6.12 passes 58/58 silently; lock inversion, sleep in atomic and use-after-free are reported where planted', { skip: process.env.HMMCI_E2E_DEBUG !== '1' && 'opt-in until first run: HMMCI_E2E_DEBUG=1' }, async (t) => {
-  const r = await hmmci(['run', 'fixtures/series/planted-debug-bugs.mbox', '--variant', 'debug', '--reruns', '0', '--json']);
-  t.equal(r.code, 1, 'new kernel reports are a regression: exit 1', { stderr: r.stderr.slice(-4000) });
-  const report = JSON.parse(r.stdout) as Report;
-  t.same(report.baseline.counts, { pass: 58 }, 'stock 6.12 under the debug variant: 58 pass');
-  t.same(report.baseline.events, [], 'and the debug checks report nothing on it');
-  const ev = (kind: string) => report.newEvents.filter((e) => e.kind === kind);
-  t.match(ev('lockdep'), [{ test: 'hmm.hmm_device_private.anon_read' }], 'patch 1: the lock order inversion, in the first test that reads through the mirror');
-  t.match(ev('bug'), [{ test: 'hmm.hmm_device_private.migrate_release', function: 'dmirror_device_remove_chunks' }], 'patch 2: sleeping under the free-list spinlock');
-  t.match(ev('kasan'), [{ test: 'hmm.hmm_device_private.migrate_release', function: 'dmirror_device_remove_chunks' }], 'patch 3: the use-after-free');
-  for (const s of report.stages) t.comment(`${s.name} [${s.side}] ${(s.ms / 1000).toFixed(1)} s`);
-});
+t.test(
+  '--variant debug: stock 6.12 passes 58/58 silently; lock inversion, sleep in atomic and use-after-free are reported where planted',
+  { skip: process.env.HMMCI_E2E_DEBUG !== '1' && 'opt-in until first run: HMMCI_E2E_DEBUG=1' },
+  async (t) => {
+    const r = await hmmci([
+      'run',
+      'fixtures/series/planted-debug-bugs.mbox',
+      '--variant',
+      'debug',
+      '--reruns',
+      '0',
+      '--json',
+    ]);
+    t.equal(r.code, 1, 'new kernel reports are a regression: exit 1', { stderr: r.stderr.slice(-4000) });
+    const report = JSON.parse(r.stdout) as Report;
+    t.same(report.baseline.counts, { pass: 58 }, 'stock 6.12 under the debug variant: 58 pass');
+    t.same(report.baseline.events, [], 'and the debug checks report nothing on it');
+    const ev = (kind: string) => report.newEvents.filter((e) => e.kind === kind);
+    t.match(
+      ev('lockdep'),
+      [{ test: 'hmm.hmm_device_private.anon_read' }],
+      'patch 1: the lock order inversion, in the first test that reads through the mirror',
+    );
+    t.match(
+      ev('bug'),
+      [{ test: 'hmm.hmm_device_private.migrate_release', function: 'dmirror_device_remove_chunks' }],
+      'patch 2: sleeping under the free-list spinlock',
+    );
+    t.match(
+      ev('kasan'),
+      [{ test: 'hmm.hmm_device_private.migrate_release', function: 'dmirror_device_remove_chunks' }],
+      'patch 3: the use-after-free',
+    );
+    for (const s of report.stages) t.comment(`${s.name} [${s.side}] ${(s.ms / 1000).toFixed(1)} s`);
+  },
+);

@@ -30,10 +30,17 @@ function statOf(pid: number): { ppid: number; pgid: number; comm: string } | und
   }
 }
 
-const pids = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number);
+const pids = () =>
+  readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number);
 
 function worker(url: string, id: string) {
-  const proc = spawn(process.execPath, [bin, 'worker', '--redis', url, '--id', id, '--lease', '10'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [bin, 'worker', '--redis', url, '--id', id, '--lease', '10'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   proc.stdout.on('data', (b) => (out += b));
   proc.stderr.on('data', (b) => (out += b));
@@ -46,7 +53,21 @@ t.test('two workers, two series, one worker killed -9 mid-build', async (t) => {
   const workers = [worker(redis.url, 'e2e-A'), worker(redis.url, 'e2e-B')];
   t.teardown(() => workers.forEach((w) => w.proc.kill('SIGKILL')));
   const submit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const p = spawn(process.execPath, [bin, 'run', 'fixtures/series/one-patch.mbox', 'fixtures/series/break-test-at-2.mbox', '--fleet', redis.url, '--json', '--reruns', '0'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(
+      process.execPath,
+      [
+        bin,
+        'run',
+        'fixtures/series/one-patch.mbox',
+        'fixtures/series/break-test-at-2.mbox',
+        '--fleet',
+        redis.url,
+        '--json',
+        '--reruns',
+        '0',
+      ],
+      { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (b) => (stdout += b));
@@ -75,11 +96,30 @@ t.test('two workers, two series, one worker killed -9 mid-build', async (t) => {
   t.same(groupMembers(group), [], "the dead worker's make and compilers are gone");
 
   const r = await submit;
-  t.equal(r.code, 1, 'exit 1: one series regressed', { stderr: r.stderr.slice(-3000), workers: workers.map((w) => w.output()) });
-  const reports = JSON.parse(r.stdout) as Array<{ series: { input: string }; status: string; regressions: Array<{ name: string }>; patched: { counts: Record<string, number> } }>;
-  t.same(reports.map((x) => x.status), ['complete', 'complete']);
-  t.same(reports.map((x) => x.regressions.map((y) => y.name)), [[], ['hmm2.hmm2_device_coherent.snapshot']], 'each series its own result');
-  t.same(reports.map((x) => x.patched.counts.pass), [58, 57], 'one patched boot each, counted once');
+  t.equal(r.code, 1, 'exit 1: one series regressed', {
+    stderr: r.stderr.slice(-3000),
+    workers: workers.map((w) => w.output()),
+  });
+  const reports = JSON.parse(r.stdout) as Array<{
+    series: { input: string };
+    status: string;
+    regressions: Array<{ name: string }>;
+    patched: { counts: Record<string, number> };
+  }>;
+  t.same(
+    reports.map((x) => x.status),
+    ['complete', 'complete'],
+  );
+  t.same(
+    reports.map((x) => x.regressions.map((y) => y.name)),
+    [[], ['hmm2.hmm2_device_coherent.snapshot']],
+    'each series its own result',
+  );
+  t.same(
+    reports.map((x) => x.patched.counts.pass),
+    [58, 57],
+    'one patched boot each, counted once',
+  );
   const survivor = workers.find((w) => w !== victim);
   t.match(survivor?.output() ?? '', /took build-x86_64 job/, 'the survivor built');
 });

@@ -22,7 +22,9 @@ t.test('default tree → config → build → no-op rebuild', async (t) => {
   let started = Date.now();
   const tree = await prepareDefaultTree({ cache, reporter });
   const prepareMs = Date.now() - started;
-  t.comment(`tree prepare: ${formatMs(prepareMs)}${already ? ' (already prepared)' : ''}; baseline ${tree.baseline} (linux ${tree.version})`);
+  t.comment(
+    `tree prepare: ${formatMs(prepareMs)}${already ? ' (already prepared)' : ''}; baseline ${tree.baseline} (linux ${tree.version})`,
+  );
   t.equal(tree.kind, 'default');
   t.match(tree.baseline, /^[0-9a-f]{40}$/);
   t.match(tree.version ?? '', /^6\.12\.\d+$/);
@@ -33,12 +35,16 @@ t.test('default tree → config → build → no-op rebuild', async (t) => {
   t.teardown(() => slot.release());
   started = Date.now();
   const cfg = await configure({ srcDir: slot.worktree, buildDir: slot.buildDir, inputs, reporter });
-  t.comment(`configure: ${formatMs(Date.now() - started)}; config ${cfg.configHash}, ${cfg.requested.length} options requested, all landed`);
+  t.comment(
+    `configure: ${formatMs(Date.now() - started)}; config ${cfg.configHash}, ${cfg.requested.length} options requested, all landed`,
+  );
   t.same(cfg.missing, [], 'every requested option landed');
   t.ok(await configIsCurrent({ buildDir: slot.buildDir, srcDir: slot.worktree, key: inputs.key }));
 
   const first = await buildKernel({ srcDir: slot.worktree, buildDir: slot.buildDir, nice, reporter });
-  t.comment(`build: ${formatMs(first.ms)} (${first.compiled} compiled, ${first.linked} linked, ${first.warnings.length} warnings)`);
+  t.comment(
+    `build: ${formatMs(first.ms)} (${first.compiled} compiled, ${first.linked} linked, ${first.warnings.length} warnings)`,
+  );
   t.ok(first.ok);
   t.equal(first.artifacts.bzImage, join(slot.buildDir, 'arch/x86/boot/bzImage'));
   t.ok(statSync(first.artifacts.bzImage!).size > 500_000, 'bzImage looks like a kernel');

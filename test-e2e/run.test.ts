@@ -14,10 +14,19 @@ const out = mkdtempSync(join(tmpdir(), 'hmmci-e2e-run-'));
 
 function hmmci(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, maxBuffer: 256 * 1024 * 1024, timeout: 50 * 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { cwd: root, maxBuffer: 256 * 1024 * 1024, timeout: 50 * 60_000 },
+      (err, stdout, stderr) => {
+        const code = err
+          ? typeof (err as { code?: unknown }).code === 'number'
+            ? (err as { code: number }).code
+            : 1
+          : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -26,8 +35,18 @@ t.test('a series whose patch breaks one hmm test: exit 1, exactly that test regr
   const kcidb = join(out, 'break.kcidb.json');
   const r = await hmmci(['run', 'fixtures/series/break-test-at-2.mbox', '--json', '--junit', junit, '--kcidb', kcidb]);
   t.equal(r.code, 1, 'exit 1', { stderr: r.stderr.slice(-3000) });
-  const report = JSON.parse(r.stdout) as { regressions: Array<{ name: string; baseline: string; patched: string }>; flaky: unknown[]; baseline: { counts: Record<string, number> }; env: Record<string, string>; stages: Array<{ name: string; side: string; ms: number }>; id: string };
-  t.same(report.regressions.map(({ name, baseline, patched }) => ({ name, baseline, patched })), [{ name: 'hmm2.hmm2_device_coherent.snapshot', baseline: 'pass', patched: 'fail' }]);
+  const report = JSON.parse(r.stdout) as {
+    regressions: Array<{ name: string; baseline: string; patched: string }>;
+    flaky: unknown[];
+    baseline: { counts: Record<string, number> };
+    env: Record<string, string>;
+    stages: Array<{ name: string; side: string; ms: number }>;
+    id: string;
+  };
+  t.same(
+    report.regressions.map(({ name, baseline, patched }) => ({ name, baseline, patched })),
+    [{ name: 'hmm2.hmm2_device_coherent.snapshot', baseline: 'pass', patched: 'fail' }],
+  );
   t.equal(report.baseline.counts.pass, 58, 'the baseline passes all 58');
   t.match(report.env, { kernel: /^6\.12\./, accel: /^(tcg|kvm)$/, runner: 'qemu', configHash: /\w+/ });
   t.ok(report.stages.some((s) => s.name === 'build' && s.side === 'patched'));
@@ -44,7 +63,11 @@ t.test('a series whose patch breaks one hmm test: exit 1, exactly that test regr
 t.test('a benign series: exit 0, nothing regressed', async (t) => {
   const r = await hmmci(['run', 'fixtures/series/benign-3.mbox', '--json']);
   t.equal(r.code, 0, 'exit 0', { stderr: r.stderr.slice(-3000) });
-  const report = JSON.parse(r.stdout) as { regressions: unknown[]; patched: { counts: Record<string, number> }; baselineCached: boolean };
+  const report = JSON.parse(r.stdout) as {
+    regressions: unknown[];
+    patched: { counts: Record<string, number> };
+    baselineCached: boolean;
+  };
   t.same(report.regressions, []);
   t.equal(report.patched.counts.pass, 58);
   t.equal(report.baselineCached, true, 'the baseline of the first run is reused');

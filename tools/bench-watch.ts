@@ -21,8 +21,12 @@ const N = Number(process.env.HMMCI_BENCH_WATCH_N ?? 10_000);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 function patchMail(i: number, part: number, total: number, root?: string): string {
-  const subj = total > 1 ? `[PATCH ${part}/${total}] mm/page_alloc: tune batch ${i}` : `[PATCH] mm/page_alloc: tune batch ${i}`;
-  const body = part === 0 ? `A series about batches (${i}).\n` : `Tune the pcp batch ${i}.\n\nSigned-off-by: Dev ${i % 97} <dev${i % 97}@example.org>\n---\n mm/page_alloc.c | 2 +-\n\ndiff --git a/mm/page_alloc.c b/mm/page_alloc.c\nindex 1111111..2222222 100644\n--- a/mm/page_alloc.c\n+++ b/mm/page_alloc.c\n@@ -${100 + i},7 +${100 + i},7 @@ static int zone_batchsize(struct zone *zone)\n \tbatch = zone_managed_pages(zone) / 1024;\n \tif (batch * PAGE_SIZE > 1024 * 1024)\n \t\tbatch = (1024 * 1024) / PAGE_SIZE;\n-\tbatch /= 4;\n+\tbatch /= ${4 + (i % 3)};\n \tif (batch < 1)\n \t\tbatch = 1;\n \n`;
+  const subj =
+    total > 1 ? `[PATCH ${part}/${total}] mm/page_alloc: tune batch ${i}` : `[PATCH] mm/page_alloc: tune batch ${i}`;
+  const body =
+    part === 0
+      ? `A series about batches (${i}).\n`
+      : `Tune the pcp batch ${i}.\n\nSigned-off-by: Dev ${i % 97} <dev${i % 97}@example.org>\n---\n mm/page_alloc.c | 2 +-\n\ndiff --git a/mm/page_alloc.c b/mm/page_alloc.c\nindex 1111111..2222222 100644\n--- a/mm/page_alloc.c\n+++ b/mm/page_alloc.c\n@@ -${100 + i},7 +${100 + i},7 @@ static int zone_batchsize(struct zone *zone)\n \tbatch = zone_managed_pages(zone) / 1024;\n \tif (batch * PAGE_SIZE > 1024 * 1024)\n \t\tbatch = (1024 * 1024) / PAGE_SIZE;\n-\tbatch /= 4;\n+\tbatch /= ${4 + (i % 3)};\n \tif (batch < 1)\n \t\tbatch = 1;\n \n`;
   return `From: Dev ${i % 97} <dev${i % 97}@example.org>\nTo: linux-mm@kvack.org\nSubject: ${subj}\nDate: Sun, 29 Nov 2026 08:00:00 +0000\nMessage-ID: <bench.${i}.${part}@example.org>\n${root ? `In-Reply-To: <${root}>\nReferences: <${root}>\n` : ''}MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n\n${body}`;
 }
 
@@ -31,10 +35,13 @@ function traffic(n: number): string[] {
   for (let i = 0; out.length < n; i++) {
     const kind = i % 10;
     if (kind < 5) out.push(patchMail(i, 1, 1));
-    else if (kind < 7) for (let p = 0; p <= 3; p++) out.push(patchMail(i, p, 3, p ? `bench.${i}.0@example.org` : undefined));
+    else if (kind < 7)
+      for (let p = 0; p <= 3; p++) out.push(patchMail(i, p, 3, p ? `bench.${i}.0@example.org` : undefined));
     else {
       const to = `bench.${i - (kind - 6)}.1@example.org`;
-      out.push(`From: Rev ${i} <rev${i}@example.org>\nTo: linux-mm@kvack.org\nSubject: Re: [PATCH] mm/page_alloc: tune batch ${i - 1}\nDate: Sun, 29 Nov 2026 08:10:00 +0000\nMessage-ID: <reply.${i}@example.org>\nIn-Reply-To: <${to}>\nReferences: <${to}>\n\n> -\tbatch /= 4;\n> +\tbatch /= 5;\n\nWhy 5? Numbers please.\n${i % 2 ? `\nReviewed-by: Rev ${i} <rev${i}@example.org>\n` : ''}`);
+      out.push(
+        `From: Rev ${i} <rev${i}@example.org>\nTo: linux-mm@kvack.org\nSubject: Re: [PATCH] mm/page_alloc: tune batch ${i - 1}\nDate: Sun, 29 Nov 2026 08:10:00 +0000\nMessage-ID: <reply.${i}@example.org>\nIn-Reply-To: <${to}>\nReferences: <${to}>\n\n> -\tbatch /= 4;\n> +\tbatch /= 5;\n\nWhy 5? Numbers please.\n${i % 2 ? `\nReviewed-by: Rev ${i} <rev${i}@example.org>\n` : ''}`,
+      );
     }
   }
   return out.slice(0, n);
@@ -48,17 +55,30 @@ async function main(): Promise<void> {
     let t0 = Date.now();
     for (let i = 0; i < mails.length; i += 2000) inbox.deliverMany(mails.slice(i, i + 2000));
     const importMs = Date.now() - t0;
-    process.stderr.write(`imported ${mails.length} messages into ${inbox.dir} in ${(importMs / 1000).toFixed(1)} s (PublicInbox::V2Writable)\n`);
+    process.stderr.write(
+      `imported ${mails.length} messages into ${inbox.dir} in ${(importMs / 1000).toFixed(1)} s (PublicInbox::V2Writable)\n`,
+    );
     const tree = fakeKernelRepo(join(work, 'linux'));
     const cache = cacheLayout(join(work, 'cache'));
     mkdirSync(cache.root, { recursive: true });
     let peak = process.memoryUsage().rss;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
     const rssBefore = process.memoryUsage().rss;
-    const { watcher } = await createWatcher({
-      inbox: inbox.dir, state: join(work, 'state'), settleMs: 30 * 60_000, maxParts: 100, replyTo: 'author', tree,
-      variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] }, configArgs: [], runner: 'qemu', reruns: 0,
-    }, { stages: realStages(), cache, reporter: silentReporter, signal: new AbortController().signal });
+    const { watcher } = await createWatcher(
+      {
+        inbox: inbox.dir,
+        state: join(work, 'state'),
+        settleMs: 30 * 60_000,
+        maxParts: 100,
+        replyTo: 'author',
+        tree,
+        variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
+        configArgs: [],
+        runner: 'qemu',
+        reruns: 0,
+      },
+      { stages: realStages(), cache, reporter: silentReporter, signal: new AbortController().signal },
+    );
     t0 = Date.now();
     const first = await watcher.once();
     const scanMs = Date.now() - t0;
@@ -67,10 +87,19 @@ async function main(): Promise<void> {
     const idleMs = Date.now() - t0;
     clearInterval(sampler);
     const result = {
-      date: new Date().toISOString(), messages: first.scanned, tested: first.tested.length, skippedSeries: first.skipped,
-      scanMs, messagesPerSecond: Math.round(first.scanned / (scanMs / 1000)), idleRoundMs: idleMs, idleScanned: second.scanned,
-      rssBeforeMiB: Math.round(rssBefore / 2 ** 20), peakRssMiB: Math.round(peak / 2 ** 20), maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-      stateBytes: statSync(join(work, 'state', 'state.json')).size, importMs,
+      date: new Date().toISOString(),
+      messages: first.scanned,
+      tested: first.tested.length,
+      skippedSeries: first.skipped,
+      scanMs,
+      messagesPerSecond: Math.round(first.scanned / (scanMs / 1000)),
+      idleRoundMs: idleMs,
+      idleScanned: second.scanned,
+      rssBeforeMiB: Math.round(rssBefore / 2 ** 20),
+      peakRssMiB: Math.round(peak / 2 ** 20),
+      maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      stateBytes: statSync(join(work, 'state', 'state.json')).size,
+      importMs,
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     mkdirSync(join(ROOT, 'bench'), { recursive: true });

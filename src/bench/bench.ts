@@ -13,7 +13,16 @@
  *
  * Prints harness/floor and writes bench/results.json. Not a test: minutes of CPU.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +50,10 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
-interface Timed { ms: number; record: RunRecord }
+interface Timed {
+  ms: number;
+  record: RunRecord;
+}
 
 /** `HMMCI_BENCH_SHARDS=N`: each pair also measures a warm run with `--shards N` (0: not measured). */
 const SHARDS = Math.max(0, Number.parseInt(process.env.HMMCI_BENCH_SHARDS ?? '2', 10) || 0);
@@ -50,13 +62,23 @@ async function harness(cache: CacheLayout, label: string, guest?: { shards: numb
   const reporter = createReporter({ throttleMs: 10_000 });
   reporter.info(`\n### bench: ${label} run of hmmci run ${SERIES}`);
   const started = Date.now();
-  const out = await runSeries({
-    inputs: [SERIES], variants: [{ fragments: [...DEFAULT_FRAGMENTS], extra: [] }], runner: 'qemu', reruns: 1,
-    cache, reporter, signal: interruptSignal(), ...(guest ? { guest } : {}),
-  }, realStages());
+  const out = await runSeries(
+    {
+      inputs: [SERIES],
+      variants: [{ fragments: [...DEFAULT_FRAGMENTS], extra: [] }],
+      runner: 'qemu',
+      reruns: 1,
+      cache,
+      reporter,
+      signal: interruptSignal(),
+      ...(guest ? { guest } : {}),
+    },
+    realStages(),
+  );
   const ms = Date.now() - started;
   const record = out.records[0];
-  if (!record || record.status !== 'complete') throw new Error(`the ${label} run did not complete: ${record?.error?.message ?? record?.status}`);
+  if (!record || record.status !== 'complete')
+    throw new Error(`the ${label} run did not complete: ${record?.error?.message ?? record?.status}`);
   return { ms, record };
 }
 
@@ -67,7 +89,9 @@ function newestInitramfs(cache: CacheLayout): string {
     try {
       const m = statSync(p).mtimeMs;
       if (!best || m > best.mtime) best = { path: p, mtime: m };
-    } catch { /* not an image dir */ }
+    } catch {
+      /* not an image dir */
+    }
   }
   if (!best) throw new Error(`no initramfs under ${cache.initramfs}`);
   return best.path;
@@ -78,7 +102,13 @@ async function floor(cache: CacheLayout, warm: RunRecord): Promise<{ makeMs: num
   const tree = await resolveTree({ cache, reporter });
   const patched = warm.series.commits?.at(-1)?.sha;
   if (!patched) throw new Error('the warm run recorded no applied commit');
-  const slot = await acquireSlot({ tree, rev: warm.series.base, configKey: realStages().configKey({ fragments: [...DEFAULT_FRAGMENTS], extra: [] }), cache, reporter });
+  const slot = await acquireSlot({
+    tree,
+    rev: warm.series.base,
+    configKey: realStages().configKey({ fragments: [...DEFAULT_FRAGMENTS], extra: [] }),
+    cache,
+    reporter,
+  });
   try {
     // The worktree is at the base now (the patch's files rewritten); go to the patched commit.
     await runOk('git', ['-C', slot.worktree, 'checkout', '--detach', '-f', patched]);
@@ -98,7 +128,10 @@ async function floor(cache: CacheLayout, warm: RunRecord): Promise<{ makeMs: num
     const bootMs = Date.now() - t1;
     const parsed = parseConsole(boot.stdout);
     reporter.info(`    raw boot-and-test ${formatMs(bootMs)}: ${parsed.tests.length} tests`);
-    if (parsed.tests.length === 0) throw new Error(`the raw boot produced no test results (exit ${boot.exitCode}); tail: ${boot.stdout.slice(-1500)}`);
+    if (parsed.tests.length === 0)
+      throw new Error(
+        `the raw boot produced no test results (exit ${boot.exitCode}); tail: ${boot.stdout.slice(-1500)}`,
+      );
     return { makeMs, bootMs, tests: parsed.tests.length };
   } finally {
     await runOk('git', ['-C', slot.worktree, 'checkout', '--detach', '-f', warm.series.base]).catch(() => undefined);
@@ -115,22 +148,49 @@ async function main(): Promise<number> {
   const dir = given ? resolve(given) : mkdtempSync(join(process.env.HMMCI_BENCH_TMP ?? tmpdir(), 'hmmci-bench-'));
   const cache = cacheLayout(dir);
   try {
-    const previous = (() => { try { return JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8')) as Record<string, unknown> & { cold?: unknown }; } catch { return {}; } })();
-    const cold = given ? await harness(cache, 'warm-up (existing cache; not a cold figure)') : await harness(cache, 'cold (fresh cache dir, ccache kept)');
+    const previous = (() => {
+      try {
+        return JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8')) as Record<string, unknown> & {
+          cold?: unknown;
+        };
+      } catch {
+        return {};
+      }
+    })();
+    const cold = given
+      ? await harness(cache, 'warm-up (existing cache; not a cold figure)')
+      : await harness(cache, 'cold (fresh cache dir, ccache kept)');
     // Warm run and floor alternate REPEAT times (default 3): on a shared machine a single pair is
     // at the mercy of whatever else runs; medians of back-to-back pairs are what is compared.
-    const samples: Array<{ warmMs: number; makeMs: number; bootMs: number; floorMs: number; ratio: number; loadavg: number; shardedMs?: number; shardedRatio?: number }> = [];
+    const samples: Array<{
+      warmMs: number;
+      makeMs: number;
+      bootMs: number;
+      floorMs: number;
+      ratio: number;
+      loadavg: number;
+      shardedMs?: number;
+      shardedRatio?: number;
+    }> = [];
     let warm: Timed | undefined;
     let f: Awaited<ReturnType<typeof floor>> | undefined;
     for (let i = 1; i <= REPEAT; i++) {
       warm = await harness(cache, `warm ${i}/${REPEAT}`);
       // The sharded warm run follows the serial one: same cache, baseline cached; like every warm
       // run it resets the slot to the base and applies the patch again, so it builds the same.
-      const sharded = SHARDS > 1 ? await harness(cache, `warm ${i}/${REPEAT} with --shards ${SHARDS}`, { shards: SHARDS }) : undefined;
+      const sharded =
+        SHARDS > 1
+          ? await harness(cache, `warm ${i}/${REPEAT} with --shards ${SHARDS}`, { shards: SHARDS })
+          : undefined;
       f = await floor(cache, warm.record);
       const floorMs = f.makeMs + f.bootMs;
       samples.push({
-        warmMs: warm.ms, makeMs: f.makeMs, bootMs: f.bootMs, floorMs, ratio: Number((warm.ms / floorMs).toFixed(3)), loadavg: Number(loadavg()[0]?.toFixed(2) ?? 0),
+        warmMs: warm.ms,
+        makeMs: f.makeMs,
+        bootMs: f.bootMs,
+        floorMs,
+        ratio: Number((warm.ms / floorMs).toFixed(3)),
+        loadavg: Number(loadavg()[0]?.toFixed(2) ?? 0),
         ...(sharded ? { shardedMs: sharded.ms, shardedRatio: Number((sharded.ms / floorMs).toFixed(3)) } : {}),
       });
     }
@@ -141,33 +201,65 @@ async function main(): Promise<number> {
     const stage = (r: RunRecord) => r.stages.map((s) => ({ name: s.name, side: s.side, ms: s.ms }));
     const results = {
       date: new Date().toISOString(),
-      machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? '', memGiB: Math.round(totalmem() / 1024 ** 3) },
-      kernel: warm.record.env.kernel, gcc: warm.record.env.gcc, qemu: warm.record.env.qemu, accel: warm.record.env.accel,
+      machine: {
+        cores: availableParallelism(),
+        cpu: cpus()[0]?.model ?? '',
+        memGiB: Math.round(totalmem() / 1024 ** 3),
+      },
+      kernel: warm.record.env.kernel,
+      gcc: warm.record.env.gcc,
+      qemu: warm.record.env.qemu,
+      accel: warm.record.env.accel,
       series: 'fixtures/series/one-patch.mbox',
-      notes: 'warm and floor: medians of back-to-back pairs (HMMCI_BENCH_REPEAT, default 3) on a machine shared with other builds, load average per pair in samples. cold: fresh temporary cache directory (tarball unpack, baseline commit, configure, build, boot for baseline and patched); ccache kept as it is. warm: same run again on that cache (baseline cached, slot reused). floor: raw incremental make for the patch in the same slot + one raw QEMU boot-and-test of the same bzImage/initramfs.',
-      cold: given ? previous.cold ?? null : { ms: cold.ms, stages: stage(cold.record) },
+      notes:
+        'warm and floor: medians of back-to-back pairs (HMMCI_BENCH_REPEAT, default 3) on a machine shared with other builds, load average per pair in samples. cold: fresh temporary cache directory (tarball unpack, baseline commit, configure, build, boot for baseline and patched); ccache kept as it is. warm: same run again on that cache (baseline cached, slot reused). floor: raw incremental make for the patch in the same slot + one raw QEMU boot-and-test of the same bzImage/initramfs.',
+      cold: given ? (previous.cold ?? null) : { ms: cold.ms, stages: stage(cold.record) },
       warm: { ms: warmMs, stages: stage(warm.record), stagesTotalMs: warm.record.stages.reduce((a, s) => a + s.ms, 0) },
-      floor: { makeMs: median(samples.map((x) => x.makeMs)), bootMs: median(samples.map((x) => x.bootMs)), ms: floorMs, tests: f.tests },
+      floor: {
+        makeMs: median(samples.map((x) => x.makeMs)),
+        bootMs: median(samples.map((x) => x.bootMs)),
+        ms: floorMs,
+        tests: f.tests,
+      },
       samples,
       // Figures measured by other scripts (hang verdict, shard check) are kept as they are.
-      ...Object.fromEntries(Object.entries(previous).filter(([k]) => k === 'hangVerdict' || k === 'shardCheck' || k === 'repeat')),
+      ...Object.fromEntries(
+        Object.entries(previous).filter(([k]) => k === 'hangVerdict' || k === 'shardCheck' || k === 'repeat'),
+      ),
       ratio: Number(ratio.toFixed(3)),
-      ...(SHARDS > 1 ? { sharding: { shards: SHARDS, warmMs: median(samples.map((x) => x.shardedMs ?? 0)), ratio: Number((median(samples.map((x) => x.shardedMs ?? 0)) / floorMs).toFixed(3)), note: 'warm run with --shards N right after each serial warm run of the pair (same cache, baseline cached); ratio against the same floor' } } : {}),
+      ...(SHARDS > 1
+        ? {
+            sharding: {
+              shards: SHARDS,
+              warmMs: median(samples.map((x) => x.shardedMs ?? 0)),
+              ratio: Number((median(samples.map((x) => x.shardedMs ?? 0)) / floorMs).toFixed(3)),
+              note: 'warm run with --shards N right after each serial warm run of the pair (same cache, baseline cached); ratio against the same floor',
+            },
+          }
+        : {}),
       target: TARGET,
       meetsTarget: ratio <= TARGET,
     };
     mkdirSync(join(root, 'bench'), { recursive: true });
     // Keep the cold-build figures of `npm run bench:cold` (src/bench/cold-build.ts).
     const file = join(root, 'bench', 'results.json');
-    const coldBuild = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { coldBuild?: unknown }).coldBuild : undefined;
+    const coldBuild = existsSync(file)
+      ? (JSON.parse(readFileSync(file, 'utf8')) as { coldBuild?: unknown }).coldBuild
+      : undefined;
     writeFileSync(file, `${JSON.stringify(coldBuild ? { ...results, coldBuild } : results, null, 2)}\n`);
     const lines = [
       '',
       `cold  (tarball → results): ${formatMs(cold.ms)}`,
       `warm  (time to result):    ${formatMs(warmMs)}  (median of ${samples.length}: ${samples.map((x) => formatMs(x.warmMs)).join(', ')}; stages of the last:)`,
-      ...warm.record.stages.map((s) => `    ${`${s.name}${s.side === 'run' ? '' : ` [${s.side}]`}`.padEnd(20)} ${formatMs(s.ms)}`),
+      ...warm.record.stages.map(
+        (s) => `    ${`${s.name}${s.side === 'run' ? '' : ` [${s.side}]`}`.padEnd(20)} ${formatMs(s.ms)}`,
+      ),
       `floor (raw make + boot):   ${formatMs(floorMs)}  (median; samples ${samples.map((x) => `${formatMs(x.makeMs)} + ${formatMs(x.bootMs)}`).join(', ')})`,
-      ...(SHARDS > 1 ? [`harness/floor (--shards ${SHARDS}): ${(median(samples.map((x) => x.shardedMs ?? 0)) / floorMs).toFixed(2)}  (per pair ${samples.map((x) => x.shardedRatio?.toFixed(2)).join(', ')})`] : []),
+      ...(SHARDS > 1
+        ? [
+            `harness/floor (--shards ${SHARDS}): ${(median(samples.map((x) => x.shardedMs ?? 0)) / floorMs).toFixed(2)}  (per pair ${samples.map((x) => x.shardedRatio?.toFixed(2)).join(', ')})`,
+          ]
+        : []),
       `harness/floor (warm):      ${ratio.toFixed(2)}  (target ≤ ${TARGET}; per pair ${samples.map((x) => x.ratio.toFixed(2)).join(', ')}; load average ${samples.map((x) => x.loadavg).join(', ')})`,
       `wrote ${join(root, 'bench', 'results.json')}`,
     ];
@@ -179,7 +271,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => { process.exitCode = code; }, (err) => {
-  process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -27,7 +27,14 @@ function childCpuSeconds(): { user: number; sys: number } {
   return { user: Number(f[13]) / TICK, sys: Number(f[14]) / TICK };
 }
 
-interface Step { wallMs: number; userS: number; sysS: number; cpuS: number; stages: Record<string, number>; stdout: string }
+interface Step {
+  wallMs: number;
+  userS: number;
+  sysS: number;
+  cpuS: number;
+  stages: Record<string, number>;
+  stdout: string;
+}
 
 async function step(args: string[], env: NodeJS.ProcessEnv): Promise<Step> {
   const before = childCpuSeconds();
@@ -47,7 +54,14 @@ async function step(args: string[], env: NodeJS.ProcessEnv): Promise<Step> {
   const after = childCpuSeconds();
   const userS = Number((after.user - before.user).toFixed(1));
   const sysS = Number((after.sys - before.sys).toFixed(1));
-  return { wallMs: Date.now() - started, userS, sysS, cpuS: Number((userS + sysS).toFixed(1)), stages: stageTimes(stderr), stdout };
+  return {
+    wallMs: Date.now() - started,
+    userS,
+    sysS,
+    cpuS: Number((userS + sysS).toFixed(1)),
+    stages: stageTimes(stderr),
+    stdout,
+  };
 }
 
 function countObjects(dir: string): { objects: number; modules: number } {
@@ -76,7 +90,10 @@ async function main(): Promise<number> {
   try {
     const prepare = await step(['--cache-dir', cache, 'tree', 'prepare'], env);
     const { stdout: _p, ...prepareFigures } = prepare;
-    const { stdout, ...build } = await step(['--cache-dir', cache, 'build', '--nice', '10', '--json', ...(variant ? ['--variant', variant] : [])], env);
+    const { stdout, ...build } = await step(
+      ['--cache-dir', cache, 'build', '--nice', '10', '--json', ...(variant ? ['--variant', variant] : [])],
+      env,
+    );
     const buildDir = (JSON.parse(stdout) as { buildDir?: string }).buildDir ?? '';
     const counts = existsSync(buildDir) ? countObjects(buildDir) : { objects: 0, modules: 0 };
     const figures = {

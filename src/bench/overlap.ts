@@ -26,7 +26,15 @@ const SERIES = join(root, 'fixtures', 'series', 'one-patch.mbox');
 const REPEAT = Math.max(1, Number.parseInt(process.env.HMMCI_BENCH_REPEAT ?? '3', 10) || 3);
 
 type Mode = 'serial' | 'overlap';
-interface Sample { mode: Mode; ms: number; loadavg: number; summary: string; baseline: Record<string, number>; patched: Record<string, number>; stages: Array<{ name: string; side: string; ms: number }> }
+interface Sample {
+  mode: Mode;
+  ms: number;
+  loadavg: number;
+  summary: string;
+  baseline: Record<string, number>;
+  patched: Record<string, number>;
+  stages: Array<{ name: string; side: string; ms: number }>;
+}
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -38,15 +46,35 @@ async function once(cache: CacheLayout, mode: Mode, label: string): Promise<Samp
   const reporter = createReporter({ throttleMs: 10_000 });
   reporter.info(`\n### bench:overlap ${label}: hmmci run --no-baseline-cache ${SERIES} (${mode})`);
   const started = Date.now();
-  const out = await runSeries({
-    inputs: [SERIES], variants: [{ fragments: [...DEFAULT_FRAGMENTS], extra: [] }], runner: 'qemu', reruns: 1,
-    useBaselineCache: false, overlapBaselineBoot: mode === 'overlap', cache, reporter, signal: interruptSignal(),
-  }, realStages());
+  const out = await runSeries(
+    {
+      inputs: [SERIES],
+      variants: [{ fragments: [...DEFAULT_FRAGMENTS], extra: [] }],
+      runner: 'qemu',
+      reruns: 1,
+      useBaselineCache: false,
+      overlapBaselineBoot: mode === 'overlap',
+      cache,
+      reporter,
+      signal: interruptSignal(),
+    },
+    realStages(),
+  );
   const ms = Date.now() - started;
   const record: RunRecord | undefined = out.records[0];
-  if (!record || record.status !== 'complete') throw new Error(`the ${label} run did not complete: ${record?.error?.message ?? record?.status}`);
-  const counts = (c: Record<string, number | undefined> | undefined) => Object.fromEntries(Object.entries(c ?? {}).filter(([, n]) => n)) as Record<string, number>;
-  return { mode, ms, loadavg: Number(loadavg()[0]?.toFixed(2) ?? 0), summary: record.comparison?.summary ?? '', baseline: counts(record.baseline?.counts), patched: counts(record.patched?.counts), stages: record.stages.map((s) => ({ name: s.name, side: s.side, ms: s.ms })) };
+  if (!record || record.status !== 'complete')
+    throw new Error(`the ${label} run did not complete: ${record?.error?.message ?? record?.status}`);
+  const counts = (c: Record<string, number | undefined> | undefined) =>
+    Object.fromEntries(Object.entries(c ?? {}).filter(([, n]) => n)) as Record<string, number>;
+  return {
+    mode,
+    ms,
+    loadavg: Number(loadavg()[0]?.toFixed(2) ?? 0),
+    summary: record.comparison?.summary ?? '',
+    baseline: counts(record.baseline?.counts),
+    patched: counts(record.patched?.counts),
+    stages: record.stages.map((s) => ({ name: s.name, side: s.side, ms: s.ms })),
+  };
 }
 
 type Pair = { serial: Sample; overlap: Sample; ratio: number };
@@ -55,17 +83,22 @@ function summarize(pairs: Pair[]) {
   const serialMs = median(pairs.map((p) => p.serial.ms));
   const overlapMs = median(pairs.map((p) => p.overlap.ms));
   return {
-      date: new Date().toISOString(),
-      machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? '', memGiB: Math.round(totalmem() / 1024 ** 3) },
-      series: 'fixtures/series/one-patch.mbox',
-      notes: 'time to result of hmmci run --no-baseline-cache on the warm default tree (slot and ccache warm), serial (baseline build, boot, then patched build, boot) vs overlap (patched build during the baseline boot, from a snapshot of the baseline kernel files); back-to-back pairs, order alternating, one uncounted warm-up; machine shared with other builds (load average per sample).',
-      serial: { medianMs: serialMs },
-      overlap: { medianMs: overlapMs },
-      ratio: Number((overlapMs / serialMs).toFixed(3)),
-      sameResults: pairs.every((p) => JSON.stringify([p.serial.summary, p.serial.baseline, p.serial.patched]) === JSON.stringify([p.overlap.summary, p.overlap.baseline, p.overlap.patched])),
-      medianPairRatio: median(pairs.map((p) => p.ratio)),
-      pairs,
-    };
+    date: new Date().toISOString(),
+    machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? '', memGiB: Math.round(totalmem() / 1024 ** 3) },
+    series: 'fixtures/series/one-patch.mbox',
+    notes:
+      'time to result of hmmci run --no-baseline-cache on the warm default tree (slot and ccache warm), serial (baseline build, boot, then patched build, boot) vs overlap (patched build during the baseline boot, from a snapshot of the baseline kernel files); back-to-back pairs, order alternating, one uncounted warm-up; machine shared with other builds (load average per sample).',
+    serial: { medianMs: serialMs },
+    overlap: { medianMs: overlapMs },
+    ratio: Number((overlapMs / serialMs).toFixed(3)),
+    sameResults: pairs.every(
+      (p) =>
+        JSON.stringify([p.serial.summary, p.serial.baseline, p.serial.patched]) ===
+        JSON.stringify([p.overlap.summary, p.overlap.baseline, p.overlap.patched]),
+    ),
+    medianPairRatio: median(pairs.map((p) => p.ratio)),
+    pairs,
+  };
 }
 
 async function main(): Promise<number> {
@@ -88,22 +121,32 @@ async function main(): Promise<number> {
     const results = summarize(pairs);
     mkdirSync(join(root, 'bench'), { recursive: true });
     writeFileSync(join(root, 'bench', 'overlap.json'), `${JSON.stringify(results, null, 2)}\n`);
-    const { serial: { medianMs: serialMs }, overlap: { medianMs: overlapMs } } = results;
-    process.stdout.write(`${[
-      '',
-      `serial  (time to result): ${formatMs(serialMs)}  (median; ${pairs.map((p) => formatMs(p.serial.ms)).join(', ')})`,
-      `overlap (time to result): ${formatMs(overlapMs)}  (median; ${pairs.map((p) => formatMs(p.overlap.ms)).join(', ')})`,
-      `overlap/serial: ${results.ratio.toFixed(2)}  (per pair ${pairs.map((p) => p.ratio.toFixed(2)).join(', ')}; load average ${pairs.map((p) => `${p.serial.loadavg}/${p.overlap.loadavg}`).join(', ')})`,
-      `same results both ways: ${results.sameResults} (${pairs.map((p) => `${p.serial.summary} / ${p.overlap.summary}`).join('; ')})`,
-      `wrote ${join(root, 'bench', 'overlap.json')}`,
-    ].join('\n')}\n`);
+    const {
+      serial: { medianMs: serialMs },
+      overlap: { medianMs: overlapMs },
+    } = results;
+    process.stdout.write(
+      `${[
+        '',
+        `serial  (time to result): ${formatMs(serialMs)}  (median; ${pairs.map((p) => formatMs(p.serial.ms)).join(', ')})`,
+        `overlap (time to result): ${formatMs(overlapMs)}  (median; ${pairs.map((p) => formatMs(p.overlap.ms)).join(', ')})`,
+        `overlap/serial: ${results.ratio.toFixed(2)}  (per pair ${pairs.map((p) => p.ratio.toFixed(2)).join(', ')}; load average ${pairs.map((p) => `${p.serial.loadavg}/${p.overlap.loadavg}`).join(', ')})`,
+        `same results both ways: ${results.sameResults} (${pairs.map((p) => `${p.serial.summary} / ${p.overlap.summary}`).join('; ')})`,
+        `wrote ${join(root, 'bench', 'overlap.json')}`,
+      ].join('\n')}\n`,
+    );
     return 0;
   } finally {
     await runCleanup();
   }
 }
 
-main().then((code) => { process.exitCode = code; }, (err) => {
-  process.stderr.write(`bench:overlap failed: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`bench:overlap failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

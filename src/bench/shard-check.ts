@@ -26,7 +26,10 @@ function statuses(r: TestKernelResult): Map<string, string> {
 async function main(): Promise<number> {
   installSignalHandlers();
   const buildDir = resolve(process.argv[2] ?? '');
-  if (!process.argv[2]) throw new Error('usage: npm run bench:shards -- <build-dir> (a kbuild O= directory with bzImage and lib/test_hmm.ko)');
+  if (!process.argv[2])
+    throw new Error(
+      'usage: npm run bench:shards -- <build-dir> (a kbuild O= directory with bzImage and lib/test_hmm.ko)',
+    );
   const srcDir = realpathSync(join(buildDir, 'source'));
   const cache = cacheLayout(cacheRoot({}));
   const reporter = createReporter({ throttleMs: 10_000 });
@@ -54,27 +57,45 @@ async function main(): Promise<number> {
       const owner = shards.findIndex((s) => s.cases.includes(name));
       const a = statuses(alone[owner]!).get(name);
       const b = statuses(together).get(name);
-      if (a !== ref.get(name) || b !== ref.get(name)) differs.push({ test: name, serial: ref.get(name)!, alone: a, sideBySide: b });
+      if (a !== ref.get(name) || b !== ref.get(name))
+        differs.push({ test: name, serial: ref.get(name)!, alone: a, sideBySide: b });
     }
-    const weights = Object.fromEntries(serial.result.tests.map((t) => [t.name, Number(((t.durationMs ?? 1000) / 1000).toFixed(2))]));
+    const weights = Object.fromEntries(
+      serial.result.tests.map((t) => [t.name, Number(((t.durationMs ?? 1000) / 1000).toFixed(2))]),
+    );
     const out = {
-      date: new Date().toISOString(), buildDir, kernel: serial.result.session.info.kernel, accel: serial.accel,
+      date: new Date().toISOString(),
+      buildDir,
+      kernel: serial.result.session.info.kernel,
+      accel: serial.accel,
       serial: { ms: serialMs, counts: serial.result.counts },
       shards: shards.map((s, i) => ({ cases: s.cases.length, aloneMs: aloneMs[i], counts: alone[i]!.result.counts })),
       sideBySide: { ms: togetherMs, counts: together.result.counts, shape: together.shape },
-      differs, caseSeconds: weights,
+      differs,
+      caseSeconds: weights,
     };
     mkdirSync(join(root, 'bench'), { recursive: true });
     writeFileSync(join(root, 'bench', 'shards.json'), `${JSON.stringify(out, null, 2)}\n`);
-    process.stdout.write(`serial ${formatMs(serialMs)}; shards alone ${aloneMs.map(formatMs).join(' + ')}; side by side ${formatMs(togetherMs)}\n`);
-    process.stdout.write(differs.length ? `${differs.length} cases differ when split:\n${differs.map((d) => `  ${d.test}: serial ${d.serial}, alone ${d.alone}, side by side ${d.sideBySide}`).join('\n')}\n` : `all ${cases.length} cases have the same status serial, alone and side by side\n`);
+    process.stdout.write(
+      `serial ${formatMs(serialMs)}; shards alone ${aloneMs.map(formatMs).join(' + ')}; side by side ${formatMs(togetherMs)}\n`,
+    );
+    process.stdout.write(
+      differs.length
+        ? `${differs.length} cases differ when split:\n${differs.map((d) => `  ${d.test}: serial ${d.serial}, alone ${d.alone}, side by side ${d.sideBySide}`).join('\n')}\n`
+        : `all ${cases.length} cases have the same status serial, alone and side by side\n`,
+    );
     return differs.length ? 1 : 0;
   } finally {
     await runCleanup();
   }
 }
 
-main().then((code) => { process.exitCode = code; }, (err) => {
-  process.stderr.write(`bench:shards failed: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`bench:shards failed: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -13,7 +13,8 @@ import { pipelineFromStages } from './stages-pipeline.js';
 import type { BisectReport } from './types.js';
 
 /** What is bisected: the patches of a series, or a `--good..--bad` range of the tree. */
-export type BisectTarget = { kind: 'series'; input: string; base?: string } | { kind: 'range'; good: string; bad: string };
+export type BisectTarget =
+  { kind: 'series'; input: string; base?: string } | { kind: 'range'; good: string; bad: string };
 
 /** `hmmci bisect` as a request: the CLI maps flags to this. */
 export interface BisectJobRequest {
@@ -38,12 +39,19 @@ export interface BisectJobResult {
 }
 
 /** A series, or --good with --bad; never both or neither (UsageError naming what to give). */
-export function bisectTarget(input: string | undefined, flags: { good?: string; bad?: string; base?: string }): BisectTarget {
+export function bisectTarget(
+  input: string | undefined,
+  flags: { good?: string; bad?: string; base?: string },
+): BisectTarget {
   const range = flags.good !== undefined || flags.bad !== undefined;
-  if (range && (flags.good === undefined || flags.bad === undefined)) throw new UsageError('Give both --good and --bad to bisect a range of the tree (or a series and neither).');
+  if (range && (flags.good === undefined || flags.bad === undefined))
+    throw new UsageError('Give both --good and --bad to bisect a range of the tree (or a series and neither).');
   if (range && input) throw new UsageError(`Give either a series (${input}) or --good/--bad, not both.`);
   if (range) return { kind: 'range', good: flags.good as string, bad: flags.bad as string };
-  if (!input) throw new UsageError('Give the series to bisect (an mbox, a folder of patches, A..B or a message-id), or --good A --bad B to bisect a range of the tree.');
+  if (!input)
+    throw new UsageError(
+      'Give the series to bisect (an mbox, a folder of patches, A..B or a message-id), or --good A --bad B to bisect a range of the tree.',
+    );
   return { kind: 'series', input, ...(flags.base ? { base: flags.base } : {}) };
 }
 
@@ -56,7 +64,12 @@ class BaseResults {
   private key?: BaselineKey;
   private readonly store: BaselineStore;
 
-  constructor(private readonly req: BisectJobRequest, private readonly stages: Stages, private readonly ctx: StageContext, private readonly gcc: string) {
+  constructor(
+    private readonly req: BisectJobRequest,
+    private readonly stages: Stages,
+    private readonly ctx: StageContext,
+    private readonly gcc: string,
+  ) {
     this.store = new BaselineStore(req.cache);
   }
 
@@ -71,7 +84,10 @@ class BaseResults {
 
   onTested: NonNullable<SlotBisectOptions['onTested']> = (c, o) => {
     if (c.index !== 0 || o.kind !== 'results' || !this.key || this.key.base !== c.sha) return;
-    this.store.save({ key: this.key, result: o.result, accel: o.accel ?? '', fromRun: 'bisect', createdAt: new Date().toISOString() }, { console: o.consoleLogPath });
+    this.store.save(
+      { key: this.key, result: o.result, accel: o.accel ?? '', fromRun: 'bisect', createdAt: new Date().toISOString() },
+      { console: o.consoleLogPath },
+    );
   };
 }
 
@@ -82,19 +98,41 @@ export async function runBisect(req: BisectJobRequest, stages: Stages): Promise<
   const toolchain = await stages.toolchain(ctx);
   const base = new BaseResults(req, stages, ctx, toolchain.gcc);
   const slotOpts: SlotBisectOptions = {
-    tree, cache: req.cache, configKey: stages.configKey(req.variant), patterns: req.patterns, buildFailureIsBad: req.buildFailureIsBad,
+    tree,
+    cache: req.cache,
+    configKey: stages.configKey(req.variant),
+    patterns: req.patterns,
+    buildFailureIsBad: req.buildFailureIsBad,
     pipeline: pipelineFromStages(stages, ctx, { variant: req.variant, runner: req.runner, jobs: req.jobs }),
-    reporter: req.reporter, signal: req.signal, onTested: base.onTested,
+    reporter: req.reporter,
+    signal: req.signal,
+    onTested: base.onTested,
   };
   const t = req.target;
   if (t.kind === 'range') {
-    const { report } = await bisectRange({ ...slotOpts, good: t.good, bad: t.bad, lookupEnds: ({ worktree, buildDir, commits }) => base.lookup(worktree, buildDir, commits[0]!.sha) });
+    const { report } = await bisectRange({
+      ...slotOpts,
+      good: t.good,
+      bad: t.bad,
+      lookupEnds: ({ worktree, buildDir, commits }) => base.lookup(worktree, buildDir, commits[0]!.sha),
+    });
     return { report, title: `${t.good}..${t.bad} in ${tree.path}`, kind: 'range' };
   }
   return bisectOfSeries(req, stages, ctx, { tree, gcc: toolchain.gcc, slotOpts, base, target: t });
 }
 
-async function bisectOfSeries(req: BisectJobRequest, stages: Stages, ctx: StageContext, o: { tree: KernelTree; gcc: string; slotOpts: SlotBisectOptions; base: BaseResults; target: { input: string; base?: string } }): Promise<BisectJobResult> {
+async function bisectOfSeries(
+  req: BisectJobRequest,
+  stages: Stages,
+  ctx: StageContext,
+  o: {
+    tree: KernelTree;
+    gcc: string;
+    slotOpts: SlotBisectOptions;
+    base: BaseResults;
+    target: { input: string; base?: string };
+  },
+): Promise<BisectJobResult> {
   const series = await stages.loadSeries(o.target.input, o.tree, ctx);
   const hash = patchsetHash(series.patchTexts);
   // The same base `hmmci run` picks (base-commit: when the tree has it, else --base, else the
@@ -107,10 +145,20 @@ async function bisectOfSeries(req: BisectJobRequest, stages: Stages, ctx: StageC
     apply: (worktree, base) => stages.applySeries({ series, worktree, base }, ctx),
     lookupEnds: async ({ worktree, buildDir, commits }) => {
       const base = commits[0]!.sha;
-      const fromRun = endsFromRuns(req.cache, { patchsetHash: hash, base, variant: req.variant, runner: req.runner, gcc: o.gcc });
+      const fromRun = endsFromRuns(req.cache, {
+        patchsetHash: hash,
+        base,
+        variant: req.variant,
+        runner: req.runner,
+        gcc: o.gcc,
+      });
       if (fromRun.base && fromRun.tip) return fromRun;
       const fromBaseline = await o.base.lookup(worktree, buildDir, base);
-      return { base: fromRun.base ?? fromBaseline.base, tip: fromRun.tip, from: [...fromRun.from, ...fromBaseline.from] };
+      return {
+        base: fromRun.base ?? fromBaseline.base,
+        tip: fromRun.tip,
+        from: [...fromRun.from, ...fromBaseline.from],
+      };
     },
   });
   return { report, title: series.title, kind: 'series' };

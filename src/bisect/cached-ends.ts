@@ -20,17 +20,31 @@ export interface CachedEnds {
 }
 
 const cached = (record: RunRecord['baseline']): CommitOutcome | undefined =>
-  record ? { kind: 'results', result: { tests: record.tests, counts: record.counts, events: record.events }, ms: 0, built: false } : undefined;
+  record
+    ? {
+        kind: 'results',
+        result: { tests: record.tests, counts: record.counts, events: record.events },
+        ms: 0,
+        built: false,
+      }
+    : undefined;
 
 /** Does a run record describe the same job as this bisect's series? Pure. */
-export function sameJob(record: RunRecord, want: { patchsetHash: string; base: string; variant: ConfigVariant; runner: string; gcc?: string }): boolean {
-  const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+export function sameJob(
+  record: RunRecord,
+  want: { patchsetHash: string; base: string; variant: ConfigVariant; runner: string; gcc?: string },
+): boolean {
+  const sameList = (a: readonly string[], b: readonly string[]) =>
+    a.length === b.length && a.every((x, i) => x === b[i]);
   return (
     record.status === 'complete' &&
     record.series.patchsetHash === want.patchsetHash &&
     want.patchsetHash !== '' &&
     record.series.base === want.base &&
-    sameList(record.config.fragments, want.variant.fragments.map((f) => basename(f))) &&
+    sameList(
+      record.config.fragments,
+      want.variant.fragments.map((f) => basename(f)),
+    ) &&
     sameList(record.config.extra, want.variant.extra) &&
     record.env.runner === want.runner &&
     (want.gcc === undefined || record.env.gcc === want.gcc)
@@ -59,7 +73,10 @@ export function endsFromRuns(cache: CacheLayout, want: Parameters<typeof sameJob
 export function baseFromBaselineCache(cache: CacheLayout, key: BaselineKey): CachedEnds {
   const hit = new BaselineStore(cache).lookup(key);
   if (!hit) return { from: [] };
-  return { base: { kind: 'results', result: hit.result, ms: 0, built: false }, from: [`baseline cache (run ${hit.fromRun})`] };
+  return {
+    base: { kind: 'results', result: hit.result, ms: 0, built: false },
+    from: [`baseline cache (run ${hit.fromRun})`],
+  };
 }
 
 /**
@@ -67,7 +84,11 @@ export function baseFromBaselineCache(cache: CacheLayout, key: BaselineKey): Cac
  * in progress) for this runner and gcc, newest first. The config hash is not known before the
  * commit under test is configured, so it is not part of the match; callers say which it was.
  */
-export function baselinesOf(cache: CacheLayout, shas: readonly string[], want: { runner: string; toolchain: string }): BaselineEntry[] {
+export function baselinesOf(
+  cache: CacheLayout,
+  shas: readonly string[],
+  want: { runner: string; toolchain: string },
+): BaselineEntry[] {
   return new BaselineStore(cache)
     .list()
     .filter((e) => shas.includes(e.key.base) && e.key.runner === want.runner && e.key.toolchain === want.toolchain)

@@ -59,7 +59,12 @@ export function decide(verdicts: readonly (Verdict | undefined)[]): Decision {
   }
   if (untested.length === 0) {
     if (skipped.length === 0) return { kind: 'found', index: bad, range };
-    return { kind: 'ambiguous', candidates: [...skipped, bad], range, allSkipped: good === 0 && bad === verdicts.length - 1 && skipped.length === bad - 1 };
+    return {
+      kind: 'ambiguous',
+      candidates: [...skipped, bad],
+      range,
+      allSkipped: good === 0 && bad === verdicts.length - 1 && skipped.length === bad - 1,
+    };
   }
   return { kind: 'test', index: pickMiddle(untested, good, bad), range };
 }

@@ -68,7 +68,12 @@ function targetsOf(req: BisectRequest, ends: Ends, vopts: VerdictOptions): Targe
         { exitCode: ExitCode.BUILD_FAILED, logPath: tip.logPath },
       );
     }
-    return { names: [], definition: 'the kernel does not build (--build-failure-is-bad)', unmatched: [], matchedNotFlipped: [] };
+    return {
+      names: [],
+      definition: 'the kernel does not build (--build-failure-is-bad)',
+      unmatched: [],
+      matchedNotFlipped: [],
+    };
   }
   vopts.noResultsIsBad = true;
   return targetsForSilentTip(base.result, patterns);
@@ -132,7 +137,10 @@ class BisectRun {
     if (baseOutcome.kind !== 'results') {
       throw new HmmciError(
         `The good end of the bisect, ${base.sha.slice(0, 12)} (${base.subject}), ${baseOutcome.kind === 'build-failure' ? 'does not build' : `gives no test results (${baseOutcome.reason})`}, so there is nothing to compare against. Fix the base (or give another --good commit) and run again.`,
-        { exitCode: ExitCode.BASELINE_BROKEN, logPath: baseOutcome.kind === 'build-failure' ? baseOutcome.logPath : baseOutcome.consoleLogPath },
+        {
+          exitCode: ExitCode.BASELINE_BROKEN,
+          logPath: baseOutcome.kind === 'build-failure' ? baseOutcome.logPath : baseOutcome.consoleLogPath,
+        },
       );
     }
     const tipOutcome = this.req.tip ?? (await testEnd('tip', commits[this.n]!));
@@ -142,20 +150,46 @@ class BisectRun {
   }
 
   judge(i: number): CommitVerdict {
-    const v = i === 0 ? { verdict: 'good' as const, bad: [], missing: [] } : verdictOf(this.outcomes.get(i)!, this.names, this.vopts);
+    const v =
+      i === 0
+        ? { verdict: 'good' as const, bad: [], missing: [] }
+        : verdictOf(this.outcomes.get(i)!, this.names, this.vopts);
     this.judged.set(i, v);
     this.verdicts[i] = v.verdict;
     return v;
   }
 
   pushStep(c: BisectCommit, o: CommitOutcome, v: CommitVerdict, extra: Partial<BisectStep> = {}): void {
-    this.steps.push({ sha: c.sha, subject: c.subject, verdict: v.verdict, ms: o.ms, index: c.index, built: o.built, bad: v.bad, ...(v.reason ? { reason: v.reason } : {}), ...extra });
+    this.steps.push({
+      sha: c.sha,
+      subject: c.subject,
+      verdict: v.verdict,
+      ms: o.ms,
+      index: c.index,
+      built: o.built,
+      bad: v.bad,
+      ...(v.reason ? { reason: v.reason } : {}),
+      ...extra,
+    });
   }
 
-  report(status: BisectReport['status'], firstBadIndex: number | null, candidates: number[], flipped: string[]): BisectReport {
+  report(
+    status: BisectReport['status'],
+    firstBadIndex: number | null,
+    candidates: number[],
+    flipped: string[],
+  ): BisectReport {
     const { commits } = this.req;
     return {
-      firstBad: firstBadIndex === null ? null : { index: firstBadIndex, total: this.n, sha: commits[firstBadIndex]!.sha, subject: commits[firstBadIndex]!.subject },
+      firstBad:
+        firstBadIndex === null
+          ? null
+          : {
+              index: firstBadIndex,
+              total: this.n,
+              sha: commits[firstBadIndex]!.sha,
+              subject: commits[firstBadIndex]!.subject,
+            },
       flipped,
       steps: this.steps,
       skipped: this.verdicts.flatMap((v, i) => (v === 'skip' ? [commits[i]!.sha] : [])),
@@ -193,7 +227,9 @@ class BisectRun {
     if (unstable.length > 0) {
       this.flaky.push(...unstable);
       this.names = this.names.filter((t) => !unstable.includes(t));
-      this.reporter.warn(`flaky: ${unstable.join(', ')} changed result between two boots of ${c.sha.slice(0, 12)}; left out of the verdict`);
+      this.reporter.warn(
+        `flaky: ${unstable.join(', ')} changed result between two boots of ${c.sha.slice(0, 12)}; left out of the verdict`,
+      );
       for (const statuses of this.observed.values()) for (const t of unstable) statuses.delete(t);
     }
     this.observed.set(i, targetStatuses(o2, this.names));
@@ -211,7 +247,9 @@ class BisectRun {
     this.k++;
     const about = this.k - 1 + estimateRemaining(this.verdicts);
     const { good, bad } = decision.range;
-    this.reporter.info(`bisect: step ${this.k} of about ${about}: testing ${describe(c, n)}; first bad is one of ${good + 1}..${bad} (${bad - good} left)`);
+    this.reporter.info(
+      `bisect: step ${this.k} of about ${about}: testing ${describe(c, n)}; first bad is one of ${good + 1}..${bad} (${bad - good} left)`,
+    );
     const stage = this.reporter.stage(`bisect step ${this.k}`, `${i}/${n}`);
     const o = await this.runTester(c, false);
     this.lastBuilt = i;
@@ -222,10 +260,15 @@ class BisectRun {
     this.pushStep(c, o, v);
     const contradictions = findContradictions(this.observed, i, this.names);
     if (contradictions.length === 0 || this.rerunDone.has(i)) return undefined;
-    const what = contradictions.map((x) => `${x.test} is ${x.here} at ${x.index}/${n} but ${x.here === 'bad' ? 'ok' : 'bad'} at ${x.other}/${n}`).join('; ');
+    const what = contradictions
+      .map((x) => `${x.test} is ${x.here} at ${x.index}/${n} but ${x.here === 'bad' ? 'ok' : 'bad'} at ${x.other}/${n}`)
+      .join('; ');
     const unstable = await this.retest(i, what);
     if (this.allFlaky()) return 'all-flaky';
-    if (unstable.length === 0) this.notes.push(`${what}; a second boot gave the same results, so the flip is real (or the other commit's result was a fluke)`);
+    if (unstable.length === 0)
+      this.notes.push(
+        `${what}; a second boot gave the same results, so the flip is real (or the other commit's result was a fluke)`,
+      );
     return undefined;
   }
 
@@ -248,7 +291,10 @@ class BisectRun {
 export async function bisect(req: BisectRequest): Promise<BisectReport> {
   const { commits } = req;
   const n = commits.length - 1;
-  if (n < 1) throw new UsageError('Nothing to bisect: the range has no commit between the good base and the bad tip. Give a series with at least one patch, or a --good/--bad range with at least one commit.');
+  if (n < 1)
+    throw new UsageError(
+      'Nothing to bisect: the range has no commit between the good base and the bad tip. Give a series with at least one patch, or a --good/--bad range with at least one commit.',
+    );
   commits.forEach((c, i) => {
     if (c.index !== i) throw new RangeError(`commit ${c.sha} has index ${c.index}, expected ${i}`);
   });
@@ -258,13 +304,18 @@ export async function bisect(req: BisectRequest): Promise<BisectReport> {
   run.names = run.targets.names;
   run.buildMode = ends.tip.kind === 'build-failure';
   for (const e of ends.tested) {
-    const v = e.role === 'base' ? { verdict: 'good' as const, bad: [], missing: [] } : verdictOf(e.outcome, run.names, run.vopts);
+    const v =
+      e.role === 'base'
+        ? { verdict: 'good' as const, bad: [], missing: [] }
+        : verdictOf(e.outcome, run.names, run.vopts);
     run.pushStep(e.commit, e.outcome, v, { role: e.role });
   }
   if (!run.buildMode && run.names.length === 0) {
     run.verdicts[0] = 'good';
     const t = run.targets;
-    run.reporter.info(`nothing to bisect: no ${t.definition.replace(/^a test/, 'test')}${t.matchedNotFlipped.length ? ` (matched but did not flip: ${t.matchedNotFlipped.slice(0, 5).join(', ')})` : ''}`);
+    run.reporter.info(
+      `nothing to bisect: no ${t.definition.replace(/^a test/, 'test')}${t.matchedNotFlipped.length ? ` (matched but did not flip: ${t.matchedNotFlipped.slice(0, 5).join(', ')})` : ''}`,
+    );
     return run.report('nothing-to-bisect', null, [], []);
   }
   run.judge(0);
@@ -282,7 +333,11 @@ async function search(run: BisectRun): Promise<BisectReport> {
   let decision: Decision = decide(run.verdicts);
   for (;;) {
     if (req.signal?.aborted) throw req.signal.reason ?? new Error('aborted');
-    if (decision.kind === 'found' && !run.rerunDone.has(decision.index) && run.outcomes.get(decision.index)?.kind === 'results') {
+    if (
+      decision.kind === 'found' &&
+      !run.rerunDone.has(decision.index) &&
+      run.outcomes.get(decision.index)?.kind === 'results'
+    ) {
       // Confirm the answer before blaming it: the first bad commit is tested once more (this is the
       // "+ 1" of the ⌈log2 N⌉ + 1 build bound), so a one-off failure is not blamed on a patch.
       await run.retest(decision.index, `confirming the first bad commit ${decision.index}/${n}`);
@@ -299,6 +354,13 @@ async function search(run: BisectRun): Promise<BisectReport> {
     run.reporter.info(`bisect: first bad is ${describe(c, n)} after ${run.k} step${run.k === 1 ? '' : 's'}`);
     return run.report('found', decision.index, [], run.flippedBetween(decision.range.good, decision.index));
   }
-  run.reporter.info(`bisect: ambiguous: the first bad commit is one of ${decision.candidates.map((i) => `${i}/${n}`).join(', ')} (skipped commits in between)`);
-  return run.report('ambiguous', null, decision.candidates, run.flippedBetween(decision.range.good, decision.range.bad));
+  run.reporter.info(
+    `bisect: ambiguous: the first bad commit is one of ${decision.candidates.map((i) => `${i}/${n}`).join(', ')} (skipped commits in between)`,
+  );
+  return run.report(
+    'ambiguous',
+    null,
+    decision.candidates,
+    run.flippedBetween(decision.range.good, decision.range.bad),
+  );
 }

@@ -26,7 +26,11 @@ export interface SlotBisectOptions {
   cachedBase?: CommitOutcome;
   cachedTip?: CommitOutcome;
   /** Look the ends up once the slot holds the commits (base sha known, worktree usable). */
-  lookupEnds?(slot: { worktree: string; buildDir: string; commits: readonly BisectCommit[] }): Promise<{ base?: CommitOutcome; tip?: CommitOutcome; from: string[] }>;
+  lookupEnds?(slot: {
+    worktree: string;
+    buildDir: string;
+    commits: readonly BisectCommit[];
+  }): Promise<{ base?: CommitOutcome; tip?: CommitOutcome; from: string[] }>;
   reporter?: Reporter;
   signal?: AbortSignal;
   onTested?(commit: BisectCommit, outcome: CommitOutcome): void;
@@ -44,7 +48,14 @@ export async function bisectRange(opts: SlotBisectOptions & { good: string; bad:
   const reporter = opts.reporter ?? silentReporter;
   const commits = await rangeCommits(opts.tree, opts.good, opts.bad);
   reporter.info(`bisect: ${commits.length - 1} commits in ${opts.good}..${opts.bad}`);
-  const slot = await acquireSlot({ tree: opts.tree, rev: commits[0]!.sha, configKey: opts.configKey, cache: opts.cache, reporter, signal: opts.signal });
+  const slot = await acquireSlot({
+    tree: opts.tree,
+    rev: commits[0]!.sha,
+    configKey: opts.configKey,
+    cache: opts.cache,
+    reporter,
+    signal: opts.signal,
+  });
   try {
     const report = await runInSlot(opts, commits, slot.worktree, slot.buildDir);
     return { report, commits, worktree: slot.worktree, buildDir: slot.buildDir };
@@ -64,9 +75,22 @@ export interface AppliedSeries {
  * series stage's applySeries, which aborts cleanly on failure), then bisect its patches: index i
  * is the commit `git am` made for patch i of N.
  */
-export async function bisectSeries(opts: SlotBisectOptions & { baseRev: string; baseSubject?: string; apply(worktree: string, base: string): Promise<AppliedSeries> }): Promise<SlotBisectResult> {
+export async function bisectSeries(
+  opts: SlotBisectOptions & {
+    baseRev: string;
+    baseSubject?: string;
+    apply(worktree: string, base: string): Promise<AppliedSeries>;
+  },
+): Promise<SlotBisectResult> {
   const reporter = opts.reporter ?? silentReporter;
-  const slot = await acquireSlot({ tree: opts.tree, rev: opts.baseRev, configKey: opts.configKey, cache: opts.cache, reporter, signal: opts.signal });
+  const slot = await acquireSlot({
+    tree: opts.tree,
+    rev: opts.baseRev,
+    configKey: opts.configKey,
+    cache: opts.cache,
+    reporter,
+    signal: opts.signal,
+  });
   try {
     // An interrupt mid-`git am` must not leave a half-applied worktree behind.
     const unreset = onCleanup(`reset worktree ${slot.worktree}`, () => resetWorktree(slot.worktree, slot.rev));
@@ -91,17 +115,31 @@ async function changedFiles(worktree: string, from: string, to: string): Promise
   return (await git(worktree, ['diff', '--name-only', '--no-renames', from, to])).split('\n').filter(Boolean);
 }
 
-async function runInSlot(opts: SlotBisectOptions, commits: BisectCommit[], worktree: string, buildDir: string): Promise<BisectReport> {
+async function runInSlot(
+  opts: SlotBisectOptions,
+  commits: BisectCommit[],
+  worktree: string,
+  buildDir: string,
+): Promise<BisectReport> {
   let base = opts.cachedBase;
   let tip = opts.cachedTip;
   if (opts.lookupEnds && (!base || !tip)) {
     const found = await opts.lookupEnds({ worktree, buildDir, commits });
     base ??= found.base;
     tip ??= found.tip;
-    const what = [found.base && !opts.cachedBase ? 'base' : '', found.tip && !opts.cachedTip ? 'tip' : ''].filter(Boolean).join(' and ');
+    const what = [found.base && !opts.cachedBase ? 'base' : '', found.tip && !opts.cachedTip ? 'tip' : '']
+      .filter(Boolean)
+      .join(' and ');
     if (what) opts.reporter?.info(`bisect: results of the ${what} from ${found.from.join(', ')} (no build needed)`);
   }
-  const tester = slotTester({ worktree, buildDir, checkout: resetWorktree, changedFiles, pipeline: opts.pipeline, reporter: opts.reporter });
+  const tester = slotTester({
+    worktree,
+    buildDir,
+    checkout: resetWorktree,
+    changedFiles,
+    pipeline: opts.pipeline,
+    reporter: opts.reporter,
+  });
   return bisect({
     commits,
     tester,

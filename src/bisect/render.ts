@@ -28,7 +28,9 @@ export function renderText(r: BisectReport, opts: RenderTextOptions): string {
   const label = (i: number) => (i === 0 ? 'base' : `${what} ${i}/${total}`);
   const lines: string[] = [];
   if (opts.title) lines.push(`bisect: ${opts.title}`);
-  lines.push(`bad means: ${r.badDefinition}${r.targets.length ? ` (${r.targets.length} test${r.targets.length === 1 ? '' : 's'}: ${r.targets.slice(0, 4).join(', ')}${r.targets.length > 4 ? ', …' : ''})` : ''}`);
+  lines.push(
+    `bad means: ${r.badDefinition}${r.targets.length ? ` (${r.targets.length} test${r.targets.length === 1 ? '' : 's'}: ${r.targets.slice(0, 4).join(', ')}${r.targets.length > 4 ? ', …' : ''})` : ''}`,
+  );
   if (r.steps.length > 0) {
     const rows = r.steps.map((s, k) => [
       s.role ? s.role : String(k + 1 - r.steps.slice(0, k).filter((x) => x.role).length),
@@ -36,12 +38,17 @@ export function renderText(r: BisectReport, opts: RenderTextOptions): string {
       label(s.index),
       s.verdict + (s.rerun ? ' (again)' : ''),
       formatMs(s.ms) + (s.built ? '' : ' (no build)'),
-      s.reason ?? (s.bad.length ? s.bad.slice(0, 2).join(', ') + (s.bad.length > 2 ? `, +${s.bad.length - 2}` : '') : ''),
+      s.reason ??
+        (s.bad.length ? s.bad.slice(0, 2).join(', ') + (s.bad.length > 2 ? `, +${s.bad.length - 2}` : '') : ''),
       s.subject,
     ]);
     const head = ['step', 'commit', what, 'verdict', 'time', 'why', 'subject'];
     const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
-    const fmt = (row: string[]) => row.map((cell, c) => (c === row.length - 1 ? cell : pad(cell, widths[c]!))).join('  ').trimEnd();
+    const fmt = (row: string[]) =>
+      row
+        .map((cell, c) => (c === row.length - 1 ? cell : pad(cell, widths[c]!)))
+        .join('  ')
+        .trimEnd();
     lines.push('', fmt(head), ...rows.map(fmt));
   }
   lines.push('');
@@ -64,7 +71,8 @@ export function renderText(r: BisectReport, opts: RenderTextOptions): string {
       lines.push('nothing blamed: every test that flipped changed its result between two boots of the same kernel.');
       break;
   }
-  if (r.flaky.length) lines.push(`flaky (changed between two boots of the same kernel, not blamed): ${r.flaky.join(', ')}`);
+  if (r.flaky.length)
+    lines.push(`flaky (changed between two boots of the same kernel, not blamed): ${r.flaky.join(', ')}`);
   if (r.skipped.length) lines.push(`skipped: ${r.skipped.map((s) => s.slice(0, 12)).join(' ')}`);
   for (const n of r.notes) lines.push(`note: ${n}`);
   const searchSteps = r.steps.filter((s) => !s.role && !s.rerun).length;

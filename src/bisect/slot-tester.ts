@@ -12,7 +12,12 @@ import type { BisectCommit, CommitTester, CommitOutcome } from './types.js';
 export interface KernelPipeline {
   /** Configure (fragments merged, olddefconfig) and build srcDir into buildDir. Options that did
    * not land or a compile/link error are failure values; anything else (missing tool, disk full) throws. */
-  build(req: { srcDir: string; buildDir: string; reconfigure: boolean; signal?: AbortSignal }): Promise<BuildOutcome | StageFailure<'config'>>;
+  build(req: {
+    srcDir: string;
+    buildDir: string;
+    reconfigure: boolean;
+    signal?: AbortSignal;
+  }): Promise<BuildOutcome | StageFailure<'config'>>;
   /** Boot what buildDir holds and run hmm-tests. A guest that gives no results is a failure value;
    * an infrastructure failure (QEMU does not start) throws. */
   boot(req: { srcDir: string; buildDir: string; signal?: AbortSignal }): Promise<TestOutcome>;
@@ -36,7 +41,13 @@ export interface SlotTesterRequest {
  * same fragments? Kconfig files anywhere, the arch defconfigs and kconfig itself. Pure.
  */
 export function touchesKconfig(paths: readonly string[]): boolean {
-  return paths.some((p) => /(^|\/)Kconfig[^/]*$/.test(p) || /^arch\/[^/]+\/configs\//.test(p) || /^kernel\/configs\//.test(p) || /^scripts\/kconfig\//.test(p));
+  return paths.some(
+    (p) =>
+      /(^|\/)Kconfig[^/]*$/.test(p) ||
+      /^arch\/[^/]+\/configs\//.test(p) ||
+      /^kernel\/configs\//.test(p) ||
+      /^scripts\/kconfig\//.test(p),
+  );
 }
 
 export function slotTester(req: SlotTesterRequest): CommitTester {
@@ -51,7 +62,10 @@ export function slotTester(req: SlotTesterRequest): CommitTester {
       if (!opts.rerun || current !== commit.sha) {
         current = undefined;
         await req.checkout(srcDir, commit.sha, opts.signal);
-        const reconfigure = configuredAt === undefined || !req.changedFiles || touchesKconfig(await req.changedFiles(srcDir, configuredAt, commit.sha));
+        const reconfigure =
+          configuredAt === undefined ||
+          !req.changedFiles ||
+          touchesKconfig(await req.changedFiles(srcDir, configuredAt, commit.sha));
         if (reconfigure) configuredAt = undefined;
         const b = await req.pipeline.build({ srcDir, buildDir, reconfigure, signal: opts.signal });
         if (reconfigure && b.ok) configuredAt = commit.sha;

@@ -16,7 +16,11 @@ export interface StagesPipelineOptions {
   jobs: number;
 }
 
-export function pipelineFromStages(stages: Stages, ctx: StageContext, opts: StagesPipelineOptions): KernelPipeline & { lastConfigHash(): string | undefined } {
+export function pipelineFromStages(
+  stages: Stages,
+  ctx: StageContext,
+  opts: StagesPipelineOptions,
+): KernelPipeline & { lastConfigHash(): string | undefined } {
   let configHash: string | undefined;
   return {
     lastConfigHash: () => configHash,

@@ -32,11 +32,22 @@ export function stepTargets(def: StepDefinition, now: TestRunResult | undefined)
   return (now?.tests ?? []).filter((t) => match(t.name)).map((t) => t.name);
 }
 
-export function stepVerdict(def: StepDefinition, outcome: CommitOutcome, opts: { buildFailureIsBad?: boolean } = {}): StepVerdict {
+export function stepVerdict(
+  def: StepDefinition,
+  outcome: CommitOutcome,
+  opts: { buildFailureIsBad?: boolean } = {},
+): StepVerdict {
   if (def.patterns.length === 0 && !def.baseline) throw new RangeError('bisect-step needs --test or --baseline');
   const targets = stepTargets(def, outcome.kind === 'results' ? outcome.result : undefined);
   if (outcome.kind === 'results' && targets.length === 0) {
-    return { verdict: 'skip', bad: [], missing: [], reason: `no test matching ${def.patterns.join(', ')} ran`, exitCode: STEP_EXIT.skip, targets };
+    return {
+      verdict: 'skip',
+      bad: [],
+      missing: [],
+      reason: `no test matching ${def.patterns.join(', ')} ran`,
+      exitCode: STEP_EXIT.skip,
+      targets,
+    };
   }
   const v = verdictOf(outcome, targets, { buildFailureIsBad: opts.buildFailureIsBad });
   return { ...v, exitCode: STEP_EXIT[v.verdict], targets };

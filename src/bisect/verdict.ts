@@ -92,14 +92,23 @@ export interface CommitVerdict {
   reason?: string;
 }
 
-export function verdictOf(outcome: CommitOutcome, targets: readonly string[], opts: VerdictOptions = {}): CommitVerdict {
+export function verdictOf(
+  outcome: CommitOutcome,
+  targets: readonly string[],
+  opts: VerdictOptions = {},
+): CommitVerdict {
   if (outcome.kind === 'build-failure') {
     return opts.buildFailureIsBad
       ? { verdict: 'bad', bad: [], missing: [], reason: 'does not build' }
       : { verdict: 'skip', bad: [], missing: [], reason: 'does not build' };
   }
   if (outcome.kind === 'no-results') {
-    return { verdict: opts.noResultsIsBad ? 'bad' : 'skip', bad: [], missing: [], reason: `no results: ${outcome.reason}` };
+    return {
+      verdict: opts.noResultsIsBad ? 'bad' : 'skip',
+      bad: [],
+      missing: [],
+      reason: `no results: ${outcome.reason}`,
+    };
   }
   const statuses = statusMap(outcome.result);
   const bad: string[] = [];
@@ -111,7 +120,12 @@ export function verdictOf(outcome: CommitOutcome, targets: readonly string[], op
   }
   if (bad.length > 0) return { verdict: 'bad', bad, missing };
   if (missing.length > 0) {
-    return { verdict: 'skip', bad, missing, reason: `${missing.length === 1 ? 'target test' : 'target tests'} did not run: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}` };
+    return {
+      verdict: 'skip',
+      bad,
+      missing,
+      reason: `${missing.length === 1 ? 'target test' : 'target tests'} did not run: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}`,
+    };
   }
   return { verdict: 'good', bad, missing };
 }
@@ -147,7 +161,11 @@ export interface Contradiction {
   here: 'bad' | 'ok';
 }
 
-export function findContradictions(observed: ReadonlyMap<number, ReadonlyMap<string, TestStatus>>, index: number, targets: readonly string[]): Contradiction[] {
+export function findContradictions(
+  observed: ReadonlyMap<number, ReadonlyMap<string, TestStatus>>,
+  index: number,
+  targets: readonly string[],
+): Contradiction[] {
   const here = observed.get(index);
   if (!here) return [];
   const out: Contradiction[] = [];

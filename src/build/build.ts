@@ -1,4 +1,12 @@
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { interruptedSignalName } from '../common/cleanup.js';
@@ -44,12 +52,24 @@ export interface KbuildCommand {
  * The make command line of a build, as data: `make -C SRC O=BUILD -jN [CC=ccache gcc] targets`,
  * with CCACHE_BASEDIR=SRC so absolute paths under the worktree hash the same in every worktree.
  */
-export function kbuildCommand(req: Pick<BuildRequest, 'srcDir' | 'buildDir' | 'targets' | 'jobs' | 'nice' | 'ccache' | 'makeVars'>, hasCcache = Boolean(which('ccache'))): KbuildCommand {
+export function kbuildCommand(
+  req: Pick<BuildRequest, 'srcDir' | 'buildDir' | 'targets' | 'jobs' | 'nice' | 'ccache' | 'makeVars'>,
+  hasCcache = Boolean(which('ccache')),
+): KbuildCommand {
   const srcDir = resolve(req.srcDir);
   const buildDir = resolve(req.buildDir);
   const jobs = Math.max(1, req.jobs ?? availableParallelism());
   const useCcache = (req.ccache ?? true) && hasCcache;
-  const make = ['make', '-C', srcDir, `O=${buildDir}`, `-j${jobs}`, ...(useCcache ? ['CC=ccache gcc'] : []), ...(req.makeVars ?? []), ...(req.targets ?? DEFAULT_TARGETS)];
+  const make = [
+    'make',
+    '-C',
+    srcDir,
+    `O=${buildDir}`,
+    `-j${jobs}`,
+    ...(useCcache ? ['CC=ccache gcc'] : []),
+    ...(req.makeVars ?? []),
+    ...(req.targets ?? DEFAULT_TARGETS),
+  ];
   const env: Record<string, string> = { LC_ALL: 'C', LANG: 'C' };
   if (useCcache) env.CCACHE_BASEDIR = srcDir;
   if (req.nice !== undefined) return { file: 'nice', args: ['-n', String(req.nice), ...make], env };
@@ -63,7 +83,10 @@ export function findArtifacts(buildDir: string): BuildArtifacts {
   let modules: string[] = [];
   const order = join(buildDir, 'modules.order');
   if (existsSync(order)) {
-    modules = readFileSync(order, 'utf8').split('\n').filter(Boolean).map((l) => join(buildDir, l.replace(/\.o$/, '.ko')));
+    modules = readFileSync(order, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => join(buildDir, l.replace(/\.o$/, '.ko')));
   } else {
     const walk = (dir: string) => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -91,7 +114,10 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   requireTool('make');
   requireTool('gcc');
   if (!existsSync(join(buildDir, '.config'))) {
-    throw new HmmciError(`There is no kernel configuration in ${buildDir} (.config missing), so nothing can be built. Run \`hmmci config\` for this tree first (or \`hmmci run\`, which configures before building).`, { exitCode: ExitCode.CONFIG });
+    throw new HmmciError(
+      `There is no kernel configuration in ${buildDir} (.config missing), so nothing can be built. Run \`hmmci config\` for this tree first (or \`hmmci run\`, which configures before building).`,
+      { exitCode: ExitCode.CONFIG },
+    );
   }
   const meta = join(buildDir, '.hmmci');
   mkdirSync(meta, { recursive: true });
@@ -107,7 +133,11 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   const cmd = kbuildCommand(req);
   const command = [cmd.file, ...cmd.args];
   const log = createWriteStream(logPath);
-  log.write(`# ${command.join(' ')}\n# env: ${Object.entries(cmd.env).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+  log.write(
+    `# ${command.join(' ')}\n# env: ${Object.entries(cmd.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}\n`,
+  );
   const parser = createBuildLogParser({ srcDir });
   const stage = reporter.stage('build', req.side ?? (req.targets ?? DEFAULT_TARGETS).join(' '));
   const started = Date.now();
@@ -130,7 +160,11 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
       stage.update(`${compiled}${lastFull ? `/~${lastFull}` : ''} compiled, ${linked} linked — ${dir}`);
     }
   };
-  const proc = spawnStreaming(cmd.file, cmd.args, { env: { ...process.env, ...cmd.env }, signal: req.signal, extra: { all: true } });
+  const proc = spawnStreaming(cmd.file, cmd.args, {
+    env: { ...process.env, ...cmd.env },
+    signal: req.signal,
+    extra: { all: true },
+  });
   let rest = '';
   proc.all?.on('data', (chunk: Buffer) => {
     log.write(chunk);
@@ -161,7 +195,11 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   };
   if (ok && compiled > lastFull) writeFileSync(lastPath, `${JSON.stringify({ fullCompiled: compiled })}\n`);
   if (ok) {
-    stage.done(result.noop ? 'up to date' : `${compiled} compiled, ${linked} linked${summary.warnings.length ? `, ${summary.warnings.length} warning(s)` : ''}`);
+    stage.done(
+      result.noop
+        ? 'up to date'
+        : `${compiled} compiled, ${linked} linked${summary.warnings.length ? `, ${summary.warnings.length} warning(s)` : ''}`,
+    );
     return result;
   }
   stage.fail(`${summary.errors.length} error(s)`);
@@ -174,10 +212,13 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
     const tail = readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-8);
     first.push(...tail);
   }
-  throw new BuildError(`The kernel in ${srcDir} did not build (make exit ${exitCode}${r.signal ? `, ${r.signal}` : ''}); ${summary.errors.length ? `the first error${summary.errors.length > 1 ? 's are' : ' is'} below` : 'no compiler error was recognized, the end of the log is below'}. Fix the patch or the tree and build again.`, {
-    command,
-    commandExitCode: exitCode,
-    logPath,
-    details: first,
-  });
+  throw new BuildError(
+    `The kernel in ${srcDir} did not build (make exit ${exitCode}${r.signal ? `, ${r.signal}` : ''}); ${summary.errors.length ? `the first error${summary.errors.length > 1 ? 's are' : ' is'} below` : 'no compiler error was recognized, the end of the log is below'}. Fix the patch or the tree and build again.`,
+    {
+      command,
+      commandExitCode: exitCode,
+      logPath,
+      details: first,
+    },
+  );
 }

@@ -1,10 +1,12 @@
 import type { BuildLogSummary, Diagnostic, ProgressStep } from './types.js';
 
 const GCC = /^(.+?):(\d+):(?:(\d+):)? (fatal error|error|warning): (.*)$/;
-const GCC_CONTEXT = /^(.+?): (?:In function|In static function|In member function|At top level)\s*(?:[‘'`](.+?)[’'`])?:$/;
+const GCC_CONTEXT =
+  /^(.+?): (?:In function|In static function|In member function|At top level)\s*(?:[‘'`](.+?)[’'`])?:$/;
 const LD_IN_FUNCTION = /^(?:\S*\/)?ld(?:\.\w+)?: (.+?): in function [‘'`](.+?)[’'`]:$/;
 // `hmm.c:(.text+0x5): undefined reference to ...`, or with LTO/vmlinux.o just `(.text+0x11f446): ...`.
-const LD_UNDEFINED = /^(?:(?:\S*\/)?ld(?:\.\w+)?: )?(?:(.+?):)?\((\.[\w.]+)\+0x[0-9a-f]+\): (undefined reference to [‘'`].+?[’'`].*)$/;
+const LD_UNDEFINED =
+  /^(?:(?:\S*\/)?ld(?:\.\w+)?: )?(?:(.+?):)?\((\.[\w.]+)\+0x[0-9a-f]+\): (undefined reference to [‘'`].+?[’'`].*)$/;
 const LD_GENERIC = /^(?:\S*\/)?ld(?:\.\w+)?: (.*)$/;
 const MODPOST = /^(ERROR|WARNING): modpost: (.*)$/;
 const OBJTOOL = /^(.+?\.o): (warning|error): objtool: (.*)$/;
@@ -96,7 +98,13 @@ export function createBuildLogParser(opts: { srcDir?: string } = {}): BuildLogPa
         return;
       }
       if ((m = LD_UNDEFINED.exec(line))) {
-        add({ severity: 'error', tool: 'ld', file: ldFunction?.file ?? (m[1] ? treeRelative(m[1], opts.srcDir) : undefined), message: m[3]!.trim(), function: ldFunction?.fn });
+        add({
+          severity: 'error',
+          tool: 'ld',
+          file: ldFunction?.file ?? (m[1] ? treeRelative(m[1], opts.srcDir) : undefined),
+          message: m[3]!.trim(),
+          function: ldFunction?.fn,
+        });
         return;
       }
       if ((m = MODPOST.exec(line))) {
@@ -104,12 +112,18 @@ export function createBuildLogParser(opts: { srcDir?: string } = {}): BuildLogPa
         return;
       }
       if ((m = OBJTOOL.exec(line))) {
-        add({ severity: m[2] === 'error' ? 'error' : 'warning', tool: 'objtool', file: treeRelative(m[1]!, opts.srcDir), message: m[3]!.trim() });
+        add({
+          severity: m[2] === 'error' ? 'error' : 'warning',
+          tool: 'objtool',
+          file: treeRelative(m[1]!, opts.srcDir),
+          message: m[3]!.trim(),
+        });
         return;
       }
       if ((m = LD_GENERIC.exec(line))) {
         const msg = m[1]!;
-        if (/error|cannot find|multiple definition|undefined/i.test(msg)) add({ severity: 'error', tool: 'ld', message: msg.trim() });
+        if (/error|cannot find|multiple definition|undefined/i.test(msg))
+          add({ severity: 'error', tool: 'ld', message: msg.trim() });
         else if (/warning/i.test(msg)) add({ severity: 'warning', tool: 'ld', message: msg.trim() });
         return;
       }
@@ -126,10 +140,19 @@ export function createBuildLogParser(opts: { srcDir?: string } = {}): BuildLogPa
       }
     },
     result() {
-      const out: BuildLogSummary = { errors: [...errors], warnings: [...warnings], failedTargets: [...new Set(failedTargets)] };
+      const out: BuildLogSummary = {
+        errors: [...errors],
+        warnings: [...warnings],
+        failedTargets: [...new Set(failedTargets)],
+      };
       // A failure whose cause printed nothing recognizable: make's own line is the best we have.
       if (out.errors.length === 0 && out.failedTargets.length) {
-        out.errors.push({ severity: 'error', tool: 'make', message: `failed to build ${out.failedTargets[0]}`, logLine: lineNo });
+        out.errors.push({
+          severity: 'error',
+          tool: 'make',
+          message: `failed to build ${out.failedTargets[0]}`,
+          logLine: lineNo,
+        });
       }
       return out;
     },

@@ -31,7 +31,8 @@ export function collect(value: string, previous: string[] = []): string[] {
 export function wholeNumber(name: string, min: number): (v: string) => number {
   return (v: string) => {
     const n = Number.parseInt(v, 10);
-    if (!Number.isInteger(n) || n < min || String(n) !== v.trim()) throw new UsageError(`${name} wants a whole number ≥ ${min}, got "${v}".`);
+    if (!Number.isInteger(n) || n < min || String(n) !== v.trim())
+      throw new UsageError(`${name} wants a whole number ≥ ${min}, got "${v}".`);
     return n;
   };
 }

@@ -6,10 +6,18 @@ import { commands } from './commands/index.js';
 
 export function buildProgram(): Command {
   const program = new Command('hmmci')
-    .description('Test Linux kernel patch series that touch HMM (mm/hmm.c, mm/migrate_device.c, lib/test_hmm.c) in QEMU.\nEvery stage of `hmmci run` is also a subcommand.')
-    .option('--cache-dir <dir>', 'where trees, builds and runs are kept (default $HMMCI_CACHE or $XDG_CACHE_HOME/hmmci)')
+    .description(
+      'Test Linux kernel patch series that touch HMM (mm/hmm.c, mm/migrate_device.c, lib/test_hmm.c) in QEMU.\nEvery stage of `hmmci run` is also a subcommand.',
+    )
+    .option(
+      '--cache-dir <dir>',
+      'where trees, builds and runs are kept (default $HMMCI_CACHE or $XDG_CACHE_HOME/hmmci)',
+    )
     .option('-q, --quiet', 'no progress output')
-    .option('--mirror <url>', 'public-inbox archive that message-ids are fetched from with b4 (e.g. https://lore.kernel.org/linux-mm; default $HMMCI_MIRROR, else b4\'s own b4.midmask)')
+    .option(
+      '--mirror <url>',
+      "public-inbox archive that message-ids are fetched from with b4 (e.g. https://lore.kernel.org/linux-mm; default $HMMCI_MIRROR, else b4's own b4.midmask)",
+    )
     .showHelpAfterError()
     .exitOverride();
   for (const register of commands) register(program);
@@ -37,7 +45,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`${formatError(err)}\n`);
       code = err.exitCode;
     } else {
-      process.stderr.write(`hmmci: internal error (a bug in hmmci, please report it with this trace):\n${(err as Error)?.stack ?? String(err)}\n`);
+      process.stderr.write(
+        `hmmci: internal error (a bug in hmmci, please report it with this trace):\n${(err as Error)?.stack ?? String(err)}\n`,
+      );
       code = ExitCode.INFRA;
     }
   } finally {

@@ -54,9 +54,12 @@ export class MissingToolError extends HmmciError {
   readonly tool: string;
   readonly installHint: string;
   constructor(tool: string, installHint: string, why: string) {
-    super(`${tool} is not installed, and ${why}. Install it with: ${installHint} (or run \`hmmci doctor\` to see everything that is missing).`, {
-      exitCode: ExitCode.MISSING_TOOL,
-    });
+    super(
+      `${tool} is not installed, and ${why}. Install it with: ${installHint} (or run \`hmmci doctor\` to see everything that is missing).`,
+      {
+        exitCode: ExitCode.MISSING_TOOL,
+      },
+    );
     this.name = 'MissingToolError';
     this.tool = tool;
     this.installHint = installHint;
@@ -80,7 +83,10 @@ export function isHmmciError(err: unknown): err is HmmciError {
 export function formatError(err: HmmciError): string {
   const lines = [`hmmci: ${err.message}`];
   for (const d of err.details) lines.push(`  ${d}`);
-  if (err.command) lines.push(`  command: ${err.command.join(' ')}${err.commandExitCode === undefined ? '' : ` (exit ${err.commandExitCode})`}`);
+  if (err.command)
+    lines.push(
+      `  command: ${err.command.join(' ')}${err.commandExitCode === undefined ? '' : ` (exit ${err.commandExitCode})`}`,
+    );
   if (err.logPath) lines.push(`  full log: ${err.logPath}`);
   return lines.join('\n');
 }

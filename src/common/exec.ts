@@ -50,7 +50,11 @@ export function requireTool(bin: string, why?: string): string {
   const found = which(bin);
   if (found) return found;
   const spec = toolSpec(bin);
-  throw new MissingToolError(bin, spec ? aptInstallCommand([spec.pkg]) : `your distribution's package for ${bin}`, why ?? spec?.why ?? 'hmmci needs it');
+  throw new MissingToolError(
+    bin,
+    spec ? aptInstallCommand([spec.pkg]) : `your distribution's package for ${bin}`,
+    why ?? spec?.why ?? 'hmmci needs it',
+  );
 }
 
 /**
@@ -72,7 +76,10 @@ export async function run(file: string, args: readonly string[], opts: ExecOptio
       shell: false,
       maxBuffer: 512 * 1024 * 1024,
     });
-    if ((r as { code?: string }).code === 'ENOENT' || /ENOENT/.test(String((r as { originalMessage?: string }).originalMessage ?? ''))) {
+    if (
+      (r as { code?: string }).code === 'ENOENT' ||
+      /ENOENT/.test(String((r as { originalMessage?: string }).originalMessage ?? ''))
+    ) {
       requireTool(file);
     }
     return {
@@ -90,22 +97,33 @@ export async function run(file: string, args: readonly string[], opts: ExecOptio
 }
 
 /** Like run() but a non-zero exit is an HmmciError (INFRA unless given) carrying the command. */
-export async function runOk(file: string, args: readonly string[], opts: ExecOptions & { what?: string; exitCode?: (typeof ExitCode)[keyof typeof ExitCode] } = {}): Promise<ExecResult> {
+export async function runOk(
+  file: string,
+  args: readonly string[],
+  opts: ExecOptions & { what?: string; exitCode?: (typeof ExitCode)[keyof typeof ExitCode] } = {},
+): Promise<ExecResult> {
   const r = await run(file, args, opts);
   if (r.exitCode !== 0) {
     const tail = (r.stderr || r.stdout).trim().split('\n').slice(-8);
-    throw new HmmciError(`${opts.what ?? `\`${file}\``} failed with exit status ${r.exitCode}${opts.cwd ? ` in ${opts.cwd}` : ''}.`, {
-      exitCode: opts.exitCode ?? ExitCode.INFRA,
-      command: r.command,
-      commandExitCode: r.exitCode,
-      details: tail,
-    });
+    throw new HmmciError(
+      `${opts.what ?? `\`${file}\``} failed with exit status ${r.exitCode}${opts.cwd ? ` in ${opts.cwd}` : ''}.`,
+      {
+        exitCode: opts.exitCode ?? ExitCode.INFRA,
+        command: r.command,
+        commandExitCode: r.exitCode,
+        details: tail,
+      },
+    );
   }
   return r;
 }
 
 /** Start a long-running process (make, qemu) whose output the caller streams. */
-export function spawnStreaming(file: string, args: readonly string[], opts: ExecOptions & { extra?: ExecaOptions } = {}): ResultPromise {
+export function spawnStreaming(
+  file: string,
+  args: readonly string[],
+  opts: ExecOptions & { extra?: ExecaOptions } = {},
+): ResultPromise {
   return execa(file, args, {
     cwd: opts.cwd,
     env: opts.env,

@@ -24,7 +24,10 @@ export interface Lock {
  * Take an exclusive lock file (O_EXCL) holding our pid. A lock whose owner died is taken over.
  * Waits up to `waitMs` for a live owner, printing `onWait` once, then fails with INFRA.
  */
-export async function acquireLock(path: string, opts: { waitMs?: number; what?: string; onWait?: (owner: number) => void } = {}): Promise<Lock> {
+export async function acquireLock(
+  path: string,
+  opts: { waitMs?: number; what?: string; onWait?: (owner: number) => void } = {},
+): Promise<Lock> {
   mkdirSync(dirname(path), { recursive: true });
   const deadline = Date.now() + (opts.waitMs ?? 30 * 60_000);
   let told = false;
@@ -64,7 +67,10 @@ export async function acquireLock(path: string, opts: { waitMs?: number; what?: 
       continue;
     }
     if (Date.now() > deadline) {
-      throw new HmmciError(`${opts.what ?? path} is locked by another hmmci process (pid ${owner}) and it did not finish in time. Wait for it or stop it, then run again.`, { exitCode: ExitCode.INFRA });
+      throw new HmmciError(
+        `${opts.what ?? path} is locked by another hmmci process (pid ${owner}) and it did not finish in time. Wait for it or stop it, then run again.`,
+        { exitCode: ExitCode.INFRA },
+      );
     }
     if (!told) {
       told = true;
@@ -74,7 +80,11 @@ export async function acquireLock(path: string, opts: { waitMs?: number; what?: 
   }
 }
 
-export async function withLock<T>(path: string, fn: () => Promise<T>, opts: Parameters<typeof acquireLock>[1] = {}): Promise<T> {
+export async function withLock<T>(
+  path: string,
+  fn: () => Promise<T>,
+  opts: Parameters<typeof acquireLock>[1] = {},
+): Promise<T> {
   const lock = await acquireLock(path, opts);
   try {
     return await fn();

@@ -40,12 +40,28 @@ export interface FileSpec {
 
 export const FILES: readonly FileSpec[] = [
   { path: '/usr/include/libelf.h', pkg: 'libelf-dev', why: 'objtool needs libelf headers' },
-  { path: '/usr/include/openssl/ssl.h', pkg: 'libssl-dev', why: 'kbuild signs modules and builds certs with OpenSSL headers' },
+  {
+    path: '/usr/include/openssl/ssl.h',
+    pkg: 'libssl-dev',
+    why: 'kbuild signs modules and builds certs with OpenSSL headers',
+  },
 ];
 
 export const APT_PACKAGES = [
-  'qemu-system-x86', 'linux-source-6.12', 'build-essential', 'flex', 'bison', 'bc', 'libelf-dev',
-  'libssl-dev', 'busybox-static', 'cpio', 'kmod', 'ccache', 'git', 'xz-utils',
+  'qemu-system-x86',
+  'linux-source-6.12',
+  'build-essential',
+  'flex',
+  'bison',
+  'bc',
+  'libelf-dev',
+  'libssl-dev',
+  'busybox-static',
+  'cpio',
+  'kmod',
+  'ccache',
+  'git',
+  'xz-utils',
 ] as const;
 
 export function aptInstallCommand(pkgs: readonly string[]): string {

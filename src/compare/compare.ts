@@ -1,4 +1,11 @@
-import { BAD_STATUSES, type KernelEvent, type RepeatCount, type TestResult, type TestRunResult, type TestStatus } from '../results/types.js';
+import {
+  BAD_STATUSES,
+  type KernelEvent,
+  type RepeatCount,
+  type TestResult,
+  type TestRunResult,
+  type TestStatus,
+} from '../results/types.js';
 import type { CompareOptions, Comparison, GoneEvent, NewEvent, TestChange } from './types.js';
 import { compareRates, failures } from './rates.js';
 
@@ -102,7 +109,11 @@ function consensus(runs: readonly TestStatus[]): TestStatus | undefined {
  * A test is a regression only when every patched run that reached it agrees it is broken; when
  * the runs disagree it is flaky. Pure: plain data in, plain data out.
  */
-export function compareResults(baseline: TestRunResult, patchedRuns: readonly TestRunResult[], opts: CompareOptions = {}): Comparison {
+export function compareResults(
+  baseline: TestRunResult,
+  patchedRuns: readonly TestRunResult[],
+  opts: CompareOptions = {},
+): Comparison {
   if (patchedRuns.length === 0) throw new Error('compareResults needs at least one patched run');
   const failingAddedRegresses = opts.failingAddedTestRegresses ?? true;
   const base = indexTests(baseline);
@@ -112,9 +123,20 @@ export function compareResults(baseline: TestRunResult, patchedRuns: readonly Te
   const names = [...new Set([...base.keys(), ...patchedRuns.flatMap((r) => r.tests.map((t) => t.name))])];
 
   const c: Comparison = {
-    regressions: [], fixed: [], stillFailing: [], newSkips: [], added: [], removed: [], flaky: [],
-    notRun: [], otherChanges: [], newEvents: [], goneEvents: [], patchedRuns: patchedRuns.length,
-    regressed: false, summary: '',
+    regressions: [],
+    fixed: [],
+    stillFailing: [],
+    newSkips: [],
+    added: [],
+    removed: [],
+    flaky: [],
+    notRun: [],
+    otherChanges: [],
+    newEvents: [],
+    goneEvents: [],
+    patchedRuns: patchedRuns.length,
+    regressed: false,
+    summary: '',
   };
 
   for (const name of names) {
@@ -125,7 +147,11 @@ export function compareResults(baseline: TestRunResult, patchedRuns: readonly Te
     const notPassing = results.find((r) => r && r.status !== 'pass' && (r.reason || r.output?.length));
     const reason = (notPassing ? failureDetail(notPassing) : undefined) ?? first?.reason;
     const change = (patched: TestStatus | null): TestChange => ({
-      name, baseline: b?.status ?? null, patched, runs: statuses, ...(reason ? { reason } : {}),
+      name,
+      baseline: b?.status ?? null,
+      patched,
+      runs: statuses,
+      ...(reason ? { reason } : {}),
     });
     if (!b) {
       const agreed = consensus(statuses);
@@ -168,8 +194,14 @@ export function compareResults(baseline: TestRunResult, patchedRuns: readonly Te
   });
   for (const [key, { ev, runs: inRuns }] of byKey) {
     const e: NewEvent = {
-      kind: ev.kind, key, test: ev.test, summary: eventSummary(ev), text: ev.text,
-      seenIn: inRuns.size, runsTotal: patchedRuns.length, confirmed: inRuns.size === patchedRuns.length,
+      kind: ev.kind,
+      key,
+      test: ev.test,
+      summary: eventSummary(ev),
+      text: ev.text,
+      seenIn: inRuns.size,
+      runsTotal: patchedRuns.length,
+      confirmed: inRuns.size === patchedRuns.length,
       ...(ev.function ? { function: ev.function } : {}),
     };
     c.newEvents.push(e);
@@ -183,7 +215,9 @@ export function compareResults(baseline: TestRunResult, patchedRuns: readonly Te
   }
   c.goneEvents = [...gone.values()];
 
-  const failingAdded = failingAddedRegresses ? c.added.filter((t) => t.patched !== null && statusClass(t.patched) === 'bad') : [];
+  const failingAdded = failingAddedRegresses
+    ? c.added.filter((t) => t.patched !== null && statusClass(t.patched) === 'bad')
+    : [];
   const confirmedEvents = c.newEvents.filter((e) => e.confirmed);
   c.regressed = c.regressions.length > 0 || confirmedEvents.length > 0 || failingAdded.length > 0;
   c.summary = summarise(c, confirmedEvents.length, failingAdded.length);
@@ -195,7 +229,12 @@ export function compareResults(baseline: TestRunResult, patchedRuns: readonly Te
  * status as usual): failing in every run on both sides is still failing; otherwise Barnard's exact test on the failure rates decides
  * regression, fixed, or (not significant) flaky.
  */
-function byRates(c: Comparison, ch: TestChange, base: RepeatCount | undefined, patched: RepeatCount | undefined): boolean {
+function byRates(
+  c: Comparison,
+  ch: TestChange,
+  base: RepeatCount | undefined,
+  patched: RepeatCount | undefined,
+): boolean {
   if (!base?.total || !patched?.total || (failures(base) === 0 && failures(patched) === 0)) return false;
   const rate = compareRates(base, patched);
   const withRate = { ...ch, rate };

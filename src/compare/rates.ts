@@ -41,13 +41,16 @@ export function barnardExact(x1: number, n1: number, x2: number, n2: number): nu
   if (n1 === 0 || n2 === 0) return 1;
   const t0 = wald(x1, n1, x2, n2);
   const extreme: Array<[number, number]> = [];
-  for (let i = 0; i <= n1; i++) for (let j = 0; j <= n2; j++) if (wald(i, n1, j, n2) >= t0 - 1e-12) extreme.push([i, j]);
+  for (let i = 0; i <= n1; i++)
+    for (let j = 0; j <= n2; j++) if (wald(i, n1, j, n2) >= t0 - 1e-12) extreme.push([i, j]);
   const at = (pi: number): number => {
-    if (pi <= 0 || pi >= 1) return extreme.some(([i, j]) => (pi <= 0 ? i === 0 && j === 0 : i === n1 && j === n2)) ? 1 : 0;
+    if (pi <= 0 || pi >= 1)
+      return extreme.some(([i, j]) => (pi <= 0 ? i === 0 && j === 0 : i === n1 && j === n2)) ? 1 : 0;
     const lp = Math.log(pi);
     const lq = Math.log1p(-pi);
     let s = 0;
-    for (const [i, j] of extreme) s += Math.exp(logBinom(n1, i) + logBinom(n2, j) + (i + j) * lp + (n1 - i + n2 - j) * lq);
+    for (const [i, j] of extreme)
+      s += Math.exp(logBinom(n1, i) + logBinom(n2, j) + (i + j) * lp + (n1 - i + n2 - j) * lq);
     return s;
   };
   // The ends: π → 0 (or 1) gives the all-pass (all-fail) table probability 1.
@@ -67,7 +70,11 @@ export function barnardExact(x1: number, n1: number, x2: number, n2: number): nu
     if (at(m1) < at(m2)) lo = m1;
     else hi = m2;
   }
-  best = Math.max(best, at((Math.max(1e-9, bestPi - 1 / steps) + Math.min(1 - 1e-9, bestPi + 1 / steps)) / 2), at(Math.min(1 - 1e-9, Math.max(1e-9, bestPi))));
+  best = Math.max(
+    best,
+    at((Math.max(1e-9, bestPi - 1 / steps) + Math.min(1 - 1e-9, bestPi + 1 / steps)) / 2),
+    at(Math.min(1 - 1e-9, Math.max(1e-9, bestPi))),
+  );
   return Math.min(1, best);
 }
 
@@ -89,9 +96,18 @@ export function compareRates(baseline: RepeatCount, patched: RepeatCount, alpha 
   const worse = barnardExact(pf, patched.total, bf, baseline.total);
   const better = barnardExact(bf, baseline.total, pf, patched.total);
   const round = (x: number) => Number(x.toFixed(4));
-  if (worse < alpha) return { baseline, patched, p: round(worse), confidence: round(1 - worse), test: RATE_TEST, verdict: 'regression' };
-  if (better < alpha) return { baseline, patched, p: round(better), confidence: round(1 - better), test: RATE_TEST, verdict: 'fixed' };
-  return { baseline, patched, p: round(Math.min(worse, better)), confidence: round(1 - Math.min(worse, better)), test: RATE_TEST, verdict: 'same' };
+  if (worse < alpha)
+    return { baseline, patched, p: round(worse), confidence: round(1 - worse), test: RATE_TEST, verdict: 'regression' };
+  if (better < alpha)
+    return { baseline, patched, p: round(better), confidence: round(1 - better), test: RATE_TEST, verdict: 'fixed' };
+  return {
+    baseline,
+    patched,
+    p: round(Math.min(worse, better)),
+    confidence: round(1 - Math.min(worse, better)),
+    test: RATE_TEST,
+    verdict: 'same',
+  };
 }
 
 /** "fails 3/20 patched, 0/20 baseline (Barnard's exact test, one-sided p = 0.043)". */

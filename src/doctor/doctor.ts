@@ -63,7 +63,16 @@ export function systemProbe(cacheRoot: string): DoctorProbe {
     const s = statfsSync('/');
     freeBytes = s.bavail * s.bsize;
   }
-  return { which: (b) => which(b), exists: existsSync, nodeVersion: process.versions.node, tarball: defaultTarball(), freeBytes, cacheRoot, root: process.getuid?.() === 0, version: toolVersion };
+  return {
+    which: (b) => which(b),
+    exists: existsSync,
+    nodeVersion: process.versions.node,
+    tarball: defaultTarball(),
+    freeBytes,
+    cacheRoot,
+    root: process.getuid?.() === 0,
+    version: toolVersion,
+  };
 }
 
 /** Run `<bin> --version` (argv, no shell, 20 s at most). */
@@ -85,7 +94,11 @@ export const NON_APT_HINTS: Readonly<Record<string, string>> = {
 /** A vng found on PATH must also run: a checkout run by a Python without argcomplete/requests does not. */
 function vngRuns(check: DoctorCheck, path: string, v: { version?: string; error?: string }): DoctorCheck {
   if (v.version) return { ...check, detail: `${path} (${v.version})` };
-  return { ...check, ok: false, detail: `${path} does not run (\`vng --version\`: ${v.error}) — run it with /usr/bin/python3 and Debian's python3-argcomplete and python3-requests; install: ${NON_APT_HINTS.vng}` };
+  return {
+    ...check,
+    ok: false,
+    detail: `${path} does not run (\`vng --version\`: ${v.error}) — run it with /usr/bin/python3 and Debian's python3-argcomplete and python3-requests; install: ${NON_APT_HINTS.vng}`,
+  };
 }
 
 /** About what a default tree, one slot and its build take (measured: ~2 GB tree, ~1.6 GB slot + build). */
@@ -97,8 +110,15 @@ export function runDoctor(p: DoctorProbe): DoctorReport {
   for (const t of TOOLS) {
     const path = p.which(t.bin);
     const hint = NON_APT_HINTS[t.bin];
-    checks.push({ name: t.bin, ok: Boolean(path), required: !t.optional, pkg: hint ? undefined : t.pkg, detail: path ?? `not found — ${t.why}${hint ? `; install: ${hint}` : ''}` });
-    if (path && t.bin === 'vng' && p.version) checks[checks.length - 1] = vngRuns(checks[checks.length - 1]!, path, p.version('vng'));
+    checks.push({
+      name: t.bin,
+      ok: Boolean(path),
+      required: !t.optional,
+      pkg: hint ? undefined : t.pkg,
+      detail: path ?? `not found — ${t.why}${hint ? `; install: ${hint}` : ''}`,
+    });
+    if (path && t.bin === 'vng' && p.version)
+      checks[checks.length - 1] = vngRuns(checks[checks.length - 1]!, path, p.version('vng'));
   }
   for (const f of FILES) {
     const ok = p.exists(f.path);
@@ -110,14 +130,26 @@ export function runDoctor(p: DoctorProbe): DoctorReport {
     ok: tarOk,
     required: true,
     pkg: DEFAULT_SOURCE_PACKAGE,
-    detail: tarOk ? p.tarball : `${p.tarball} missing — the default tree is made from it (or use --tree DIR with your own checkout)`,
+    detail: tarOk
+      ? p.tarball
+      : `${p.tarball} missing — the default tree is made from it (or use --tree DIR with your own checkout)`,
   });
   const major = Number(p.nodeVersion.split('.')[0]);
-  checks.push({ name: 'node', ok: major >= 20, required: true, detail: major >= 20 ? `v${p.nodeVersion}` : `v${p.nodeVersion} — hmmci needs Node.js 20 or newer` });
+  checks.push({
+    name: 'node',
+    ok: major >= 20,
+    required: true,
+    detail: major >= 20 ? `v${p.nodeVersion}` : `v${p.nodeVersion} — hmmci needs Node.js 20 or newer`,
+  });
   if (p.freeBytes !== undefined) {
     const gb = (p.freeBytes / 1024 ** 3).toFixed(1);
     const ok = p.freeBytes >= RECOMMENDED_FREE_BYTES;
-    checks.push({ name: 'disk space', ok, required: false, detail: `${gb} GiB free for ${p.cacheRoot}${ok ? '' : ` — a tree, a slot and its build need about ${RECOMMENDED_FREE_BYTES / 1024 ** 3} GiB`}` });
+    checks.push({
+      name: 'disk space',
+      ok,
+      required: false,
+      detail: `${gb} GiB free for ${p.cacheRoot}${ok ? '' : ` — a tree, a slot and its build need about ${RECOMMENDED_FREE_BYTES / 1024 ** 3} GiB`}`,
+    });
   }
   const failing = checks.filter((c) => !c.ok && c.pkg);
   const missingPackages = [...new Set(failing.map((c) => c.pkg!))];
@@ -136,7 +168,10 @@ export function runDoctor(p: DoctorProbe): DoctorReport {
 
 /** Text report: one line per check, then the install command. Pure. */
 export function renderDoctor(r: DoctorReport): string {
-  const lines = r.checks.map((c) => `${c.ok ? '  ok ' : c.required ? 'MISS ' : ' opt '} ${c.name.padEnd(24)} ${c.detail}${!c.ok && c.pkg ? ` [${c.pkg}]` : ''}`);
+  const lines = r.checks.map(
+    (c) =>
+      `${c.ok ? '  ok ' : c.required ? 'MISS ' : ' opt '} ${c.name.padEnd(24)} ${c.detail}${!c.ok && c.pkg ? ` [${c.pkg}]` : ''}`,
+  );
   if (r.installCommand) lines.push('', `Install what is missing with:\n  ${r.installCommand}`);
   const optional = r.missingPackages.filter((p) => !r.missingRequired.includes(p));
   if (optional.length) lines.push('', `Optional (features only): ${r.sudo}${aptInstallCommand(optional)}`);

@@ -65,7 +65,12 @@ export function bounds(d: BisectJobData): BisectJobData['state'] {
 }
 
 /** Commit outcomes from build and test jobs, memoised in the step job's data. */
-function fleetTester(d: BisectJobData, client: FleetClient, save: (d: BisectJobData) => Promise<void>, counter: { replayed: number }): CommitTester {
+function fleetTester(
+  d: BisectJobData,
+  client: FleetClient,
+  save: (d: BisectJobData) => Promise<void>,
+  counter: { replayed: number },
+): CommitTester {
   return {
     async test(commit, { rerun }) {
       const key = `${commit.index}:${rerun ? 1 : 0}`;
@@ -77,18 +82,48 @@ function fleetTester(d: BisectJobData, client: FleetClient, save: (d: BisectJobD
       const started = Date.now();
       const b = await client.submitBuild<BuildJobResult>(buildFor(d, commit.index));
       const built = await b.end;
-      if (built.state === 'failed') throw new HmmciError(`bisect: build job ${b.id} of ${commit.sha.slice(0, 12)} failed on every try: ${built.reason}`, { exitCode: ExitCode.INFRA });
+      if (built.state === 'failed')
+        throw new HmmciError(
+          `bisect: build job ${b.id} of ${commit.sha.slice(0, 12)} failed on every try: ${built.reason}`,
+          { exitCode: ExitCode.INFRA },
+        );
       let outcome: CommitOutcome;
       if (!built.value.ok) {
-        if (built.value.failure.stage !== 'build') throw new HmmciError(built.value.failure.message, { exitCode: built.value.failure.exitCode as 4, details: built.value.failure.details });
+        if (built.value.failure.stage !== 'build')
+          throw new HmmciError(built.value.failure.message, {
+            exitCode: built.value.failure.exitCode as 4,
+            details: built.value.failure.details,
+          });
         outcome = { kind: 'build-failure', ms: Date.now() - started, built: true, errors: built.value.failure.details };
       } else {
-        const t = await client.submitTest<TestJobResult>({ kind: 'test', manifest: built.value.manifest, runner: d.runner, arch: d.build.arch, store: d.build.store, label: `bisect ${commit.sha.slice(0, 12)}` });
+        const t = await client.submitTest<TestJobResult>({
+          kind: 'test',
+          manifest: built.value.manifest,
+          runner: d.runner,
+          arch: d.build.arch,
+          store: d.build.store,
+          label: `bisect ${commit.sha.slice(0, 12)}`,
+        });
         const end = await t.end;
-        if (end.state === 'failed') throw new HmmciError(`bisect: the guest hung or was lost on every try of ${commit.sha.slice(0, 12)}: ${end.reason}`, { exitCode: ExitCode.INFRA });
+        if (end.state === 'failed')
+          throw new HmmciError(
+            `bisect: the guest hung or was lost on every try of ${commit.sha.slice(0, 12)}: ${end.reason}`,
+            { exitCode: ExitCode.INFRA },
+          );
         outcome = end.value.ok
-          ? { kind: 'results', result: end.value.result, ms: Date.now() - started, built: !rerun, accel: end.value.accel }
-          : { kind: 'no-results', ms: Date.now() - started, built: !rerun, reason: end.value.failure.message.split('. ')[0] ?? 'no results' };
+          ? {
+              kind: 'results',
+              result: end.value.result,
+              ms: Date.now() - started,
+              built: !rerun,
+              accel: end.value.accel,
+            }
+          : {
+              kind: 'no-results',
+              ms: Date.now() - started,
+              built: !rerun,
+              reason: end.value.failure.message.split('. ')[0] ?? 'no results',
+            };
       }
       d.outcomes[key] = outcome;
       d.state = bounds(d);
@@ -99,10 +134,19 @@ function fleetTester(d: BisectJobData, client: FleetClient, save: (d: BisectJobD
 }
 
 /** Run the step job: the bisect driver over fleet jobs; `{good, bad, step}` follow its verdicts. */
-export async function runBisectJob(d: BisectJobData, client: FleetClient, save: (d: BisectJobData) => Promise<void>, reporter: Reporter = silentReporter): Promise<BisectJobResult> {
+export async function runBisectJob(
+  d: BisectJobData,
+  client: FleetClient,
+  save: (d: BisectJobData) => Promise<void>,
+  reporter: Reporter = silentReporter,
+): Promise<BisectJobResult> {
   const counter = { replayed: 0 };
   const report = await bisect({
-    commits: d.commits, tester: fleetTester(d, client, save, counter), patterns: d.patterns, buildFailureIsBad: d.buildFailureIsBad, reporter,
+    commits: d.commits,
+    tester: fleetTester(d, client, save, counter),
+    patterns: d.patterns,
+    buildFailureIsBad: d.buildFailureIsBad,
+    reporter,
   });
   d.state = bounds(d);
   await save(d);

@@ -8,7 +8,14 @@ import { archConfig } from '../guest/arch/index.js';
 import type { ConfigVariant, StageContext, StageFailure as OutcomeFailure, Stages } from '../stages/types.js';
 import { mboxOf } from '../stages/real-stages.js';
 import { loadSeries as loadSeriesFile } from '../series/load.js';
-import { buildKey, type Artifact, type BuildJobData, type BuildJobResult, type JobProgress, type StageFailure } from './jobs.js';
+import {
+  buildKey,
+  type Artifact,
+  type BuildJobData,
+  type BuildJobResult,
+  type JobProgress,
+  type StageFailure,
+} from './jobs.js';
 import type { ArtifactStore } from './store.js';
 
 /** What a job runs with on the worker: its stages, context, the store, a scratch dir. */
@@ -23,17 +30,34 @@ export interface JobEnv {
 
 /** The hmm-tests sources a test worker compiles hmm-tests from (and decode_stacktrace.sh). */
 export const HMM_TEST_SOURCES = [
-  'tools/testing/selftests/mm/hmm-tests.c', 'tools/testing/selftests/kselftest_harness.h', 'tools/testing/selftests/kselftest.h',
-  'lib/test_hmm_uapi.h', 'mm/gup_test.h', 'tools/include/uapi', 'scripts/decode_stacktrace.sh',
+  'tools/testing/selftests/mm/hmm-tests.c',
+  'tools/testing/selftests/kselftest_harness.h',
+  'tools/testing/selftests/kselftest.h',
+  'lib/test_hmm_uapi.h',
+  'mm/gup_test.h',
+  'tools/include/uapi',
+  'scripts/decode_stacktrace.sh',
 ];
 
 /** A stage's failure (an outcome value, or a thrown HmmciError such as apply's) with its log put into the store. */
-export async function failureOf(stage: StageFailure['stage'], err: unknown, store: ArtifactStore): Promise<StageFailure> {
+export async function failureOf(
+  stage: StageFailure['stage'],
+  err: unknown,
+  store: ArtifactStore,
+): Promise<StageFailure> {
   const value = err as Partial<OutcomeFailure>;
   if (value && value.ok === false) {
     const log = value.logPath && existsSync(value.logPath) ? (await store.put(value.logPath)).sha256 : undefined;
-    const exitCode = value.kind === 'config' ? ExitCode.CONFIG : value.kind === 'build' ? ExitCode.BUILD_FAILED : ExitCode.GUEST;
-    return { stage, kind: value.kind, message: value.message ?? '', exitCode, details: [...(value.details ?? [])], ...(log ? { log } : {}) };
+    const exitCode =
+      value.kind === 'config' ? ExitCode.CONFIG : value.kind === 'build' ? ExitCode.BUILD_FAILED : ExitCode.GUEST;
+    return {
+      stage,
+      kind: value.kind,
+      message: value.message ?? '',
+      exitCode,
+      details: [...(value.details ?? [])],
+      ...(log ? { log } : {}),
+    };
   }
   if (!isHmmciError(err)) throw err;
   const log = err.logPath && existsSync(err.logPath) ? (await store.put(err.logPath)).sha256 : undefined;
@@ -61,10 +85,19 @@ async function upTo(mboxPath: string, n: number | undefined, dir: string): Promi
 }
 
 /** Put the kernel, module, vmlinux, .config, build log and hmm-tests sources into the store. */
-async function collect(d: BuildJobData, env: JobEnv, srcDir: string, buildDir: string, logPath: string): Promise<Artifact[]> {
+async function collect(
+  d: BuildJobData,
+  env: JobEnv,
+  srcDir: string,
+  buildDir: string,
+  logPath: string,
+): Promise<Artifact[]> {
   const files: Array<[string, string]> = [
-    ['bzImage', join(buildDir, archConfig(d.arch).kernelImage)], ['test_hmm.ko', join(buildDir, 'lib/test_hmm.ko')],
-    ['vmlinux', join(buildDir, 'vmlinux')], ['.config', join(buildDir, '.config')], ['build.log', logPath],
+    ['bzImage', join(buildDir, archConfig(d.arch).kernelImage)],
+    ['test_hmm.ko', join(buildDir, 'lib/test_hmm.ko')],
+    ['vmlinux', join(buildDir, 'vmlinux')],
+    ['.config', join(buildDir, '.config')],
+    ['build.log', logPath],
   ];
   const present = HMM_TEST_SOURCES.filter((s) => existsSync(join(srcDir, s)));
   if (present.length) {
@@ -89,7 +122,11 @@ async function collect(d: BuildJobData, env: JobEnv, srcDir: string, buildDir: s
 export async function runBuildJob(d: BuildJobData, env: JobEnv): Promise<BuildJobResult> {
   const started = Date.now();
   const { stages, ctx } = env;
-  const fail = async (stage: StageFailure['stage'], err: unknown): Promise<BuildJobResult> => ({ ok: false, worker: env.worker, failure: await failureOf(stage, err, env.store) });
+  const fail = async (stage: StageFailure['stage'], err: unknown): Promise<BuildJobResult> => ({
+    ok: false,
+    worker: env.worker,
+    failure: await failureOf(stage, err, env.store),
+  });
   env.progress({ phase: 'tree', stage: 'tree', worker: env.worker });
   const tree = await stages.resolveTree({ tree: d.tree.kind === 'user' ? d.tree.path : undefined }, ctx);
   const variant = variantOf(d, join(env.workDir, 'fragments'));
@@ -109,12 +146,30 @@ export async function runBuildJob(d: BuildJobData, env: JobEnv): Promise<BuildJo
     env.progress({ phase: 'applied', stage: 'apply', apply, worker: env.worker });
     const config = await stages.configure({ srcDir: slot.worktree, buildDir: slot.buildDir, variant }, ctx);
     if (!config.ok) return await fail('configure', config);
-    env.progress({ phase: 'configured', stage: 'config', configHash: config.configHash, configReused: config.reused, apply, worker: env.worker });
-    const built = await stages.build({ srcDir: slot.worktree, buildDir: slot.buildDir, jobs: d.jobs || availableParallelism() }, ctx);
+    env.progress({
+      phase: 'configured',
+      stage: 'config',
+      configHash: config.configHash,
+      configReused: config.reused,
+      apply,
+      worker: env.worker,
+    });
+    const built = await stages.build(
+      { srcDir: slot.worktree, buildDir: slot.buildDir, jobs: d.jobs || availableParallelism() },
+      ctx,
+    );
     if (!built.ok) return await fail('build', built);
     const artifacts = await collect(d, env, slot.worktree, slot.buildDir, built.logPath);
     env.progress({ phase: 'built', stage: 'build', worker: env.worker });
-    return { ok: true, worker: env.worker, apply, configHash: config.configHash, ...(config.reused ? { configReused: true } : {}), manifest: { key: buildKey(d), arch: d.arch, configHash: config.configHash, artifacts }, ms: Date.now() - started };
+    return {
+      ok: true,
+      worker: env.worker,
+      apply,
+      configHash: config.configHash,
+      ...(config.reused ? { configReused: true } : {}),
+      manifest: { key: buildKey(d), arch: d.arch, configHash: config.configHash, artifacts },
+      ms: Date.now() - started,
+    };
   } finally {
     await stages.resetSlot(slot, slot.rev).catch(() => undefined);
     await slot.release();

@@ -21,7 +21,13 @@ export interface Capabilities {
   compilers: string[];
 }
 
-const NODE_TO_KERNEL: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', ppc64: 'ppc64le', riscv64: 'riscv64', s390x: 's390x' };
+const NODE_TO_KERNEL: Record<string, string> = {
+  x64: 'x86_64',
+  arm64: 'aarch64',
+  ppc64: 'ppc64le',
+  riscv64: 'riscv64',
+  s390x: 's390x',
+};
 const KNOWN_ARCHES = ['x86_64', 'aarch64', 'riscv64', 'ppc64le', 's390x'];
 
 export interface ProbeEnv {
@@ -47,8 +53,13 @@ export function probeCapabilities(env: ProbeEnv = {}): Capabilities {
   const open = (env.kvmOpenable ?? kvmOpenable)();
   let kvm: Capabilities['kvm'] = 'tcg-only';
   let kvmReason = '/dev/kvm cannot be opened';
-  if (open && verdict && verdict.hostKernel === release() && !verdict.works) kvmReason = `KVM opens but hangs here (${verdict.reason})`;
-  else if (open) [kvm, kvmReason] = ['usable', verdict?.works ? `KVM booted a guest (${verdict.checkedAt})` : '/dev/kvm opens (not yet tried)'];
+  if (open && verdict && verdict.hostKernel === release() && !verdict.works)
+    kvmReason = `KVM opens but hangs here (${verdict.reason})`;
+  else if (open)
+    [kvm, kvmReason] = [
+      'usable',
+      verdict?.works ? `KVM booted a guest (${verdict.checkedAt})` : '/dev/kvm opens (not yet tried)',
+    ];
   const compilers = [
     ...(find('gcc') ? [arch] : []),
     ...KNOWN_ARCHES.filter((a) => a !== arch && find(`${a === 'ppc64le' ? 'powerpc64le' : a}-linux-gnu-gcc`)),
@@ -80,6 +91,8 @@ export function servedQueues(c: Capabilities, only?: { builds?: boolean; tests?:
 }
 
 export function describeCapabilities(c: Capabilities): string {
-  return `${c.arch}, ${c.kvm === 'usable' ? 'KVM' : 'TCG only'} (${c.kvmReason}), ${c.cores} cores, ${Math.round(c.memoryMiB / 1024)} GiB, ` +
-    `builds for ${c.compilers.join(', ') || 'nothing (no gcc)'}${c.make ? '' : ' (no make)'}, boots ${c.qemu.join(', ') || 'nothing (no qemu-system-*)'}${c.vng ? ' (also with vng)' : ''}`;
+  return (
+    `${c.arch}, ${c.kvm === 'usable' ? 'KVM' : 'TCG only'} (${c.kvmReason}), ${c.cores} cores, ${Math.round(c.memoryMiB / 1024)} GiB, ` +
+    `builds for ${c.compilers.join(', ') || 'nothing (no gcc)'}${c.make ? '' : ' (no make)'}, boots ${c.qemu.join(', ') || 'nothing (no qemu-system-*)'}${c.vng ? ' (also with vng)' : ''}`
+  );
 }

@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue } from 'bullmq';
 import { connectFleet, FleetError, redisOptions, type FleetConnection } from './connection.js';
-import { buildKey, queueNeeds, QUEUE_PREFIX, type BuildJobData, type JobData, type JobProgress, type TestJobData } from './jobs.js';
+import {
+  buildKey,
+  queueNeeds,
+  QUEUE_PREFIX,
+  type BuildJobData,
+  type JobData,
+  type JobProgress,
+  type TestJobData,
+} from './jobs.js';
 import { liveWorkers } from './registry.js';
 
 export type JobEnd<R> = { state: 'completed'; value: R } | { state: 'failed'; reason: string; attempts: number };
@@ -27,7 +35,10 @@ export interface ClientOptions {
 /** The submitting side of the fleet: adds jobs (deduplicated by id) and follows them until they end. */
 export class FleetClient {
   private readonly queues = new Map<string, Queue>();
-  private constructor(readonly conn: FleetConnection, private readonly opts: ClientOptions) {}
+  private constructor(
+    readonly conn: FleetConnection,
+    private readonly opts: ClientOptions,
+  ) {}
 
   static async connect(url: string, opts: ClientOptions = {}): Promise<FleetClient> {
     return new FleetClient(await connectFleet(url, { flag: '--fleet' }), opts);
@@ -36,7 +47,10 @@ export class FleetClient {
   queue(name: string): Queue {
     let q = this.queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: { ...redisOptions(this.conn.target), lazyConnect: false }, prefix: QUEUE_PREFIX });
+      q = new Queue(name, {
+        connection: { ...redisOptions(this.conn.target), lazyConnect: false },
+        prefix: QUEUE_PREFIX,
+      });
       q.on('error', () => undefined);
       this.queues.set(name, q);
     }
@@ -47,8 +61,12 @@ export class FleetClient {
   async ensureServable(queue: string): Promise<void> {
     const live = await liveWorkers(this.conn.redis);
     if (live.some((w) => w.queues.includes(queue) && w.state !== 'draining')) return;
-    const who = live.length ? `live workers: ${live.map((w) => `${w.id} (${w.queues.join(', ')})`).join('; ')}` : 'no worker is live at all';
-    throw new FleetError(`No live worker can ${queueNeeds(queue)}, so the ${queue} job would wait forever (${who}). Start \`hmmci worker --redis ${this.conn.target.url}\` on a machine that can, or run without --fleet.`);
+    const who = live.length
+      ? `live workers: ${live.map((w) => `${w.id} (${w.queues.join(', ')})`).join('; ')}`
+      : 'no worker is live at all';
+    throw new FleetError(
+      `No live worker can ${queueNeeds(queue)}, so the ${queue} job would wait forever (${who}). Start \`hmmci worker --redis ${this.conn.target.url}\` on a machine that can, or run without --fleet.`,
+    );
   }
 
   async submitBuild<R>(data: BuildJobData): Promise<JobHandle<R>> {
@@ -64,8 +82,11 @@ export class FleetClient {
     await this.ensureServable(queue);
     const q = this.queue(queue);
     const job = await q.add(data.kind, data, {
-      jobId: id, attempts: o.attempts, backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: { age: 24 * 3600 },
+      jobId: id,
+      attempts: o.attempts,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 24 * 3600 },
     });
     if ((await job.getState()) === 'failed') await job.retry('failed');
     return this.follow<R>(queue, id);
@@ -102,10 +123,18 @@ export class FleetClient {
         await sleep(this.opts.pollMs ?? 200);
       }
     })();
-    end.then(() => waiters.forEach((w) => w.resolve(last)), () => waiters.forEach((w) => w.resolve(undefined)));
+    end.then(
+      () => waiters.forEach((w) => w.resolve(last)),
+      () => waiters.forEach((w) => w.resolve(undefined)),
+    );
     return {
-      id, queue, end,
-      reached: (phases) => (last && phases.includes(last.phase) ? Promise.resolve(last) : new Promise((resolve) => waiters.push({ phases, resolve }))),
+      id,
+      queue,
+      end,
+      reached: (phases) =>
+        last && phases.includes(last.phase)
+          ? Promise.resolve(last)
+          : new Promise((resolve) => waiters.push({ phases, resolve })),
     };
   }
 

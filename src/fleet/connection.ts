@@ -27,15 +27,21 @@ export function parseRedisUrl(url: string, flag = '--redis'): RedisTarget {
   try {
     u = new URL(url);
   } catch {
-    throw new UsageError(`${flag} "${url}" is not a URL. Give the fleet's Redis as redis://HOST:PORT (e.g. redis://127.0.0.1:6379), optionally with a database number: redis://HOST:PORT/2.`);
+    throw new UsageError(
+      `${flag} "${url}" is not a URL. Give the fleet's Redis as redis://HOST:PORT (e.g. redis://127.0.0.1:6379), optionally with a database number: redis://HOST:PORT/2.`,
+    );
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-    throw new UsageError(`${flag} "${url}" is a ${u.protocol.replace(':', '')} URL; the fleet runs on Redis: give redis://HOST:PORT (or rediss:// for TLS).`);
+    throw new UsageError(
+      `${flag} "${url}" is a ${u.protocol.replace(':', '')} URL; the fleet runs on Redis: give redis://HOST:PORT (or rediss:// for TLS).`,
+    );
   }
   const db = u.pathname && u.pathname !== '/' ? Number(u.pathname.slice(1)) : 0;
   const port = u.port ? Number(u.port) : 6379;
   if (!u.hostname || !Number.isInteger(db) || db < 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new UsageError(`${flag} "${url}" has no host, or a bad port or database number. Write it as redis://HOST:PORT/DB.`);
+    throw new UsageError(
+      `${flag} "${url}" has no host, or a bad port or database number. Write it as redis://HOST:PORT/DB.`,
+    );
   }
   return { url, host: u.hostname.replace(/^\[|\]$/g, ''), port, db, tls: u.protocol === 'rediss:' };
 }
@@ -66,17 +72,32 @@ export interface FleetConnection {
 
 /** Connection options BullMQ needs; `lazyConnect` so the first failure is ours to word. */
 export function redisOptions(t: RedisTarget) {
-  return { host: t.host, port: t.port, db: t.db, ...(t.tls ? { tls: {} } : {}), maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: true };
+  return {
+    host: t.host,
+    port: t.port,
+    db: t.db,
+    ...(t.tls ? { tls: {} } : {}),
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    lazyConnect: true,
+  };
 }
 
 /**
  * Connect to the fleet's Redis and check its version. Redis down, a wrong host, a refused
  * connection or a version older than `minVersion` is one FleetError paragraph (exit 12).
  */
-export async function connectFleet(url: string, opts: { flag?: string; minVersion?: string; timeoutMs?: number } = {}): Promise<FleetConnection> {
+export async function connectFleet(
+  url: string,
+  opts: { flag?: string; minVersion?: string; timeoutMs?: number } = {},
+): Promise<FleetConnection> {
   const flag = opts.flag ?? '--redis';
   const target = parseRedisUrl(url, flag);
-  const redis = new Redis({ ...redisOptions(target), connectTimeout: opts.timeoutMs ?? 3000, retryStrategy: () => null });
+  const redis = new Redis({
+    ...redisOptions(target),
+    connectTimeout: opts.timeoutMs ?? 3000,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => undefined);
   let info: string;
   try {
@@ -84,13 +105,17 @@ export async function connectFleet(url: string, opts: { flag?: string; minVersio
     info = await redis.info('server');
   } catch (err) {
     redis.disconnect();
-    throw new FleetError(`Cannot reach the fleet's Redis at ${target.host}:${target.port} (${flag} ${url}): ${(err as Error).message}. Start it (\`redis-server\`, or \`systemctl start redis-server\`), check the host and port, or run without ${flag === '--redis' ? 'the fleet' : '--fleet (everything then runs on this machine)'}.`);
+    throw new FleetError(
+      `Cannot reach the fleet's Redis at ${target.host}:${target.port} (${flag} ${url}): ${(err as Error).message}. Start it (\`redis-server\`, or \`systemctl start redis-server\`), check the host and port, or run without ${flag === '--redis' ? 'the fleet' : '--fleet (everything then runs on this machine)'}.`,
+    );
   }
   const version = redisVersionOf(info) ?? '0';
   const min = opts.minVersion ?? MIN_REDIS_VERSION;
   if (versionBelow(version, min)) {
     redis.disconnect();
-    throw new FleetError(`The fleet's Redis at ${target.host}:${target.port} is version ${version}; hmmci's queues (BullMQ) need Redis ${min} or later. Upgrade it (Debian 12's redis-server is 7.0) and start the workers again.`);
+    throw new FleetError(
+      `The fleet's Redis at ${target.host}:${target.port} is version ${version}; hmmci's queues (BullMQ) need Redis ${min} or later. Upgrade it (Debian 12's redis-server is 7.0) and start the workers again.`,
+    );
   }
   // From here on, reconnect through short outages (a Redis restart mid-run loses nothing with AOF).
   redis.options.retryStrategy = (n: number) => Math.min(200 * n, 2000);

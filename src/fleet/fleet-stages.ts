@@ -4,7 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { HmmciError } from '../common/errors.js';
 import { ExitCode, type ExitCodeValue } from '../common/exit-codes.js';
 import { patchsetHash } from '../run/patchset-hash.js';
-import type { ConfigVariant, LoadedSeries, StageContext, StageFailure as OutcomeFailure, Stages } from '../stages/types.js';
+import type {
+  ConfigVariant,
+  LoadedSeries,
+  StageContext,
+  StageFailure as OutcomeFailure,
+  Stages,
+} from '../stages/types.js';
 import type { KernelTree, Slot } from '../tree/types.js';
 import type { FleetClient, JobHandle } from './client.js';
 import type { BuildJobData, BuildJobResult, StageFailure, TestJobResult } from './jobs.js';
@@ -31,18 +37,37 @@ export interface FleetStagesOptions {
 }
 
 /** The build job of a series (or the baseline, without one) on `rev` of `tree` with `variant`. */
-export async function buildJobData(o: Pick<FleetStagesOptions, 'store' | 'local' | 'workDir' | 'arch'>, b: { tree: KernelTree; rev: string; series?: LoadedSeries; variant: ConfigVariant }, ctx: StageContext): Promise<BuildJobData> {
+export async function buildJobData(
+  o: Pick<FleetStagesOptions, 'store' | 'local' | 'workDir' | 'arch'>,
+  b: { tree: KernelTree; rev: string; series?: LoadedSeries; variant: ConfigVariant },
+  ctx: StageContext,
+): Promise<BuildJobData> {
   let series: BuildJobData['series'] = null;
   if (b.series) {
     const file = join(o.workDir, `series-${randomUUID().slice(0, 8)}.mbox`);
     writeFileSync(file, b.series.mbox);
-    series = { mbox: (await o.store.put(file)).sha256, patchsetHash: patchsetHash(b.series.patchTexts), title: b.series.title };
+    series = {
+      mbox: (await o.store.put(file)).sha256,
+      patchsetHash: patchsetHash(b.series.patchTexts),
+      title: b.series.title,
+    };
   }
   const tc = await o.local.toolchain(ctx);
   const t = b.tree;
   return {
-    kind: 'build', tree: { kind: t.kind, ...(t.kind === 'user' ? { path: t.path } : {}), id: t.id, baseline: t.baseline }, base: b.rev, series, arch: o.arch ?? 'x86_64', store: o.store.url, toolchain: tc.gcc,
-    variant: { ...(b.variant.name ? { name: b.variant.name } : {}), fragments: b.variant.fragments.map((f) => ({ name: basename(f), text: readFileSync(f, 'utf8') })), extra: b.variant.extra, configKey: o.local.configKey(b.variant) },
+    kind: 'build',
+    tree: { kind: t.kind, ...(t.kind === 'user' ? { path: t.path } : {}), id: t.id, baseline: t.baseline },
+    base: b.rev,
+    series,
+    arch: o.arch ?? 'x86_64',
+    store: o.store.url,
+    toolchain: tc.gcc,
+    variant: {
+      ...(b.variant.name ? { name: b.variant.name } : {}),
+      fragments: b.variant.fragments.map((f) => ({ name: basename(f), text: readFileSync(f, 'utf8') })),
+      extra: b.variant.extra,
+      configKey: o.local.configKey(b.variant),
+    },
   };
 }
 
@@ -52,7 +77,11 @@ function outcomeOf<K extends OutcomeFailure['kind']>(f: StageFailure, kind: K, l
 }
 
 export function stageError(f: StageFailure, logPath?: string): HmmciError {
-  return new HmmciError(f.message, { exitCode: f.exitCode as ExitCodeValue, details: f.details, ...(logPath ? { logPath } : {}) });
+  return new HmmciError(f.message, {
+    exitCode: f.exitCode as ExitCodeValue,
+    details: f.details,
+    ...(logPath ? { logPath } : {}),
+  });
 }
 
 /**
@@ -90,7 +119,11 @@ export function fleetStages(o: FleetStagesOptions): Stages {
 
   async function finished(h: JobHandle<BuildJobResult>): Promise<BuildJobResult> {
     const end = await h.end;
-    if (end.state === 'failed') throw new HmmciError(`The fleet gave up on build job ${h.id} after ${end.attempts} attempt(s): ${end.reason}. See \`hmmci fleet status\` and the workers' output.`, { exitCode: ExitCode.INFRA });
+    if (end.state === 'failed')
+      throw new HmmciError(
+        `The fleet gave up on build job ${h.id} after ${end.attempts} attempt(s): ${end.reason}. See \`hmmci fleet status\` and the workers' output.`,
+        { exitCode: ExitCode.INFRA },
+      );
     return end.value;
   }
 
@@ -107,7 +140,14 @@ export function fleetStages(o: FleetStagesOptions): Stages {
     async acquireSlot(req) {
       const dir = join(o.workDir, `slot-${++n}`);
       mkdirSync(dir, { recursive: true });
-      const slot: Slot = { worktree: join(dir, 'src'), buildDir: join(dir, 'build'), index: n, rev: req.rev, configKey: req.configKey, release: async () => void slots.delete(slot.worktree) };
+      const slot: Slot = {
+        worktree: join(dir, 'src'),
+        buildDir: join(dir, 'build'),
+        index: n,
+        rev: req.rev,
+        configKey: req.configKey,
+        release: async () => void slots.delete(slot.worktree),
+      };
       mkdirSync(slot.buildDir, { recursive: true });
       slots.set(slot.worktree, { slot, tree: req.tree });
       return slot;
@@ -134,7 +174,13 @@ export function fleetStages(o: FleetStagesOptions): Stages {
       const v = of(req.srcDir);
       const h = await startBuild(v, req.variant, ctx);
       const p = await h.reached(['configured', 'built', 'done']);
-      if (p?.configHash) return { ok: true, configPath: join(req.buildDir, '.config'), configHash: p.configHash, ...(p.configReused ? { reused: true } : {}) };
+      if (p?.configHash)
+        return {
+          ok: true,
+          configPath: join(req.buildDir, '.config'),
+          configHash: p.configHash,
+          ...(p.configReused ? { reused: true } : {}),
+        };
       const r = await finished(h);
       if (!r.ok) return outcomeOf(r.failure, 'config', await fetchLog(r.failure.log, 'config.log'));
       return { ok: true, configPath: join(req.buildDir, '.config'), configHash: r.configHash };
@@ -148,13 +194,20 @@ export function fleetStages(o: FleetStagesOptions): Stages {
       stage.update(`built on ${r.worker}`);
       // The build dir names its build job: a copy of it (a snapshot the pipeline boots while the
       // slot moves on to the patched kernel) still names the kernel it holds.
-      writeFileSync(join(req.buildDir, BUILD_MARKER), JSON.stringify({ queue: v.build.handle.queue, id: v.build.handle.id }));
+      writeFileSync(
+        join(req.buildDir, BUILD_MARKER),
+        JSON.stringify({ queue: v.build.handle.queue, id: v.build.handle.id }),
+      );
       for (const a of r.manifest.artifacts.filter((x) => x.name === '.config' || x.name === 'build.log')) {
         await o.store.get(a.sha256, join(req.buildDir, a.name === '.config' ? '.config' : 'build.log'));
       }
       // The kernel itself stays in the store (the test job fetches it by sha256): these paths name
       // where a local build would have it; files absent here are left out of the run's manifest.
-      const artifacts = { bzImage: join(req.buildDir, 'arch/x86/boot/bzImage'), testHmmKo: join(req.buildDir, 'lib/test_hmm.ko'), config: join(req.buildDir, '.config') };
+      const artifacts = {
+        bzImage: join(req.buildDir, 'arch/x86/boot/bzImage'),
+        testHmmKo: join(req.buildDir, 'lib/test_hmm.ko'),
+        config: join(req.buildDir, '.config'),
+      };
       return { ok: true, logPath: join(req.buildDir, 'build.log'), artifacts };
     },
     async test(req, ctx) {
@@ -163,16 +216,31 @@ export function fleetStages(o: FleetStagesOptions): Stages {
       const job = JSON.parse(readFileSync(marker, 'utf8')) as { queue: string; id: string };
       const built = await finished(o.client.follow<BuildJobResult>(job.queue, job.id));
       if (!built.ok) throw stageError(built.failure);
-      const h = await o.client.submitTest<TestJobResult>({ kind: 'test', manifest: built.manifest, runner: req.runner, arch, store: o.store.url, label: req.logDir ?? '' });
+      const h = await o.client.submitTest<TestJobResult>({
+        kind: 'test',
+        manifest: built.manifest,
+        runner: req.runner,
+        arch,
+        store: o.store.url,
+        label: req.logDir ?? '',
+      });
       ctx.reporter.stage('test').update(`job ${h.id} on ${h.queue}`);
       const end = await h.end;
       if (end.state === 'failed') {
-        throw new HmmciError(`The guest hung or was lost on every try (${end.attempts}) of test job ${h.id}: ${end.reason}. That is an infrastructure error (KCIDB ERROR), not a test result.`, { exitCode: ExitCode.INFRA });
+        throw new HmmciError(
+          `The guest hung or was lost on every try (${end.attempts}) of test job ${h.id}: ${end.reason}. That is an infrastructure error (KCIDB ERROR), not a test result.`,
+          { exitCode: ExitCode.INFRA },
+        );
       }
       const r = end.value;
       const dir = req.logDir ?? join(o.workDir, `guest-${randomUUID().slice(0, 8)}`);
       mkdirSync(dir, { recursive: true });
-      if (!r.ok) return outcomeOf(r.failure, r.failure.kind === 'build' ? 'build' : 'no-results', await fetchLog(r.failure.log, 'console.log'));
+      if (!r.ok)
+        return outcomeOf(
+          r.failure,
+          r.failure.kind === 'build' ? 'build' : 'no-results',
+          await fetchLog(r.failure.log, 'console.log'),
+        );
       const consoleLogPath = join(dir, 'console.log');
       rmSync(consoleLogPath, { force: true });
       await o.store.get(r.console, consoleLogPath);

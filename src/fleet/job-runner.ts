@@ -71,7 +71,14 @@ async function bisectStep(d: BisectJobData): Promise<unknown> {
   try {
     return await runBisectJob(d, client, async (next) => {
       send({ type: 'data', data: next });
-      send({ type: 'progress', progress: { phase: 'started', stage: 'bisect', text: `${next.state.step} commit(s) tested; last good ${next.state.good}, first bad ${next.state.bad} of ${next.commits.length - 1}` } });
+      send({
+        type: 'progress',
+        progress: {
+          phase: 'started',
+          stage: 'bisect',
+          text: `${next.state.step} commit(s) tested; last good ${next.state.good}, first bad ${next.state.bad} of ${next.commits.length - 1}`,
+        },
+      });
     });
   } finally {
     await client.close();
@@ -94,14 +101,26 @@ async function runJob(m: RunMessage): Promise<void> {
       return;
     }
     const stages = await loadStages();
-    const env = { stages, ctx: { cache, reporter: forwardingReporter(() => current), signal: interruptSignal() }, store: openStore(m.data.store), workDir, worker: m.worker, progress };
+    const env = {
+      stages,
+      ctx: { cache, reporter: forwardingReporter(() => current), signal: interruptSignal() },
+      store: openStore(m.data.store),
+      workDir,
+      worker: m.worker,
+      progress,
+    };
     const value = m.data.kind === 'build' ? await runBuildJob(m.data, env) : await runTestJob(m.data, env, fleetRoot);
     send({ type: 'result', value });
   } catch (err) {
     // Input failures came back as values; what is thrown here is the machine's or the job's
     // interruption (lease lost, hand-back): another attempt, possibly elsewhere, may succeed.
     const code = (err as { exitCode?: number }).exitCode;
-    send({ type: 'error', message: (err as Error)?.message ?? String(err), retry: err instanceof RetryableError || code === undefined || code === ExitCode.INFRA || code === ExitCode.INTERRUPTED });
+    send({
+      type: 'error',
+      message: (err as Error)?.message ?? String(err),
+      retry:
+        err instanceof RetryableError || code === undefined || code === ExitCode.INFRA || code === ExitCode.INTERRUPTED,
+    });
   } finally {
     rmSync(workDir, { recursive: true, force: true });
   }

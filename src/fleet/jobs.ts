@@ -9,10 +9,14 @@ export const testQueue = (arch: string, runner: string) => `test-${arch}-${runne
 /** What a queue asks of a worker, in words (for "no live worker can …"). */
 export function queueNeeds(queue: string): string {
   const b = /^build-(.+)$/.exec(queue);
-  if (b) return `build kernels for ${b[1]} (make, and gcc for ${b[1]}: native or a cross compiler such as ${b[1]}-linux-gnu-gcc)`;
+  if (b)
+    return `build kernels for ${b[1]} (make, and gcc for ${b[1]}: native or a cross compiler such as ${b[1]}-linux-gnu-gcc)`;
   if (queue === BISECT_QUEUE) return 'run bisect step jobs (any worker does)';
   const t = /^test-(.+)-(qemu|vng)$/.exec(queue);
-  if (t) return t[2] === 'vng' ? `boot ${t[1]} kernels with virtme-ng (vng on PATH and qemu-system-${t[1]})` : `boot ${t[1]} kernels (qemu-system-${t[1]})`;
+  if (t)
+    return t[2] === 'vng'
+      ? `boot ${t[1]} kernels with virtme-ng (vng on PATH and qemu-system-${t[1]})`
+      : `boot ${t[1]} kernels (qemu-system-${t[1]})`;
   return queue;
 }
 
@@ -73,7 +77,19 @@ export interface StageFailure {
 }
 
 export type BuildJobResult =
-  | { ok: true; worker: string; apply: { base: string; baseReason?: string; commits: Array<{ sha: string; index: number; subject: string }> } | null; configHash: string; configReused?: boolean; manifest: Manifest; ms: number }
+  | {
+      ok: true;
+      worker: string;
+      apply: {
+        base: string;
+        baseReason?: string;
+        commits: Array<{ sha: string; index: number; subject: string }>;
+      } | null;
+      configHash: string;
+      configReused?: boolean;
+      manifest: Manifest;
+      ms: number;
+    }
   | { ok: false; worker: string; failure: StageFailure };
 
 export interface TestJobData {
@@ -111,6 +127,14 @@ export interface JobProgress {
  * the same key submitted twice is one job and a baseline is built once for every series on its base.
  */
 export function buildKey(d: Pick<BuildJobData, 'tree' | 'base' | 'series' | 'variant' | 'toolchain' | 'arch'>): string {
-  const parts = [d.tree.id, d.tree.baseline, d.base, d.series ? `${d.series.patchsetHash}${d.series.upTo ? `@${d.series.upTo}` : ''}` : 'baseline', d.variant.configKey, d.toolchain, d.arch];
+  const parts = [
+    d.tree.id,
+    d.tree.baseline,
+    d.base,
+    d.series ? `${d.series.patchsetHash}${d.series.upTo ? `@${d.series.upTo}` : ''}` : 'baseline',
+    d.variant.configKey,
+    d.toolchain,
+    d.arch,
+  ];
   return `b-${createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 32)}`;
 }

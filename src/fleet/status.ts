@@ -9,7 +9,15 @@ export interface FleetStatus {
   redis: { url: string; version: string };
   workers: WorkerInfo[];
   queues: Array<{ name: string; waiting: number; active: number; delayed: number; completed: number; failed: number }>;
-  running: Array<{ queue: string; id: string; worker?: string; stage?: string; text?: string; phase?: string; startedAt?: string }>;
+  running: Array<{
+    queue: string;
+    id: string;
+    worker?: string;
+    stage?: string;
+    text?: string;
+    phase?: string;
+    startedAt?: string;
+  }>;
   failed: Array<{ queue: string; id: string; reason: string; attempts: number; finishedAt?: string }>;
 }
 
@@ -28,18 +36,48 @@ async function queueNames(redis: Redis): Promise<string[]> {
 /** Everything `hmmci fleet status` shows: workers, queue depths, running jobs, recent failures. */
 export async function fleetStatus(conn: FleetConnection): Promise<FleetStatus> {
   const workers = await liveWorkers(conn.redis);
-  const status: FleetStatus = { redis: { url: conn.target.url, version: conn.version }, workers, queues: [], running: [], failed: [] };
+  const status: FleetStatus = {
+    redis: { url: conn.target.url, version: conn.version },
+    workers,
+    queues: [],
+    running: [],
+    failed: [],
+  };
   for (const name of await queueNames(conn.redis)) {
-    const q = new Queue(name, { connection: { ...redisOptions(conn.target), lazyConnect: false }, prefix: QUEUE_PREFIX });
+    const q = new Queue(name, {
+      connection: { ...redisOptions(conn.target), lazyConnect: false },
+      prefix: QUEUE_PREFIX,
+    });
     try {
       const c = await q.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
-      status.queues.push({ name, waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, completed: c.completed ?? 0, failed: c.failed ?? 0 });
+      status.queues.push({
+        name,
+        waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
+        active: c.active ?? 0,
+        delayed: c.delayed ?? 0,
+        completed: c.completed ?? 0,
+        failed: c.failed ?? 0,
+      });
       for (const j of await q.getJobs(['active'], 0, 50)) {
         const p = (typeof j.progress === 'object' ? j.progress : {}) as Partial<JobProgress>;
-        status.running.push({ queue: name, id: j.id ?? '', worker: p.worker, stage: p.stage, text: p.text, phase: p.phase, startedAt: j.processedOn ? new Date(j.processedOn).toISOString() : undefined });
+        status.running.push({
+          queue: name,
+          id: j.id ?? '',
+          worker: p.worker,
+          stage: p.stage,
+          text: p.text,
+          phase: p.phase,
+          startedAt: j.processedOn ? new Date(j.processedOn).toISOString() : undefined,
+        });
       }
       for (const j of await q.getJobs(['failed'], 0, 20)) {
-        status.failed.push({ queue: name, id: j.id ?? '', reason: j.failedReason ?? '', attempts: j.attemptsMade, finishedAt: j.finishedOn ? new Date(j.finishedOn).toISOString() : undefined });
+        status.failed.push({
+          queue: name,
+          id: j.id ?? '',
+          reason: j.failedReason ?? '',
+          attempts: j.attemptsMade,
+          finishedAt: j.finishedOn ? new Date(j.finishedOn).toISOString() : undefined,
+        });
       }
     } finally {
       await q.close();
@@ -55,19 +93,27 @@ export function renderStatus(s: FleetStatus, now = Date.now()): string {
   for (const w of s.workers) {
     out.push(`  ${w.id}  ${w.state}  heartbeat ${ago(w.heartbeatAt, now)}  ${describeCapabilities(w.capabilities)}`);
     out.push(`    queues: ${w.queues.join(', ')}`);
-    for (const c of w.current) out.push(`    now: ${c.queue} job ${c.jobId}${c.stage ? ` — ${c.stage}${c.text ? `: ${c.text}` : ''}` : ''}`);
+    for (const c of w.current)
+      out.push(`    now: ${c.queue} job ${c.jobId}${c.stage ? ` — ${c.stage}${c.text ? `: ${c.text}` : ''}` : ''}`);
   }
   if (!s.workers.length) out.push('  none: start `hmmci worker --redis URL` on each machine');
   out.push('', 'Queues:');
-  for (const q of s.queues) out.push(`  ${q.name.padEnd(20)} waiting ${q.waiting}  active ${q.active}  delayed ${q.delayed}  completed ${q.completed}  failed ${q.failed}`);
+  for (const q of s.queues)
+    out.push(
+      `  ${q.name.padEnd(20)} waiting ${q.waiting}  active ${q.active}  delayed ${q.delayed}  completed ${q.completed}  failed ${q.failed}`,
+    );
   if (!s.queues.length) out.push('  none yet');
   if (s.running.length) {
     out.push('', 'Running:');
-    for (const r of s.running) out.push(`  ${r.queue} ${r.id} on ${r.worker ?? '?'}: ${r.stage ?? r.phase ?? 'started'}${r.text ? ` — ${r.text}` : ''}`);
+    for (const r of s.running)
+      out.push(
+        `  ${r.queue} ${r.id} on ${r.worker ?? '?'}: ${r.stage ?? r.phase ?? 'started'}${r.text ? ` — ${r.text}` : ''}`,
+      );
   }
   if (s.failed.length) {
     out.push('', 'Failed:');
-    for (const f of s.failed) out.push(`  ${f.queue} ${f.id} after ${f.attempts} attempt(s): ${f.reason.split('\n')[0]}`);
+    for (const f of s.failed)
+      out.push(`  ${f.queue} ${f.id} after ${f.attempts} attempt(s): ${f.reason.split('\n')[0]}`);
   }
   return out.join('\n');
 }

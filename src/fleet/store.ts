@@ -42,11 +42,19 @@ async function writeVerified(src: Readable, sha: string, dest: string, where: st
   mkdirSync(dirname(dest), { recursive: true });
   const tmp = `${dest}.part-${randomUUID()}`;
   const h = createHash('sha256');
-  const tap = new Transform({ transform(chunk, _e, cb) { h.update(chunk); cb(null, chunk); } });
+  const tap = new Transform({
+    transform(chunk, _e, cb) {
+      h.update(chunk);
+      cb(null, chunk);
+    },
+  });
   try {
     await pipeline(src, tap, createWriteStream(tmp));
     const got = h.digest('hex');
-    if (got !== sha) throw new StoreError(`Artifact ${sha} from ${where} is corrupt: its content hashes to ${got}. Remove the object from the store and run the job again.`);
+    if (got !== sha)
+      throw new StoreError(
+        `Artifact ${sha} from ${where} is corrupt: its content hashes to ${got}. Remove the object from the store and run the job again.`,
+      );
     renameSync(tmp, dest);
   } finally {
     rmSync(tmp, { force: true });
@@ -76,7 +84,10 @@ export class DirStore implements ArtifactStore {
   async get(sha256: string, dest: string) {
     checkSha(sha256);
     const src = join(this.dir, objectPath(sha256));
-    if (!existsSync(src)) throw new StoreError(`Artifact ${sha256} is not in the store ${this.dir}. Is the same directory mounted on every machine?`);
+    if (!existsSync(src))
+      throw new StoreError(
+        `Artifact ${sha256} is not in the store ${this.dir}. Is the same directory mounted on every machine?`,
+      );
     await writeVerified(createReadStream(src), sha256, dest, `the store ${this.dir}`);
   }
 
@@ -101,10 +112,20 @@ export class HttpStore implements ArtifactStore {
     const size = statSync(path).size;
     if (await this.has(sha256)) return { sha256, size };
     const body = Readable.toWeb(createReadStream(path)) as ReadableStream;
-    const r = await fetch(this.addr(sha256), { method: 'PUT', body, headers: { 'content-length': String(size) }, duplex: 'half' } as RequestInit).catch((e: Error) => {
-      throw new StoreError(`Cannot PUT artifact ${sha256} to ${this.url}: ${e.message}. Is the store's web server running?`);
+    const r = await fetch(this.addr(sha256), {
+      method: 'PUT',
+      body,
+      headers: { 'content-length': String(size) },
+      duplex: 'half',
+    } as RequestInit).catch((e: Error) => {
+      throw new StoreError(
+        `Cannot PUT artifact ${sha256} to ${this.url}: ${e.message}. Is the store's web server running?`,
+      );
     });
-    if (!r.ok) throw new StoreError(`The store ${this.url} refused PUT of artifact ${sha256}: HTTP ${r.status} ${r.statusText}. It needs WebDAV PUT (nginx: dav_methods PUT; create_full_put_path on).`);
+    if (!r.ok)
+      throw new StoreError(
+        `The store ${this.url} refused PUT of artifact ${sha256}: HTTP ${r.status} ${r.statusText}. It needs WebDAV PUT (nginx: dav_methods PUT; create_full_put_path on).`,
+      );
     return { sha256, size };
   }
 

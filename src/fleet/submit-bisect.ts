@@ -39,44 +39,79 @@ export interface FleetBisectRequest {
  * The same bisect submitted again (same series, base, config, runner, --test) joins that job.
  */
 export async function fleetBisect(req: FleetBisectRequest): Promise<{ report: BisectReport; title: string }> {
-  const client = await FleetClient.connect(req.url, { onProgress: (_id, p) => p.stage === 'bisect' && p.text && req.reporter.info(`bisect: ${p.text}`) });
+  const client = await FleetClient.connect(req.url, {
+    onProgress: (_id, p) => p.stage === 'bisect' && p.text && req.reporter.info(`bisect: ${p.text}`),
+  });
   const workDir = join(req.cache.root, 'fleet', 'submit', randomUUID().slice(0, 12));
   mkdirSync(workDir, { recursive: true });
   const unregister = onCleanup('fleet connection', () => client.close());
   try {
-    for (const q of [buildQueue('x86_64'), testQueue('x86_64', req.runner), BISECT_QUEUE]) await client.ensureServable(q);
+    for (const q of [buildQueue('x86_64'), testQueue('x86_64', req.runner), BISECT_QUEUE])
+      await client.ensureServable(q);
     const ctx: StageContext = { cache: req.cache, reporter: req.reporter, signal: req.signal };
     const store = openStore(storeSpec(req.cache, req.store));
     const tree = await req.local.resolveTree({ tree: req.tree }, ctx);
     const series = await req.local.loadSeries(req.input, tree, ctx);
     const chosen = await req.local.chooseBase({ tree, series, option: req.base }, ctx);
     req.reporter.info(`bisect: base ${chosen.base.slice(0, 12)} (${chosen.reason})`);
-    const build = await buildJobData({ store, local: req.local, workDir }, { tree, rev: chosen.base, series, variant: req.variant }, ctx);
+    const build = await buildJobData(
+      { store, local: req.local, workDir },
+      { tree, rev: chosen.base, series, variant: req.variant },
+      ctx,
+    );
     const tipJob = await client.submitBuild<BuildJobResult>(build);
     const p = await tipJob.reached(['applied', 'configured', 'built']);
     let applied = p?.apply;
     if (!applied) {
       const end = await tipJob.end;
-      if (end.state === 'failed') throw new HmmciError(`The fleet gave up on the tip's build job ${tipJob.id}: ${end.reason}.`, { exitCode: ExitCode.INFRA });
+      if (end.state === 'failed')
+        throw new HmmciError(`The fleet gave up on the tip's build job ${tipJob.id}: ${end.reason}.`, {
+          exitCode: ExitCode.INFRA,
+        });
       if (!end.value.ok) throw stageError(end.value.failure);
       applied = end.value.apply;
     }
-    if (!applied || applied.commits.length === 0) throw new UsageError(`Nothing to bisect: ${req.input} applied no commit.`);
+    if (!applied || applied.commits.length === 0)
+      throw new UsageError(`Nothing to bisect: ${req.input} applied no commit.`);
     const baseSubject = (await git(tree.path, ['log', '-1', '--format=%s', chosen.base]).catch(() => '')).trim();
     const commits: BisectCommit[] = [
       { index: 0, sha: applied.base, subject: baseSubject || 'base (the series not applied)' },
       ...applied.commits.map((c, i) => ({ index: i + 1, sha: c.sha, subject: c.subject })),
     ];
     const data: BisectJobData = {
-      kind: 'bisect', build, runner: req.runner, commits, patterns: req.patterns, buildFailureIsBad: req.buildFailureIsBad, redis: req.url,
-      outcomes: {}, state: { good: 0, bad: commits.length - 1, step: 0 },
+      kind: 'bisect',
+      build,
+      runner: req.runner,
+      commits,
+      patterns: req.patterns,
+      buildFailureIsBad: req.buildFailureIsBad,
+      redis: req.url,
+      outcomes: {},
+      state: { good: 0, bad: commits.length - 1, step: 0 },
     };
-    const id = `bisect-${createHash('sha256').update(JSON.stringify([build.tree, build.base, build.series?.patchsetHash, build.variant.configKey, req.runner, req.patterns, req.buildFailureIsBad])).digest('hex').slice(0, 32)}`;
+    const id = `bisect-${createHash('sha256')
+      .update(
+        JSON.stringify([
+          build.tree,
+          build.base,
+          build.series?.patchsetHash,
+          build.variant.configKey,
+          req.runner,
+          req.patterns,
+          req.buildFailureIsBad,
+        ]),
+      )
+      .digest('hex')
+      .slice(0, 32)}`;
     const job = await client.submit<BisectJobResult>(BISECT_QUEUE, data, id, { attempts: 3 });
     req.reporter.info(`fleet: bisect step job ${job.id} over ${commits.length - 1} patches`);
     const end = await job.end;
-    if (end.state === 'failed') throw new HmmciError(`The fleet's bisect job ${job.id} failed after ${end.attempts} attempt(s): ${end.reason}`, { exitCode: ExitCode.INFRA });
-    if (end.value.replayed) req.reporter.info(`bisect: ${end.value.replayed} step(s) replayed from the job's data after a restart`);
+    if (end.state === 'failed')
+      throw new HmmciError(`The fleet's bisect job ${job.id} failed after ${end.attempts} attempt(s): ${end.reason}`, {
+        exitCode: ExitCode.INFRA,
+      });
+    if (end.value.replayed)
+      req.reporter.info(`bisect: ${end.value.replayed} step(s) replayed from the job's data after a restart`);
     return { report: end.value.report, title: series.title };
   } finally {
     unregister();

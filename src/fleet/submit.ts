@@ -20,7 +20,11 @@ export function storeSpec(cache: CacheLayout, flag?: string): string {
  * Run `fn` with stages that submit to the fleet at `url`, and a machine shape that lets the run
  * keep one build in flight per live build worker and one guest per live test worker.
  */
-export async function withFleet<T>(url: string, opts: { cache: CacheLayout; store?: string; local: Stages; runner?: 'qemu' | 'vng'; arch?: string }, fn: (stages: Stages, machine: MachineShape) => Promise<T>): Promise<T> {
+export async function withFleet<T>(
+  url: string,
+  opts: { cache: CacheLayout; store?: string; local: Stages; runner?: 'qemu' | 'vng'; arch?: string },
+  fn: (stages: Stages, machine: MachineShape) => Promise<T>,
+): Promise<T> {
   const client = await FleetClient.connect(url);
   const workDir = join(opts.cache.root, 'fleet', 'submit', randomUUID().slice(0, 12));
   mkdirSync(workDir, { recursive: true });
@@ -36,7 +40,10 @@ export async function withFleet<T>(url: string, opts: { cache: CacheLayout; stor
     const live = await liveWorkers(client.conn.redis);
     const builders = Math.max(1, live.filter((w) => w.queues.some((q) => q.startsWith('build-'))).length);
     const machine: MachineShape = { cores: 8 * builders, memBytes: Math.max(1, live.length) * 64 * 1024 ** 3 };
-    return await fn(fleetStages({ client, store: openStore(storeSpec(opts.cache, opts.store)), local: opts.local, workDir }), machine);
+    return await fn(
+      fleetStages({ client, store: openStore(storeSpec(opts.cache, opts.store)), local: opts.local, workDir }),
+      machine,
+    );
   } finally {
     unregister();
     await close();

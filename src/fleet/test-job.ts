@@ -11,14 +11,23 @@ import { DirStore, fetchCached } from './store.js';
 
 /** Where each artifact goes in the kbuild-shaped directory the guest stage boots from. */
 function layout(arch: string): Record<string, string> {
-  return { bzImage: archConfig(arch).kernelImage, 'test_hmm.ko': 'lib/test_hmm.ko', vmlinux: 'vmlinux', '.config': '.config' };
+  return {
+    bzImage: archConfig(arch).kernelImage,
+    'test_hmm.ko': 'lib/test_hmm.ko',
+    vmlinux: 'vmlinux',
+    '.config': '.config',
+  };
 }
 
 /**
  * Lay a manifest out as a build dir (+ a source dir holding the hmm-tests sources) under
  * `<cache>/fleet/kernels/<key>`, once per worker: later test jobs of the same kernel reuse it.
  */
-export async function materialize(m: Manifest, env: JobEnv, root: string): Promise<{ srcDir: string; buildDir: string }> {
+export async function materialize(
+  m: Manifest,
+  env: JobEnv,
+  root: string,
+): Promise<{ srcDir: string; buildDir: string }> {
   const dir = join(root, 'kernels', m.key);
   const done = { srcDir: join(dir, 'src'), buildDir: join(dir, 'build') };
   if (existsSync(join(dir, '.complete'))) return done;
@@ -48,7 +57,8 @@ export async function materialize(m: Manifest, env: JobEnv, root: string): Promi
  * A kernel that panics at boot, or tests that fail or hang, are results (KCIDB FAIL); a hang at
  * boot or a lost guest is ERROR/MISS. The guest stage says which watchdog fired in its message.
  */
-export const INFRA_NO_RESULTS = /printed no kernel banner within|did not start within \d+ s of boot|quiet at boot|interrupted/;
+export const INFRA_NO_RESULTS =
+  /printed no kernel banner within|did not start within \d+ s of boot|quiet at boot|interrupted/;
 
 export function isInfraFailure(f: { ok: false; kind: string; message: string } | unknown): boolean {
   const v = f as { ok?: boolean; kind?: string; message?: string; exitCode?: number };
@@ -83,5 +93,13 @@ export async function runTestJob(d: TestJobData, env: JobEnv, fleetRoot: string)
     return { ok: false, worker: env.worker, failure: await failureOf('test', o, env.store) };
   }
   const console = (await env.store.put(o.consoleLogPath)).sha256;
-  return { ok: true, worker: env.worker, result: o.result, console, accel: o.accel, runner: o.runner, ms: Date.now() - started };
+  return {
+    ok: true,
+    worker: env.worker,
+    result: o.result,
+    console,
+    accel: o.accel,
+    runner: o.runner,
+    ms: Date.now() - started,
+  };
 }

@@ -87,15 +87,28 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
   const queues = servedQueues(caps, opts.only);
   if (!queues.some((q) => q !== BISECT_QUEUE)) {
     await conn.close();
-    throw new FleetError(`This machine can serve no hmmci queue: it has ${caps.make ? '' : 'no make, '}${caps.compilers.length ? '' : 'no gcc, '}${caps.qemu.length ? '' : 'no qemu-system-*'}. Install what \`hmmci doctor\` names, or drop --builds-only/--tests-only.`);
+    throw new FleetError(
+      `This machine can serve no hmmci queue: it has ${caps.make ? '' : 'no make, '}${caps.compilers.length ? '' : 'no gcc, '}${caps.qemu.length ? '' : 'no qemu-system-*'}. Install what \`hmmci doctor\` names, or drop --builds-only/--tests-only.`,
+    );
   }
   const id = opts.id ?? `${hostname()}-${process.pid}`;
   const lease = opts.leaseMs ?? 30_000;
   const beat = opts.heartbeatMs ?? Math.min(5000, lease / 2);
   const active = new Map<string, Active>();
   const info = (): WorkerInfo => ({
-    id, host: hostname(), pid: process.pid, capabilities: caps, queues, startedAt, heartbeatAt: new Date().toISOString(),
-    current: [...active.values()].map((a) => ({ queue: a.queue, jobId: a.job.id ?? '', stage: a.progress?.stage, text: a.progress?.text })),
+    id,
+    host: hostname(),
+    pid: process.pid,
+    capabilities: caps,
+    queues,
+    startedAt,
+    heartbeatAt: new Date().toISOString(),
+    current: [...active.values()].map((a) => ({
+      queue: a.queue,
+      jobId: a.job.id ?? '',
+      stage: a.progress?.stage,
+      text: a.progress?.text,
+    })),
     state: stopping ? 'draining' : active.size ? 'busy' : 'idle',
   });
   const startedAt = new Date().toISOString();
@@ -112,7 +125,11 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
     log(`took ${queue} job ${job.id} (attempt ${job.attemptsStarted})`);
     void publish();
     try {
-      return await runInChild(a, { type: 'run', jobId: job.id ?? 'job', data: job.data, worker: id, cacheRoot: opts.cacheRoot }, publish);
+      return await runInChild(
+        a,
+        { type: 'run', jobId: job.id ?? 'job', data: job.data, worker: id, cacheRoot: opts.cacheRoot },
+        publish,
+      );
     } catch (err) {
       if (a.handback && token) {
         await exitOf(child, 3000);
@@ -129,8 +146,13 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
 
   const workers = queues.map((q) => {
     const w = new Worker<JobData>(q, processor(q), {
-      connection: { ...redisOptions(conn.target), lazyConnect: false }, prefix: QUEUE_PREFIX, concurrency: 1,
-      lockDuration: lease, stalledInterval: lease, maxStalledCount: 5, name: id,
+      connection: { ...redisOptions(conn.target), lazyConnect: false },
+      prefix: QUEUE_PREFIX,
+      concurrency: 1,
+      lockDuration: lease,
+      stalledInterval: lease,
+      maxStalledCount: 5,
+      name: id,
     });
     w.on('lockRenewalFailed', (ids) => {
       for (const jid of ids) {
@@ -147,7 +169,9 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
     });
     return w;
   });
-  log(`serving ${queues.join(', ')} (${caps.arch}, ${caps.kvm === 'usable' ? 'KVM' : 'TCG only'}, ${caps.cores} cores)`);
+  log(
+    `serving ${queues.join(', ')} (${caps.arch}, ${caps.kvm === 'usable' ? 'KVM' : 'TCG only'}, ${caps.cores} cores)`,
+  );
 
   async function stop(): Promise<void> {
     if (stopping) return;
@@ -155,12 +179,15 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
     void publish();
     const closing = Promise.all(workers.map((w) => w.close()));
     const grace = opts.graceMs ?? 30_000;
-    const t = setTimeout(() => {
-      for (const a of active.values()) {
-        a.handback = true;
-        killRunner(a.child, 1000);
-      }
-    }, active.size ? grace : 0);
+    const t = setTimeout(
+      () => {
+        for (const a of active.values()) {
+          a.handback = true;
+          killRunner(a.child, 1000);
+        }
+      },
+      active.size ? grace : 0,
+    );
     await closing;
     clearTimeout(t);
     clearInterval(timer);
@@ -188,9 +215,16 @@ function runInChild(a: Active, msg: RunMessage, publish: () => void): Promise<un
         void a.job.updateProgress(m.progress as unknown as object).catch(() => undefined);
         publish();
       } else if (m.type === 'result') settle(() => (a.leaseLost ? reject(new Error('lease lost')) : resolve(m.value)));
-      else settle(() => reject(m.retry || a.leaseLost || a.handback ? new Error(m.message) : new UnrecoverableError(m.message)));
+      else
+        settle(() =>
+          reject(m.retry || a.leaseLost || a.handback ? new Error(m.message) : new UnrecoverableError(m.message)),
+        );
     });
-    a.child.on('exit', (code, sig) => settle(() => reject(new Error(a.leaseLost ? 'lease lost' : `the job runner exited (${sig ?? code}) before it finished`))));
+    a.child.on('exit', (code, sig) =>
+      settle(() =>
+        reject(new Error(a.leaseLost ? 'lease lost' : `the job runner exited (${sig ?? code}) before it finished`)),
+      ),
+    );
     a.child.send(msg);
   });
 }

@@ -57,13 +57,24 @@ export type AccelPlan = { accel: Accel; probe: boolean; reason: string };
  * when the device is usable and no verdict for this host kernel says it hangs; a first try is a
  * probe (silence watchdog on, falling back to TCG).
  */
-export function planAccel(opts: { requested?: Accel; device: { ok: boolean; reason: string }; verdict?: KvmVerdict; hostKernel?: string }): AccelPlan {
+export function planAccel(opts: {
+  requested?: Accel;
+  device: { ok: boolean; reason: string };
+  verdict?: KvmVerdict;
+  hostKernel?: string;
+}): AccelPlan {
   if (opts.requested) return { accel: opts.requested, probe: false, reason: 'requested' };
   if (!opts.device.ok) return { accel: 'tcg', probe: false, reason: opts.device.reason };
   const host = opts.hostKernel ?? release();
   const v = opts.verdict;
   if (v && v.hostKernel === host) {
-    return v.works ? { accel: 'kvm', probe: true, reason: `KVM worked before (${v.checkedAt})` } : { accel: 'tcg', probe: false, reason: `KVM hung on this machine before (${v.reason}, ${v.checkedAt}); see machine.json` };
+    return v.works
+      ? { accel: 'kvm', probe: true, reason: `KVM worked before (${v.checkedAt})` }
+      : {
+          accel: 'tcg',
+          probe: false,
+          reason: `KVM hung on this machine before (${v.reason}, ${v.checkedAt}); see machine.json`,
+        };
   }
   return { accel: 'kvm', probe: true, reason: 'first KVM try on this host kernel' };
 }

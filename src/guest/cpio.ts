@@ -23,7 +23,15 @@ function pad4(len: number): number {
   return (4 - (len % 4)) % 4;
 }
 
-function header(fields: { ino: number; mode: number; nlink: number; size: number; rdevMajor: number; rdevMinor: number; nameSize: number }): string {
+function header(fields: {
+  ino: number;
+  mode: number;
+  nlink: number;
+  size: number;
+  rdevMajor: number;
+  rdevMinor: number;
+  nameSize: number;
+}): string {
   return (
     '070701' +
     hex8(fields.ino) +
@@ -42,9 +50,19 @@ function header(fields: { ino: number; mode: number; nlink: number; size: number
   );
 }
 
-function record(ino: number, name: string, mode: number, data: Buffer, rdev: [number, number] = [0, 0], nlink = 1): Buffer {
+function record(
+  ino: number,
+  name: string,
+  mode: number,
+  data: Buffer,
+  rdev: [number, number] = [0, 0],
+  nlink = 1,
+): Buffer {
   const nameBuf = Buffer.from(`${name}\0`, 'utf8');
-  const head = Buffer.from(header({ ino, mode, nlink, size: data.length, rdevMajor: rdev[0], rdevMinor: rdev[1], nameSize: nameBuf.length }), 'ascii');
+  const head = Buffer.from(
+    header({ ino, mode, nlink, size: data.length, rdevMajor: rdev[0], rdevMinor: rdev[1], nameSize: nameBuf.length }),
+    'ascii',
+  );
   const afterName = pad4(head.length + nameBuf.length);
   return Buffer.concat([head, nameBuf, Buffer.alloc(afterName), data, Buffer.alloc(pad4(data.length))]);
 }
@@ -61,7 +79,14 @@ export function cpioNewc(entries: readonly CpioEntry[]): Buffer {
         parts.push(record(ino++, name, S_IFDIR | (e.mode ?? 0o755), Buffer.alloc(0), [0, 0], 2));
         break;
       case 'file':
-        parts.push(record(ino++, name, S_IFREG | (e.mode ?? 0o644), Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data, 'utf8')));
+        parts.push(
+          record(
+            ino++,
+            name,
+            S_IFREG | (e.mode ?? 0o644),
+            Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data, 'utf8'),
+          ),
+        );
         break;
       case 'symlink':
         parts.push(record(ino++, name, S_IFLNK | 0o777, Buffer.from(e.target, 'utf8')));

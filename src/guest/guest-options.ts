@@ -13,6 +13,10 @@ export interface GuestRunOptions {
  */
 export function guestResultKey(o: GuestRunOptions | undefined): string {
   if (!o) return '';
-  const parts = [o.repeat !== undefined ? `repeat=${o.repeat}` : '', o.smp ? `smp=${o.smp}` : '', o.memoryPressure ? 'memory-pressure' : ''].filter(Boolean);
+  const parts = [
+    o.repeat !== undefined ? `repeat=${o.repeat}` : '',
+    o.smp ? `smp=${o.smp}` : '',
+    o.memoryPressure ? 'memory-pressure' : '',
+  ].filter(Boolean);
   return parts.length ? ` ${parts.join(' ')}` : '';
 }

@@ -116,7 +116,17 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
   const started = Date.now();
   const [file, ...args] = req.command;
   const both = req.console === 'stdout+stderr';
-  const child = spawnStreaming(file, args, { env: req.env, extra: { detached: true, stdout: 'pipe', stderr: 'pipe', all: both, cancelSignal: undefined, forceKillAfterDelay: false } });
+  const child = spawnStreaming(file, args, {
+    env: req.env,
+    extra: {
+      detached: true,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      all: both,
+      cancelSignal: undefined,
+      forceKillAfterDelay: false,
+    },
+  });
   const pid = child.pid;
   const killGroup = () => {
     if (pid === undefined) return;
@@ -175,7 +185,9 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
       lastTest = p.current;
       lastProgressAt = now;
       const planned = p.plannedCount;
-      req.onProgress?.(`${p.completed}${planned ? `/${planned}` : ''} done${p.current ? `, running ${p.current}` : ''}`);
+      req.onProgress?.(
+        `${p.completed}${planned ? `/${planned}` : ''} done${p.current ? `, running ${p.current}` : ''}`,
+      );
     }
   };
   const consoleStream = both ? child.all : child.stdout;
@@ -202,24 +214,39 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
     log.write(`\n${SENTINEL.killed} ${message}\n`);
   };
   /** Time without progress since the stuck report: test progress, or (at boot) any console output. */
-  const stuckFor = (now: number) => now - Math.max(stuck!.at, req.parser.session.started ? lastProgressAt : lastOutputAt);
+  const stuckFor = (now: number) =>
+    now - Math.max(stuck!.at, req.parser.session.started ? lastProgressAt : lastOutputAt);
   const timer = setInterval(() => {
     const now = Date.now();
     const t = req.timeouts;
     const s = req.parser.session;
     if (t.silentMs && bannerMs === undefined && now - started > t.silentMs) {
       kill('silent', `the guest printed no kernel banner within ${t.silentMs / 1000} s`);
-    } else if (t.stallGraceMs && stuck && stuckFor(now) > t.stallGraceMs && (!req.parser.current || now - testSince >= t.stallMinTestMs)) {
+    } else if (
+      t.stallGraceMs &&
+      stuck &&
+      stuckFor(now) > t.stallGraceMs &&
+      (!req.parser.current || now - testSince >= t.stallMinTestMs)
+    ) {
       const where = req.parser.current ?? (s.started ? 'hmm-tests' : 'the boot');
-      kill('stall', `the kernel reported "${stuck.header}" ${((stuck.at - started) / 1000).toFixed(0)} s into the run and ${where} made no progress for ${t.stallGraceMs / 1000} s after`);
+      kill(
+        'stall',
+        `the kernel reported "${stuck.header}" ${((stuck.at - started) / 1000).toFixed(0)} s into the run and ${where} made no progress for ${t.stallGraceMs / 1000} s after`,
+      );
     } else if (t.bootQuietMs && !s.started && bannerMs !== undefined && now - lastOutputAt > t.bootQuietMs) {
-      kill('boot-quiet', `the boot stopped printing: no console output for ${t.bootQuietMs / 1000} s before hmm-tests started`);
+      kill(
+        'boot-quiet',
+        `the boot stopped printing: no console output for ${t.bootQuietMs / 1000} s before hmm-tests started`,
+      );
     } else if (t.bootMs && !s.started && now - started > t.bootMs) {
       kill('boot', `hmm-tests did not start within ${t.bootMs / 1000} s of boot`);
     } else if (testBudget && req.parser.current && now - testSince > testBudget) {
       kill('test', `${req.parser.current} ran for more than ${Math.round(testBudget / 1000)} s`);
     } else if (t.progressMs && s.started && now - lastProgressAt > t.progressMs) {
-      kill('progress', `no test progress for ${t.progressMs / 1000} s${req.parser.current ? ` while ${req.parser.current} ran` : ''}`);
+      kill(
+        'progress',
+        `no test progress for ${t.progressMs / 1000} s${req.parser.current ? ` while ${req.parser.current} ran` : ''}`,
+      );
     } else if (t.runMs && now - started > t.runMs) {
       kill('run', `the whole run took more than ${t.runMs / 1000} s`);
     }
@@ -233,7 +260,11 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
   } catch (err) {
     unregister();
     log.end();
-    throw new HmmciError(`Could not start ${file}: ${(err as Error).message}`, { exitCode: ExitCode.INFRA, command: req.command, logPath: req.logPath });
+    throw new HmmciError(`Could not start ${file}: ${(err as Error).message}`, {
+      exitCode: ExitCode.INFRA,
+      command: req.command,
+      logPath: req.logPath,
+    });
   } finally {
     clearInterval(timer);
     req.signal?.removeEventListener('abort', onAbort);
@@ -245,7 +276,10 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
   for (const line of norm.end(n)) req.parser.feed(line);
   await new Promise<void>((resolve) => log.end(resolve));
   if ((result as { code?: string }).code === 'ENOENT') {
-    throw new HmmciError(`${file} is not installed or not executable.`, { exitCode: ExitCode.MISSING_TOOL, command: req.command });
+    throw new HmmciError(`${file} is not installed or not executable.`, {
+      exitCode: ExitCode.MISSING_TOOL,
+      command: req.command,
+    });
   }
   return {
     exitCode: result.exitCode ?? undefined,

@@ -14,8 +14,16 @@ export interface GuestShape {
 }
 
 /** The shape, or undefined for the plain case (one boot, one run, arch defaults). */
-export function guestShape(s: { repeat?: number; runs: number[]; boots: number[]; shards: readonly Shard[]; smp?: number; memoryPressure?: boolean }): GuestShape | undefined {
-  if (s.repeat === undefined && s.shards.length <= 1 && !s.smp && !s.memoryPressure && s.boots.every((b) => b <= 1)) return undefined;
+export function guestShape(s: {
+  repeat?: number;
+  runs: number[];
+  boots: number[];
+  shards: readonly Shard[];
+  smp?: number;
+  memoryPressure?: boolean;
+}): GuestShape | undefined {
+  if (s.repeat === undefined && s.shards.length <= 1 && !s.smp && !s.memoryPressure && s.boots.every((b) => b <= 1))
+    return undefined;
   return {
     ...(s.repeat !== undefined ? { repeat: s.repeat } : {}),
     runs: s.runs,

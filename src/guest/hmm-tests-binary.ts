@@ -18,9 +18,19 @@ export const HMM_TESTS_DIR = 'tools/testing/selftests/mm';
  */
 export function hmmTestsCompileArgs(srcDir: string, out: string): string[] {
   return [
-    '-static', '-Wall', '-O2', '-U_FORTIFY_SOURCE', '-D_GNU_SOURCE=',
-    '-I', srcDir, '-isystem', join(srcDir, 'tools/include/uapi'),
-    join(srcDir, HMM_TESTS_DIR, 'hmm-tests.c'), '-lpthread', '-o', out,
+    '-static',
+    '-Wall',
+    '-O2',
+    '-U_FORTIFY_SOURCE',
+    '-D_GNU_SOURCE=',
+    '-I',
+    srcDir,
+    '-isystem',
+    join(srcDir, 'tools/include/uapi'),
+    join(srcDir, HMM_TESTS_DIR, 'hmm-tests.c'),
+    '-lpthread',
+    '-o',
+    out,
   ];
 }
 
@@ -36,17 +46,29 @@ export interface HmmTestsBinary {
  * Compile hmm-tests statically from srcDir into `dir`, keyed by the hash of its sources (the .c,
  * the harness headers and the uapi headers it includes), and list its cases with its own `-l`.
  */
-export async function buildHmmTests(opts: { srcDir: string; dir: string; signal?: AbortSignal }): Promise<HmmTestsBinary> {
+export async function buildHmmTests(opts: {
+  srcDir: string;
+  dir: string;
+  signal?: AbortSignal;
+}): Promise<HmmTestsBinary> {
   const started = Date.now();
   const sources = [
-    join(HMM_TESTS_DIR, 'hmm-tests.c'), 'tools/testing/selftests/kselftest_harness.h', 'tools/testing/selftests/kselftest.h',
-    'lib/test_hmm_uapi.h', 'mm/gup_test.h',
+    join(HMM_TESTS_DIR, 'hmm-tests.c'),
+    'tools/testing/selftests/kselftest_harness.h',
+    'tools/testing/selftests/kselftest.h',
+    'lib/test_hmm_uapi.h',
+    'mm/gup_test.h',
   ];
   const main = join(opts.srcDir, sources[0]!);
   if (!existsSync(main)) {
-    throw new HmmciError(`The kernel tree ${opts.srcDir} has no ${sources[0]}: hmmci needs the hmm selftest from the tree under test. Point --tree at a Linux source tree (5.9 or later).`, { exitCode: ExitCode.TREE });
+    throw new HmmciError(
+      `The kernel tree ${opts.srcDir} has no ${sources[0]}: hmmci needs the hmm selftest from the tree under test. Point --tree at a Linux source tree (5.9 or later).`,
+      { exitCode: ExitCode.TREE },
+    );
   }
-  const key = shortHash(...sources.map((s) => (existsSync(join(opts.srcDir, s)) ? readFileSync(join(opts.srcDir, s), 'utf8') : '')));
+  const key = shortHash(
+    ...sources.map((s) => (existsSync(join(opts.srcDir, s)) ? readFileSync(join(opts.srcDir, s), 'utf8') : '')),
+  );
   mkdirSync(opts.dir, { recursive: true });
   const out = join(opts.dir, `hmm-tests-${key}`);
   const cached = existsSync(out);
@@ -55,12 +77,19 @@ export async function buildHmmTests(opts: { srcDir: string; dir: string; signal?
     const args = hmmTestsCompileArgs(opts.srcDir, tmp);
     const r = await run('gcc', args, { cwd: join(opts.srcDir, HMM_TESTS_DIR), signal: opts.signal });
     if (r.exitCode !== 0) {
-      throw new HmmciError(`hmm-tests from ${opts.srcDir} does not compile (static, gcc). If the series changes hmm-tests.c or lib/test_hmm_uapi.h, that is its bug; otherwise check that glibc's static libraries (libc6-dev) are installed.`, {
-        exitCode: ExitCode.BUILD_FAILED,
-        command: ['gcc', ...args],
-        commandExitCode: r.exitCode,
-        details: r.stderr.trim().split('\n').filter((l) => /error/.test(l)).slice(0, 8),
-      });
+      throw new HmmciError(
+        `hmm-tests from ${opts.srcDir} does not compile (static, gcc). If the series changes hmm-tests.c or lib/test_hmm_uapi.h, that is its bug; otherwise check that glibc's static libraries (libc6-dev) are installed.`,
+        {
+          exitCode: ExitCode.BUILD_FAILED,
+          command: ['gcc', ...args],
+          commandExitCode: r.exitCode,
+          details: r.stderr
+            .trim()
+            .split('\n')
+            .filter((l) => /error/.test(l))
+            .slice(0, 8),
+        },
+      );
     }
     renameSync(tmp, out);
   }

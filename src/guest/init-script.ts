@@ -69,7 +69,11 @@ export function renderRunScript(opts: RunScriptOptions): string {
         'mount -t sysfs sysfs /sys',
         'mount -t devtmpfs devtmpfs /dev 2>/dev/null',
       ]
-    : ['# hmmci under virtme-ng: run hmm-tests once, print sentinels, exit with its status.', 'exec </dev/null >/dev/console 2>&1', 'set +e'];
+    : [
+        '# hmmci under virtme-ng: run hmm-tests once, print sentinels, exit with its status.',
+        'exec </dev/null >/dev/console 2>&1',
+        'set +e',
+      ];
   lines.push(
     "grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug",
     'mkdir -p /dev/hugepages && mount -t hugetlbfs hugetlbfs /dev/hugepages',

@@ -33,7 +33,12 @@ function readInput(path: string, what: string, hint: string): Buffer {
 }
 
 /** Entries of the guest image, in a fixed order (pure apart from the file contents given). */
-export function initramfsEntries(files: { busybox: Buffer; hmmTests: Buffer; testHmmKo: Buffer; init: string }): CpioEntry[] {
+export function initramfsEntries(files: {
+  busybox: Buffer;
+  hmmTests: Buffer;
+  testHmmKo: Buffer;
+  init: string;
+}): CpioEntry[] {
   return [
     { type: 'dir', path: 'bin' },
     { type: 'dir', path: 'sbin' },
@@ -61,8 +66,16 @@ export function buildInitramfs(req: InitramfsRequest): Initramfs {
   const busyboxPath = req.busybox ?? requireTool('busybox', 'the guest initramfs runs busybox');
   const files = {
     busybox: readInput(busyboxPath, 'busybox', 'Install busybox-static (apt-get install -y busybox-static).'),
-    hmmTests: readInput(req.hmmTests, 'The hmm-tests binary', 'It is compiled from the tree under test; run `hmmci test` again.'),
-    testHmmKo: readInput(req.testHmmKo, 'test_hmm.ko', 'Build the kernel with CONFIG_TEST_HMM=m (kernel-configs/hmm.config) and the `modules` target.'),
+    hmmTests: readInput(
+      req.hmmTests,
+      'The hmm-tests binary',
+      'It is compiled from the tree under test; run `hmmci test` again.',
+    ),
+    testHmmKo: readInput(
+      req.testHmmKo,
+      'test_hmm.ko',
+      'Build the kernel with CONFIG_TEST_HMM=m (kernel-configs/hmm.config) and the `modules` target.',
+    ),
     init: renderInit(req),
   };
   const cpio = cpioNewc(initramfsEntries(files));

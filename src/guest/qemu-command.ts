@@ -26,8 +26,24 @@ export function testHmmParams(cfg: QemuArchConfig, coherent = true): readonly st
 
 /** qemu-system-* argv for one boot (no shell: `$` in memmap= needs no quoting). Pure. */
 export function qemuArgs(cfg: QemuArchConfig, spec: BootSpec): string[] {
-  const args = ['-machine', `${cfg.machine},accel=${spec.accel}`, '-cpu', cfg.cpu[spec.accel], '-m', `${cfg.memoryMiB}M`, '-smp', String(cfg.smp)];
+  const args = [
+    '-machine',
+    `${cfg.machine},accel=${spec.accel}`,
+    '-cpu',
+    cfg.cpu[spec.accel],
+    '-m',
+    `${cfg.memoryMiB}M`,
+    '-smp',
+    String(cfg.smp),
+  ];
   args.push(...cfg.extraQemuArgs);
-  args.push('-kernel', join(spec.buildDir, cfg.kernelImage), '-initrd', spec.initrd, '-append', kernelCmdline(cfg, spec));
+  args.push(
+    '-kernel',
+    join(spec.buildDir, cfg.kernelImage),
+    '-initrd',
+    spec.initrd,
+    '-append',
+    kernelCmdline(cfg, spec),
+  );
   return args;
 }

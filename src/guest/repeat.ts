@@ -2,7 +2,16 @@ import type { ParseResult } from '../results/parser.js';
 import { BAD_STATUSES, countStatuses, type TestResult, type TestStatus } from '../results/types.js';
 
 /** How bad a run's status is, to name the worst of a repeated test's runs. */
-const SEVERITY: Record<TestStatus, number> = { pass: 0, xfail: 0, skip: 1, xpass: 2, notrun: 3, fail: 4, timeout: 5, crash: 6 };
+const SEVERITY: Record<TestStatus, number> = {
+  pass: 0,
+  xfail: 0,
+  skip: 1,
+  xpass: 2,
+  notrun: 3,
+  fail: 4,
+  timeout: 5,
+  crash: 6,
+};
 
 function median(xs: readonly number[]): number | undefined {
   if (!xs.length) return undefined;
@@ -12,7 +21,9 @@ function median(xs: readonly number[]): number | undefined {
 
 /** One test over its runs: `repeat {pass, total}` and the worst run's status, reason and output. */
 export function aggregateTest(name: string, runs: readonly (TestResult | undefined)[]): TestResult {
-  const idx = runs.map((r, i) => ({ r, i })).filter((x): x is { r: TestResult; i: number } => x.r !== undefined && x.r.status !== 'notrun');
+  const idx = runs
+    .map((r, i) => ({ r, i }))
+    .filter((x): x is { r: TestResult; i: number } => x.r !== undefined && x.r.status !== 'notrun');
   if (idx.length === 0) {
     const last = [...runs].reverse().find((r) => r !== undefined);
     return { name, status: 'notrun', ...(last?.reason ? { reason: last.reason } : {}), repeat: { pass: 0, total: 0 } };
@@ -42,12 +53,22 @@ export function aggregateRuns(runs: readonly ParseResult[]): ParseResult {
   if (!first) throw new Error('aggregateRuns: no runs');
   const byRun = runs.map((r) => new Map(r.tests.map((t) => [t.name, t])));
   const names = [...new Set(runs.flatMap((r) => r.tests.map((t) => t.name)))];
-  const tests = names.map((name) => aggregateTest(name, byRun.map((m) => m.get(name))));
+  const tests = names.map((name) =>
+    aggregateTest(
+      name,
+      byRun.map((m) => m.get(name)),
+    ),
+  );
   return {
     tests,
     counts: countStatuses(tests),
     events: runs.flatMap((r) => r.events),
-    diagnostics: runs.flatMap((r, i) => (runs.length > 1 ? r.diagnostics.map((d) => ({ ...d, message: `run ${i + 1}: ${d.message}` })) : r.diagnostics)),
-    session: { ...first.session, ...(runs.some((r) => r.session.killed) ? { killed: runs.find((r) => r.session.killed)!.session.killed } : {}) },
+    diagnostics: runs.flatMap((r, i) =>
+      runs.length > 1 ? r.diagnostics.map((d) => ({ ...d, message: `run ${i + 1}: ${d.message}` })) : r.diagnostics,
+    ),
+    session: {
+      ...first.session,
+      ...(runs.some((r) => r.session.killed) ? { killed: runs.find((r) => r.session.killed)!.session.killed } : {}),
+    },
   };
 }

@@ -40,7 +40,12 @@ export function harnessSelectsCases(srcDir: string): boolean {
  * every shard in listing order. Greedy: units (groups and single cases) heaviest first, each to
  * the lightest shard. Pure.
  */
-export function planShards(cases: readonly string[], n: number, groups: readonly (readonly string[])[] = SHARD_GROUPS, weight: Readonly<Record<string, number>> = CASE_WEIGHT): Shard[] {
+export function planShards(
+  cases: readonly string[],
+  n: number,
+  groups: readonly (readonly string[])[] = SHARD_GROUPS,
+  weight: Readonly<Record<string, number>> = CASE_WEIGHT,
+): Shard[] {
   const k = Math.max(1, Math.min(n, cases.length));
   const inGroup = new Map<string, number>();
   groups.forEach((g, i) => g.forEach((c) => inGroup.set(c, i)));
@@ -75,7 +80,11 @@ export function planShards(cases: readonly string[], n: number, groups: readonly
  * shard that ran it, in listing order; events and diagnostics of every shard (diagnostics say
  * which). The session is the first shard's, marked killed when any shard was.
  */
-export function mergeShards(shards: readonly Shard[], results: readonly ParseResult[], order: readonly string[]): ParseResult {
+export function mergeShards(
+  shards: readonly Shard[],
+  results: readonly ParseResult[],
+  order: readonly string[],
+): ParseResult {
   const first = results[0];
   if (!first) throw new Error('mergeShards: no results');
   const owner = new Map<string, number>();
@@ -88,7 +97,8 @@ export function mergeShards(shards: readonly Shard[], results: readonly ParseRes
     if (done.has(name)) continue;
     done.add(name);
     const i = owner.get(name);
-    const t = i === undefined ? byShard.map((m) => m.get(name)).find((x) => x && x.status !== 'notrun') : byShard[i]?.get(name);
+    const t =
+      i === undefined ? byShard.map((m) => m.get(name)).find((x) => x && x.status !== 'notrun') : byShard[i]?.get(name);
     if (t) tests.push(t);
   }
   const killed = results.find((r) => r.session.killed)?.session.killed;
@@ -96,7 +106,9 @@ export function mergeShards(shards: readonly Shard[], results: readonly ParseRes
     tests,
     counts: countStatuses(tests),
     events: results.flatMap((r) => r.events),
-    diagnostics: results.flatMap((r, i) => r.diagnostics.map((d) => ({ ...d, message: `shard ${i + 1}: ${d.message}` }))),
+    diagnostics: results.flatMap((r, i) =>
+      r.diagnostics.map((d) => ({ ...d, message: `shard ${i + 1}: ${d.message}` })),
+    ),
     session: { ...first.session, ...(killed ? { killed } : {}) },
   };
 }

@@ -97,7 +97,15 @@ export interface TestKernelResult {
 export class GuestError extends HmmciError {
   readonly outcome: TestKernelResult;
   constructor(message: string, outcome: TestKernelResult, stderr = '') {
-    const details = [...outcome.result.events.slice(0, 3).map((e) => `${e.kind}: ${e.text.split('\n')[0]}`), ...stderr.trim().split('\n').filter(Boolean).slice(-5).map((l) => `${outcome.runner}: ${l}`)];
+    const details = [
+      ...outcome.result.events.slice(0, 3).map((e) => `${e.kind}: ${e.text.split('\n')[0]}`),
+      ...stderr
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .slice(-5)
+        .map((l) => `${outcome.runner}: ${l}`),
+    ];
     super(message, { exitCode: ExitCode.GUEST, logPath: outcome.consoleLogPath, details });
     this.name = 'GuestError';
     this.outcome = outcome;
@@ -129,10 +137,15 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   const ko = join(req.buildDir, 'lib/test_hmm.ko');
   checkBuildDir(req.buildDir, bzImage, ko);
   if (runner === 'vng') assertVngConfig(req.buildDir);
-  const binary = runner === 'vng' ? requireTool('vng', 'it is the virtme-ng backend (--runner vng)') : requireTool(cfg.qemuBinary);
+  const binary =
+    runner === 'vng' ? requireTool('vng', 'it is the virtme-ng backend (--runner vng)') : requireTool(cfg.qemuBinary);
 
   const stBin = reporter.stage('hmm-tests');
-  const bin = await buildHmmTests({ srcDir: req.srcDir, dir: join(req.cache.initramfs, 'bin'), signal: req.signal }).catch((e) => {
+  const bin = await buildHmmTests({
+    srcDir: req.srcDir,
+    dir: join(req.cache.initramfs, 'bin'),
+    signal: req.signal,
+  }).catch((e) => {
     stBin.fail();
     throw e;
   });
@@ -149,13 +162,23 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   const cmdline = kernelCmdline(cfg, { coherent, extraCmdline: guestCmdline(req, repeat) });
   // Shards boot side by side: not while KVM is still being probed (one boot decides it first).
   const shardCount = plan.probe && plan.accel === 'kvm' ? 1 : decideShards(req, cfg.memoryMiB, bin.cases.length);
-  const shards: Shard[] = shardCount > 1 ? planShards(bin.cases, shardCount) : [{ index: 0, cases: bin.cases, testArgs: [...(req.testArgs ?? [])] }];
+  const shards: Shard[] =
+    shardCount > 1
+      ? planShards(bin.cases, shardCount)
+      : [{ index: 0, cases: bin.cases, testArgs: [...(req.testArgs ?? [])] }];
 
   let initramfsMs = 0;
   const initrdOf = (shard: Shard): string | undefined => {
     if (runner !== 'qemu') return undefined;
     const st = reporter.stage('initramfs', shards.length > 1 ? `shard ${shard.index + 1}` : undefined);
-    const img = buildInitramfs({ hmmTests: bin.path, testHmmKo: ko, cacheDir: req.cache.initramfs, hugepages: cfg.hugepages, testHmmParams: params, testArgs: shard.testArgs });
+    const img = buildInitramfs({
+      hmmTests: bin.path,
+      testHmmKo: ko,
+      cacheDir: req.cache.initramfs,
+      hugepages: cfg.hugepages,
+      testHmmParams: params,
+      testArgs: shard.testArgs,
+    });
     initramfsMs += img.ms;
     st.done(`${(img.bytes / 1048576).toFixed(1)} MiB${img.cached ? ' (cached)' : ''}`);
     return img.path;
@@ -164,7 +187,17 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   // vng: the guest reads its script from the host's root (see vngArgs), kept beside the log.
   const vngScriptOf = (shard: Shard): string => {
     const path = join(logDir, `vng-run${shards.length > 1 ? `-shard${shard.index + 1}` : ''}.sh`);
-    writeFileSync(path, renderRunScript({ mode: 'vng', hmmTests: bin.path, testHmmKo: ko, hugepages: cfg.hugepages, testHmmParams: params, testArgs: shard.testArgs }));
+    writeFileSync(
+      path,
+      renderRunScript({
+        mode: 'vng',
+        hmmTests: bin.path,
+        testHmmKo: ko,
+        hugepages: cfg.hugepages,
+        testHmmParams: params,
+        testArgs: shard.testArgs,
+      }),
+    );
     return path;
   };
   const vngScripts = runner === 'vng' ? shards.map(vngScriptOf) : [];
@@ -175,11 +208,34 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
     const extra = guestCmdline(req, runs);
     const command: [string, ...string[]] =
       runner === 'qemu'
-        ? [binary, ...qemuArgs(cfg, { buildDir: req.buildDir, initrd: initrds[shard.index]!, accel, coherent, extraCmdline: extra })]
-        : [binary, ...vngArgs(cfg, { buildDir: req.buildDir, accel, coherent, extraCmdline: extra, scriptPath: vngScripts[shard.index]! })];
+        ? [
+            binary,
+            ...qemuArgs(cfg, {
+              buildDir: req.buildDir,
+              initrd: initrds[shard.index]!,
+              accel,
+              coherent,
+              extraCmdline: extra,
+            }),
+          ]
+        : [
+            binary,
+            ...vngArgs(cfg, {
+              buildDir: req.buildDir,
+              accel,
+              coherent,
+              extraCmdline: extra,
+              scriptPath: vngScripts[shard.index]!,
+            }),
+          ];
     const tag = logPath === consoleLogPath ? accel : `${accel}-${basename(logPath, '.log').replace(/^console-?/, '')}`;
     writeFileSync(join(logDir, `command-${tag}.json`), `${JSON.stringify(command)}\n`);
-    const st = reporter.stage(`boot + hmm-tests`, [`${runner}/${accel}`, shards.length > 1 ? `shard ${shard.index + 1}/${shards.length}` : ''].filter(Boolean).join(' '));
+    const st = reporter.stage(
+      `boot + hmm-tests`,
+      [`${runner}/${accel}`, shards.length > 1 ? `shard ${shard.index + 1}/${shards.length}` : '']
+        .filter(Boolean)
+        .join(' '),
+    );
     const outcome = await runGuestProcess({
       command,
       logPath,
@@ -194,7 +250,10 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
     const results = parser.finish();
     const last = results.at(-1)!;
     if (outcome.killed) st.fail(outcome.killed.message);
-    else st.done(`${last.tests.filter((t) => t.status === 'pass').length}/${last.tests.length} pass${results.length > 1 ? ` (run ${results.length})` : ''}`);
+    else
+      st.done(
+        `${last.tests.filter((t) => t.status === 'pass').length}/${last.tests.length} pass${results.length > 1 ? ` (run ${results.length})` : ''}`,
+      );
     return { outcome, results, logPath };
   };
 
@@ -202,33 +261,80 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   let accelReason = plan.reason;
   let kvmProbeMs: number | undefined;
   const guestStart = Date.now();
-  const logOf = (shard: Shard, n: number) => (shard.index === 0 && n === 0 ? consoleLogPath : join(logDir, `console${shards.length > 1 ? `-shard${shard.index + 1}` : ''}${n > 0 ? `-boot${n + 1}` : ''}.log`));
-  const moreBoots = (shard: Shard, first: BootRun | undefined) => completeRuns(repeat, first, (runs, n) => boot(shard, accel, logOf(shard, n), false, runs), req.signal);
+  const logOf = (shard: Shard, n: number) =>
+    shard.index === 0 && n === 0
+      ? consoleLogPath
+      : join(
+          logDir,
+          `console${shards.length > 1 ? `-shard${shard.index + 1}` : ''}${n > 0 ? `-boot${n + 1}` : ''}.log`,
+        );
+  const moreBoots = (shard: Shard, first: BootRun | undefined) =>
+    completeRuns(repeat, first, (runs, n) => boot(shard, accel, logOf(shard, n), false, runs), req.signal);
   let perShard: ShardRuns[];
   if (shards.length === 1) {
     const probe = plan.probe && accel === 'kvm';
     const first = await boot(shards[0]!, accel, consoleLogPath, probe, repeat);
-    const checked = accel === 'kvm' && !req.accel ? await kvmVerdict(first, { runner, machineFile: req.cache.machineFile, facts, reporter, consoleLogPath, logDir, retry: () => boot(shards[0]!, 'tcg', consoleLogPath, false, repeat) }) : undefined;
+    const checked =
+      accel === 'kvm' && !req.accel
+        ? await kvmVerdict(first, {
+            runner,
+            machineFile: req.cache.machineFile,
+            facts,
+            reporter,
+            consoleLogPath,
+            logDir,
+            retry: () => boot(shards[0]!, 'tcg', consoleLogPath, false, repeat),
+          })
+        : undefined;
     if (checked?.fellBack) ({ accel, accelReason, kvmProbeMs } = checked.fellBack);
     perShard = [await moreBoots(shards[0]!, checked?.run ?? first)];
   } else {
     perShard = await Promise.all(shards.map((s) => moreBoots(s, undefined)));
   }
   const guestMs = Date.now() - guestStart - (kvmProbeMs ?? 0);
-  return finishResult({ req, started, runner, accel, accelReason, coherent, cfg, params, cmdline, logDir, consoleLogPath, bin, initramfsMs, kvmProbeMs, guestMs, shards, perShard, repeat });
+  return finishResult({
+    req,
+    started,
+    runner,
+    accel,
+    accelReason,
+    coherent,
+    cfg,
+    params,
+    cmdline,
+    logDir,
+    consoleLogPath,
+    bin,
+    initramfsMs,
+    kvmProbeMs,
+    guestMs,
+    shards,
+    perShard,
+    repeat,
+  });
 }
 
 function checkBuildDir(buildDir: string, bzImage: string, ko: string): void {
-  for (const [path, what] of [[bzImage, 'kernel image'], [ko, 'test_hmm module']] as const) {
+  for (const [path, what] of [
+    [bzImage, 'kernel image'],
+    [ko, 'test_hmm module'],
+  ] as const) {
     if (!existsSync(path)) {
-      throw new HmmciError(`The build directory ${buildDir} has no ${what} (${path}). Build it first (\`hmmci build\`), with CONFIG_TEST_HMM=m and the bzImage and modules targets.`, { exitCode: ExitCode.BAD_INPUT });
+      throw new HmmciError(
+        `The build directory ${buildDir} has no ${what} (${path}). Build it first (\`hmmci build\`), with CONFIG_TEST_HMM=m and the bzImage and modules targets.`,
+        { exitCode: ExitCode.BAD_INPUT },
+      );
     }
   }
 }
 
 /** Extra kernel parameters of a boot: the caller's, then the run-time knobs the guest's init reads. */
 function guestCmdline(req: TestKernelRequest, runs: number): string[] {
-  return [...(req.extraCmdline ?? []), ...(runs > 1 || req.repeat !== undefined ? [`${GUEST_PARAM.repeat}=${runs}`] : []), ...(req.memoryPressure ? [`${GUEST_PARAM.memoryPressure}=1`] : [])];
+  return [
+    ...(req.extraCmdline ?? []),
+    ...(runs > 1 || req.repeat !== undefined ? [`${GUEST_PARAM.repeat}=${runs}`] : []),
+    ...(req.memoryPressure ? [`${GUEST_PARAM.memoryPressure}=1`] : []),
+  ];
 }
 
 type BootRun = { outcome: GuestProcessOutcome; results: ParseResult[]; logPath: string };
@@ -238,19 +344,48 @@ type BootRun = { outcome: GuestProcessOutcome; results: ParseResult[]; logPath: 
  * hosts) is retried under TCG and the verdict remembered in machine.json; a working KVM is
  * remembered too (per host kernel).
  */
-async function kvmVerdict(run: BootRun, o: { runner: Runner; machineFile: string; facts: ReturnType<typeof readMachineFacts>; reporter: Reporter; consoleLogPath: string; logDir: string; retry: () => Promise<BootRun> }): Promise<{ run: BootRun; fellBack?: { accel: Accel; accelReason: string; kvmProbeMs: number } }> {
+async function kvmVerdict(
+  run: BootRun,
+  o: {
+    runner: Runner;
+    machineFile: string;
+    facts: ReturnType<typeof readMachineFacts>;
+    reporter: Reporter;
+    consoleLogPath: string;
+    logDir: string;
+    retry: () => Promise<BootRun>;
+  },
+): Promise<{ run: BootRun; fellBack?: { accel: Accel; accelReason: string; kvmProbeMs: number } }> {
   const out = run.outcome;
   // vng exiting early is vng's own failure (Python, arguments), not a sign that KVM hangs.
-  const silent = out.killed?.reason === 'silent' || (o.runner === 'qemu' && out.kernelBannerMs === undefined && !out.killed);
+  const silent =
+    out.killed?.reason === 'silent' || (o.runner === 'qemu' && out.kernelBannerMs === undefined && !out.killed);
   if (silent) {
-    const reason = out.killed ? `silent: ${out.killed.message}` : `qemu exited ${out.exitCode ?? out.signal} before the kernel banner: ${out.stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
-    writeMachineFacts(o.machineFile, { kvm: { works: false, reason, hostKernel: release(), checkedAt: new Date().toISOString(), probeMs: out.ms } });
-    o.reporter.warn(`KVM did not boot the guest (${reason}); falling back to TCG and remembering this in ${o.machineFile}`);
+    const reason = out.killed
+      ? `silent: ${out.killed.message}`
+      : `qemu exited ${out.exitCode ?? out.signal} before the kernel banner: ${out.stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
+    writeMachineFacts(o.machineFile, {
+      kvm: { works: false, reason, hostKernel: release(), checkedAt: new Date().toISOString(), probeMs: out.ms },
+    });
+    o.reporter.warn(
+      `KVM did not boot the guest (${reason}); falling back to TCG and remembering this in ${o.machineFile}`,
+    );
     renameSync(o.consoleLogPath, join(o.logDir, 'console-kvm-probe.log'));
-    return { run: await o.retry(), fellBack: { accel: 'tcg', accelReason: `KVM fell back to TCG: ${reason}`, kvmProbeMs: out.ms } };
+    return {
+      run: await o.retry(),
+      fellBack: { accel: 'tcg', accelReason: `KVM fell back to TCG: ${reason}`, kvmProbeMs: out.ms },
+    };
   }
   if (!o.facts.kvm?.works || o.facts.kvm.hostKernel !== release()) {
-    writeMachineFacts(o.machineFile, { kvm: { works: true, reason: `kernel banner after ${out.kernelBannerMs} ms`, hostKernel: release(), checkedAt: new Date().toISOString(), probeMs: out.kernelBannerMs } });
+    writeMachineFacts(o.machineFile, {
+      kvm: {
+        works: true,
+        reason: `kernel banner after ${out.kernelBannerMs} ms`,
+        hostKernel: release(),
+        checkedAt: new Date().toISOString(),
+        probeMs: out.kernelBannerMs,
+      },
+    });
   }
   return { run };
 }
@@ -261,7 +396,12 @@ type ShardRuns = { boots: BootRun[]; runs: ParseResult[] };
  * (oops taint, panic, watchdog kill) ends early and the next boot runs the rest. At most `repeat`
  * boots; a boot in which hmm-tests never started ends it (a kernel that stopped booting).
  */
-export async function completeRuns(repeat: number, first: BootRun | undefined, bootFn: (runs: number, n: number) => Promise<BootRun>, signal?: AbortSignal): Promise<ShardRuns> {
+export async function completeRuns(
+  repeat: number,
+  first: BootRun | undefined,
+  bootFn: (runs: number, n: number) => Promise<BootRun>,
+  signal?: AbortSignal,
+): Promise<ShardRuns> {
   const boots: BootRun[] = [];
   const runs: ParseResult[] = [];
   let next = first ?? (await bootFn(repeat, 0));
@@ -269,7 +409,14 @@ export async function completeRuns(repeat: number, first: BootRun | undefined, b
     boots.push(next);
     const started = next.results.filter((r) => r.session.started);
     runs.push(...started);
-    if (runs.length >= repeat || boots.length >= repeat || started.length === 0 || signal?.aborted || next.outcome.killed?.reason === 'interrupted') break;
+    if (
+      runs.length >= repeat ||
+      boots.length >= repeat ||
+      started.length === 0 ||
+      signal?.aborted ||
+      next.outcome.killed?.reason === 'interrupted'
+    )
+      break;
     next = await bootFn(repeat - runs.length, boots.length);
   }
   return { boots, runs };
@@ -311,17 +458,31 @@ interface FinishInput {
 async function finishResult(f: FinishInput): Promise<TestKernelResult> {
   const { req, perShard, shards } = f;
   const repeated = f.req.repeat !== undefined;
-  const shardResults = perShard.map((p) => (repeated && p.runs.length ? aggregateRuns(p.runs) : (p.runs[0] ?? p.boots[0]!.results[0]!)));
+  const shardResults = perShard.map((p) =>
+    repeated && p.runs.length ? aggregateRuns(p.runs) : (p.runs[0] ?? p.boots[0]!.results[0]!),
+  );
   const result = shards.length > 1 ? mergeShards(shards, shardResults, f.bin.cases) : shardResults[0]!;
   const boots = perShard.flatMap((p) => p.boots);
   // Best effort: without vmlinux or the tree's decode script the events stay as printed.
   if (result.events.length) {
-    await decodeEvents(result.events, { vmlinux: join(req.buildDir, 'vmlinux'), srcDir: req.srcDir, modulesDir: req.buildDir, signal: req.signal });
+    await decodeEvents(result.events, {
+      vmlinux: join(req.buildDir, 'vmlinux'),
+      srcDir: req.srcDir,
+      modulesDir: req.buildDir,
+      signal: req.signal,
+    });
   }
   const killed = boots.find((b) => b.outcome.killed)?.outcome.killed;
   const firstOutcome = perShard[0]!.boots[0]!.outcome;
   const info = result.session.info;
-  const shape = guestShape({ repeat: req.repeat, runs: perShard.map((p) => p.runs.length), boots: perShard.map((p) => p.boots.length), shards, smp: req.smp, memoryPressure: req.memoryPressure });
+  const shape = guestShape({
+    repeat: req.repeat,
+    runs: perShard.map((p) => p.runs.length),
+    boots: perShard.map((p) => p.boots.length),
+    shards,
+    smp: req.smp,
+    memoryPressure: req.memoryPressure,
+  });
   const out: TestKernelResult = {
     result,
     consoleLogPath: f.consoleLogPath,
@@ -332,11 +493,18 @@ async function finishResult(f: FinishInput): Promise<TestKernelResult> {
       enabled: f.coherent,
       ...(f.coherent ? { memmap: f.cfg.coherent.memmap } : {}),
       testHmmParams: f.params,
-      description: f.coherent ? f.cfg.coherent.description : 'no coherent memory reserved: the 29 device_coherent cases skip',
+      description: f.coherent
+        ? f.cfg.coherent.description
+        : 'no coherent memory reserved: the 29 device_coherent cases skip',
       ...(info.devices !== undefined ? { devices: Number(info.devices) } : {}),
     },
     cmdline: f.cmdline,
-    timings: { hmmTestsMs: f.bin.ms, initramfsMs: f.initramfsMs, ...(f.kvmProbeMs !== undefined ? { kvmProbeMs: f.kvmProbeMs } : {}), guestMs: f.guestMs },
+    timings: {
+      hmmTestsMs: f.bin.ms,
+      initramfsMs: f.initramfsMs,
+      ...(f.kvmProbeMs !== undefined ? { kvmProbeMs: f.kvmProbeMs } : {}),
+      guestMs: f.guestMs,
+    },
     accelReason: f.accelReason,
     ...(killed ? { killed } : {}),
     ...(firstOutcome.exitCode !== undefined ? { exitCode: firstOutcome.exitCode } : {}),
@@ -348,8 +516,15 @@ async function finishResult(f: FinishInput): Promise<TestKernelResult> {
   const never = perShard.map((p) => p.boots[0]!).find((b) => !b.results[0]?.session.started);
   if (never) {
     const r0 = never.results[0]!;
-    const why = never.outcome.killed ? never.outcome.killed.message : r0.events.find((e) => e.kind === 'panic')?.text.split('\n')[0] ?? `the guest stopped (exit ${never.outcome.exitCode ?? never.outcome.signal}) before hmm-tests started`;
-    throw new GuestError(`The guest booted from ${req.buildDir} never ran hmm-tests: ${why}. The console log shows how far it got; a kernel that does not boot (or an init that cannot run) is the patch's or the config's problem, not a test failure.`, { ...out, consoleLogPath: never.logPath }, never.outcome.stderr);
+    const why = never.outcome.killed
+      ? never.outcome.killed.message
+      : (r0.events.find((e) => e.kind === 'panic')?.text.split('\n')[0] ??
+        `the guest stopped (exit ${never.outcome.exitCode ?? never.outcome.signal}) before hmm-tests started`);
+    throw new GuestError(
+      `The guest booted from ${req.buildDir} never ran hmm-tests: ${why}. The console log shows how far it got; a kernel that does not boot (or an init that cannot run) is the patch's or the config's problem, not a test failure.`,
+      { ...out, consoleLogPath: never.logPath },
+      never.outcome.stderr,
+    );
   }
   return out;
 }

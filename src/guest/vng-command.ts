@@ -39,10 +39,25 @@ function shellWord(s: string): string {
  * QEMU backend. Pure; nothing goes through a host shell.
  */
 export function vngArgs(cfg: QemuArchConfig, spec: VngSpec): string[] {
-  const args = ['--run', join(spec.buildDir, cfg.kernelImage), '--verbose', '--disable-microvm', '--force-9p', '--skip-modules', '--memory', `${cfg.memoryMiB}M`, '--cpus', String(cfg.smp), '--user', 'root'];
+  const args = [
+    '--run',
+    join(spec.buildDir, cfg.kernelImage),
+    '--verbose',
+    '--disable-microvm',
+    '--force-9p',
+    '--skip-modules',
+    '--memory',
+    `${cfg.memoryMiB}M`,
+    '--cpus',
+    String(cfg.smp),
+    '--user',
+    'root',
+  ];
   if (spec.accel === 'tcg') args.push('--disable-kvm');
   // vng adds its own console=, panic=-1 and init; everything else of ours goes through --append.
-  const cmdline = kernelCmdline(cfg, spec).split(' ').filter((p) => !p.startsWith('console='));
+  const cmdline = kernelCmdline(cfg, spec)
+    .split(' ')
+    .filter((p) => !p.startsWith('console='));
   for (const p of ['root=/dev/root', ...cmdline]) args.push('--append', p);
   args.push('--exec', `sh ${shellWord(spec.scriptPath)}`);
   return args;

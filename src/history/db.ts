@@ -29,9 +29,16 @@ export function openHistory(file: string, opts: OpenOptions = {}): HistoryDb {
   let db: HistoryDb;
   try {
     if (!opts.readonly) mkdirSync(dirname(file), { recursive: true });
-    db = new Database(file, { readonly: Boolean(opts.readonly), fileMustExist: Boolean(opts.readonly), timeout: opts.busyTimeoutMs ?? 15_000 });
+    db = new Database(file, {
+      readonly: Boolean(opts.readonly),
+      fileMustExist: Boolean(opts.readonly),
+      timeout: opts.busyTimeoutMs ?? 15_000,
+    });
   } catch (err) {
-    throw new HmmciError(`Cannot open the history database ${file}: ${(err as Error).message}. ${opts.readonly ? 'Run `hmmci history import` to build it from the run directories.' : 'Check that its folder is writable.'}`, { exitCode: opts.readonly ? ExitCode.BAD_INPUT : ExitCode.INFRA, cause: err });
+    throw new HmmciError(
+      `Cannot open the history database ${file}: ${(err as Error).message}. ${opts.readonly ? 'Run `hmmci history import` to build it from the run directories.' : 'Check that its folder is writable.'}`,
+      { exitCode: opts.readonly ? ExitCode.BAD_INPUT : ExitCode.INFRA, cause: err },
+    );
   }
   db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 15_000}`);
   if (!opts.readonly) {
@@ -43,11 +50,17 @@ export function openHistory(file: string, opts: OpenOptions = {}): HistoryDb {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > MIGRATIONS.length) {
     db.close();
-    throw new HmmciError(`The history database ${file} has schema version ${version}, newer than this hmmci knows (${MIGRATIONS.length}). Use the newer hmmci that wrote it, or move the file away and run \`hmmci history import\` to rebuild it from the run directories.`, { exitCode: ExitCode.BAD_INPUT });
+    throw new HmmciError(
+      `The history database ${file} has schema version ${version}, newer than this hmmci knows (${MIGRATIONS.length}). Use the newer hmmci that wrote it, or move the file away and run \`hmmci history import\` to rebuild it from the run directories.`,
+      { exitCode: ExitCode.BAD_INPUT },
+    );
   }
   if (opts.readonly && version < MIGRATIONS.length) {
     db.close();
-    throw new HmmciError(`The history database ${file} has schema version ${version}; this hmmci needs ${MIGRATIONS.length}. Run \`hmmci history import\` once (it migrates the database), then try again.`, { exitCode: ExitCode.BAD_INPUT });
+    throw new HmmciError(
+      `The history database ${file} has schema version ${version}; this hmmci needs ${MIGRATIONS.length}. Run \`hmmci history import\` once (it migrates the database), then try again.`,
+      { exitCode: ExitCode.BAD_INPUT },
+    );
   }
   return db;
 }

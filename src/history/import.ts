@@ -29,7 +29,11 @@ export function runDirsOf(cache: CacheLayout, dirs?: readonly string[]): string[
  * the database is deleted. Records are stored in batches of transactions; a job already in the
  * database is replaced by what its directory says now.
  */
-export function importRuns(db: HistoryDb, dirs: readonly string[], opts: { batch?: number; onProgress?: (done: number, total: number) => void } = {}): ImportResult {
+export function importRuns(
+  db: HistoryDb,
+  dirs: readonly string[],
+  opts: { batch?: number; onProgress?: (done: number, total: number) => void } = {},
+): ImportResult {
   const res: ImportResult = { imported: 0, running: 0, unreadable: [] };
   const batch: RunRecord[] = [];
   const flush = () => {
@@ -42,7 +46,8 @@ export function importRuns(db: HistoryDb, dirs: readonly string[], opts: { batch
     let r: RunRecord;
     try {
       r = readRecord(dir);
-      if (typeof r.id !== 'string' || !r.series || !r.config || !r.env || !Array.isArray(r.stages)) throw new Error(`not a run record (schema ${String((r as { schema?: unknown }).schema)})`);
+      if (typeof r.id !== 'string' || !r.series || !r.config || !r.env || !Array.isArray(r.stages))
+        throw new Error(`not a run record (schema ${String((r as { schema?: unknown }).schema)})`);
     } catch (err) {
       res.unreadable.push({ dir, reason: (err as Error).message.split('\n')[0] ?? '' });
       continue;

@@ -49,8 +49,11 @@ export function listJobs(db: HistoryDb, f: JobFilter = {}): { jobs: JobListing[]
   }
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const total = db.prepare(`SELECT count(*) FROM jobs ${w}`).pluck().get(args) as number;
-  const jobs = db.prepare(`SELECT id, run_id, created_at, finished_at, status, exit_code, regressed, summary, series_title, author, message_id,
-      base, config_desc, config_hash, run_dir FROM jobs ${w} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`)
+  const jobs = db
+    .prepare(
+      `SELECT id, run_id, created_at, finished_at, status, exit_code, regressed, summary, series_title, author, message_id,
+      base, config_desc, config_hash, run_dir FROM jobs ${w} ORDER BY created_at DESC, id DESC LIMIT @limit OFFSET @offset`,
+    )
     .all({ ...args, limit: f.limit ?? 100, offset: f.offset ?? 0 }) as JobListing[];
   return { jobs, total };
 }

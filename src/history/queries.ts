@@ -84,7 +84,12 @@ export function observationsOf(rows: readonly ResultJoin[]): Observation[] {
     }
     const outcome = outcomeOf(r.status);
     if (!outcome) continue;
-    out.push({ job: r.job_id, group: `${r.base}\0${r.config_hash}`, outcome, evidence: r.side === 'baseline' || !SERIES_CHANGED.has(r.label ?? '') });
+    out.push({
+      job: r.job_id,
+      group: `${r.base}\0${r.config_hash}`,
+      outcome,
+      evidence: r.side === 'baseline' || !SERIES_CHANGED.has(r.label ?? ''),
+    });
   }
   return out;
 }
@@ -95,8 +100,19 @@ function historyRows(rows: readonly ResultJoin[]): HistoryRow[] {
     let h = byJob.get(r.job_id);
     if (!h) {
       h = {
-        job: r.job_id, createdAt: r.created_at, series: r.series_title, base: r.base, configHash: r.config_hash, config: r.config_desc,
-        baseline: null, baselineCached: false, patched: [], pass: 0, total: 0, durationMs: null, label: r.label,
+        job: r.job_id,
+        createdAt: r.created_at,
+        series: r.series_title,
+        base: r.base,
+        configHash: r.config_hash,
+        config: r.config_desc,
+        baseline: null,
+        baselineCached: false,
+        patched: [],
+        pass: 0,
+        total: 0,
+        durationMs: null,
+        label: r.label,
       };
       byJob.set(r.job_id, h);
     }
@@ -171,10 +187,15 @@ export interface KnownFlaky {
  * Which of `tests` flipped before on the same base and config (runs other than `excludeJob`):
  * a regression on such a test is still reported, labelled known flaky.
  */
-export function knownFlaky(db: HistoryDb, q: { tests: readonly string[]; base: string; configHash: string; excludeJob?: string; window?: number }): KnownFlaky[] {
+export function knownFlaky(
+  db: HistoryDb,
+  q: { tests: readonly string[]; base: string; configHash: string; excludeJob?: string; window?: number },
+): KnownFlaky[] {
   const out: KnownFlaky[] = [];
   for (const test of q.tests) {
-    const rows = resultsOf(db, test, true).filter((r) => r.base === q.base && r.config_hash === q.configHash && r.job_id !== q.excludeJob);
+    const rows = resultsOf(db, test, true).filter(
+      (r) => r.base === q.base && r.config_hash === q.configHash && r.job_id !== q.excludeJob,
+    );
     const f = baselineFailures(observationsOf(rows), q.window);
     if (f.flips === 0) continue;
     out.push({ test, ...f, label: `known flaky (${f.failed} of ${f.of} recent baseline runs failed)` });

@@ -28,7 +28,9 @@ export function recordRunInHistory(cache: CacheLayout, record: RunRecord, report
     if (record.status === 'complete') labelKnownFlaky(db, record);
     storeRecord(db, record);
   } catch (err) {
-    reporter?.warn(`history: run ${record.id} was not recorded (${(err as Error).message.split('\n')[0]}); \`hmmci history import\` adds it from its run directory later`);
+    reporter?.warn(
+      `history: run ${record.id} was not recorded (${(err as Error).message.split('\n')[0]}); \`hmmci history import\` adds it from its run directory later`,
+    );
   } finally {
     db?.close();
   }

@@ -75,15 +75,29 @@ function resultRows(side: ResultRow['side'], attempt: number, run: TestRunResult
   return run.tests.map((t, seq) => {
     const rep = repeatOf(t);
     return {
-      side, attempt, seq, test: t.name, status: t.status, duration_ms: t.durationMs ?? null, reason: t.reason ?? null,
-      repeat_pass: rep?.pass ?? null, repeat_total: rep?.total ?? null,
+      side,
+      attempt,
+      seq,
+      test: t.name,
+      status: t.status,
+      duration_ms: t.durationMs ?? null,
+      reason: t.reason ?? null,
+      repeat_pass: rep?.pass ?? null,
+      repeat_total: rep?.total ?? null,
     };
   });
 }
 
 function eventRows(side: EventRow['side'], attempt: number, events: readonly KernelEvent[]): EventRow[] {
   return events.map((e) => ({
-    side, attempt, kind: e.kind, test: e.test, function: e.function ?? null, summary: e.text.split('\n')[0] ?? '', text: e.text, decoded: e.decoded ?? null,
+    side,
+    attempt,
+    kind: e.kind,
+    test: e.test,
+    function: e.function ?? null,
+    summary: e.text.split('\n')[0] ?? '',
+    text: e.text,
+    decoded: e.decoded ?? null,
   }));
 }
 
@@ -93,7 +107,8 @@ function buildRows(r: RunRecord): RecordRows['builds'] {
     const st = r.stages.find((s) => s.name === 'build' && s.side === side);
     const log = side === 'baseline' ? r.artifacts.baselineBuildLog : r.artifacts.patchedBuildLog;
     if (!st && !log) continue;
-    const failed = r.error?.exitCode === (side === 'baseline' ? 6 : 5) && !(side === 'patched' ? r.patched : r.baseline);
+    const failed =
+      r.error?.exitCode === (side === 'baseline' ? 6 : 5) && !(side === 'patched' ? r.patched : r.baseline);
     out.push({ side, ok: failed ? 0 : 1, ms: st?.ms ?? null, log_path: log ?? null });
   }
   return out;
@@ -113,19 +128,42 @@ export function recordRows(r: RunRecord): RecordRows {
     events.push(...eventRows('patched', attempt, run.events));
   });
   const changes = r.comparison
-    ? changeRows(r.comparison).map((c) => ({ label: c.label, test: c.name, baseline: c.baseline, patched: c.patched, runs: c.patched }))
+    ? changeRows(r.comparison).map((c) => ({
+        label: c.label,
+        test: c.name,
+        baseline: c.baseline,
+        patched: c.patched,
+        runs: c.patched,
+      }))
     : [];
   return {
     job: {
-      id: r.id, run_id: r.batch ?? r.id, created_at: r.createdAt, finished_at: r.finishedAt ?? null, status: r.status, exit_code: r.exitCode ?? null,
-      regressed: r.comparison?.regressed ? 1 : 0, summary: r.error ? r.error.message.split('\n')[0] ?? '' : r.comparison?.summary ?? r.status,
-      series_input: r.series.input, series_title: r.series.title, author: r.series.author ?? null, message_id: r.series.messageId ?? null,
-      patch_count: r.series.patches.length, patchset_hash: r.series.patchsetHash ?? null, base: r.series.base, config_hash: r.config.configHash || r.env.configHash,
-      variant: r.config.variant ?? null, config_desc: configDesc(r), baseline_cached: r.baseline?.cached ? 1 : 0, baseline_from: r.baseline?.fromRun ?? null,
-      run_dir: r.runDir, error: r.error?.message ?? null,
+      id: r.id,
+      run_id: r.batch ?? r.id,
+      created_at: r.createdAt,
+      finished_at: r.finishedAt ?? null,
+      status: r.status,
+      exit_code: r.exitCode ?? null,
+      regressed: r.comparison?.regressed ? 1 : 0,
+      summary: r.error ? (r.error.message.split('\n')[0] ?? '') : (r.comparison?.summary ?? r.status),
+      series_input: r.series.input,
+      series_title: r.series.title,
+      author: r.series.author ?? null,
+      message_id: r.series.messageId ?? null,
+      patch_count: r.series.patches.length,
+      patchset_hash: r.series.patchsetHash ?? null,
+      base: r.series.base,
+      config_hash: r.config.configHash || r.env.configHash,
+      variant: r.config.variant ?? null,
+      config_desc: configDesc(r),
+      baseline_cached: r.baseline?.cached ? 1 : 0,
+      baseline_from: r.baseline?.fromRun ?? null,
+      run_dir: r.runDir,
+      error: r.error?.message ?? null,
     },
     env: { kernel: r.env.kernel, gcc: r.env.gcc, qemu: r.env.qemu, accel: r.env.accel, runner: r.env.runner },
-    results, events,
+    results,
+    events,
     stages: r.stages.map((s, seq) => ({ seq, name: s.name, side: s.side, ms: s.ms })),
     builds: buildRows(r),
     changes,

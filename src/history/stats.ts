@@ -62,7 +62,10 @@ export function testStats(obs: readonly Observation[]): TestStats {
  * What "known flaky" rests on: of the latest `window` jobs of one base and config that hold
  * evidence for the test, how many saw it fail (any attempt), and whether it ever flipped there.
  */
-export function baselineFailures(obs: readonly Observation[], window = 20): { failed: number; of: number; flips: number } {
+export function baselineFailures(
+  obs: readonly Observation[],
+  window = 20,
+): { failed: number; of: number; flips: number } {
   const evidence = obs.filter((o) => o.evidence);
   const byJob = new Map<string, boolean>();
   for (const o of evidence) byJob.set(o.job, (byJob.get(o.job) ?? false) || o.outcome === 'fail');

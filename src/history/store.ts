@@ -6,21 +6,60 @@ const insertSql = (table: string, cols: readonly string[]) =>
   `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`;
 
 const JOB_COLS = [
-  'id', 'run_id', 'created_at', 'finished_at', 'status', 'exit_code', 'regressed', 'summary', 'series_input', 'series_title', 'author',
-  'message_id', 'patch_count', 'patchset_hash', 'base', 'config_hash', 'variant', 'config_desc', 'env_id', 'baseline_cached',
-  'baseline_from', 'run_dir', 'error',
+  'id',
+  'run_id',
+  'created_at',
+  'finished_at',
+  'status',
+  'exit_code',
+  'regressed',
+  'summary',
+  'series_input',
+  'series_title',
+  'author',
+  'message_id',
+  'patch_count',
+  'patchset_hash',
+  'base',
+  'config_hash',
+  'variant',
+  'config_desc',
+  'env_id',
+  'baseline_cached',
+  'baseline_from',
+  'run_dir',
+  'error',
 ] as const;
 
 /** Prepared statements, made once per connection. */
 function statements(db: HistoryDb) {
   return {
-    env: db.prepare('INSERT INTO environments (kernel, gcc, qemu, accel, runner) VALUES (@kernel, @gcc, @qemu, @accel, @runner) ON CONFLICT DO UPDATE SET kernel = kernel RETURNING id'),
-    run: db.prepare('INSERT INTO runs (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET created_at = min(created_at, excluded.created_at)'),
+    env: db.prepare(
+      'INSERT INTO environments (kernel, gcc, qemu, accel, runner) VALUES (@kernel, @gcc, @qemu, @accel, @runner) ON CONFLICT DO UPDATE SET kernel = kernel RETURNING id',
+    ),
+    run: db.prepare(
+      'INSERT INTO runs (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET created_at = min(created_at, excluded.created_at)',
+    ),
     dropJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
     test: db.prepare('INSERT OR IGNORE INTO tests (name) VALUES (?)'),
     job: db.prepare(insertSql('jobs', JOB_COLS)),
-    result: db.prepare(insertSql('results', ['job_id', 'side', 'attempt', 'seq', 'test', 'status', 'duration_ms', 'reason', 'repeat_pass', 'repeat_total'])),
-    event: db.prepare(insertSql('events', ['job_id', 'side', 'attempt', 'kind', 'test', 'function', 'summary', 'text', 'decoded'])),
+    result: db.prepare(
+      insertSql('results', [
+        'job_id',
+        'side',
+        'attempt',
+        'seq',
+        'test',
+        'status',
+        'duration_ms',
+        'reason',
+        'repeat_pass',
+        'repeat_total',
+      ]),
+    ),
+    event: db.prepare(
+      insertSql('events', ['job_id', 'side', 'attempt', 'kind', 'test', 'function', 'summary', 'text', 'decoded']),
+    ),
     stage: db.prepare(insertSql('stages', ['job_id', 'seq', 'name', 'side', 'ms'])),
     build: db.prepare(insertSql('builds', ['job_id', 'side', 'ok', 'ms', 'log_path'])),
     change: db.prepare(insertSql('changes', ['job_id', 'label', 'test', 'baseline', 'patched', 'runs'])),

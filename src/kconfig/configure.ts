@@ -8,7 +8,14 @@ import { silentReporter, type Reporter } from '../common/progress.js';
 import { DiskFullError, isDiskFull } from '../tree/errors.js';
 import { gitMaybe } from '../tree/git.js';
 import { ConfigError } from './errors.js';
-import { canonicalConfig, configValues, mergeRequested, parseExtraOptions, parseFragment, renderFragment } from './fragment.js';
+import {
+  canonicalConfig,
+  configValues,
+  mergeRequested,
+  parseExtraOptions,
+  parseFragment,
+  renderFragment,
+} from './fragment.js';
 import { configKey, defaultFragments } from './key.js';
 import { loadKconfigIndex } from './load.js';
 import type { ConfigEntry, ConfigureResult } from './types.js';
@@ -33,8 +40,18 @@ export interface ConfigInputs {
  * fragment, a line that is not a setting, or a malformed --config is a ConfigError / UsageError
  * naming it.
  */
-export function resolveConfigInputs(opts: { kconfig?: readonly string[]; extra?: readonly string[]; defaults?: boolean; fragments?: readonly string[] } = {}): ConfigInputs {
-  const fragments = [...(opts.fragments ?? (opts.defaults === false ? [] : defaultFragments())), ...(opts.kconfig ?? []).map((f) => resolve(f))];
+export function resolveConfigInputs(
+  opts: {
+    kconfig?: readonly string[];
+    extra?: readonly string[];
+    defaults?: boolean;
+    fragments?: readonly string[];
+  } = {},
+): ConfigInputs {
+  const fragments = [
+    ...(opts.fragments ?? (opts.defaults === false ? [] : defaultFragments())),
+    ...(opts.kconfig ?? []).map((f) => resolve(f)),
+  ];
   const texts: string[] = [];
   let base: string | undefined;
   for (const f of fragments) {
@@ -42,19 +59,25 @@ export function resolveConfigInputs(opts: { kconfig?: readonly string[]; extra?:
     try {
       text = readFileSync(f, 'utf8');
     } catch (err) {
-      throw new ConfigError(`The config fragment ${f} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Check the --kconfig path; a fragment is a file of CONFIG_X=y lines.`);
+      throw new ConfigError(
+        `The config fragment ${f} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Check the --kconfig path; a fragment is a file of CONFIG_X=y lines.`,
+      );
     }
     const parsed = parseFragment(text, f);
     if (parsed.problems.length) {
       const p = parsed.problems[0]!;
-      throw new ConfigError(`The config fragment ${f} has a line that is not a setting (line ${p.line}: "${p.text.trim().slice(0, 80)}"). A fragment holds CONFIG_X=y, CONFIG_X=m, CONFIG_X="text" or "# CONFIG_X is not set" lines and comments.`);
+      throw new ConfigError(
+        `The config fragment ${f} has a line that is not a setting (line ${p.line}: "${p.text.trim().slice(0, 80)}"). A fragment holds CONFIG_X=y, CONFIG_X=m, CONFIG_X="text" or "# CONFIG_X is not set" lines and comments.`,
+      );
     }
     base ??= parsed.base;
     texts.push(text);
   }
   const ex = parseExtraOptions(opts.extra ?? []);
   if (ex.invalid !== undefined) {
-    throw new UsageError(`--config ${JSON.stringify(ex.invalid)} is not an option setting; write it as CONFIG_NAME=y (or =m, =n, =value).`);
+    throw new UsageError(
+      `--config ${JSON.stringify(ex.invalid)} is not an option setting; write it as CONFIG_NAME=y (or =m, =n, =value).`,
+    );
   }
   return { fragments, texts, extra: ex.entries, key: configKey(texts, ex.entries), base: base ?? 'tinyconfig' };
 }
@@ -92,13 +115,18 @@ export async function configure(req: ConfigureRequest): Promise<ConfigureResult>
   requireTool('bison');
   const mergeScript = join(srcDir, 'scripts', 'kconfig', 'merge_config.sh');
   if (!existsSync(mergeScript)) {
-    throw new ConfigError(`${srcDir} has no scripts/kconfig/merge_config.sh, so it is not a kernel source tree hmmci can configure.`);
+    throw new ConfigError(
+      `${srcDir} has no scripts/kconfig/merge_config.sh, so it is not a kernel source tree hmmci can configure.`,
+    );
   }
   const work = join(buildDir, '.hmmci');
   mkdirSync(work, { recursive: true });
   const logPath = join(work, 'config.log');
   const log = createWriteStream(logPath);
-  const stage = reporter.stage('config', `${inputs.fragments.map((f) => basename(f)).join(' + ')}${inputs.extra.length ? ` + ${inputs.extra.length} option(s)` : ''}`);
+  const stage = reporter.stage(
+    'config',
+    `${inputs.fragments.map((f) => basename(f)).join(' + ')}${inputs.extra.length ? ` + ${inputs.extra.length} option(s)` : ''}`,
+  );
   const step = async (what: string, file: string, args: string[], env: Record<string, string> = {}) => {
     stage.update(what);
     log.write(`$ ${[file, ...args].join(' ')}\n`);
@@ -133,7 +161,9 @@ export async function configure(req: ConfigureRequest): Promise<ConfigureResult>
       files.push(p);
     }
     const shell = /^#!.*\bbash\b/.test(readFileSync(mergeScript, 'utf8').split('\n', 1)[0] ?? '') ? 'bash' : 'sh';
-    await step('merge_config.sh', shell, [mergeScript, '-m', '-O', buildDir, join(buildDir, '.config'), ...files], { KCONFIG_CONFIG: join(buildDir, '.config') });
+    await step('merge_config.sh', shell, [mergeScript, '-m', '-O', buildDir, join(buildDir, '.config'), ...files], {
+      KCONFIG_CONFIG: join(buildDir, '.config'),
+    });
     await step('make olddefconfig', 'make', [...makeArgs, 'olddefconfig']);
   } finally {
     if (!log.closed) await new Promise<void>((res) => log.end(res));
@@ -141,7 +171,10 @@ export async function configure(req: ConfigureRequest): Promise<ConfigureResult>
 
   const configPath = join(buildDir, '.config');
   const finalText = readFileSync(configPath, 'utf8');
-  const requested = mergeRequested([...inputs.texts.map((t, i) => parseFragment(t, inputs.fragments[i]).entries), inputs.extra]);
+  const requested = mergeRequested([
+    ...inputs.texts.map((t, i) => parseFragment(t, inputs.fragments[i]).entries),
+    inputs.extra,
+  ]);
   const actual = configValues(finalText);
   const quick = requested.filter((r) => !(actual.get(r.name) === r.value || (r.value === 'n' && !actual.has(r.name))));
   const missing = quick.length ? validateConfig(requested, actual, loadKconfigIndex(srcDir, req.arch ?? 'x86')) : [];

@@ -20,7 +20,13 @@ export function readConfigStamp(buildDir: string): ConfigStamp | undefined {
 
 /** Paths whose change between two commits can change the .config olddefconfig makes. */
 export function touchesKconfig(paths: readonly string[]): boolean {
-  return paths.some((p) => /(^|\/)Kconfig[^/]*$/.test(p) || p.startsWith('scripts/kconfig/') || p.startsWith('arch/x86/configs/') || p.startsWith('kernel/configs/'));
+  return paths.some(
+    (p) =>
+      /(^|\/)Kconfig[^/]*$/.test(p) ||
+      p.startsWith('scripts/kconfig/') ||
+      p.startsWith('arch/x86/configs/') ||
+      p.startsWith('kernel/configs/'),
+  );
 }
 
 /**
@@ -34,7 +40,11 @@ export async function configIsCurrent(opts: { buildDir: string; srcDir: string; 
 }
 
 /** configIsCurrent, giving the stamp (configHash…) of the current .config instead of `true`: config.json is read once. */
-export async function currentConfigStamp(opts: { buildDir: string; srcDir: string; key: string }): Promise<ConfigStamp | undefined> {
+export async function currentConfigStamp(opts: {
+  buildDir: string;
+  srcDir: string;
+  key: string;
+}): Promise<ConfigStamp | undefined> {
   if (!existsSync(join(opts.buildDir, '.config'))) return undefined;
   const stamp = readConfigStamp(opts.buildDir);
   if (!stamp || stamp.configKey !== opts.key || !stamp.srcRev) return undefined;

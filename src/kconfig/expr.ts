@@ -45,7 +45,18 @@ export function evalExpr(expr: string, values: Values): number {
       const nb = Number(b);
       const numeric = a !== '' && b !== '' && Number.isFinite(na) && Number.isFinite(nb);
       const cmp = numeric ? Math.sign(na - nb) : a === b ? 0 : a < b ? -1 : 1;
-      const ok = op === '=' ? cmp === 0 : op === '!=' ? cmp !== 0 : op === '<' ? cmp < 0 : op === '>' ? cmp > 0 : op === '<=' ? cmp <= 0 : cmp >= 0;
+      const ok =
+        op === '='
+          ? cmp === 0
+          : op === '!='
+            ? cmp !== 0
+            : op === '<'
+              ? cmp < 0
+              : op === '>'
+                ? cmp > 0
+                : op === '<='
+                  ? cmp <= 0
+                  : cmp >= 0;
       return ok ? 2 : 0;
     }
     return tri(symbolValue(t, values));
@@ -76,5 +87,7 @@ export function exprSymbols(expr: string): string[] {
 
 /** The expression with each symbol's value, as menuconfig shows it: `A [=y] && B [=n]`. */
 export function annotateExpr(expr: string, values: Values): string {
-  return expr.replace(/[A-Za-z_][A-Za-z0-9_]*/g, (s) => (['y', 'm', 'n'].includes(s) ? s : `${s} [=${values.get(s) ?? 'n'}]`));
+  return expr.replace(/[A-Za-z_][A-Za-z0-9_]*/g, (s) =>
+    ['y', 'm', 'n'].includes(s) ? s : `${s} [=${values.get(s) ?? 'n'}]`,
+  );
 }

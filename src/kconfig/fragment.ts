@@ -79,10 +79,16 @@ export function mergeRequested(lists: readonly ConfigEntry[][]): ConfigEntry[] {
 
 /** Render entries as a fragment file. Pure. */
 export function renderFragment(entries: readonly ConfigEntry[]): string {
-  return entries.map((e) => (e.value === 'n' ? `# CONFIG_${e.name} is not set` : `CONFIG_${e.name}=${e.value}`)).join('\n') + (entries.length ? '\n' : '');
+  return (
+    entries.map((e) => (e.value === 'n' ? `# CONFIG_${e.name} is not set` : `CONFIG_${e.name}=${e.value}`)).join('\n') +
+    (entries.length ? '\n' : '')
+  );
 }
 
 /** The settings of a .config, without its comment header: what configHash covers. Pure. */
 export function canonicalConfig(text: string): string {
-  return parseFragment(text).entries.map((e) => `${e.name}=${e.value}`).sort().join('\n');
+  return parseFragment(text)
+    .entries.map((e) => `${e.name}=${e.value}`)
+    .sort()
+    .join('\n');
 }

@@ -1,5 +1,12 @@
 export type { ConfigEntry, ConfigureResult, KconfigIndex, KconfigSymbolDef, MissingOption } from './types.js';
-export { parseFragment, parseExtraOptions, mergeRequested, renderFragment, configValues, canonicalConfig } from './fragment.js';
+export {
+  parseFragment,
+  parseExtraOptions,
+  mergeRequested,
+  renderFragment,
+  configValues,
+  canonicalConfig,
+} from './fragment.js';
 export { parseKconfig, buildKconfigIndex } from './kconfig-parse.js';
 export { evalExpr, annotateExpr } from './expr.js';
 export { validateConfig, formatMissing, optionLanded } from './validate.js';

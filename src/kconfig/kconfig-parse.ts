@@ -63,7 +63,16 @@ export function parseKconfig(text: string, file: string, inherited: readonly str
     let m: RegExpExecArray | null;
     if ((m = /^(?:menu)?config\s+([A-Za-z0-9_]+)$/.exec(line))) {
       const choiceFrame = [...stack].reverse().find((f) => f.kind === 'choice');
-      cur = { name: m[1]!, file, line: lineNo, prompt: false, depends: inheritedDeps(), selects: [], implies: [], defaults: [] };
+      cur = {
+        name: m[1]!,
+        file,
+        line: lineNo,
+        prompt: false,
+        depends: inheritedDeps(),
+        selects: [],
+        implies: [],
+        defaults: [],
+      };
       if (choiceFrame?.choiceId !== undefined) {
         cur.choice = choiceFrame.choiceId;
         choices.get(choiceFrame.choiceId)!.push(cur.name);
@@ -93,7 +102,12 @@ export function parseKconfig(text: string, file: string, inherited: readonly str
       curFrame = f;
       cur = undefined;
     } else if ((m = /^(o?r?source)\s+"([^"]+)"/.exec(line))) {
-      sources.push({ path: m[2]!, relative: m[1] === 'rsource' || m[1] === 'orsource', optional: m[1]!.startsWith('o'), depends: inheritedDeps() });
+      sources.push({
+        path: m[2]!,
+        relative: m[1] === 'rsource' || m[1] === 'orsource',
+        optional: m[1]!.startsWith('o'),
+        depends: inheritedDeps(),
+      });
       cur = undefined;
       curFrame = undefined;
     } else if (/^(comment|mainmenu)\s/.test(line)) {

@@ -42,7 +42,9 @@ export function listVariants(dir = kernelConfigsDir()): NamedVariant[] {
     .sort()
     .map((n) => {
       const fragment = join(dir, n);
-      const first = readFileSync(fragment, 'utf8').split('\n').find((l) => /^#\s*\S/.test(l) && !/^#\s*base:/.test(l) && !/^# CONFIG_/.test(l));
+      const first = readFileSync(fragment, 'utf8')
+        .split('\n')
+        .find((l) => /^#\s*\S/.test(l) && !/^#\s*base:/.test(l) && !/^# CONFIG_/.test(l));
       return { name: n.slice(0, -'.config'.length), fragment, description: (first ?? '').replace(/^#\s*/, '').trim() };
     });
 }
@@ -76,8 +78,14 @@ function unknownVariant(spec: string, item: string, dir: string): UsageError {
  */
 export function resolveVariantSpec(spec: string, dir = kernelConfigsDir()): VariantSpec {
   const m = /^([A-Za-z0-9._-]+):(.*)$/.exec(spec);
-  const items = (m?.[2] ?? spec).split(',').map((s) => s.trim()).filter(Boolean);
-  if (items.length === 0) throw new UsageError(`--variant "${spec}" names no variant, fragment or CONFIG_ option. Write --variant debug, or name:fragment.config,CONFIG_X=y.`);
+  const items = (m?.[2] ?? spec)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (items.length === 0)
+    throw new UsageError(
+      `--variant "${spec}" names no variant, fragment or CONFIG_ option. Write --variant debug, or name:fragment.config,CONFIG_X=y.`,
+    );
   const named = !m && NAME.test(spec) && !isFile(spec) ? variantFragment(spec, dir) : undefined;
   if (named) return { name: spec, fragments: [named], extra: [] };
   const fragments: string[] = [];

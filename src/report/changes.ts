@@ -5,7 +5,17 @@ import type { RunRecord } from './record.js';
 
 /** One line of the "changes" table every report starts with. */
 export interface ChangeRow {
-  label: 'REGRESSION' | 'FLAKY' | 'FIXED' | 'NEW SKIP' | 'ADDED' | 'REMOVED' | 'NOT RUN' | 'CHANGED' | 'NEW EVENT' | 'EVENT GONE';
+  label:
+    | 'REGRESSION'
+    | 'FLAKY'
+    | 'FIXED'
+    | 'NEW SKIP'
+    | 'ADDED'
+    | 'REMOVED'
+    | 'NOT RUN'
+    | 'CHANGED'
+    | 'NEW EVENT'
+    | 'EVENT GONE';
   name: string;
   baseline: string;
   patched: string;
@@ -25,18 +35,31 @@ function runsText(c: TestChange): string {
 /** Changes in the order a reader needs them: what regressed first, what got better last. */
 export function changeRows(c: Comparison): ChangeRow[] {
   const rows: ChangeRow[] = [];
-  const push = (label: ChangeRow['label'], list: readonly TestChange[], note?: (t: TestChange) => string | undefined) => {
+  const push = (
+    label: ChangeRow['label'],
+    list: readonly TestChange[],
+    note?: (t: TestChange) => string | undefined,
+  ) => {
     for (const t of list) {
       const n = note?.(t)?.trim();
       const text = t.rate ? [describeRates(t.rate), n].filter(Boolean).join('; ') : n;
-      rows.push({ label, name: t.name, baseline: t.rate ? passText(t.rate.baseline) : (t.baseline ?? '-'), patched: runsText(t), ...(text ? { note: text } : {}) });
+      rows.push({
+        label,
+        name: t.name,
+        baseline: t.rate ? passText(t.rate.baseline) : (t.baseline ?? '-'),
+        patched: runsText(t),
+        ...(text ? { note: text } : {}),
+      });
     }
   };
   push('REGRESSION', c.regressions, (t) => t.reason);
   for (const e of c.newEvents) {
     rows.push({
-      label: 'NEW EVENT', name: `${e.kind}${e.function ? ` in ${e.function}` : ''}`, baseline: '-',
-      patched: `${e.seenIn}/${e.runsTotal} runs`, note: `${e.summary}${e.test ? ` (during ${e.test})` : ''}`,
+      label: 'NEW EVENT',
+      name: `${e.kind}${e.function ? ` in ${e.function}` : ''}`,
+      baseline: '-',
+      patched: `${e.seenIn}/${e.runsTotal} runs`,
+      note: `${e.summary}${e.test ? ` (during ${e.test})` : ''}`,
     });
   }
   push('ADDED', c.added, (t) => t.reason);
@@ -46,7 +69,14 @@ export function changeRows(c: Comparison): ChangeRow[] {
   push('REMOVED', c.removed);
   push('CHANGED', c.otherChanges);
   push('FIXED', c.fixed);
-  for (const g of c.goneEvents) rows.push({ label: 'EVENT GONE', name: `${g.kind}${g.function ? ` in ${g.function}` : ''}`, baseline: 'seen', patched: '-', note: g.summary });
+  for (const g of c.goneEvents)
+    rows.push({
+      label: 'EVENT GONE',
+      name: `${g.kind}${g.function ? ` in ${g.function}` : ''}`,
+      baseline: 'seen',
+      patched: '-',
+      note: g.summary,
+    });
   return rows;
 }
 
@@ -60,7 +90,13 @@ export function compactRows(rows: readonly ChangeRow[], maxNotRun = 3): ChangeRo
     if (r.label !== 'NOT RUN') out.push(r);
     else if (!done) {
       done = true;
-      out.push({ label: 'NOT RUN', name: `${notRun.length} tests from ${r.name} on`, baseline: r.baseline, patched: 'notrun', note: 'the suite stopped before them' });
+      out.push({
+        label: 'NOT RUN',
+        name: `${notRun.length} tests from ${r.name} on`,
+        baseline: r.baseline,
+        patched: 'notrun',
+        note: 'the suite stopped before them',
+      });
     }
   }
   return out;

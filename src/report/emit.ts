@@ -28,7 +28,8 @@ export interface ReportSink {
 /** `Name <email>` from --tested-by, else from git config; undefined when neither is set. */
 export async function testedBy(flag: string | undefined): Promise<string | undefined> {
   if (flag) return flag;
-  const get = async (k: string) => (await exec('git', ['config', '--get', k]).catch(() => undefined))?.stdout.trim() || undefined;
+  const get = async (k: string) =>
+    (await exec('git', ['config', '--get', k]).catch(() => undefined))?.stdout.trim() || undefined;
   const [name, email] = [await get('user.name'), await get('user.email')];
   return name && email ? `${name} <${email}>` : undefined;
 }
@@ -45,8 +46,11 @@ export function perJobFile(file: string, id: string, many: boolean): string {
  * flag given without a file (`hmmci report` only) prints that format on stdout instead.
  */
 export async function emitReports(sink: ReportSink, records: readonly RunRecord[], flags: ReportFlags): Promise<void> {
-  const stdoutFormats = [flags.junit === true, flags.kcidb === true, flags.mail === true, Boolean(flags.json)].filter(Boolean).length;
-  if (stdoutFormats > 1) throw new UsageError('Only one format can go to standard output; give --junit/--kcidb/--mail a FILE.');
+  const stdoutFormats = [flags.junit === true, flags.kcidb === true, flags.mail === true, Boolean(flags.json)].filter(
+    Boolean,
+  ).length;
+  if (stdoutFormats > 1)
+    throw new UsageError('Only one format can go to standard output; give --junit/--kcidb/--mail a FILE.');
   const emit = (to: string | boolean, text: string) => {
     if (typeof to !== 'string') return sink.out(text);
     writeFileSync(resolve(to), text);
@@ -57,7 +61,11 @@ export async function emitReports(sink: ReportSink, records: readonly RunRecord[
   if (flags.mail) {
     const who = await testedBy(flags.testedBy);
     const mail = flags.mail;
-    for (const r of records) emit(typeof mail === 'string' ? perJobFile(mail, r.id, records.length > 1) : mail, renderMail(r, { testedBy: who }));
+    for (const r of records)
+      emit(
+        typeof mail === 'string' ? perJobFile(mail, r.id, records.length > 1) : mail,
+        renderMail(r, { testedBy: who }),
+      );
   }
   if (flags.json) sink.out(renderJson(records));
   else if (!stdoutFormats) sink.out(records.map(renderTerminal).join('\n'));

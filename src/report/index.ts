@@ -1,4 +1,13 @@
-export type { Artifacts, ConfigSummary, EnvInfo, RunRecord, SeriesSummary, Side, SideResult, StageTiming } from './record.js';
+export type {
+  Artifacts,
+  ConfigSummary,
+  EnvInfo,
+  RunRecord,
+  SeriesSummary,
+  Side,
+  SideResult,
+  StageTiming,
+} from './record.js';
 export { changeRows, compactRows, headline, type ChangeRow } from './changes.js';
 export { renderTerminal } from './terminal.js';
 export { renderJson, toJsonReport, type JsonReport } from './json.js';

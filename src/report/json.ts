@@ -3,9 +3,15 @@ import type { TestRunResult } from '../results/types.js';
 import type { RunRecord } from './record.js';
 
 const side = (s: TestRunResult | null) => ({ tests: s?.tests ?? [], counts: s?.counts ?? {}, events: s?.events ?? [] });
-const pairs = (list: readonly TestChange[] | undefined) => (list ?? []).map((t) => ({
-  name: t.name, baseline: t.baseline, patched: t.patched, runs: t.runs, ...(t.reason ? { reason: t.reason } : {}), ...(t.rate ? { rate: t.rate } : {}),
-}));
+const pairs = (list: readonly TestChange[] | undefined) =>
+  (list ?? []).map((t) => ({
+    name: t.name,
+    baseline: t.baseline,
+    patched: t.patched,
+    runs: t.runs,
+    ...(t.reason ? { reason: t.reason } : {}),
+    ...(t.rate ? { rate: t.rate } : {}),
+  }));
 
 /**
  * `--json`: the contract keys first, exactly as the issue names them — {series, baseline: {tests,
@@ -23,7 +29,14 @@ export function toJsonReport(r: RunRecord) {
     fixed: pairs(c?.fixed),
     flaky: pairs(c?.flaky),
     stages: r.stages.map(({ name, side: s, ms }) => ({ name, side: s, ms })),
-    env: { kernel: r.env.kernel, gcc: r.env.gcc, qemu: r.env.qemu, accel: r.env.accel, runner: r.env.runner, configHash: r.env.configHash },
+    env: {
+      kernel: r.env.kernel,
+      gcc: r.env.gcc,
+      qemu: r.env.qemu,
+      accel: r.env.accel,
+      runner: r.env.runner,
+      configHash: r.env.configHash,
+    },
     id: r.id,
     status: r.status,
     exitCode: r.exitCode ?? null,

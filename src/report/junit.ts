@@ -27,7 +27,9 @@ function changeIndex(r: RunRecord): Map<string, { kind: string; change: TestChan
   const m = new Map<string, { kind: string; change: TestChange }>();
   const c = r.comparison;
   if (!c) return m;
-  const add = (kind: string, list: readonly TestChange[]) => { for (const t of list) m.set(t.name, { kind, change: t }); };
+  const add = (kind: string, list: readonly TestChange[]) => {
+    for (const t of list) m.set(t.name, { kind, change: t });
+  };
   add('regression', c.regressions);
   add('still failing', c.stillFailing);
   add('flaky', c.flaky);
@@ -48,16 +50,28 @@ function testcase(t: TestResult, changes: ReturnType<typeof changeIndex>): strin
   const rep = t.repeat ? `passed ${t.repeat.pass}/${t.repeat.total} runs` : undefined;
   const msg = [t.reason ?? t.status, rep].filter(Boolean).join('; ');
   if (BAD_STATUSES.has(t.status)) {
-    const why = ch?.kind === 'regression' && ch.change.rate ? `regression: ${describeRates(ch.change.rate)}`
-      : ch?.kind === 'regression' ? `regression: ${baseline} at the baseline, ${t.status} with the series`
-      : ch?.kind === 'still failing' ? `also ${baseline} at the baseline`
-        : ch?.kind === 'flaky' && ch.change.rate ? `flaky: ${describeRates(ch.change.rate)}`
-        : ch?.kind === 'flaky' ? `flaky: patched runs ${ch.change.runs.join(', ')}`
-          : ch?.kind === 'added' ? 'test added by the series' : t.status;
+    const why =
+      ch?.kind === 'regression' && ch.change.rate
+        ? `regression: ${describeRates(ch.change.rate)}`
+        : ch?.kind === 'regression'
+          ? `regression: ${baseline} at the baseline, ${t.status} with the series`
+          : ch?.kind === 'still failing'
+            ? `also ${baseline} at the baseline`
+            : ch?.kind === 'flaky' && ch.change.rate
+              ? `flaky: ${describeRates(ch.change.rate)}`
+              : ch?.kind === 'flaky'
+                ? `flaky: patched runs ${ch.change.runs.join(', ')}`
+                : ch?.kind === 'added'
+                  ? 'test added by the series'
+                  : t.status;
     const el = t.status === 'fail' ? 'failure' : 'error';
-    body.push(`      <${el}${attrs({ type: t.status, message: `${msg} (${why})` })}>${xmlEscape((t.output ?? []).join('\n'))}</${el}>`);
+    body.push(
+      `      <${el}${attrs({ type: t.status, message: `${msg} (${why})` })}>${xmlEscape((t.output ?? []).join('\n'))}</${el}>`,
+    );
   } else if (t.status === 'skip' || t.status === 'notrun') {
-    body.push(`      <skipped${attrs({ message: t.status === 'notrun' ? 'not run: the suite stopped before this test' : msg })}/>`);
+    body.push(
+      `      <skipped${attrs({ message: t.status === 'notrun' ? 'not run: the suite stopped before this test' : msg })}/>`,
+    );
   }
   if (ch?.kind === 'flaky') {
     // Reruns that failed, in JUnit's rerun vocabulary (Surefire/Jenkins understand it).
@@ -66,7 +80,10 @@ function testcase(t: TestResult, changes: ReturnType<typeof changeIndex>): strin
     });
   }
   // junit-10.xsd has no per-testcase properties: k/N goes in the message (bad) or system-out.
-  const out = [...(rep && !BAD_STATUSES.has(t.status) ? [`hmmci.repeat: ${rep}`] : []), ...(!BAD_STATUSES.has(t.status) ? (t.output ?? []) : [])];
+  const out = [
+    ...(rep && !BAD_STATUSES.has(t.status) ? [`hmmci.repeat: ${rep}`] : []),
+    ...(!BAD_STATUSES.has(t.status) ? (t.output ?? []) : []),
+  ];
   if (out.length) body.push(`      <system-out>${xmlEscape(out.join('\n'))}</system-out>`);
   return body.length ? `${open}>\n${body.join('\n')}\n    </testcase>` : `${open}/>`;
 }
@@ -101,7 +118,8 @@ function suite(r: RunRecord): string {
     '    </properties>',
     ...tests.map((t) => testcase(t, changes)),
   ];
-  if (r.error) lines.push(`    <system-err>${xmlEscape([r.error.message, ...(r.error.details ?? [])].join('\n'))}</system-err>`);
+  if (r.error)
+    lines.push(`    <system-err>${xmlEscape([r.error.message, ...(r.error.details ?? [])].join('\n'))}</system-err>`);
   lines.push('  </testsuite>');
   return lines.join('\n');
 }

@@ -12,11 +12,19 @@ type KcidbStatus = 'FAIL' | 'ERROR' | 'MISS' | 'PASS' | 'DONE' | 'SKIP';
 /** hmmci statuses in KCIDB terms (FAIL: the code is faulty; ERROR: the test could not finish). */
 export function kcidbStatus(s: TestStatus): KcidbStatus {
   switch (s) {
-    case 'pass': case 'xfail': case 'xpass': return 'PASS';
-    case 'fail': case 'crash': return 'FAIL';
-    case 'timeout': return 'ERROR';
-    case 'skip': return 'SKIP';
-    case 'notrun': return 'MISS';
+    case 'pass':
+    case 'xfail':
+    case 'xpass':
+      return 'PASS';
+    case 'fail':
+    case 'crash':
+      return 'FAIL';
+    case 'timeout':
+      return 'ERROR';
+    case 'skip':
+      return 'SKIP';
+    case 'notrun':
+      return 'MISS';
   }
 }
 
@@ -49,43 +57,68 @@ function sideObjects(r: RunRecord, side: 'baseline' | 'patched', result: SideRes
   });
   const buildLog = side === 'baseline' ? r.artifacts.baselineBuildLog : r.artifacts.patchedBuildLog;
   const buildMs = r.stages.filter((s) => s.side === side && s.name === 'build').reduce((a, s) => a + s.ms, 0);
-  const built = result !== null || (side === 'patched' && r.error?.exitCode === 5) || (side === 'baseline' && r.error?.exitCode === 6);
-  const builds = built ? [drop({
-    id: buildId,
-    checkout_id: checkoutId,
-    origin: KCIDB_ORIGIN,
-    architecture: 'x86_64',
-    compiler: r.env.gcc || undefined,
-    config_name: [...r.config.fragments, ...r.config.extra].join('+') || undefined,
-    config_url: fileUrl(r.artifacts.config),
-    log_url: fileUrl(buildLog),
-    duration: buildMs ? buildMs / 1000 : undefined,
-    start_time: r.createdAt,
-    status: (result !== null ? 'PASS' : 'FAIL') as KcidbStatus,
-    log_excerpt: result === null && r.error ? excerpt([r.error.message, ...(r.error.details ?? [])].join('\n')) : undefined,
-    misc: { config_hash: r.config.configHash, cached: result?.cached ?? false },
-  })] : [];
+  const built =
+    result !== null ||
+    (side === 'patched' && r.error?.exitCode === 5) ||
+    (side === 'baseline' && r.error?.exitCode === 6);
+  const builds = built
+    ? [
+        drop({
+          id: buildId,
+          checkout_id: checkoutId,
+          origin: KCIDB_ORIGIN,
+          architecture: 'x86_64',
+          compiler: r.env.gcc || undefined,
+          config_name: [...r.config.fragments, ...r.config.extra].join('+') || undefined,
+          config_url: fileUrl(r.artifacts.config),
+          log_url: fileUrl(buildLog),
+          duration: buildMs ? buildMs / 1000 : undefined,
+          start_time: r.createdAt,
+          status: (result !== null ? 'PASS' : 'FAIL') as KcidbStatus,
+          log_excerpt:
+            result === null && r.error ? excerpt([r.error.message, ...(r.error.details ?? [])].join('\n')) : undefined,
+          misc: { config_hash: r.config.configHash, cached: result?.cached ?? false },
+        }),
+      ]
+    : [];
   const consoleLog = side === 'baseline' ? r.artifacts.baselineConsole : r.artifacts.patchedConsoles[0];
   const changes = new Map<string, string>();
   if (side === 'patched' && r.comparison) {
     const c = r.comparison;
-    for (const [kind, list] of [['regression', c.regressions], ['fixed', c.fixed], ['flaky', c.flaky], ['still_failing', c.stillFailing], ['new_skip', c.newSkips], ['added', c.added], ['not_run', c.notRun]] as const) {
+    for (const [kind, list] of [
+      ['regression', c.regressions],
+      ['fixed', c.fixed],
+      ['flaky', c.flaky],
+      ['still_failing', c.stillFailing],
+      ['new_skip', c.newSkips],
+      ['added', c.added],
+      ['not_run', c.notRun],
+    ] as const) {
       for (const t of list) changes.set(t.name, kind);
     }
   }
-  const tests = (result?.tests ?? []).map((t) => drop({
-    id: `${buildId}:${idPart(t.name)}`,
-    build_id: buildId,
-    origin: KCIDB_ORIGIN,
-    path: `kselftest.mm.hmm-tests.${t.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
-    status: kcidbStatus(t.status),
-    duration: t.durationMs !== undefined ? t.durationMs / 1000 : undefined,
-    log_url: fileUrl(consoleLog),
-    log_excerpt: t.reason || t.output?.length ? excerpt([t.reason, ...(t.output ?? [])].filter(Boolean).join('\n')) : undefined,
-    environment: { comment: `QEMU x86_64 (${r.env.accel || 'unknown accel'}) via ${r.env.runner || 'qemu'}` },
-    start_time: r.createdAt,
-    misc: drop({ hmmci_status: t.status, change: changes.get(t.name), ...(t.repeat ? { repeat: `${t.repeat.pass}/${t.repeat.total}`, repeat_pass: t.repeat.pass, repeat_total: t.repeat.total } : {}) }),
-  }));
+  const tests = (result?.tests ?? []).map((t) =>
+    drop({
+      id: `${buildId}:${idPart(t.name)}`,
+      build_id: buildId,
+      origin: KCIDB_ORIGIN,
+      path: `kselftest.mm.hmm-tests.${t.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+      status: kcidbStatus(t.status),
+      duration: t.durationMs !== undefined ? t.durationMs / 1000 : undefined,
+      log_url: fileUrl(consoleLog),
+      log_excerpt:
+        t.reason || t.output?.length ? excerpt([t.reason, ...(t.output ?? [])].filter(Boolean).join('\n')) : undefined,
+      environment: { comment: `QEMU x86_64 (${r.env.accel || 'unknown accel'}) via ${r.env.runner || 'qemu'}` },
+      start_time: r.createdAt,
+      misc: drop({
+        hmmci_status: t.status,
+        change: changes.get(t.name),
+        ...(t.repeat
+          ? { repeat: `${t.repeat.pass}/${t.repeat.total}`, repeat_pass: t.repeat.pass, repeat_total: t.repeat.total }
+          : {}),
+      }),
+    }),
+  );
   return { checkout, builds, tests };
 }
 

@@ -19,8 +19,10 @@ function wrap(text: string, width = 72, indent = ''): string[] {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && (indent + line + ' ' + word).length > width) { lines.push(indent + line); line = word; }
-    else line = line ? `${line} ${word}` : word;
+    if (line && (indent + line + ' ' + word).length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
   }
   if (line) lines.push(indent + line);
   return lines;
@@ -43,10 +45,18 @@ export function renderMail(r: RunRecord, opts: MailOptions = {}): string {
   }
   out.push('');
   const n = s.patches.length;
-  out.push(...wrap(`I ran the HMM selftests (tools/testing/selftests/mm/hmm-tests with the test_hmm module) on this series (${n} patch${n === 1 ? '' : 'es'}) and on its base, booting both kernels in QEMU, and compared every subtest.`));
+  out.push(
+    ...wrap(
+      `I ran the HMM selftests (tools/testing/selftests/mm/hmm-tests with the test_hmm module) on this series (${n} patch${n === 1 ? '' : 'es'}) and on its base, booting both kernels in QEMU, and compared every subtest.`,
+    ),
+  );
   out.push('');
-  out.push(`  base:    ${shortSha(s.base)}${r.env.kernel ? ` (Linux ${r.env.kernel})` : ''}${s.baseReason ? `, ${s.baseReason}` : ''}`);
-  out.push(`  config:  ${[...r.config.fragments, ...r.config.extra].join(' + ') || '(default)'} (hash ${r.config.configHash || '-'})`);
+  out.push(
+    `  base:    ${shortSha(s.base)}${r.env.kernel ? ` (Linux ${r.env.kernel})` : ''}${s.baseReason ? `, ${s.baseReason}` : ''}`,
+  );
+  out.push(
+    `  config:  ${[...r.config.fragments, ...r.config.extra].join(' + ') || '(default)'} (hash ${r.config.configHash || '-'})`,
+  );
   out.push(`  machine: x86_64 QEMU, ${r.env.accel || '?'} via ${r.env.runner || 'qemu'}; ${r.env.qemu || 'qemu ?'}`);
   out.push(`  gcc:     ${r.env.gcc || '?'}`);
   out.push('');
@@ -65,21 +75,41 @@ export function renderMail(r: RunRecord, opts: MailOptions = {}): string {
       out.push('', 'Changes:');
       for (const row of rows) {
         out.push(`  ${row.label.padEnd(10)} ${row.name}: ${row.baseline} -> ${row.patched}`);
-        if (row.note && (row.label !== 'FIXED' || row.note.startsWith('fails '))) out.push(`             ${row.note.split('\n')[0]}`);
+        if (row.note && (row.label !== 'FIXED' || row.note.startsWith('fails ')))
+          out.push(`             ${row.note.split('\n')[0]}`);
       }
     }
     const rep = repeatLine(r);
     if (rep) {
-      out.push('', ...wrap(`Each test ran up to ${r.patched?.tests.reduce((m, t) => Math.max(m, t.repeat?.total ?? 0), 0)} times on each kernel; failure rates were compared with Barnard's exact test (one-sided, alpha 0.05). Tests that failed in some runs (passed/runs):`));
+      out.push(
+        '',
+        ...wrap(
+          `Each test ran up to ${r.patched?.tests.reduce((m, t) => Math.max(m, t.repeat?.total ?? 0), 0)} times on each kernel; failure rates were compared with Barnard's exact test (one-sided, alpha 0.05). Tests that failed in some runs (passed/runs):`,
+        ),
+      );
       const base = new Map((r.baseline?.tests ?? []).map((t) => [t.name, t.repeat]));
-      const flaky = (r.patched?.tests ?? []).filter((t) => t.repeat && (t.repeat.pass < t.repeat.total || (base.get(t.name) && base.get(t.name)!.pass < base.get(t.name)!.total)));
-      for (const t of flaky) out.push(`  ${t.name}: ${base.get(t.name) ? passText(base.get(t.name)!) : '-'} -> ${passText(t.repeat!)}`);
+      const flaky = (r.patched?.tests ?? []).filter(
+        (t) =>
+          t.repeat &&
+          (t.repeat.pass < t.repeat.total || (base.get(t.name) && base.get(t.name)!.pass < base.get(t.name)!.total)),
+      );
+      for (const t of flaky)
+        out.push(`  ${t.name}: ${base.get(t.name) ? passText(base.get(t.name)!) : '-'} -> ${passText(t.repeat!)}`);
       if (!flaky.length) out.push('  (none: every test passed every run on both kernels)');
     }
-    if (c.patchedRuns > 1) out.push('', `Changed results were re-run ${c.patchedRuns - 1} more time${c.patchedRuns > 2 ? 's' : ''} before being reported.`);
+    if (c.patchedRuns > 1)
+      out.push(
+        '',
+        `Changed results were re-run ${c.patchedRuns - 1} more time${c.patchedRuns > 2 ? 's' : ''} before being reported.`,
+      );
     for (const e of c.newEvents.filter((ev) => ev.confirmed)) {
       out.push('', `${e.kind} on the patched kernel${e.test ? ` during ${e.test}` : ''}:`, '');
-      out.push(...e.text.split('\n').slice(0, 30).map((l) => `  ${l}`));
+      out.push(
+        ...e.text
+          .split('\n')
+          .slice(0, 30)
+          .map((l) => `  ${l}`),
+      );
     }
   }
   const clean = r.status === 'complete' && c !== null && !c.regressed;

@@ -6,15 +6,27 @@ import { visibleLine } from '../series/visible.js';
 
 function table(rows: readonly string[][]): string[] {
   const widths: number[] = [];
-  for (const r of rows) r.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, cell.length); });
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+  for (const r of rows)
+    r.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function totalsRows(baseline: StatusCounts | undefined, patched: StatusCounts | undefined): string[][] {
   const used = TEST_STATUSES.filter((s) => (baseline?.[s] ?? 0) + (patched?.[s] ?? 0) > 0);
   const cols = used.length ? used : (['pass'] as const);
   const sum = (c: StatusCounts | undefined) => Object.values(c ?? {}).reduce((a, b) => a + (b ?? 0), 0);
-  const row = (label: string, c: StatusCounts | undefined) => [label, ...cols.map((s) => String(c?.[s] ?? 0)), c ? String(sum(c)) : '-'];
+  const row = (label: string, c: StatusCounts | undefined) => [
+    label,
+    ...cols.map((s) => String(c?.[s] ?? 0)),
+    c ? String(sum(c)) : '-',
+  ];
   return [['', ...cols, 'total'], row('baseline', baseline), row('patched', patched)];
 }
 
@@ -22,8 +34,16 @@ function totalsRows(baseline: StatusCounts | undefined, patched: StatusCounts | 
 function repeatedFailures(r: RunRecord): string[] {
   const base = new Map((r.baseline?.tests ?? []).map((t) => [t.name, t]));
   const rows = (r.patched?.tests ?? [])
-    .filter((t) => t.repeat && (t.repeat.pass < t.repeat.total || ((base.get(t.name)?.repeat?.pass ?? 0) < (base.get(t.name)?.repeat?.total ?? 0))))
-    .map((t) => `  ${t.name}: patched ${passText(t.repeat!)}, baseline ${base.get(t.name)?.repeat ? passText(base.get(t.name)!.repeat!) : '-'}`);
+    .filter(
+      (t) =>
+        t.repeat &&
+        (t.repeat.pass < t.repeat.total ||
+          (base.get(t.name)?.repeat?.pass ?? 0) < (base.get(t.name)?.repeat?.total ?? 0)),
+    )
+    .map(
+      (t) =>
+        `  ${t.name}: patched ${passText(t.repeat!)}, baseline ${base.get(t.name)?.repeat ? passText(base.get(t.name)!.repeat!) : '-'}`,
+    );
   return rows.length ? ['runs with failures (k/N):', ...rows] : [];
 }
 
@@ -35,15 +55,24 @@ export function renderTerminal(r: RunRecord): string {
   const out: string[] = [];
   const s = r.series;
   out.push(`hmmci run ${r.id}: ${headline(r)}`);
-  out.push(`series:  ${visibleLine(s.title)} (${s.patches.length} patch${s.patches.length === 1 ? '' : 'es'}) on ${shortSha(s.base)}${r.env.kernel ? ` (${r.env.kernel})` : ''}`);
-  out.push(`config:  ${[...r.config.fragments, ...r.config.extra].join(' + ') || '(default)'}${r.config.variant ? ` [${r.config.variant}]` : ''}, hash ${r.config.configHash || '-'}`);
-  out.push(`guest:   ${r.env.runner || '-'}/${r.env.accel || '-'}, ${r.env.gcc || 'gcc ?'}${r.baseline?.cached ? `; baseline reused from ${r.baseline.fromRun ?? 'the cache'}` : ''}`);
+  out.push(
+    `series:  ${visibleLine(s.title)} (${s.patches.length} patch${s.patches.length === 1 ? '' : 'es'}) on ${shortSha(s.base)}${r.env.kernel ? ` (${r.env.kernel})` : ''}`,
+  );
+  out.push(
+    `config:  ${[...r.config.fragments, ...r.config.extra].join(' + ') || '(default)'}${r.config.variant ? ` [${r.config.variant}]` : ''}, hash ${r.config.configHash || '-'}`,
+  );
+  out.push(
+    `guest:   ${r.env.runner || '-'}/${r.env.accel || '-'}, ${r.env.gcc || 'gcc ?'}${r.baseline?.cached ? `; baseline reused from ${r.baseline.fromRun ?? 'the cache'}` : ''}`,
+  );
   out.push('');
   if (r.comparison) {
     const rows = compactRows(changeRows(r.comparison));
     if (rows.length === 0) out.push('No test changed between the baseline and the patched kernel.');
     else {
-      const lines = table([['change', 'test', 'baseline', 'patched'], ...rows.map((x) => [x.label, x.name, x.baseline, x.patched])]);
+      const lines = table([
+        ['change', 'test', 'baseline', 'patched'],
+        ...rows.map((x) => [x.label, x.name, x.baseline, x.patched]),
+      ]);
       out.push(lines[0] as string);
       rows.forEach((x, i) => {
         out.push(lines[i + 1] as string);
@@ -54,7 +83,10 @@ export function renderTerminal(r: RunRecord): string {
     }
     const rep = repeatLine(r);
     if (rep) out.push(rep, ...repeatedFailures(r));
-    if (r.comparison.patchedRuns > 1) out.push(`(changed results were confirmed by ${r.comparison.patchedRuns - 1} rerun${r.comparison.patchedRuns > 2 ? 's' : ''} of the patched kernel)`);
+    if (r.comparison.patchedRuns > 1)
+      out.push(
+        `(changed results were confirmed by ${r.comparison.patchedRuns - 1} rerun${r.comparison.patchedRuns > 2 ? 's' : ''} of the patched kernel)`,
+      );
     out.push('');
   } else if (r.error) {
     out.push(`hmmci: ${r.error.message}`);
@@ -64,11 +96,15 @@ export function renderTerminal(r: RunRecord): string {
   out.push(...table(totalsRows(r.baseline?.counts, r.patched?.counts)));
   out.push('');
   if (r.stages.length) {
-    out.push(`stages:  ${r.stages.map((st) => `${st.name}${st.side === 'run' ? '' : `[${st.side === 'baseline' ? 'base' : 'patched'}]`} ${formatMs(st.ms)}`).join(', ')}`);
+    out.push(
+      `stages:  ${r.stages.map((st) => `${st.name}${st.side === 'run' ? '' : `[${st.side === 'baseline' ? 'base' : 'patched'}]`} ${formatMs(st.ms)}`).join(', ')}`,
+    );
   }
   const a = r.artifacts;
   out.push(`logs:    ${a.dir}`);
-  const logLine = (label: string, p?: string) => { if (p) out.push(`  ${label.padEnd(18)}${p}`); };
+  const logLine = (label: string, p?: string) => {
+    if (p) out.push(`  ${label.padEnd(18)}${p}`);
+  };
   logLine('patched console', a.patchedConsoles[0]);
   for (const [i, p] of a.patchedConsoles.slice(1).entries()) logLine(`rerun ${i + 1} console`, p);
   logLine('baseline console', a.baselineConsole);

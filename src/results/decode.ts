@@ -28,11 +28,22 @@ export async function decodeEvents(events: KernelEvent[], opts: DecodeOptions): 
   const script = decodeScript(opts.srcDir);
   if (!script) return 'no scripts/decode_stacktrace.sh in the tree (give --tree)';
   if (!existsSync(opts.vmlinux)) return `no vmlinux at ${opts.vmlinux}`;
-  const args = [script, opts.vmlinux, ...(opts.srcDir ? [opts.srcDir] : []), ...(opts.modulesDir ? [opts.modulesDir] : [])];
+  const args = [
+    script,
+    opts.vmlinux,
+    ...(opts.srcDir ? [opts.srcDir] : []),
+    ...(opts.modulesDir ? [opts.modulesDir] : []),
+  ];
   for (const ev of events) {
-    const r = await run('bash', args, { input: `${ev.text}\n`, timeoutMs: 60_000, signal: opts.signal, cwd: opts.srcDir });
+    const r = await run('bash', args, {
+      input: `${ev.text}\n`,
+      timeoutMs: 60_000,
+      signal: opts.signal,
+      cwd: opts.srcDir,
+    });
     if (r.exitCode === 0 && r.stdout.trim() && r.stdout.trim() !== ev.text.trim()) ev.decoded = r.stdout.trimEnd();
-    else if (r.exitCode !== 0) return `decode_stacktrace.sh failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n')[0] ?? ''}`;
+    else if (r.exitCode !== 0)
+      return `decode_stacktrace.sh failed (exit ${r.exitCode}): ${r.stderr.trim().split('\n')[0] ?? ''}`;
   }
   return undefined;
 }

@@ -49,7 +49,14 @@ export class EventCollector {
   tryOpen(line: ConsoleLine, runningTest: string | undefined): boolean {
     const rule = matchEvent(line.text);
     if (!rule) return false;
-    this.open = { kind: rule.kind, fatal: rule.fatal, test: runningTest ?? null, lines: [line.text], header: line.text, line: line.n };
+    this.open = {
+      kind: rule.kind,
+      fatal: rule.fatal,
+      test: runningTest ?? null,
+      lines: [line.text],
+      header: line.text,
+      line: line.n,
+    };
     this.attach(line.text);
     return true;
   }
@@ -86,7 +93,14 @@ export class EventCollector {
     if (!ev) return undefined;
     this.open = undefined;
     const fn = eventFunction(ev.lines, ev.kind);
-    return { kind: ev.kind, test: ev.test, text: ev.lines.join('\n'), fatal: ev.fatal, line: ev.line, ...(fn ? { function: fn } : {}) };
+    return {
+      kind: ev.kind,
+      test: ev.test,
+      text: ev.lines.join('\n'),
+      fatal: ev.fatal,
+      line: ev.line,
+      ...(fn ? { function: fn } : {}),
+    };
   }
 
   /** Keep an attributed event (up to MAX_EVENTS; the rest are counted). */

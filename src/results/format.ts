@@ -20,8 +20,11 @@ export function formatResultText(r: ParseResult, opts: { verbose?: boolean; even
   for (const t of r.tests) {
     const dur = t.durationMs !== undefined ? `${(t.durationMs / 1000).toFixed(2)}s` : '';
     const rep = t.repeat ? ` ${`${t.repeat.pass}/${t.repeat.total}`.padStart(7)}` : '';
-    out.push(`${t.status.toUpperCase().padEnd(7)} ${t.name.padEnd(width)}${rep} ${dur.padStart(7)}${t.reason ? `  ${t.reason}` : ''}`.trimEnd());
-    if (opts.verbose && t.output?.length && t.status !== 'pass' && t.status !== 'skip') for (const l of t.output) out.push(`          | ${l}`);
+    out.push(
+      `${t.status.toUpperCase().padEnd(7)} ${t.name.padEnd(width)}${rep} ${dur.padStart(7)}${t.reason ? `  ${t.reason}` : ''}`.trimEnd(),
+    );
+    if (opts.verbose && t.output?.length && t.status !== 'pass' && t.status !== 'skip')
+      for (const l of t.output) out.push(`          | ${l}`);
   }
   if (!r.tests.length) out.push('(no test results)');
   const counts = TEST_STATUSES.filter((s) => r.counts[s]).map((s) => `${s} ${r.counts[s]}`);

@@ -75,7 +75,10 @@ const verdictOf = (s: string | undefined): 'OK' | 'FAIL' => (s === 'OK' ? 'OK' :
 
 /** Order matters: the first match wins; `comment` catches every other `#` line. */
 export const GRAMMAR: readonly GrammarRule[] = [
-  rule('version', /^(?<kind>TAP|KTAP) version (?<version>\d+)\s*$/, (g) => ({ kind: g.kind as 'TAP' | 'KTAP', version: num(g.version) })),
+  rule('version', /^(?<kind>TAP|KTAP) version (?<version>\d+)\s*$/, (g) => ({
+    kind: g.kind as 'TAP' | 'KTAP',
+    version: num(g.version),
+  })),
   rule('plan', /^1\.\.(?<count>\d+)(?:\s*#\s*(?<directive>SKIP)\b\s*(?<reason>.*))?\s*$/i, (g) => ({
     count: num(g.count),
     ...(g.directive !== undefined ? { skip: g.reason ?? '' } : {}),
@@ -92,13 +95,28 @@ export const GRAMMAR: readonly GrammarRule[] = [
       ...(g.note !== undefined ? { note: g.note } : {}),
     }),
   ),
-  rule('starting', /^#\s+Starting (?<tests>\d+) tests? from (?<cases>\d+) test cases?\.\s*$/, (g) => ({ tests: num(g.tests), cases: num(g.cases) })),
-  rule('starting', /^\[==========\] Running (?<tests>\d+) tests? from (?<cases>\d+) test cases?\.\s*$/, (g) => ({ tests: num(g.tests), cases: num(g.cases) })),
+  rule('starting', /^#\s+Starting (?<tests>\d+) tests? from (?<cases>\d+) test cases?\.\s*$/, (g) => ({
+    tests: num(g.tests),
+    cases: num(g.cases),
+  })),
+  rule('starting', /^\[==========\] Running (?<tests>\d+) tests? from (?<cases>\d+) test cases?\.\s*$/, (g) => ({
+    tests: num(g.tests),
+    cases: num(g.cases),
+  })),
   rule('run', /^\[ RUN {6}\] (?<name>\S+)\s*$/, (g) => ({ name: g.name! })),
-  rule('old_result', /^\[\s+(?<verdict>OK|FAIL)\s\] (?<name>\S+)\s*$/, (g) => ({ verdict: verdictOf(g.verdict), name: g.name! })),
-  rule('summary', /^\[==========\] (?<passed>\d+) \/ (?<total>\d+) tests passed\.\s*$/, (g) => ({ passed: num(g.passed), total: num(g.total) })),
+  rule('old_result', /^\[\s+(?<verdict>OK|FAIL)\s\] (?<name>\S+)\s*$/, (g) => ({
+    verdict: verdictOf(g.verdict),
+    name: g.name!,
+  })),
+  rule('summary', /^\[==========\] (?<passed>\d+) \/ (?<total>\d+) tests passed\.\s*$/, (g) => ({
+    passed: num(g.passed),
+    total: num(g.total),
+  })),
   rule('run', /^#\s+RUN\s+(?<name>\S+)\s+\.\.\.\s*$/, (g) => ({ name: g.name! })),
-  rule('verdict', /^#\s+(?<verdict>OK|FAIL)\s+(?<name>\S+)\s*$/, (g) => ({ verdict: verdictOf(g.verdict), name: g.name! })),
+  rule('verdict', /^#\s+(?<verdict>OK|FAIL)\s+(?<name>\S+)\s*$/, (g) => ({
+    verdict: verdictOf(g.verdict),
+    name: g.name!,
+  })),
   rule('skip_reason', /^#\s+SKIP\s{2,}(?<reason>.*?)\s*$/, (g) => ({ reason: g.reason ?? '' })),
   rule(
     'terminated',
@@ -115,7 +133,10 @@ export const GRAMMAR: readonly GrammarRule[] = [
     /^#\s+Totals: pass:(?<pass>\d+) fail:(?<fail>\d+) xfail:(?<xfail>\d+) xpass:(?<xpass>\d+) skip:(?<skip>\d+) error:(?<error>\d+)\s*$/,
     (g) => ({ counts: Object.fromEntries(TOTALS_KEYS.map((k) => [k, num(g[k])])) as Record<TotalsKey, number> }),
   ),
-  rule('planned_mismatch', /^#\s+Planned tests != run tests \((?<planned>\d+) != (?<run>\d+)\)\s*$/, (g) => ({ planned: num(g.planned), run: num(g.run) })),
+  rule('planned_mismatch', /^#\s+Planned tests != run tests \((?<planned>\d+) != (?<run>\d+)\)\s*$/, (g) => ({
+    planned: num(g.planned),
+    run: num(g.run),
+  })),
   rule('bail', /^Bail out!\s*(?<reason>.*)$/, (g) => ({ reason: g.reason ?? '' })),
   rule('runner_timeout_set', /^#\s+timeout set to (?<seconds>\d+)\s*$/, (g) => ({ seconds: num(g.seconds) })),
   rule('comment', /^#(?<text>.*)$/, (g) => ({ text: g.text ?? '' })),

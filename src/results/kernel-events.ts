@@ -18,8 +18,16 @@ export const EVENT_RULES: readonly EventRule[] = [
   { kind: 'kasan', re: /^BUG: KFENCE: /, fatal: false },
   // x86 `BUG: kernel NULL pointer dereference`, ppc64 `BUG: Kernel NULL pointer dereference on read`,
   // arm64 `Unable to handle kernel NULL pointer dereference at virtual address`.
-  { kind: 'oops', re: /^(?:BUG: (?:[Kk]ernel NULL pointer dereference|[Uu]nable to handle (?:page fault|kernel paging request|kernel NULL pointer|kernel data access|kernel instruction fetch))|Unable to handle kernel (?:NULL pointer dereference|paging request|access to user memory|execute from non-executable memory|write to read-only memory))/, fatal: true },
-  { kind: 'oops', re: /^(?:Oops: |general protection fault|Internal error: (?:Oops|Oops - BUG|Oops - BRK|undefined instruction)\b)/, fatal: true },
+  {
+    kind: 'oops',
+    re: /^(?:BUG: (?:[Kk]ernel NULL pointer dereference|[Uu]nable to handle (?:page fault|kernel paging request|kernel NULL pointer|kernel data access|kernel instruction fetch))|Unable to handle kernel (?:NULL pointer dereference|paging request|access to user memory|execute from non-executable memory|write to read-only memory))/,
+    fatal: true,
+  },
+  {
+    kind: 'oops',
+    re: /^(?:Oops: |general protection fault|Internal error: (?:Oops|Oops - BUG|Oops - BRK|undefined instruction)\b)/,
+    fatal: true,
+  },
   { kind: 'bug', re: /^kernel BUG at /, fatal: true },
   {
     kind: 'lockdep',
@@ -54,11 +62,49 @@ export function matchEvent(text: string): EventRule | undefined {
  */
 const REPORTING_FRAME_RE = new RegExp(
   '^(?:' +
-    ['dump_stack', 'show_stack', '__dump_stack', 'dump_stack_lvl', 'panic', 'sched_show_task', 'rcu_dump_cpu_stacks', 'print_report', 'kasan_report',
-      '__might_resched', '__might_sleep', '__might_fault', '___might_sleep', '__cond_resched', 'lockdep_\\w+', 'print_\\w+_bug', 'check_noncircular', 'check_prev_add', 'check_irq_usage',
-      'validate_chain', '__lock_acquire', 'lock_acquire', 'lock_release', 'mark_lock', '__schedule', 'schedule', 'schedule_preempt_disabled', 'schedule_timeout',
-      'io_schedule', '__mutex_lock', '__mutex_lock_common', 'mutex_lock', 'mutex_lock_nested', 'mutex_lock_killable', 'rwsem_down_read_slowpath', 'rwsem_down_write_slowpath',
-      'down_read', 'down_write', '__wait_for_common', 'wait_for_completion', 'rt_mutex_slowlock'].join('|') +
+    [
+      'dump_stack',
+      'show_stack',
+      '__dump_stack',
+      'dump_stack_lvl',
+      'panic',
+      'sched_show_task',
+      'rcu_dump_cpu_stacks',
+      'print_report',
+      'kasan_report',
+      '__might_resched',
+      '__might_sleep',
+      '__might_fault',
+      '___might_sleep',
+      '__cond_resched',
+      'lockdep_\\w+',
+      'print_\\w+_bug',
+      'check_noncircular',
+      'check_prev_add',
+      'check_irq_usage',
+      'validate_chain',
+      '__lock_acquire',
+      'lock_acquire',
+      'lock_release',
+      'mark_lock',
+      '__schedule',
+      'schedule',
+      'schedule_preempt_disabled',
+      'schedule_timeout',
+      'io_schedule',
+      '__mutex_lock',
+      '__mutex_lock_common',
+      'mutex_lock',
+      'mutex_lock_nested',
+      'mutex_lock_killable',
+      'rwsem_down_read_slowpath',
+      'rwsem_down_write_slowpath',
+      'down_read',
+      'down_write',
+      '__wait_for_common',
+      'wait_for_completion',
+      'rt_mutex_slowlock',
+    ].join('|') +
     ')$',
 );
 
@@ -106,7 +152,10 @@ export function isKasanRuler(text: string): boolean {
 
 /** A BUG: header the following `Oops:` line belongs to (one report, not two). */
 export function oopsContinues(openHeader: string, text: string): boolean {
-  return /^(?:BUG: (?:[Kk]ernel NULL|[Uu]nable to handle)|Unable to handle kernel )/.test(openHeader) && /^(?:Oops: |Internal error: Oops)/.test(text);
+  return (
+    /^(?:BUG: (?:[Kk]ernel NULL|[Uu]nable to handle)|Unable to handle kernel )/.test(openHeader) &&
+    /^(?:Oops: |Internal error: Oops)/.test(text)
+  );
 }
 
 /** `kernel BUG at …` is followed by its own `Oops: invalid opcode` line: same report. */

@@ -26,7 +26,7 @@ export interface ConsoleLine {
 
 // CSI sequences (ESC [ ... final), OSC (ESC ] ... BEL/ST), two-char escapes (ESC c, ESC 7, ESC =).
 const ANSI_RE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|\x1b[0-9=>c]/g;
-// eslint-disable-next-line no-control-regex
+
 const CONTROL_RE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g;
 /** `[   82.138113]`, with CONFIG_PRINTK_CALLER also `[   T88]` (task) or `[    C0]` (CPU) after it. */
 const PRINTK_TIME_RE = /^(?:<\d+>)?\[\s*(\d+\.\d+)\](?:\[\s*[TC]\d+\])?\s?/;
@@ -36,7 +36,8 @@ const MID_PRINTK_RE = /\[\s*\d+\.\d{6}\]/;
  * Kernel report headers that can start in the middle of a user-space line when printk has no
  * timestamps (the serial console interleaves them at any byte).
  */
-const MID_HEADER_RE = /(?:BUG: (?:kernel NULL|unable to handle|KASAN|sleeping|scheduling|Bad page)|Oops: |kernel BUG at |WARNING: CPU: |Kernel panic - not syncing|rcu: INFO: |INFO: task |general protection fault)/;
+const MID_HEADER_RE =
+  /(?:BUG: (?:kernel NULL|unable to handle|KASAN|sleeping|scheduling|Bad page)|Oops: |kernel BUG at |WARNING: CPU: |Kernel panic - not syncing|rcu: INFO: |INFO: task |general protection fault)/;
 
 export function stripAnsi(s: string): string {
   return s.replace(ANSI_RE, '').replace(CONTROL_RE, '');
@@ -128,7 +129,8 @@ export class LineNormalizer {
     if (ts && ts.index > 0 && !PRINTK_TIME_RE.test(clean)) cut = ts.index;
     if (cut < 0) {
       const h = MID_HEADER_RE.exec(clean);
-      if (h && h.index > 0 && !/^\s*$/.test(clean.slice(0, h.index)) && !isKernelish(clean.slice(0, h.index))) cut = h.index;
+      if (h && h.index > 0 && !/^\s*$/.test(clean.slice(0, h.index)) && !isKernelish(clean.slice(0, h.index)))
+        cut = h.index;
     }
     if (cut > 0) {
       const before = clean.slice(0, cut);

@@ -17,7 +17,8 @@ export function parseListing(text: string): string[] {
   const flush = () => {
     if (!block) return;
     const variants = block.variants.length ? block.variants : [''];
-    for (const v of variants) for (const t of block.tests) names.push(v ? `${block.fixture}.${v}.${t}` : `${block.fixture}.${t}`);
+    for (const v of variants)
+      for (const t of block.tests) names.push(v ? `${block.fixture}.${v}.${t}` : `${block.fixture}.${t}`);
     block = undefined;
   };
   let seenHeader = false;

@@ -23,7 +23,14 @@ const MAX_DIAGNOSTICS = 200;
 
 /** The status a TAP result line gives (before what was seen while the test ran is weighed). */
 function lineStatus(c: LineOf<'result'>): TestStatus {
-  if (c.ok) return c.directive === 'SKIP' ? 'skip' : c.directive === 'XFAIL' ? 'xfail' : c.directive === 'XPASS' ? 'xpass' : 'pass';
+  if (c.ok)
+    return c.directive === 'SKIP'
+      ? 'skip'
+      : c.directive === 'XFAIL'
+        ? 'xfail'
+        : c.directive === 'XPASS'
+          ? 'xpass'
+          : 'pass';
   return c.directive === 'TIMEOUT' ? 'timeout' : 'fail';
 }
 
@@ -166,7 +173,11 @@ export class ConsoleParser implements StreamHost {
   }
 
   adopted(s: TapStream, again: boolean): void {
-    if (again) this.note(this.lastLine, 'a second hmm-tests TAP stream: hmm-tests ran again in this log; the worse outcome of each test is kept');
+    if (again)
+      this.note(
+        this.lastLine,
+        'a second hmm-tests TAP stream: hmm-tests ran again in this log; the worse outcome of each test is kept',
+      );
     this.resultCount = 0;
     this.session.depth = s.depth;
     this.session.plan = s.plan;
@@ -222,7 +233,11 @@ export class ConsoleParser implements StreamHost {
     const running = this.ledger.running;
     switch (c.type) {
       case 'summary':
-        this.session.summary = { verdict: c.verdict ?? (c.passed === c.total ? 'PASSED' : 'FAILED'), passed: c.passed, total: c.total };
+        this.session.summary = {
+          verdict: c.verdict ?? (c.passed === c.total ? 'PASSED' : 'FAILED'),
+          passed: c.passed,
+          total: c.total,
+        };
         return;
       case 'totals':
         this.session.totals = { ...c.counts };
@@ -270,7 +285,8 @@ export class ConsoleParser implements StreamHost {
 
   private onRun(name: string, line: ConsoleLine): void {
     const running = this.ledger.running;
-    if (running && running.name !== name) this.ledger.endRunning(line.n, `the next test (${name}) started before this one printed a result`);
+    if (running && running.name !== name)
+      this.ledger.endRunning(line.n, `the next test (${name}) started before this one printed a result`);
     const t = this.ledger.state(name);
     const p = this.predicted;
     this.predicted = undefined;
@@ -288,10 +304,12 @@ export class ConsoleParser implements StreamHost {
 
   private onResult(c: LineOf<'result'>, line: ConsoleLine): void {
     this.resultCount++;
-    if (c.num !== this.resultCount) this.note(line.n, `result number ${c.num} out of sequence (expected ${this.resultCount})`);
+    if (c.num !== this.resultCount)
+      this.note(line.n, `result number ${c.num} out of sequence (expected ${this.resultCount})`);
     const name = this.resultName(c, line);
     const t = this.ledger.state(name);
-    if (this.ledger.running && this.ledger.running !== t) this.ledger.endRunning(line.n, `a result for ${name} arrived before this test printed one`);
+    if (this.ledger.running && this.ledger.running !== t)
+      this.ledger.endRunning(line.n, `a result for ${name} arrived before this test printed one`);
     t.started = true;
     this.ledger.settle(t, { kind: 'result', status: lineStatus(c), reason: c.reason || c.note || undefined }, line.n);
     if (t.startedMs !== undefined && line.atMs !== undefined) t.durationMs = line.atMs - t.startedMs;
@@ -309,11 +327,16 @@ export class ConsoleParser implements StreamHost {
       this.note(line.n, `result ${c.num} has no test name and no test was running: taken as ${guess}`);
       return guess;
     }
-    const garbled = this.plannedNames ? !this.plannedNames.includes(name) : run?.name.startsWith(name) || /\s/.test(name);
+    const garbled = this.plannedNames
+      ? !this.plannedNames.includes(name)
+      : run?.name.startsWith(name) || /\s/.test(name);
     if (run && name !== run.name && garbled) {
       // A result line cut short or garbled (console truncated, a kernel message written into it):
       // the running test's name, from its complete RUN line, is the one to trust.
-      this.note(line.n, `result ${c.num} names "${name}", not a planned case: taken as the running test ${run.name} (line cut or garbled)`);
+      this.note(
+        line.n,
+        `result ${c.num} names "${name}", not a planned case: taken as the running test ${run.name} (line cut or garbled)`,
+      );
       return run.name;
     }
     return name;
@@ -322,8 +345,14 @@ export class ConsoleParser implements StreamHost {
   /** A kernel report has ended: which test it happened in, and what it does to that test. */
   private attribute(ev: ClosedEvent): void {
     let predicted: TestState | undefined;
-    if (ev.test === null && ev.fatal && this.tracker.hmm && this.session.exitStatus === undefined) predicted = this.attributeLost(ev);
-    const event: KernelEvent = { kind: ev.kind, test: ev.test, text: ev.text, ...(ev.function ? { function: ev.function } : {}) };
+    if (ev.test === null && ev.fatal && this.tracker.hmm && this.session.exitStatus === undefined)
+      predicted = this.attributeLost(ev);
+    const event: KernelEvent = {
+      kind: ev.kind,
+      test: ev.test,
+      text: ev.text,
+      ...(ev.function ? { function: ev.function } : {}),
+    };
     if (predicted) this.predicted = { t: predicted, event, line: ev.line };
     this.collector.keep(event);
     if (!ev.fatal || !ev.test) return;
@@ -348,7 +377,10 @@ export class ConsoleParser implements StreamHost {
     const next = comm === undefined || comm === 'hmm-tests' ? this.ledger.nextPlanned(this.plannedNames) : undefined;
     if (last && !last.fatal && /signal/.test(last.terminated ?? '')) {
       ev.test = last.name;
-      this.note(ev.line, `kernel ${ev.kind} after ${last.name} printed its result; it died by a signal: attributed to it`);
+      this.note(
+        ev.line,
+        `kernel ${ev.kind} after ${last.name} printed its result; it died by a signal: attributed to it`,
+      );
       return undefined;
     }
     if (!next) return undefined;
@@ -356,7 +388,10 @@ export class ConsoleParser implements StreamHost {
     const predicted = this.ledger.state(next);
     predicted.started = true;
     this.ledger.running = predicted;
-    this.note(ev.line, `kernel ${ev.kind} while no test was running by the console; its RUN line was lost: attributed to ${next}, the next case in listing order${comm ? ' (Comm: hmm-tests)' : ''}`);
+    this.note(
+      ev.line,
+      `kernel ${ev.kind} while no test was running by the console; its RUN line was lost: attributed to ${next}, the next case in listing order${comm ? ' (Comm: hmm-tests)' : ''}`,
+    );
     return predicted;
   }
 
@@ -400,7 +435,10 @@ export function parseConsole(chunks: AsyncIterable<string | Buffer>, opts?: Pars
  * Parse a whole console log (string: synchronous) or a stream of chunks (async iterable). Never
  * throws on bad input; problems are in `diagnostics`.
  */
-export function parseConsole(input: string | AsyncIterable<string | Buffer>, opts: ParseOptions = {}): ParseResult | Promise<ParseResult> {
+export function parseConsole(
+  input: string | AsyncIterable<string | Buffer>,
+  opts: ParseOptions = {},
+): ParseResult | Promise<ParseResult> {
   const parser = new ConsoleParser(opts);
   if (typeof input === 'string') {
     for (const line of consoleLines(input)) parser.feed(line);

@@ -32,11 +32,16 @@ export interface SentinelLine {
   rest: string;
 }
 
-const BY_MARKER = new Map<string, SentinelKind>(Object.entries(SENTINEL).map(([kind, marker]) => [marker, kind as SentinelKind]));
+const BY_MARKER = new Map<string, SentinelKind>(
+  Object.entries(SENTINEL).map(([kind, marker]) => [marker, kind as SentinelKind]),
+);
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A sentinel line: the marker at the start (longest first), then its arguments. */
 const SENTINEL_RE = new RegExp(
-  `^(${[...BY_MARKER.keys()].sort((a, b) => b.length - a.length).map(escape).join('|')})\\b ?(.*)$`,
+  `^(${[...BY_MARKER.keys()]
+    .sort((a, b) => b.length - a.length)
+    .map(escape)
+    .join('|')})\\b ?(.*)$`,
 );
 
 /** The sentinel a console line is, if any (the markers are spelled once, in SENTINEL). */

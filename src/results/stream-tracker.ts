@@ -86,7 +86,8 @@ export class StreamTracker {
       const { text: inner, levels } = unnest(text, s.depth);
       if (levels !== s.depth) continue;
       const c = classify(inner);
-      if (i === this.streams.length - 1 && s.hmm !== true && c.type === 'comment' && this.deeperStream(s, inner, line)) return false;
+      if (i === this.streams.length - 1 && s.hmm !== true && c.type === 'comment' && this.deeperStream(s, inner, line))
+        return false;
       this.inStream(s, c, inner, line);
       return false;
     }
@@ -101,7 +102,11 @@ export class StreamTracker {
   private deeperStream(s: TapStream, inner: string, line: ConsoleLine): boolean {
     const deeper = unnest(inner, 1).text;
     const dc = classify(deeper);
-    const opens = dc.type === 'plan' || dc.type === 'starting' || dc.type === 'run' || (dc.type === 'result' && this.isHmmName(dc.name));
+    const opens =
+      dc.type === 'plan' ||
+      dc.type === 'starting' ||
+      dc.type === 'run' ||
+      (dc.type === 'result' && this.isHmmName(dc.name));
     if (!opens) return false;
     this.open(s.depth + 1);
     this.inStream(this.streams.at(-1)!, dc, deeper, line);
@@ -153,7 +158,11 @@ export class StreamTracker {
     // Fallback: no listing, no runner line naming another program, not a runner's own result,
     // and no hmm-tests stream seen: the only TAP there is is taken as hmm-tests'.
     const fallback = !hmm && !planned && s.program === undefined && !this.hmm && !RUNNER_RESULT_RE.test(c.name);
-    if (fallback) this.host.note(line.n, `taken as hmm-tests' TAP stream although "${c.name}" is not an hmm fixture name: no -l listing and no runner line names the program`);
+    if (fallback)
+      this.host.note(
+        line.n,
+        `taken as hmm-tests' TAP stream although "${c.name}" is not an hmm fixture name: no -l listing and no runner line names the program`,
+      );
     // Otherwise the stream stays undecided (its results ignored) until a case of hmm-tests
     // shows: one garbled line must not make hmm-tests' own stream "another program's".
     if (hmm || fallback) this.adopt(s);
@@ -170,7 +179,8 @@ export class StreamTracker {
         return;
       case 'starting':
         // The harness header of hmm-tests: announced as such, or it starts exactly the listed cases.
-        if (isHmmProgram(s.program) || (s.hmm === undefined && this.host.plannedNames?.length === c.tests)) this.adopt(s);
+        if (isHmmProgram(s.program) || (s.hmm === undefined && this.host.plannedNames?.length === c.tests))
+          this.adopt(s);
         return;
       case 'bail':
         if (s.hmm === undefined) {

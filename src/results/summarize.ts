@@ -1,5 +1,12 @@
 import type { TestState } from './test-ledger.js';
-import { countStatuses, type KernelEvent, type ParseDiagnostic, type TestResult, type TestRunResult, type StatusCounts } from './types.js';
+import {
+  countStatuses,
+  type KernelEvent,
+  type ParseDiagnostic,
+  type TestResult,
+  type TestRunResult,
+  type StatusCounts,
+} from './types.js';
 
 /** What the parser learnt about the run as a whole (extra JSON fields, beside the contract's). */
 export interface SessionInfo {
@@ -72,9 +79,14 @@ export function summarize(st: ParserState): ParseResult {
   }
   const counts = countStatuses(results);
   checkTotals(st, counts);
-  if (!st.session.booted) st.note(st.lastLine, 'the kernel never reached user space (no `Run /init`, sentinel or TAP line)');
+  if (!st.session.booted)
+    st.note(st.lastLine, 'the kernel never reached user space (no `Run /init`, sentinel or TAP line)');
   else if (!st.session.started && !results.length) st.note(st.lastLine, 'hmm-tests never started');
-  if (st.droppedEvents) st.diagnostics.push({ line: st.lastLine, message: `${st.droppedEvents} more kernel events after the first ${st.maxEvents} not kept` });
+  if (st.droppedEvents)
+    st.diagnostics.push({
+      line: st.lastLine,
+      message: `${st.droppedEvents} more kernel events after the first ${st.maxEvents} not kept`,
+    });
   const dropped = st.droppedDiagnostics();
   if (dropped) st.diagnostics.push({ line: st.lastLine, message: `… ${dropped} more parser notes not kept` });
   return { tests: results, counts, events: st.events, diagnostics: st.diagnostics, session: st.session };
@@ -83,7 +95,14 @@ export function summarize(st: ParserState): ParseResult {
 /** Planned but never started: `notrun` (or `skip` when the whole suite was skipped). */
 function addUnstarted(st: ParserState, tests: Map<string, TestState>): void {
   const planned = st.planned;
-  const blank = (name: string, status: TestState['status'], reason: string): TestState => ({ name, output: [], dropped: 0, started: false, status, reason });
+  const blank = (name: string, status: TestState['status'], reason: string): TestState => ({
+    name,
+    output: [],
+    dropped: 0,
+    started: false,
+    status,
+    reason,
+  });
   if (planned) {
     const skip = st.planSkip;
     if (skip !== undefined && !st.session.bail) st.session.bail = `whole suite skipped: ${skip}`;
@@ -93,7 +112,8 @@ function addUnstarted(st: ParserState, tests: Map<string, TestState>): void {
       else tests.set(name, blank(name, 'notrun', notrunReason(st.session)));
     }
     const listed = new Set(planned);
-    for (const t of tests.values()) if (!listed.has(t.name) && t.started) st.note(st.lastLine, `${t.name} ran but is not in the -l listing`);
+    for (const t of tests.values())
+      if (!listed.has(t.name) && t.started) st.note(st.lastLine, `${t.name} ran but is not in the -l listing`);
   } else if (st.session.plan !== undefined && st.session.plan > tests.size) {
     const seen = tests.size;
     for (let i = seen + 1; i <= st.session.plan; i++) {
@@ -133,6 +153,7 @@ function checkTotals(st: ParserState, counts: StatusCounts): void {
   if (!totals) return;
   const mine = { pass: counts.pass ?? 0, skip: counts.skip ?? 0, xfail: counts.xfail ?? 0, xpass: counts.xpass ?? 0 };
   for (const k of ['pass', 'skip', 'xfail', 'xpass'] as const) {
-    if (mine[k] !== totals[k]) st.note(st.lastLine, `# Totals says ${k}:${totals[k]} but ${mine[k]} results were parsed`);
+    if (mine[k] !== totals[k])
+      st.note(st.lastLine, `# Totals says ${k}:${totals[k]} but ${mine[k]} results were parsed`);
   }
 }

@@ -39,7 +39,16 @@ export type SettleCause =
   | { kind: 'fatal' };
 
 /** How bad a status is, to keep the worse outcome of a test that ran twice in one log. */
-const SEVERITY: Record<TestStatus, number> = { pass: 0, skip: 0, xfail: 0, notrun: 1, xpass: 2, fail: 3, timeout: 4, crash: 5 };
+const SEVERITY: Record<TestStatus, number> = {
+  pass: 0,
+  skip: 0,
+  xfail: 0,
+  notrun: 1,
+  xpass: 2,
+  fail: 3,
+  timeout: 4,
+  crash: 5,
+};
 
 /** The one-line reason a kernel report gives a crashed test. */
 export function describeEvent(ev: KernelEvent, terminated?: string): string {
@@ -61,7 +70,10 @@ export function resolve(t: TestState, cause: SettleCause): { status: TestStatus;
     case 'no-result':
       return { status: cause.timedOut || t.timedOut ? 'timeout' : 'fail', reason: t.terminated ?? cause.why };
     case 'log-end':
-      return { status: 'timeout', reason: cause.killed ? `killed by hmmci: ${cause.killed}` : 'never finished: the console ends while it runs' };
+      return {
+        status: 'timeout',
+        reason: cause.killed ? `killed by hmmci: ${cause.killed}` : 'never finished: the console ends while it runs',
+      };
     case 'fatal':
       return { status: t.status ?? 'crash', reason: t.reason };
   }

@@ -28,7 +28,12 @@ export interface BaselineGroup {
 }
 
 /** Paths the hmm-tests binary is compiled from (and includes): a series touching them boots its baseline serially. */
-const HMM_TESTS_INPUTS = [/^tools\/testing\/selftests\//, /^tools\/include\//, /^lib\/test_hmm_uapi\.h$/, /^mm\/gup_test\.h$/];
+const HMM_TESTS_INPUTS = [
+  /^tools\/testing\/selftests\//,
+  /^tools\/include\//,
+  /^lib\/test_hmm_uapi\.h$/,
+  /^mm\/gup_test\.h$/,
+];
 
 /** Files a series changes (`diff --git a/X b/Y`, both names). Pure. */
 export function seriesPaths(series: LoadedSeries): string[] {
@@ -53,9 +58,14 @@ export function canOverlap(rc: RunContext, first: Job): boolean {
 }
 
 function baselineBroken(f: StageFailure, what: string): HmmciError {
-  return new HmmciError(`The unpatched baseline ${what}, so nothing can be compared: ${f.message} Fix the base tree or its config (or pick another base with --base) and run again.`, {
-    exitCode: ExitCode.BASELINE_BROKEN, logPath: f.logPath, details: f.details,
-  });
+  return new HmmciError(
+    `The unpatched baseline ${what}, so nothing can be compared: ${f.message} Fix the base tree or its config (or pick another base with --base) and run again.`,
+    {
+      exitCode: ExitCode.BASELINE_BROKEN,
+      logPath: f.logPath,
+      details: f.details,
+    },
+  );
 }
 
 export function startBaseline(rc: RunContext, first: Job): BaselineGroup {
@@ -72,7 +82,12 @@ export function startBaseline(rc: RunContext, first: Job): BaselineGroup {
   return group;
 }
 
-async function computeBaseline(rc: RunContext, first: Job, handOver: (slot: Slot) => void, refuse: (err: unknown) => void): Promise<KnownBaseline> {
+async function computeBaseline(
+  rc: RunContext,
+  first: Job,
+  handOver: (slot: Slot) => void,
+  refuse: (err: unknown) => void,
+): Promise<KnownBaseline> {
   const label = rc.multi ? `baseline${first.variant.name ? ` ${first.variant.name}` : ''}` : 'baseline';
   const t = new Timer(rc.req.reporter, () => label);
   let handed = false;
@@ -84,8 +99,17 @@ async function computeBaseline(rc: RunContext, first: Job, handOver: (slot: Slot
   try {
     slot = await slotOf(rc, t, 'baseline', first);
     const s = slot;
-    const lockKey = { treeId: rc.tree.id, base: s.rev, configKey: rc.stages.configKey(first.variant), toolchain: rc.toolchain.gcc, runner: `${rc.req.runner}${guestResultKey(rc.req.guest)}` };
-    const onWait = (pid: number) => rc.req.reporter.info(`baseline: another hmmci run (pid ${pid}) is computing the same baseline; waiting to reuse it`);
+    const lockKey = {
+      treeId: rc.tree.id,
+      base: s.rev,
+      configKey: rc.stages.configKey(first.variant),
+      toolchain: rc.toolchain.gcc,
+      runner: `${rc.req.runner}${guestResultKey(rc.req.guest)}`,
+    };
+    const onWait = (pid: number) =>
+      rc.req.reporter.info(
+        `baseline: another hmmci run (pid ${pid}) is computing the same baseline; waiting to reuse it`,
+      );
     const known = await rc.store.withLock(lockKey, () => baselineInSlot(rc, first, s, t, give), onWait);
     if (!handed) give(s);
     return known;
@@ -102,10 +126,21 @@ async function computeBaseline(rc: RunContext, first: Job, handOver: (slot: Slot
 }
 
 /** Under the lock: configure, then the store's entry, or build, boot and save one. */
-async function baselineInSlot(rc: RunContext, first: Job, slot: Slot, t: Timer, give: (s: Slot) => void): Promise<KnownBaseline> {
+async function baselineInSlot(
+  rc: RunContext,
+  first: Job,
+  slot: Slot,
+  t: Timer,
+  give: (s: Slot) => void,
+): Promise<KnownBaseline> {
   const config = await configureIn(rc, t, 'baseline', slot, first.variant);
   if (!config.ok) throw failureError(config);
-  const key = rc.store.key({ base: slot.rev, configHash: config.configHash, toolchain: rc.toolchain.gcc, runner: `${rc.req.runner}${guestResultKey(rc.req.guest)}` });
+  const key = rc.store.key({
+    base: slot.rev,
+    configHash: config.configHash,
+    toolchain: rc.toolchain.gcc,
+    runner: `${rc.req.runner}${guestResultKey(rc.req.guest)}`,
+  });
   const hit = rc.req.useBaselineCache === false ? undefined : rc.store.lookup(key);
   if (hit) {
     rc.req.reporter.info(`baseline: reusing the results of run ${hit.fromRun} (same base, config, gcc and runner)`);
@@ -115,13 +150,22 @@ async function baselineInSlot(rc: RunContext, first: Job, slot: Slot, t: Timer, 
   if (!built.ok) throw baselineBroken(built, 'does not build');
   const produced = kernelEntries('baseline', built.artifacts);
   const logDir = join(first.runDir.dir, 'guest', 'baseline');
-  const tested = canOverlap(rc, first) ? await bootSnapshot(rc, first, slot, t, built, give, logDir) : await guestRun(rc, t, 'test', 'baseline', { srcDir: slot.worktree, buildDir: slot.buildDir, logDir });
+  const tested = canOverlap(rc, first)
+    ? await bootSnapshot(rc, first, slot, t, built, give, logDir)
+    : await guestRun(rc, t, 'test', 'baseline', { srcDir: slot.worktree, buildDir: slot.buildDir, logDir });
   if (!tested.ok) throw baselineBroken(tested, 'does not boot or produced no results');
   const hmmTests = describeArtifact('hmm-tests', 'baseline', tested.hmmTests);
   if (hmmTests) produced.push(hmmTests);
-  const entry = rc.store.save({
-    key, result: { tests: tested.result.tests, counts: tested.result.counts, events: tested.result.events }, accel: tested.accel, fromRun: first.runDir.id, createdAt: new Date().toISOString(),
-  }, { console: tested.consoleLogPath, build: built.logPath });
+  const entry = rc.store.save(
+    {
+      key,
+      result: { tests: tested.result.tests, counts: tested.result.counts, events: tested.result.events },
+      accel: tested.accel,
+      fromRun: first.runDir.id,
+      createdAt: new Date().toISOString(),
+    },
+    { console: tested.consoleLogPath, build: built.logPath },
+  );
   return { entry, cached: false, config: config satisfies Configured, stages: t.stages, produced };
 }
 
@@ -130,7 +174,15 @@ async function baselineInSlot(rc: RunContext, first: Job, slot: Slot, t: Timer, 
  * out of the slot, hand the slot to the first job (its patched build starts now), and boot the
  * copy. The copy goes when the boot is over.
  */
-async function bootSnapshot(rc: RunContext, first: Job, slot: Slot, t: Timer, built: Built, give: (s: Slot) => void, logDir: string): Promise<TestOutcome> {
+async function bootSnapshot(
+  rc: RunContext,
+  first: Job,
+  slot: Slot,
+  t: Timer,
+  built: Built,
+  give: (s: Slot) => void,
+  logDir: string,
+): Promise<TestOutcome> {
   const root = join(rc.req.cache.builds, 'snapshots', `${first.runDir.id}-baseline`);
   const forget = onCleanup(`remove ${root}`, () => rmSync(root, { recursive: true, force: true }));
   try {

@@ -1,5 +1,11 @@
 import type { RunRecord } from '../report/record.js';
-import { describeArtifact, withEntries, writeManifest, type ArtifactManifest, type ManifestEntry } from '../stages/manifest.js';
+import {
+  describeArtifact,
+  withEntries,
+  writeManifest,
+  type ArtifactManifest,
+  type ManifestEntry,
+} from '../stages/manifest.js';
 
 /**
  * A job's manifest (`manifest.json` in its run directory): the kernels' files (described right
@@ -19,7 +25,14 @@ export function jobManifest(record: RunRecord, produced: readonly ManifestEntry[
     ...rerunConsoles.map((c, i) => describeArtifact('console-log', 'patched', c, `rerun${i + 1}/console.log`)),
     describeArtifact('results', 'baseline', a.baselineResults),
     describeArtifact('results', 'patched', a.patchedResults),
-    ...record.reruns.map((_, i) => describeArtifact('results', 'patched', a.patchedResults?.replace(/patched\.results\.json$/, `patched.rerun${i + 1}.results.json`), `rerun${i + 1}/results.json`)),
+    ...record.reruns.map((_, i) =>
+      describeArtifact(
+        'results',
+        'patched',
+        a.patchedResults?.replace(/patched\.results\.json$/, `patched.rerun${i + 1}.results.json`),
+        `rerun${i + 1}/results.json`,
+      ),
+    ),
   ];
   // Run-directory copies are what stays; the kernels' files are described where they were built.
   return withEntries(withEntries({ schema: 1, job: record.id, entries: [] }, produced), kept);
@@ -28,4 +41,3 @@ export function jobManifest(record: RunRecord, produced: readonly ManifestEntry[
 export function writeJobManifest(record: RunRecord, produced: readonly ManifestEntry[]): string {
   return writeManifest(record.runDir, jobManifest(record, produced));
 }
-

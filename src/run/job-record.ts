@@ -50,18 +50,47 @@ export class JobRecord {
   private readonly produced: ManifestEntry[] = [];
   private baseline?: KnownBaseline;
 
-  constructor(private readonly rc: RunContext, private readonly job: Job) {
+  constructor(
+    private readonly rc: RunContext,
+    private readonly job: Job,
+  ) {
     const { series, variant, runDir: rd } = job;
     this.record = {
-      schema: 1, id: rd.id, ...(rc.batch ? { batch: rc.batch } : {}), createdAt: new Date().toISOString(), status: 'running', runDir: rd.dir,
+      schema: 1,
+      id: rd.id,
+      ...(rc.batch ? { batch: rc.batch } : {}),
+      createdAt: new Date().toISOString(),
+      status: 'running',
+      runDir: rd.dir,
       series: {
-        input: series.input, title: series.title, patches: series.patches, base: job.base, baseReason: job.baseReason,
-        ...(series.author ? { author: series.author } : {}), ...(series.messageId ? { messageId: series.messageId } : {}),
+        input: series.input,
+        title: series.title,
+        patches: series.patches,
+        base: job.base,
+        baseReason: job.baseReason,
+        ...(series.author ? { author: series.author } : {}),
+        ...(series.messageId ? { messageId: series.messageId } : {}),
         patchsetHash: patchsetHash(series.patchTexts),
       },
-      config: { fragments: variant.fragments.map((f) => basename(f)), extra: variant.extra, ...(variant.name ? { variant: variant.name } : {}), configHash: '' },
-      baseline: null, patched: null, reruns: [], comparison: null, stages: [...rc.runStages],
-      env: { kernel: rc.tree.version ?? '', gcc: rc.toolchain.gcc, qemu: rc.toolchain.qemu, accel: '', runner: rc.req.runner, configHash: '' },
+      config: {
+        fragments: variant.fragments.map((f) => basename(f)),
+        extra: variant.extra,
+        ...(variant.name ? { variant: variant.name } : {}),
+        configHash: '',
+      },
+      baseline: null,
+      patched: null,
+      reruns: [],
+      comparison: null,
+      stages: [...rc.runStages],
+      env: {
+        kernel: rc.tree.version ?? '',
+        gcc: rc.toolchain.gcc,
+        qemu: rc.toolchain.qemu,
+        accel: '',
+        runner: rc.req.runner,
+        configHash: '',
+      },
       artifacts: { dir: rd.dir, patchedConsoles: [] },
     };
     writeFileSync(rd.path('series.mbox'), series.mbox);
@@ -104,7 +133,8 @@ export class JobRecord {
 
   /** The first boot of the patched kernel gave no results: its console log is kept. */
   noResults(f: StageFailure): void {
-    if (copyIfExists(f.logPath, this.path('patched.console.log'))) this.record.artifacts.patchedConsoles.push(this.path('patched.console.log'));
+    if (copyIfExists(f.logPath, this.path('patched.console.log')))
+      this.record.artifacts.patchedConsoles.push(this.path('patched.console.log'));
   }
 
   tested(first: Tested, hmmTests: ManifestEntry | undefined): void {
@@ -112,7 +142,9 @@ export class JobRecord {
     r.env.accel = first.accel;
     r.env.runner = first.runner;
     r.patched = sideResult(first.result);
-    r.artifacts.patchedConsoles.push(copyIfExists(first.consoleLogPath, this.path('patched.console.log')) ?? first.consoleLogPath);
+    r.artifacts.patchedConsoles.push(
+      copyIfExists(first.consoleLogPath, this.path('patched.console.log')) ?? first.consoleLogPath,
+    );
     r.artifacts.patchedResults = writeJson(this.path('patched.results.json'), r.patched);
     if (hmmTests) this.produced.push(hmmTests);
     this.save();
@@ -133,12 +165,17 @@ export class JobRecord {
     if (this.baseline) return;
     this.baseline = b;
     const r = this.record;
-    r.baseline = { ...sideResult(b.entry.result), ...(b.cached ? { cached: true, fromRun: b.entry.fromRun } : {}) } satisfies SideResult;
+    r.baseline = {
+      ...sideResult(b.entry.result),
+      ...(b.cached ? { cached: true, fromRun: b.entry.fromRun } : {}),
+    } satisfies SideResult;
     if (!r.env.accel) r.env.accel = b.entry.accel;
     if (!r.env.configHash) r.env.configHash = b.config.configHash;
     if (!r.config.configHash) r.config.configHash = b.config.configHash;
     r.artifacts.baselineConsole = copyIfExists(b.entry.consoleLog, this.path('baseline.console.log'));
-    r.artifacts.baselineBuildLog = b.cached ? undefined : copyIfExists(b.entry.buildLog, this.path('baseline.build.log'));
+    r.artifacts.baselineBuildLog = b.cached
+      ? undefined
+      : copyIfExists(b.entry.buildLog, this.path('baseline.build.log'));
     r.artifacts.baselineResults = writeJson(this.path('baseline.results.json'), sideResult(b.entry.result));
   }
 
@@ -159,9 +196,19 @@ export class JobRecord {
       return;
     }
     r.status = 'failed';
-    const e = isHmmciError(err) ? err : new HmmciError(`internal error: ${(err as Error)?.message ?? String(err)}`, { exitCode: ExitCode.INFRA, cause: err });
+    const e = isHmmciError(err)
+      ? err
+      : new HmmciError(`internal error: ${(err as Error)?.message ?? String(err)}`, {
+          exitCode: ExitCode.INFRA,
+          cause: err,
+        });
     r.exitCode = e.exitCode;
-    r.error = { message: e.message, exitCode: e.exitCode, ...(e.logPath ? { logPath: e.logPath } : {}), ...(e.details.length ? { details: e.details } : {}) };
+    r.error = {
+      message: e.message,
+      exitCode: e.exitCode,
+      ...(e.logPath ? { logPath: e.logPath } : {}),
+      ...(e.details.length ? { details: e.details } : {}),
+    };
   }
 
   /** Last write: every stage's timing, the manifest, the interrupted marker. */

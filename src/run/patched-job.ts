@@ -32,8 +32,16 @@ interface JobContext {
 export async function runJob(rc: RunContext, job: Job, group: BaselineGroup): Promise<RunRecord> {
   const rd = job.runDir;
   const side = rc.multi ? `patched ${rd.id.split('-').slice(2, -1).join('-')}` : 'patched';
-  const jc: JobContext = { rc, job, rec: new JobRecord(rc, job), t: new Timer(rc.req.reporter, (s) => (s === 'patched' ? side : undefined)), group };
-  const unmark = onCleanup(`mark run ${rd.id} interrupted`, () => markInterrupted(rd.dir, interruptedSignalName() ?? 'an error'));
+  const jc: JobContext = {
+    rc,
+    job,
+    rec: new JobRecord(rc, job),
+    t: new Timer(rc.req.reporter, (s) => (s === 'patched' ? side : undefined)),
+    group,
+  };
+  const unmark = onCleanup(`mark run ${rd.id} interrupted`, () =>
+    markInterrupted(rd.dir, interruptedSignalName() ?? 'an error'),
+  );
   let slot: Slot | undefined;
   let unreset: (() => void) | undefined;
   try {
@@ -85,7 +93,13 @@ async function knowBaseline(jc: JobContext): Promise<void> {
 /** Apply, configure, build and boot the patched kernel once. */
 async function patchedKernel(jc: JobContext, s: Slot): Promise<Tested> {
   const { rc, job, rec, t } = jc;
-  const applied = await t.run('apply', 'patched', rc.ctx, (c) => rc.stages.applySeries({ series: job.series, worktree: s.worktree, base: s.rev }, c), (a) => `${a.commits.length} commit${a.commits.length === 1 ? '' : 's'}`);
+  const applied = await t.run(
+    'apply',
+    'patched',
+    rc.ctx,
+    (c) => rc.stages.applySeries({ series: job.series, worktree: s.worktree, base: s.rev }, c),
+    (a) => `${a.commits.length} commit${a.commits.length === 1 ? '' : 's'}`,
+  );
   rec.applied(applied);
   const config = await configureIn(rc, t, 'patched', s, job.variant);
   if (!config.ok) throw failureError(config);
@@ -93,7 +107,11 @@ async function patchedKernel(jc: JobContext, s: Slot): Promise<Tested> {
   const built = await buildIn(rc, t, 'patched', s);
   rec.built(built, built.ok ? kernelEntries('patched', built.artifacts) : []);
   if (!built.ok) throw failureError(built);
-  const first = await guestRun(rc, t, 'test', 'patched', { srcDir: s.worktree, buildDir: s.buildDir, logDir: job.runDir.path(join('guest', 'patched')) });
+  const first = await guestRun(rc, t, 'test', 'patched', {
+    srcDir: s.worktree,
+    buildDir: s.buildDir,
+    logDir: job.runDir.path(join('guest', 'patched')),
+  });
   if (first.ok) {
     rec.tested(first, describeArtifact('hmm-tests', 'patched', first.hmmTests));
     return first;
@@ -102,7 +120,11 @@ async function patchedKernel(jc: JobContext, s: Slot): Promise<Tested> {
   // The baseline booted and produced results (or will tell: a broken baseline wins); the patched kernel did not.
   await knowBaseline(jc);
   rec.noResults(first);
-  throw new HmmciError(`The patched kernel produced no hmm-tests results (the baseline did): ${first.message}`, { exitCode: ExitCode.TESTS_FAILED, logPath: first.logPath, details: first.details });
+  throw new HmmciError(`The patched kernel produced no hmm-tests results (the baseline did): ${first.message}`, {
+    exitCode: ExitCode.TESTS_FAILED,
+    logPath: first.logPath,
+    details: first.details,
+  });
 }
 
 /** Boot the patched kernel again when its first results differ from the baseline's. */
@@ -111,9 +133,16 @@ async function reruns(jc: JobContext, s: Slot, first: Tested): Promise<void> {
   const baseline = rec.knownBaseline;
   if (!baseline || rc.req.reruns <= 0 || !needsRerun(baseline.entry.result, first.result)) return;
   for (let i = 1; i <= rc.req.reruns; i++) {
-    const again = await guestRun(rc, t, 'rerun', 'patched', { srcDir: s.worktree, buildDir: s.buildDir, logDir: jc.job.runDir.path(join('guest', `rerun${i}`)) });
+    const again = await guestRun(rc, t, 'rerun', 'patched', {
+      srcDir: s.worktree,
+      buildDir: s.buildDir,
+      logDir: jc.job.runDir.path(join('guest', `rerun${i}`)),
+    });
     // A rerun that produced nothing confirms nothing: the runs that did produce results decide.
-    if (!again.ok) rc.req.reporter.warn(`rerun ${i} of the patched kernel produced no results (${again.message.split('. ')[0]}); it is left out of the comparison`);
+    if (!again.ok)
+      rc.req.reporter.warn(
+        `rerun ${i} of the patched kernel produced no results (${again.message.split('. ')[0]}); it is left out of the comparison`,
+      );
     rec.rerun(i, again);
   }
 }

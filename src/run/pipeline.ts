@@ -35,19 +35,45 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
   };
   req.signal.addEventListener('abort', stopQueues, { once: true });
   const runTimer = new Timer(req.reporter, () => undefined);
-  const tree = await runTimer.run('tree', 'run', ctx, (c) => stages.resolveTree({ tree: req.tree }, c), (t) => `${t.id} @ ${t.baseline.slice(0, 12)}`);
+  const tree = await runTimer.run(
+    'tree',
+    'run',
+    ctx,
+    (c) => stages.resolveTree({ tree: req.tree }, c),
+    (t) => `${t.id} @ ${t.baseline.slice(0, 12)}`,
+  );
   const loaded: LoadedSeries[] = [];
   for (const input of req.inputs) {
-    loaded.push(await runTimer.run('series', 'run', ctx, (c) => stages.loadSeries(input, tree, c), (s) => `${s.patches.length} patch${s.patches.length === 1 ? '' : 'es'}: ${s.title}`));
+    loaded.push(
+      await runTimer.run(
+        'series',
+        'run',
+        ctx,
+        (c) => stages.loadSeries(input, tree, c),
+        (s) => `${s.patches.length} patch${s.patches.length === 1 ? '' : 'es'}: ${s.title}`,
+      ),
+    );
   }
   const toolchain = await stages.toolchain(ctx);
   const multi = req.inputs.length * req.variants.length > 1;
-  const rc: RunContext = { req, stages, ctx, plan, ...queues, tree, toolchain, store: new BaselineStore(req.cache), multi, runStages: runTimer.stages };
+  const rc: RunContext = {
+    req,
+    stages,
+    ctx,
+    plan,
+    ...queues,
+    tree,
+    toolchain,
+    store: new BaselineStore(req.cache),
+    multi,
+    runStages: runTimer.stages,
+  };
   const jobs = await planJobs(rc, loaded);
   rc.batch = multi ? jobs[0]?.runDir.id : undefined;
   // One baseline per (base, config), computed once, shared by every job of the group.
   const groups = new Map<string, BaselineGroup>();
-  const groupOf = (job: Job) => groups.get(job.groupKey) ?? groups.set(job.groupKey, startBaseline(rc, job)).get(job.groupKey)!;
+  const groupOf = (job: Job) =>
+    groups.get(job.groupKey) ?? groups.set(job.groupKey, startBaseline(rc, job)).get(job.groupKey)!;
   const records = await Promise.all(jobs.map((job) => runJob(rc, job, groupOf(job))));
   req.signal.removeEventListener('abort', stopQueues);
   // Slots still held by baselines whose jobs never took them.
@@ -66,7 +92,16 @@ async function planJobs(rc: RunContext, loaded: readonly LoadedSeries[]): Promis
     for (const variant of rc.req.variants) {
       const groupKey = `${base}\0${rc.stages.configKey(variant)}`;
       const runDir = createRunDir(rc.req.cache, variant.name ? `${series.input}-${variant.name}` : series.input);
-      jobs.push({ index: jobs.length, series, variant, base, baseReason: reason, groupKey, sharesBaselineSlot: !jobs.some((j) => j.groupKey === groupKey), runDir });
+      jobs.push({
+        index: jobs.length,
+        series,
+        variant,
+        base,
+        baseReason: reason,
+        groupKey,
+        sharesBaselineSlot: !jobs.some((j) => j.groupKey === groupKey),
+        runDir,
+      });
     }
   }
   return jobs;

@@ -4,7 +4,16 @@ import type { CacheLayout } from '../common/cache.js';
 import type { Reporter } from '../common/progress.js';
 import type { Side, StageTiming } from '../report/record.js';
 import type { BaselineStore } from '../stages/baseline-store.js';
-import type { BuildOutcome, ConfigVariant, ConfigureOutcome, LoadedSeries, Runner, StageContext, Stages, TestOutcome } from '../stages/types.js';
+import type {
+  BuildOutcome,
+  ConfigVariant,
+  ConfigureOutcome,
+  LoadedSeries,
+  Runner,
+  StageContext,
+  Stages,
+  TestOutcome,
+} from '../stages/types.js';
 import type { KernelTree, Slot } from '../tree/types.js';
 import type { GuestRunOptions } from '../guest/guest-options.js';
 import { planConcurrency, type ConcurrencyPlan, type MachineShape } from './concurrency.js';
@@ -81,24 +90,71 @@ export function newQueues(plan: ConcurrencyPlan): { buildQueue: PQueue; guestQue
   return { buildQueue: new PQueue({ concurrency: plan.builds }), guestQueue: new PQueue({ concurrency: plan.guests }) };
 }
 
-const configSummary = (v: ConfigureOutcome) => (v.ok ? `hash ${v.configHash}${v.reused ? ' (already current)' : ''}` : undefined);
+const configSummary = (v: ConfigureOutcome) =>
+  v.ok ? `hash ${v.configHash}${v.reused ? ' (already current)' : ''}` : undefined;
 
 /** The stage calls every job makes, timed, queued where the machine is shared (builds, guests). */
 export function slotOf(rc: RunContext, t: Timer, side: Side, job: Job): Promise<Slot> {
   const configKey = rc.stages.configKey(job.variant);
-  return t.run('slot', side, rc.ctx, (c) => rc.stages.acquireSlot({ tree: rc.tree, rev: job.base, configKey }, c), (s) => `slot ${s.index} @ ${s.rev.slice(0, 12)}`);
+  return t.run(
+    'slot',
+    side,
+    rc.ctx,
+    (c) => rc.stages.acquireSlot({ tree: rc.tree, rev: job.base, configKey }, c),
+    (s) => `slot ${s.index} @ ${s.rev.slice(0, 12)}`,
+  );
 }
 
-export function configureIn(rc: RunContext, t: Timer, side: Side, slot: Slot, variant: ConfigVariant): Promise<ConfigureOutcome> {
-  return t.run('config', side, rc.ctx, (c) => rc.stages.configure({ srcDir: slot.worktree, buildDir: slot.buildDir, variant }, c), configSummary);
+export function configureIn(
+  rc: RunContext,
+  t: Timer,
+  side: Side,
+  slot: Slot,
+  variant: ConfigVariant,
+): Promise<ConfigureOutcome> {
+  return t.run(
+    'config',
+    side,
+    rc.ctx,
+    (c) => rc.stages.configure({ srcDir: slot.worktree, buildDir: slot.buildDir, variant }, c),
+    configSummary,
+  );
 }
 
 export function buildIn(rc: RunContext, t: Timer, side: Side, slot: Slot): Promise<BuildOutcome> {
-  return rc.buildQueue.add(() => t.run('build', side, rc.ctx, (c) => rc.stages.build({ srcDir: slot.worktree, buildDir: slot.buildDir, jobs: rc.plan.buildJobs }, c)), { throwOnTimeout: true });
+  return rc.buildQueue.add(
+    () =>
+      t.run('build', side, rc.ctx, (c) =>
+        rc.stages.build({ srcDir: slot.worktree, buildDir: slot.buildDir, jobs: rc.plan.buildJobs }, c),
+      ),
+    { throwOnTimeout: true },
+  );
 }
 
 /** One boot of a built kernel (first test, rerun, baseline): the one guest call of a run. */
-export function guestRun(rc: RunContext, t: Timer, name: 'test' | 'rerun', side: Side, at: { srcDir: string; buildDir: string; logDir: string }): Promise<TestOutcome> {
-  const req = { srcDir: at.srcDir, buildDir: at.buildDir, runner: rc.req.runner, guest: rc.req.guest, logDir: at.logDir };
-  return rc.guestQueue.add(() => t.run(name, side, rc.ctx, (c) => rc.stages.test(req, c), (o) => (o.ok ? countsLine(o.result) : undefined)), { throwOnTimeout: true });
+export function guestRun(
+  rc: RunContext,
+  t: Timer,
+  name: 'test' | 'rerun',
+  side: Side,
+  at: { srcDir: string; buildDir: string; logDir: string },
+): Promise<TestOutcome> {
+  const req = {
+    srcDir: at.srcDir,
+    buildDir: at.buildDir,
+    runner: rc.req.runner,
+    guest: rc.req.guest,
+    logDir: at.logDir,
+  };
+  return rc.guestQueue.add(
+    () =>
+      t.run(
+        name,
+        side,
+        rc.ctx,
+        (c) => rc.stages.test(req, c),
+        (o) => (o.ok ? countsLine(o.result) : undefined),
+      ),
+    { throwOnTimeout: true },
+  );
 }

@@ -13,7 +13,11 @@ export const RECORD_FILE = 'record.json';
 /** A short, file-name-safe slug of a series input (`fixtures/series/one-patch.mbox` → `one-patch`). */
 export function slugOf(input: string): string {
   const base = basename(input.replace(/\/+$/, '')).replace(/\.(mbox|patch|eml|mbx)$/i, '');
-  const slug = base.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+  const slug = base
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40);
   return slug || 'series';
 }
 
@@ -96,8 +100,18 @@ export function listRuns(cache: CacheLayout): RunListing[] {
     try {
       const r = readRecord(dir);
       out.push({
-        id, dir, createdAt: r.createdAt, status: r.status, exitCode: r.exitCode, title: r.series.title,
-        summary: r.status === 'interrupted' ? 'interrupted' : r.error ? r.error.message.split('\n')[0] ?? '' : r.comparison?.summary ?? r.status,
+        id,
+        dir,
+        createdAt: r.createdAt,
+        status: r.status,
+        exitCode: r.exitCode,
+        title: r.series.title,
+        summary:
+          r.status === 'interrupted'
+            ? 'interrupted'
+            : r.error
+              ? (r.error.message.split('\n')[0] ?? '')
+              : (r.comparison?.summary ?? r.status),
       });
     } catch {
       out.push({ id, dir, createdAt: '', status: 'unreadable', title: '', summary: `no readable ${RECORD_FILE}` });
@@ -115,7 +129,8 @@ export function resolveRunRef(cache: CacheLayout, ref: string): string {
   const runs = listRuns(cache).filter((r) => r.status !== 'unreadable');
   if (ref === 'last' || ref === 'latest') {
     const first = runs[0];
-    if (!first) throw new BadInputError(`There are no runs in ${cache.runs} yet. Start one with \`hmmci run <series>\`.`);
+    if (!first)
+      throw new BadInputError(`There are no runs in ${cache.runs} yet. Start one with \`hmmci run <series>\`.`);
     return first.dir;
   }
   const exact = runs.find((r) => r.id === ref);
@@ -123,7 +138,14 @@ export function resolveRunRef(cache: CacheLayout, ref: string): string {
   const matches = runs.filter((r) => r.id.startsWith(ref) || r.id.includes(ref));
   if (matches.length === 1) return (matches[0] as RunListing).dir;
   if (matches.length > 1) {
-    throw new BadInputError(`"${ref}" matches ${matches.length} runs (${matches.slice(0, 4).map((m) => m.id).join(', ')}${matches.length > 4 ? ', …' : ''}). Give more of the run id; \`hmmci runs\` lists them.`);
+    throw new BadInputError(
+      `"${ref}" matches ${matches.length} runs (${matches
+        .slice(0, 4)
+        .map((m) => m.id)
+        .join(', ')}${matches.length > 4 ? ', …' : ''}). Give more of the run id; \`hmmci runs\` lists them.`,
+    );
   }
-  throw new BadInputError(`No run "${ref}" in ${cache.runs}. \`hmmci runs\` lists the runs kept there; give an id, a unique part of one, "last", or a run directory.`);
+  throw new BadInputError(
+    `No run "${ref}" in ${cache.runs}. \`hmmci runs\` lists the runs kept there; give an id, a unique part of one, "last", or a run directory.`,
+  );
 }

@@ -9,7 +9,8 @@ function nested(parent: Reporter, outer: StageHandle, outerName: string): Report
   return {
     stage(name) {
       return {
-        update: (text) => outer.update(name === outerName || name.startsWith(`${outerName}:`) ? text : `${name}: ${text}`),
+        update: (text) =>
+          outer.update(name === outerName || name.startsWith(`${outerName}:`) ? text : `${name}: ${text}`),
         done: () => 0,
         fail: () => 0,
       };
@@ -20,15 +21,29 @@ function nested(parent: Reporter, outer: StageHandle, outerName: string): Report
 }
 
 export function isFailure(v: unknown): v is StageFailure {
-  return typeof v === 'object' && v !== null && (v as { ok?: unknown }).ok === false && typeof (v as { kind?: unknown }).kind === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    (v as { ok?: unknown }).ok === false &&
+    typeof (v as { kind?: unknown }).kind === 'string'
+  );
 }
 
 /** Runs a job's stages with one progress line each and keeps their timings for the record. */
 export class Timer {
   readonly stages: StageTiming[] = [];
-  constructor(private readonly reporter: Reporter, private readonly label: (side: Side) => string | undefined) {}
+  constructor(
+    private readonly reporter: Reporter,
+    private readonly label: (side: Side) => string | undefined,
+  ) {}
 
-  async run<T>(name: string, side: Side, ctx: StageContext, fn: (ctx: StageContext) => Promise<T>, summary?: (v: T) => string | undefined): Promise<T> {
+  async run<T>(
+    name: string,
+    side: Side,
+    ctx: StageContext,
+    fn: (ctx: StageContext) => Promise<T>,
+    summary?: (v: T) => string | undefined,
+  ): Promise<T> {
     const h = this.reporter.stage(name, this.label(side));
     const start = Date.now();
     try {
@@ -46,5 +61,10 @@ export class Timer {
 }
 
 export function countsLine(r: TestRunResult): string {
-  return Object.entries(r.counts).filter(([, n]) => n).map(([s, n]) => `${n} ${s}`).join(', ') || 'no tests';
+  return (
+    Object.entries(r.counts)
+      .filter(([, n]) => n)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(', ') || 'no tests'
+  );
 }

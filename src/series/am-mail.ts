@@ -31,13 +31,22 @@ export function amFrom(author: string): string {
 function headerValue(value: string): string {
   if (!value.includes('=?')) return encodeHeaderValue(value);
   const addr = /^(.*?)(\s*<[^<>]*>)$/.exec(value);
-  const word = (s: string) => `=?UTF-8?q?${[...Buffer.from(s, 'utf8')].map((b) => (b > 0x20 && b < 0x7f && !'=?_"(),.:;<>@[\\]'.includes(String.fromCharCode(b)) ? String.fromCharCode(b) : b === 0x20 ? '_' : `=${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('')}?=`;
+  const word = (s: string) =>
+    `=?UTF-8?q?${[...Buffer.from(s, 'utf8')].map((b) => (b > 0x20 && b < 0x7f && !'=?_"(),.:;<>@[\\]'.includes(String.fromCharCode(b)) ? String.fromCharCode(b) : b === 0x20 ? '_' : `=${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('')}?=`;
   return addr && !(addr[2] ?? '').includes('=?') ? `${word(addr[1] ?? '')}${addr[2]}` : word(value);
 }
 
 /** Body lines of a mail: 8bit with mboxrd escapes, or base64 when CRs or NULs must survive. */
 function bodyPart(body: string): { cte: string; text: string } {
-  if (/[\r\x00]/.test(body)) return { cte: 'base64', text: (Buffer.from(body, 'utf8').toString('base64').match(/.{1,76}/g) ?? []).join('\n') };
+  if (/[\r\x00]/.test(body))
+    return {
+      cte: 'base64',
+      text: (
+        Buffer.from(body, 'utf8')
+          .toString('base64')
+          .match(/.{1,76}/g) ?? []
+      ).join('\n'),
+    };
   return { cte: '8bit', text: body.replace(/^(>*From )/gm, '>$1').replace(/\n$/, '') };
 }
 
@@ -50,16 +59,36 @@ function bodyPart(body: string): { cte: string; text: string } {
 export function seriesMbox(s: Series): string {
   const msgs: string[] = [];
   const sep = 'From mboxrd@z Thu Jan  1 00:00:00 1970';
-  const mime = (cte: string) => ['MIME-Version: 1.0', 'Content-Type: text/plain; charset=UTF-8', `Content-Transfer-Encoding: ${cte}`];
+  const mime = (cte: string) => [
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=UTF-8',
+    `Content-Transfer-Encoding: ${cte}`,
+  ];
   if (s.cover) {
     const total = s.patches[0]?.total ?? s.patches.length;
     const subject = `[PATCH${s.version > 1 ? ` v${s.version}` : ''} 0/${total}] ${s.cover.subject}`;
     const b = bodyPart(`${s.cover.body.replace(/\n+$/, '')}\n`);
-    msgs.push([sep, `Subject: ${headerValue(subject)}`, ...(s.cover.messageId ? [`Message-ID: <${s.cover.messageId}>`] : []), ...mime(b.cte), '', b.text, ''].join('\n'));
+    msgs.push(
+      [
+        sep,
+        `Subject: ${headerValue(subject)}`,
+        ...(s.cover.messageId ? [`Message-ID: <${s.cover.messageId}>`] : []),
+        ...mime(b.cte),
+        '',
+        b.text,
+        '',
+      ].join('\n'),
+    );
   }
   for (const p of s.patches) {
     const b = bodyPart(`${p.inBody ?? ''}${p.body.replace(/\n+$/, '')}\n\n`);
-    const head = [sep, `From: ${amFrom(p.author)}`, ...(p.rawDate ? [`Date: ${headerValue(p.rawDate)}`] : []), `Subject: ${headerValue(p.rawSubject)}`, ...(p.messageId ? [`Message-ID: <${p.messageId}>`] : [])];
+    const head = [
+      sep,
+      `From: ${amFrom(p.author)}`,
+      ...(p.rawDate ? [`Date: ${headerValue(p.rawDate)}`] : []),
+      `Subject: ${headerValue(p.rawSubject)}`,
+      ...(p.messageId ? [`Message-ID: <${p.messageId}>`] : []),
+    ];
     msgs.push([...head, ...mime(b.cte), '', b.text, ''].join('\n'));
   }
   return msgs.join('\n');
@@ -79,7 +108,13 @@ export function amMail(p: Patch): string {
     'Content-Type: text/plain; charset=UTF-8',
     `Content-Transfer-Encoding: ${raw ? 'base64' : '8bit'}`,
     '',
-    raw ? (Buffer.from(body, 'utf8').toString('base64').match(/.{1,76}/g) ?? []).join('\n') : esc(body.slice(0, -1)),
+    raw
+      ? (
+          Buffer.from(body, 'utf8')
+            .toString('base64')
+            .match(/.{1,76}/g) ?? []
+        ).join('\n')
+      : esc(body.slice(0, -1)),
     '',
   ];
   return lines.join('\n');

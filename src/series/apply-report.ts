@@ -24,7 +24,8 @@ export function explainApplyFailure(patch: Patch, out: ApplyCheckOutput): HunkFa
     const line = lines[i] ?? '';
     if (line === 'error: while searching for:') {
       searching = [];
-      for (i++; i < lines.length && !(lines[i] ?? '').startsWith('error: patch failed: '); i++) searching.push(lines[i] ?? '');
+      for (i++; i < lines.length && !(lines[i] ?? '').startsWith('error: patch failed: '); i++)
+        searching.push(lines[i] ?? '');
       i--;
       continue;
     }
@@ -33,7 +34,8 @@ export function explainApplyFailure(patch: Patch, out: ApplyCheckOutput): HunkFa
       const file = m[1] ?? '';
       const at = Number(m[2]);
       const change = patch.changes.find((c) => changedPath(c) === file || c.from === file);
-      const hunk = change?.hunks.find((h) => h.oldStart === at) ?? change?.hunks.find((h) => Math.abs(h.oldStart - at) <= 1);
+      const hunk =
+        change?.hunks.find((h) => h.oldStart === at) ?? change?.hunks.find((h) => Math.abs(h.oldStart - at) <= 1);
       const already = out.reverseApplies.has(file);
       const expected = (searching ?? []).filter((l, idx, arr) => !(idx === arr.length - 1 && l === ''));
       failures.push({
@@ -64,12 +66,18 @@ export function explainApplyFailure(patch: Patch, out: ApplyCheckOutput): HunkFa
       failures.push({
         file,
         reason: out.reverseApplies.has(file) ? 'already-applied' : 'file-exists',
-        explanation: out.reverseApplies.has(file) ? 'already applied: the file the patch creates is already there with this content' : 'file exists: the patch creates this file, but the tree already has one',
+        explanation: out.reverseApplies.has(file)
+          ? 'already applied: the file the patch creates is already there with this content'
+          : 'file exists: the patch creates this file, but the tree already has one',
       });
       continue;
     }
     if ((m = /^error: (?:corrupt patch|patch fragment without header|unrecognized input) ?(.*)$/.exec(line))) {
-      failures.push({ file: '(patch)', reason: 'corrupt', explanation: `corrupt patch: git cannot parse it (${line.replace(/^error: /, '')})` });
+      failures.push({
+        file: '(patch)',
+        reason: 'corrupt',
+        explanation: `corrupt patch: git cannot parse it (${line.replace(/^error: /, '')})`,
+      });
       continue;
     }
     if ((m = /^error: (.+): (wrong type|does not match index|patch does not apply)$/.exec(line))) {
@@ -88,7 +96,10 @@ export function cleanFiles(patch: Patch, failures: readonly HunkFailure[]): stri
 }
 
 /** The one-paragraph message and the detail lines of an ApplyError. */
-export function formatApplyFailure(f: ApplyFailure, base: { base: string; reason: string }): { message: string; details: string[] } {
+export function formatApplyFailure(
+  f: ApplyFailure,
+  base: { base: string; reason: string },
+): { message: string; details: string[] } {
   const byFile = new Map<string, typeof f.failures>();
   for (const x of f.failures) byFile.set(x.file, [...(byFile.get(x.file) ?? []), x]);
   const summary = [...byFile.entries()]
@@ -114,7 +125,13 @@ export function formatApplyFailure(f: ApplyFailure, base: { base: string; reason
       for (const l of shown) details.push(`    expected: ${l.replace(/\t/g, '    ').slice(0, 100)}`);
     }
   }
-  if (f.failures.length > shownMax) details.push(`… and ${f.failures.length - shownMax} more (${f.failures.slice(shownMax).map((x) => x.hunk ?? x.file).join(', ')})`);
+  if (f.failures.length > shownMax)
+    details.push(
+      `… and ${f.failures.length - shownMax} more (${f.failures
+        .slice(shownMax)
+        .map((x) => x.hunk ?? x.file)
+        .join(', ')})`,
+    );
   if (f.appliedFiles.length) details.push(`applies cleanly: ${f.appliedFiles.join(', ')}`);
   return { message, details };
 }

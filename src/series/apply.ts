@@ -19,7 +19,13 @@ import { cleanFiles, explainApplyFailure, formatApplyFailure } from './apply-rep
 import { changedPath, hunkRange, overlongHunks, truncatedHunks } from './diff.js';
 import { ApplyError, UnsafePatchError } from './errors.js';
 import { checkSeriesSafety } from './safety.js';
-import { committedByCommit, diffPaths, escapingLinks, fileSetDifference, type CommittedEntry } from './verify-applied.js';
+import {
+  committedByCommit,
+  diffPaths,
+  escapingLinks,
+  fileSetDifference,
+  type CommittedEntry,
+} from './verify-applied.js';
 import { visible, visibleLine } from './visible.js';
 import { embeddedMails } from './series.js';
 import type { ApplyFailure, ApplyResult, AppliedCommit, BaseChoice, Patch, Series } from './types.js';
@@ -47,29 +53,37 @@ export function assertApplicable(series: Series): void {
   for (const p of series.patches) {
     if (!p.author) {
       throw new BadInputError(
-        visible(`Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" has no author address git am can use (its From: names no e-mail address; git am says "Patch does not have a valid e-mail address"). Ask the sender for a \`git format-patch\` mail, or fix the From: line by hand. Nothing was applied.`),
+        visible(
+          `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" has no author address git am can use (its From: names no e-mail address; git am says "Patch does not have a valid e-mail address"). Ask the sender for a \`git format-patch\` mail, or fix the From: line by hand. Nothing was applied.`,
+        ),
       );
     }
     const cut = truncatedHunks(p.changes);
     if (cut.length > 0) {
       const t = cut[0]!;
       throw new BadInputError(
-        visible(t.hunk.endedBy !== undefined
-          ? `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is corrupt: hunk ${hunkRange(t.hunk)} of ${t.file} promises ${t.hunk.oldLines}/${t.hunk.newLines} lines but has ${t.hunk.oldSeen}/${t.hunk.newSeen} before ${JSON.stringify(t.hunk.endedBy.slice(0, 60))}. The patch was edited by hand or mangled by a mailer; regenerate it with git format-patch. Nothing was applied.`
-          : `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is cut short (hunk ${hunkRange(t.hunk)} of ${t.file} promises ${t.hunk.oldLines}/${t.hunk.newLines} lines, the input has ${t.hunk.oldSeen}/${t.hunk.newSeen}). The mbox was truncated: download it again. Nothing was applied.`),
+        visible(
+          t.hunk.endedBy !== undefined
+            ? `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is corrupt: hunk ${hunkRange(t.hunk)} of ${t.file} promises ${t.hunk.oldLines}/${t.hunk.newLines} lines but has ${t.hunk.oldSeen}/${t.hunk.newSeen} before ${JSON.stringify(t.hunk.endedBy.slice(0, 60))}. The patch was edited by hand or mangled by a mailer; regenerate it with git format-patch. Nothing was applied.`
+            : `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is cut short (hunk ${hunkRange(t.hunk)} of ${t.file} promises ${t.hunk.oldLines}/${t.hunk.newLines} lines, the input has ${t.hunk.oldSeen}/${t.hunk.newSeen}). The mbox was truncated: download it again. Nothing was applied.`,
+        ),
       );
     }
     const merged = embeddedMails(p.body);
     if (merged > 0) {
       throw new BadInputError(
-        visible(`Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" holds ${merged} more mail header block${merged === 1 ? '' : 's'} (From:/Subject:/Date:) in its body, so several mails were read as one (the input's message separators were not recognised); git am would make one commit of all of them. Split the input into one mail per patch (an mbox with "From " lines between messages, or a folder of .patch files). Nothing was applied.`),
+        visible(
+          `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" holds ${merged} more mail header block${merged === 1 ? '' : 's'} (From:/Subject:/Date:) in its body, so several mails were read as one (the input's message separators were not recognised); git am would make one commit of all of them. Split the input into one mail per patch (an mbox with "From " lines between messages, or a folder of .patch files). Nothing was applied.`,
+        ),
       );
     }
     const long = overlongHunks(p.changes);
     if (long.length > 0) {
       const o = long[0]!;
       throw new BadInputError(
-        visible(`Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is corrupt: hunk ${hunkRange(o.hunk)} of ${o.file} has more lines than its header says (${o.hunk.oldLines} old/${o.hunk.newLines} new; ${JSON.stringify((o.hunk.excess ?? '').slice(0, 60))} follows them). The patch was edited by hand without fixing the hunk header; fix the header (or regenerate the patch with git format-patch). Nothing was applied.`),
+        visible(
+          `Refusing to apply ${series.source.input}: patch ${p.index}/${p.total} "${p.subject}" is corrupt: hunk ${hunkRange(o.hunk)} of ${o.file} has more lines than its header says (${o.hunk.oldLines} old/${o.hunk.newLines} new; ${JSON.stringify((o.hunk.excess ?? '').slice(0, 60))} follows them). The patch was edited by hand without fixing the hunk header; fix the header (or regenerate the patch with git format-patch). Nothing was applied.`,
+        ),
       );
     }
   }
@@ -98,7 +112,10 @@ export async function applySeries(req: ApplySeriesRequest): Promise<ApplyResult>
   const base = await baseOf(worktree, req.base, head);
   if (head !== base.base) await resetTo(worktree, base.base, req.signal);
 
-  const stage = reporter.stage('apply', `${series.patches.length} patch${series.patches.length === 1 ? '' : 'es'} on ${base.base.slice(0, 12)}`);
+  const stage = reporter.stage(
+    'apply',
+    `${series.patches.length} patch${series.patches.length === 1 ? '' : 'es'} on ${base.base.slice(0, 12)}`,
+  );
   const tmp = mkdtempSync(join(tmpdir(), 'hmmci-am-'));
   const removeTmp = () => rmSync(tmp, { recursive: true, force: true });
   const commits: AppliedCommit[] = [];
@@ -118,8 +135,13 @@ export async function applySeries(req: ApplySeriesRequest): Promise<ApplyResult>
     }
     const head = commits[commits.length - 1]?.sha ?? base.base;
     const committed = await checkCommittedFiles(ctx, series.patches, commits, head);
-    if ([...committed.values()].some((entries) => entries.some((e) => e.newMode === '120000' || e.oldMode === '120000'))) await checkLinks(ctx, head);
-    stage.done(`${commits.length} commit${commits.length === 1 ? '' : 's'}, HEAD ${commits[commits.length - 1]?.sha.slice(0, 12) ?? base.base.slice(0, 12)}`);
+    if (
+      [...committed.values()].some((entries) => entries.some((e) => e.newMode === '120000' || e.oldMode === '120000'))
+    )
+      await checkLinks(ctx, head);
+    stage.done(
+      `${commits.length} commit${commits.length === 1 ? '' : 's'}, HEAD ${commits[commits.length - 1]?.sha.slice(0, 12) ?? base.base.slice(0, 12)}`,
+    );
     return { base: base.base, baseReason: base.reason, commits, worktree };
   } finally {
     unregister();
@@ -136,7 +158,13 @@ interface AmContext {
 }
 
 /** `git am -3` of one patch; on failure the worktree is reset to the base and an error explains why. */
-async function amOne(ctx: AmContext, p: Patch, file: string, before: string, commits: readonly AppliedCommit[]): Promise<string> {
+async function amOne(
+  ctx: AmContext,
+  p: Patch,
+  file: string,
+  before: string,
+  commits: readonly AppliedCommit[],
+): Promise<string> {
   const { worktree, base, stage } = ctx;
   writeFileSync(file, amMail(p));
   const command = ['git', 'am', '-3', `<patch ${p.index}/${p.total}>`];
@@ -157,7 +185,9 @@ async function amOne(ctx: AmContext, p: Patch, file: string, before: string, com
       await resetTo(worktree, base.base, ctx.signal);
       stage.fail(`git am refused patch ${p.index}/${p.total}`);
       throw new BadInputError(
-        visible(`git am refused patch ${p.index}/${p.total} "${p.subject}" of ${ctx.input}: ${refusal.map((l) => JSON.stringify(l)).join(' ')}. The mail itself is unusable as it is (its author, date or message), not the code: ask the sender for a clean \`git format-patch\` mail. Nothing was applied.`),
+        visible(
+          `git am refused patch ${p.index}/${p.total} "${p.subject}" of ${ctx.input}: ${refusal.map((l) => JSON.stringify(l)).join(' ')}. The mail itself is unusable as it is (its author, date or message), not the code: ask the sender for a clean \`git format-patch\` mail. Nothing was applied.`,
+        ),
         { command, details: appliedBefore(commits, p) },
       );
     }
@@ -174,7 +204,11 @@ async function amOne(ctx: AmContext, p: Patch, file: string, before: string, com
       index: p.index,
       total: p.total,
       subject: p.subject,
-      failures: p.changes.map((c) => ({ file: changedPath(c), reason: 'already-applied' as const, explanation: 'already applied: git am found nothing left to change' })),
+      failures: p.changes.map((c) => ({
+        file: changedPath(c),
+        reason: 'already-applied' as const,
+        explanation: 'already applied: git am found nothing left to change',
+      })),
       appliedFiles: [],
       gitOutput: 'git am: No changes -- Patch already applied.',
     };
@@ -187,7 +221,9 @@ async function amOne(ctx: AmContext, p: Patch, file: string, before: string, com
 }
 
 function appliedBefore(commits: readonly AppliedCommit[], p: Patch): string[] {
-  return commits.length ? [`applied before it: ${commits.map((c) => `${c.index}/${p.total}`).join(', ')} (reset away)`] : [];
+  return commits.length
+    ? [`applied before it: ${commits.map((c) => `${c.index}/${p.total}`).join(', ')} (reset away)`]
+    : [];
 }
 
 /** Lines of git am's output that refuse the mail itself (NUL, bad ident or date), not the diff. */
@@ -196,9 +232,12 @@ export function amRefusal(output: string): string[] {
   const refusals = lines.filter(
     (l) =>
       /^(fatal|error): /.test(l) &&
-      !/patch failed|patch does not apply|Patch failed at|could not build fake ancestor|Failed to merge|sha1 information is lacking|corrupt patch|already exists in (index|working directory)|does not exist in index|No such file or directory|does not match index|Did you hand edit|Repository lacks|unrecognized input|binary patch|depends on old contents|has type|while searching for|resolved the problem/i.test(l),
+      !/patch failed|patch does not apply|Patch failed at|could not build fake ancestor|Failed to merge|sha1 information is lacking|corrupt patch|already exists in (index|working directory)|does not exist in index|No such file or directory|does not match index|Did you hand edit|Repository lacks|unrecognized input|binary patch|depends on old contents|has type|while searching for|resolved the problem/i.test(
+        l,
+      ),
   );
-  if (lines.some((l) => /Patch does not have a valid e-mail address/.test(l))) refusals.push('Patch does not have a valid e-mail address.');
+  if (lines.some((l) => /Patch does not have a valid e-mail address/.test(l)))
+    refusals.push('Patch does not have a valid e-mail address.');
   return refusals.filter((l) => !/^fatal: failed to write commit object$/.test(l) || refusals.length === 1);
 }
 
@@ -206,7 +245,12 @@ export function amRefusal(output: string): string[] {
  * The files git committed for each patch must be the files its mail's diff names; else the
  * worktree is reset to the base and the series refused (one git run for the whole series).
  */
-async function checkCommittedFiles(ctx: AmContext, patches: readonly Patch[], commits: readonly AppliedCommit[], head: string): Promise<Map<string, CommittedEntry[]>> {
+async function checkCommittedFiles(
+  ctx: AmContext,
+  patches: readonly Patch[],
+  commits: readonly AppliedCommit[],
+  head: string,
+): Promise<Map<string, CommittedEntry[]>> {
   const bySha = await committedByCommit(ctx.worktree, ctx.base.base, head, ctx.signal);
   // Interrupted while git ran: its answer is empty, not a lost file; the interruption goes through.
   ctx.signal?.throwIfAborted();
@@ -234,14 +278,21 @@ async function refuseFileSet(ctx: AmContext, p: Patch, missing: string[], unseen
     index: p.index,
     total: p.total,
     subject: p.subject,
-    failures: missing.map((file) => ({ file, reason: 'corrupt' as const, explanation: 'git am committed the patch without this file (a corrupt or cut binary patch?)' })),
+    failures: missing.map((file) => ({
+      file,
+      reason: 'corrupt' as const,
+      explanation: 'git am committed the patch without this file (a corrupt or cut binary patch?)',
+    })),
     appliedFiles: [],
     gitOutput: `files the diff names that git did not commit: ${missing.join(', ')}`,
   };
   throw new ApplyError(
     `Patch ${p.index}/${p.total} "${p.subject}" of ${ctx.input} names ${missing.map((f) => JSON.stringify(f)).join(', ')}, but git am committed it without ${missing.length === 1 ? 'that file' : 'those files'} (a corrupt or cut-short section, e.g. a GIT binary patch). Nothing was applied; the worktree was reset to the base. Get the series again (b4 am, or lore's raw mbox) and retry.`,
     failure,
-    { command: ['git', 'am', '-3', `<patch ${p.index}/${p.total}>`], details: missing.map((f) => `${f}: named by the diff, not in the commit`) },
+    {
+      command: ['git', 'am', '-3', `<patch ${p.index}/${p.total}>`],
+      details: missing.map((f) => `${f}: named by the diff, not in the commit`),
+    },
   );
 }
 
@@ -264,25 +315,40 @@ async function baseOf(worktree: string, base: BaseChoice | string | undefined, h
   if (typeof base !== 'string') return base;
   const sha = await commitSha(worktree, base);
   if (!sha) throw new TreeError(`The base ${base} is not a commit of the worktree ${worktree}.`);
-  return { base: sha, source: 'option', reason: sha.startsWith(base) ? 'the requested base' : `the requested base ${base}` };
+  return {
+    base: sha,
+    source: 'option',
+    reason: sha.startsWith(base) ? 'the requested base' : `the requested base ${base}`,
+  };
 }
 
 async function abortAmIfAny(worktree: string): Promise<void> {
   const gitDir = (await gitMaybe(worktree, ['rev-parse', '--git-dir']))?.trim();
   const dir = gitDir ? (gitDir.startsWith('/') ? gitDir : join(worktree, gitDir)) : undefined;
   if (dir && existsSync(join(dir, 'rebase-apply'))) {
-    await amGit(worktree).raw(['am', '--abort']).catch(() => undefined);
+    await amGit(worktree)
+      .raw(['am', '--abort'])
+      .catch(() => undefined);
     if (existsSync(join(dir, 'rebase-apply'))) rmSync(join(dir, 'rebase-apply'), { recursive: true, force: true });
   }
 }
 
 async function resetTo(worktree: string, rev: string, signal?: AbortSignal): Promise<void> {
-  await git(worktree, ['checkout', '-q', '--detach', '-f', rev], { what: `resetting ${worktree} to ${rev.slice(0, 12)}`, signal });
+  await git(worktree, ['checkout', '-q', '--detach', '-f', rev], {
+    what: `resetting ${worktree} to ${rev.slice(0, 12)}`,
+    signal,
+  });
   await git(worktree, ['clean', '-fdq'], { signal });
 }
 
 /** Ask git apply why the patch does not apply at the current HEAD. */
-async function diagnose(worktree: string, p: Patch, file: string, amOutput: string, signal?: AbortSignal): Promise<ApplyFailure> {
+async function diagnose(
+  worktree: string,
+  p: Patch,
+  file: string,
+  amOutput: string,
+  signal?: AbortSignal,
+): Promise<ApplyFailure> {
   const check = async (args: string[]) => {
     const out = await gitCapture(worktree, ['apply', '--check', ...args, file], signal);
     return { ok: !/^error:/m.test(out), out };
@@ -302,7 +368,13 @@ async function diagnose(worktree: string, p: Patch, file: string, amOutput: stri
   let failures = explainApplyFailure(p, { forward: forward.out, reverseApplies, similar });
   if (failures.length === 0) {
     // git apply alone would apply it: the failure was in am (3-way merge conflict, mail parse).
-    failures = [{ file: '(patch)', reason: 'other', explanation: `git am failed: ${amOutput.trim().split('\n').slice(-3).join(' / ')}` }];
+    failures = [
+      {
+        file: '(patch)',
+        reason: 'other',
+        explanation: `git am failed: ${amOutput.trim().split('\n').slice(-3).join(' / ')}`,
+      },
+    ];
   }
   return {
     index: p.index,
@@ -340,7 +412,11 @@ async function similarFiles(worktree: string, path: string): Promise<string[]> {
   if (!stem || /[*?[\]\\:]/.test(stem)) return [];
   const out = await gitMaybe(worktree, ['ls-files', '-z', '--', `:(glob)**/${stem}.*`, `:(glob)**/${name}`]);
   const dirs = path.split('/').slice(0, -1);
-  const shared = (f: string) => f.split('/').slice(0, -1).filter((d) => dirs.includes(d)).length;
+  const shared = (f: string) =>
+    f
+      .split('/')
+      .slice(0, -1)
+      .filter((d) => dirs.includes(d)).length;
   return [...new Set((out ?? '').split('\0').filter(Boolean))]
     .filter((f) => f !== path)
     .sort((a, b) => shared(b) - shared(a) || a.localeCompare(b))

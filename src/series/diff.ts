@@ -17,7 +17,8 @@ export interface SplitBody {
 
 const HUNK = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
 const BINARY_BLOCK = /^(literal|delta) \d+$/;
-const FILE_HEADER = /^(old mode|new mode|deleted file mode|new file mode|similarity index|dissimilarity index|rename from|rename to|copy from|copy to|index) /;
+const FILE_HEADER =
+  /^(old mode|new mode|deleted file mode|new file mode|similarity index|dissimilarity index|rename from|rename to|copy from|copy to|index) /;
 
 /** A `diff` command line before a file's `---`/`+++` pair (`diff -urN old/x new/x`, `diff -u x y`). */
 const DIFF_CMD = /^diff (?:-\S+ )*\S+ \S+$/;
@@ -27,7 +28,8 @@ export function findDiffStart(lines: readonly string[]): number {
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i] ?? '';
     if (l.startsWith('diff --git ') || l.startsWith('diff --cc ')) return i;
-    if (DIFF_CMD.test(l) && (lines[i + 1] ?? '').startsWith('--- ') && (lines[i + 2] ?? '').startsWith('+++ ')) return i;
+    if (DIFF_CMD.test(l) && (lines[i + 1] ?? '').startsWith('--- ') && (lines[i + 2] ?? '').startsWith('+++ '))
+      return i;
     if (l.startsWith('Index: ') && (lines[i + 1] ?? '').startsWith('====')) return i;
     if (l.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ') && HUNK.test(lines[i + 2] ?? '')) return i;
   }
@@ -47,8 +49,17 @@ export function splitBody(body: string): SplitBody {
       break;
     }
   }
-  const message = lines.slice(0, sep >= 0 ? sep : start).join('\n').replace(/\s+$/, '');
-  const notes = sep >= 0 ? lines.slice(sep + 1, start).join('\n').replace(/^\n+|\s+$/g, '') : '';
+  const message = lines
+    .slice(0, sep >= 0 ? sep : start)
+    .join('\n')
+    .replace(/\s+$/, '');
+  const notes =
+    sep >= 0
+      ? lines
+          .slice(sep + 1, start)
+          .join('\n')
+          .replace(/^\n+|\s+$/g, '')
+      : '';
   const { changes, end } = scanDiff(lines, start);
   return {
     message,
@@ -100,7 +111,8 @@ export function unquoteC(s: string): string {
 function gitDiffPaths(line: string): { from: string; to: string } | undefined {
   const rest = line.replace(/^diff --git /, '');
   const q = /^("(?:[^"\\]|\\.)*"|\S+) ("(?:[^"\\]|\\.)*"|\S+)$/.exec(rest);
-  if (q && (rest.startsWith('"') || rest.endsWith('"'))) return { from: stripComponent(q[1] ?? ''), to: stripComponent(q[2] ?? '') };
+  if (q && (rest.startsWith('"') || rest.endsWith('"')))
+    return { from: stripComponent(q[1] ?? ''), to: stripComponent(q[2] ?? '') };
   // Equal halves after -p1 (`a/P b/P`, paths with spaces too).
   for (let k = rest.indexOf(' '); k >= 0; k = rest.indexOf(' ', k + 1)) {
     const from = stripComponent(rest.slice(0, k));
@@ -132,7 +144,17 @@ export function scanDiff(lines: readonly string[], start: number): { changes: Fi
   let end = start;
   let i = start;
   const newFile = (from: string, to: string): FileChange => {
-    const f: FileChange = { from, to, isNew: false, isDeleted: false, isRename: false, isBinary: false, hunks: [], additions: 0, deletions: 0 };
+    const f: FileChange = {
+      from,
+      to,
+      isNew: false,
+      isDeleted: false,
+      isRename: false,
+      isBinary: false,
+      hunks: [],
+      additions: 0,
+      deletions: 0,
+    };
     changes.push(f);
     return f;
   };
@@ -145,7 +167,11 @@ export function scanDiff(lines: readonly string[], start: number): { changes: Fi
       end = ++i;
       continue;
     }
-    if (l.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ') && (inGitHeader || HUNK.test(lines[i + 2] ?? ''))) {
+    if (
+      l.startsWith('--- ') &&
+      (lines[i + 1] ?? '').startsWith('+++ ') &&
+      (inGitHeader || HUNK.test(lines[i + 2] ?? ''))
+    ) {
       const from = stripComponent(l.slice(4));
       const to = stripComponent((lines[i + 1] ?? '').slice(4));
       if (!inGitHeader || !file) file = newFile(from, to);
@@ -232,8 +258,14 @@ export function scanDiff(lines: readonly string[], start: number): { changes: Fi
       while (i < lines.length && (lines[i] ?? '').startsWith('\\')) i++;
       end = i;
       const complete = hunk.oldSeen >= hunk.oldLines && hunk.newSeen >= hunk.newLines;
-      if (!complete && i < lines.length && lines.slice(i).some((x) => x.trim() !== '' && x !== '-- ')) hunk.endedBy = lines[i];
-      if (complete && i < lines.length && looksLikeHunkLine(lines[i] ?? '', lines[i + 1] ?? '') && !HUNK.test(lines[i] ?? '')) {
+      if (!complete && i < lines.length && lines.slice(i).some((x) => x.trim() !== '' && x !== '-- '))
+        hunk.endedBy = lines[i];
+      if (
+        complete &&
+        i < lines.length &&
+        looksLikeHunkLine(lines[i] ?? '', lines[i + 1] ?? '') &&
+        !HUNK.test(lines[i] ?? '')
+      ) {
         hunk.excess = lines[i];
       }
       if (file.newMode === '120000' && added.length > 0) file.symlinkTarget = added.join('\n');
@@ -264,13 +296,18 @@ export function hunkRange(h: HunkInfo): string {
 
 /** Per-file {path, additions, deletions} of the scanned file sections (git's -p1 paths). */
 export function changeStats(changes: readonly FileChange[]): FileStat[] {
-  return changes.map((c) => ({ path: c.to !== '/dev/null' && c.to ? c.to : c.from, additions: c.additions ?? 0, deletions: c.deletions ?? 0 }));
+  return changes.map((c) => ({
+    path: c.to !== '/dev/null' && c.to ? c.to : c.from,
+    additions: c.additions ?? 0,
+    deletions: c.deletions ?? 0,
+  }));
 }
 
 /** Hunks with more lines than their header says: the patch was edited by hand and is corrupt. */
 export function overlongHunks(changes: readonly FileChange[]): Array<{ file: string; hunk: HunkInfo }> {
   const out: Array<{ file: string; hunk: HunkInfo }> = [];
-  for (const f of changes) for (const h of f.hunks) if (h.excess !== undefined) out.push({ file: changedPath(f), hunk: h });
+  for (const f of changes)
+    for (const h of f.hunks) if (h.excess !== undefined) out.push({ file: changedPath(f), hunk: h });
   return out;
 }
 

@@ -106,7 +106,6 @@ export function decodeBytes(bytes: Uint8Array, charset = 'utf-8'): string {
 
 /** Encode a header value for a mail git am reads: ASCII stays, anything else is a Q word. */
 export function encodeHeaderValue(value: string): string {
-  // eslint-disable-next-line no-control-regex
   if (/^[\x20-\x7e]*$/.test(value)) return value;
   // Keep `Name <addr>` readable: encode only the display name.
   const addr = /^(.*?)(\s*<[^<>]*>)$/.exec(value);

@@ -36,7 +36,8 @@ export interface LoadSeriesOptions {
   mirror?: string;
 }
 
-const EXPECTED = 'hmmci expected an mbox (lore\'s t.mbox, `git format-patch --stdout`), a .patch or .eml file, a folder of them, a git range A..B with --tree, or a message-id (with b4 installed)';
+const EXPECTED =
+  "hmmci expected an mbox (lore's t.mbox, `git format-patch --stdout`), a .patch or .eml file, a folder of them, a git range A..B with --tree, or a message-id (with b4 installed)";
 /** b4 am -o writes the series as *.mbx and the cover letter as *.cover. */
 const PATCH_FILE = /\.(patch|eml|mbox|mbx|diff|cover)$/i;
 const RANGE = /^([^\s.][^\s]*?)?\.\.\.?([^\s.][^\s]*)?$/;
@@ -80,7 +81,9 @@ export async function loadSeries(input: string, opts: LoadSeriesOptions = {}): P
       return finish(mails, { kind: 'message-id', input: msgid }, `b4's mbox for ${msgid}`);
     }
     default:
-      throw new BadInputError(`The series input ${JSON.stringify(input)} is not a file or folder that exists, a git range (A..B) or a message-id. ${EXPECTED}.`);
+      throw new BadInputError(
+        `The series input ${JSON.stringify(input)} is not a file or folder that exists, a git range (A..B) or a message-id. ${EXPECTED}.`,
+      );
   }
 }
 
@@ -91,24 +94,38 @@ export function parseMailBytes(bytes: Uint8Array, name: string): MailMessage[] {
     case 'empty':
       throw new BadInputError(`${name} is empty. ${EXPECTED}.`);
     case 'gzip':
-      throw new BadInputError(`${name} is gzip-compressed (lore's t.mbox.gz is). Unpack it first (\`gunzip -k ${name}\`) and pass the .mbox file.`);
+      throw new BadInputError(
+        `${name} is gzip-compressed (lore's t.mbox.gz is). Unpack it first (\`gunzip -k ${name}\`) and pass the .mbox file.`,
+      );
     case 'xz':
-      throw new BadInputError(`${name} is xz-compressed. Unpack it first (\`unxz -k ${name}\`) and pass the mbox inside.`);
+      throw new BadInputError(
+        `${name} is xz-compressed. Unpack it first (\`unxz -k ${name}\`) and pass the mbox inside.`,
+      );
     case 'html':
-      throw new BadInputError(`${name} is an HTML page, not an mbox: a web page was saved instead of the raw mail. On lore, use a message's "raw" link or the thread's "mbox.gz" (or \`b4 am <message-id>\`), then pass that file.`);
+      throw new BadInputError(
+        `${name} is an HTML page, not an mbox: a web page was saved instead of the raw mail. On lore, use a message's "raw" link or the thread's "mbox.gz" (or \`b4 am <message-id>\`), then pass that file.`,
+      );
     case 'binary':
-      throw new BadInputError(`${name} holds binary data (${shape.nulBytes} NUL and ${shape.controlBytes} control bytes in the first 64 KiB), not mail text. ${EXPECTED}.`);
+      throw new BadInputError(
+        `${name} holds binary data (${shape.nulBytes} NUL and ${shape.controlBytes} control bytes in the first 64 KiB), not mail text. ${EXPECTED}.`,
+      );
   }
   const lines = textLines(shape.text);
   const raws = [...splitMbox(lines, { unescape: isMboxrd(lines) })];
   const first = raws[0];
   if (!first || !looksLikeMail(first.lines)) {
     if (findDiffStart(lines.map((l) => l.replace(/\r$/, ''))) < 0) {
-      throw new BadInputError(`${name} is text, but no patch was found in it: it has no mail headers (From:, Subject:, Date:) and no diff. ${EXPECTED}.`);
+      throw new BadInputError(
+        `${name} is text, but no patch was found in it: it has no mail headers (From:, Subject:, Date:) and no diff. ${EXPECTED}.`,
+      );
     }
-    throw new BadInputError(`${name} is text but not a mail or mbox: it does not start with a \`From \` line or mail headers (From:, Subject:, Date:). A bare diff cannot be applied with its author and message; make it with \`git format-patch\`. ${EXPECTED}.`);
+    throw new BadInputError(
+      `${name} is text but not a mail or mbox: it does not start with a \`From \` line or mail headers (From:, Subject:, Date:). A bare diff cannot be applied with its author and message; make it with \`git format-patch\`. ${EXPECTED}.`,
+    );
   }
-  return raws.filter((r) => looksLikeMail(r.lines)).map((r, i) => decodeMessage(r, i + 1, { origin: name, binary8bit: shape.binary8bit }));
+  return raws
+    .filter((r) => looksLikeMail(r.lines))
+    .map((r, i) => decodeMessage(r, i + 1, { origin: name, binary8bit: shape.binary8bit }));
 }
 
 function readMailFile(path: string, name: string): MailMessage[] {
@@ -144,8 +161,12 @@ function finish(mails: MailMessage[], source: { kind: SeriesSourceKind; input: s
     const deep = mails.filter((m) => m.nestedTooDeep).length;
     throw new BadInputError(
       deep > 0
-        ? visible(`${name} holds no patch hmmci can read: ${deep === mails.length ? (mails.length === 1 ? 'its mail is' : 'its mails are') : `${deep} of its ${mails.length} mails are`} MIME multiparts nested too deeply (more than ${MAX_MIME_DEPTH} levels), and hmmci stops reading there. Ask for the patch as a plain \`git format-patch\` mail (or an mbox from lore or b4).`)
-        : visible(`${name} holds ${mails.length} message${mails.length === 1 ? '' : 's'} but no patch${replies ? ` (${replies} ${replies === 1 ? 'is a reply or has' : 'are replies or have'} no diff)` : ''}. ${EXPECTED}; for a review thread, pass the mbox of the patch mails themselves (b4 am <message-id> writes one).`),
+        ? visible(
+            `${name} holds no patch hmmci can read: ${deep === mails.length ? (mails.length === 1 ? 'its mail is' : 'its mails are') : `${deep} of its ${mails.length} mails are`} MIME multiparts nested too deeply (more than ${MAX_MIME_DEPTH} levels), and hmmci stops reading there. Ask for the patch as a plain \`git format-patch\` mail (or an mbox from lore or b4).`,
+          )
+        : visible(
+            `${name} holds ${mails.length} message${mails.length === 1 ? '' : 's'} but no patch${replies ? ` (${replies} ${replies === 1 ? 'is a reply or has' : 'are replies or have'} no diff)` : ''}. ${EXPECTED}; for a review thread, pass the mbox of the patch mails themselves (b4 am <message-id> writes one).`,
+          ),
       { details: series.warnings.map((w) => visible(w.message)).slice(0, 5) },
     );
   }
@@ -166,17 +187,29 @@ async function loadRange(range: string, opts: LoadSeriesOptions): Promise<Series
   const sha = (rev: string) => commitSha(opts.tree as string, rev, { signal: opts.signal });
   const [a, b] = [await sha(from), await sha(to)];
   if (!a || !b) {
-    throw new HmmciError(`The range ${range} does not resolve in ${opts.tree}: ${!a ? from : to} is not a commit there. List commits with \`git -C ${opts.tree} log --oneline\`.`, { exitCode: ExitCode.TREE });
+    throw new HmmciError(
+      `The range ${range} does not resolve in ${opts.tree}: ${!a ? from : to} is not a commit there. List commits with \`git -C ${opts.tree} log --oneline\`.`,
+      { exitCode: ExitCode.TREE },
+    );
   }
   const args = ['format-patch', '--stdout', '--no-signature', '--no-color', `--base=${a}`, `${a}..${b}`];
   let text = await git(opts.tree, args, { what: `reading the range ${range}`, signal: opts.signal }).catch(async () => {
     // --base needs A to be an ancestor of B; without it the patches are the same.
-    return git(opts.tree as string, args.filter((x) => !x.startsWith('--base=')), { what: `reading the range ${range}`, signal: opts.signal });
+    return git(
+      opts.tree as string,
+      args.filter((x) => !x.startsWith('--base=')),
+      { what: `reading the range ${range}`, signal: opts.signal },
+    );
   });
   if (!text.trim()) {
-    throw new BadInputError(`The range ${range} in ${opts.tree} has no commits (or only merges). Name a range with commits, e.g. v6.12..my-branch.`);
+    throw new BadInputError(
+      `The range ${range} in ${opts.tree} has no commits (or only merges). Name a range with commits, e.g. v6.12..my-branch.`,
+    );
   }
   if (!text.endsWith('\n')) text += '\n';
-  return finish(parseMailBytes(Buffer.from(text, 'utf8'), `git range ${range}`), { kind: 'range', input: range }, `The range ${range}`);
+  return finish(
+    parseMailBytes(Buffer.from(text, 'utf8'), `git range ${range}`),
+    { kind: 'range', input: range },
+    `The range ${range}`,
+  );
 }
-

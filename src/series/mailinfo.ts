@@ -212,7 +212,14 @@ export function inBodyHeaders(body: string): InBodyHeaders {
     break;
   }
   flush();
-  return { ...found, consumed: lines.slice(0, i).map((l) => `${l}\n`).join(''), rest: lines.slice(i).join('\n') };
+  return {
+    ...found,
+    consumed: lines
+      .slice(0, i)
+      .map((l) => `${l}\n`)
+      .join(''),
+    rest: lines.slice(i).join('\n'),
+  };
 }
 
 /** decode_q_segment(): `=XX` bytes, `_` a space (RFC 2047), `=` at the end drops the rest. */

@@ -10,7 +10,8 @@
  * one `>`; CRLF line endings become LF.
  */
 
-const FROM_LINE = /^From (?:\S+ at \S+|\S+)\s+(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{1,2}:\d{2}(?::\d{2})? /;
+const FROM_LINE =
+  /^From (?:\S+ at \S+|\S+)\s+(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} \d{1,2}:\d{2}(?::\d{2})? /;
 const ESCAPED_FROM = /^>(>*From )/;
 
 export function isFromLine(line: string): boolean {

@@ -24,7 +24,8 @@ export function looksLikeMail(lines: readonly string[]): boolean {
 
 export function decodeMessage(raw: RawMessage, position: number, opts: DecodeOptions): MailMessage {
   const h = parseHeaders(raw.lines);
-  const fromBytes = (s: string | undefined) => (s !== undefined && opts.binary8bit ? Buffer.from(s, 'latin1').toString('utf8') : s);
+  const fromBytes = (s: string | undefined) =>
+    s !== undefined && opts.binary8bit ? Buffer.from(s, 'latin1').toString('utf8') : s;
   const attached = patchAttachment(h, raw.lines.slice(h.bodyStart), opts.binary8bit ?? false);
   if (attached) {
     // A whole `git format-patch` mail attached: it is the patch, with its own From/Subject/Date.
@@ -43,10 +44,11 @@ export function decodeMessage(raw: RawMessage, position: number, opts: DecodeOpt
     }
   }
   const state: DecodeState = {};
-  let body = (attached ? `${attached.note.replace(/\n+$/, '')}\n\n${attached.text}` : decodeBody(h, raw.lines.slice(h.bodyStart), opts.binary8bit ?? false, 0, state)).replace(
-    /\n+$/,
-    '\n',
-  );
+  let body = (
+    attached
+      ? `${attached.note.replace(/\n+$/, '')}\n\n${attached.text}`
+      : decodeBody(h, raw.lines.slice(h.bodyStart), opts.binary8bit ?? false, 0, state)
+  ).replace(/\n+$/, '\n');
   const last = (name: string) => fromBytes(h.fields.get(name)?.at(-1));
   // git mailinfo: the last From/Subject/Date header wins; in-body ones win over all of them.
   let from = dmarcAuthor(authorOf(last('from') ?? ''), (n) => fromBytes(header(h, n)));

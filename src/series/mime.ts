@@ -55,7 +55,13 @@ export function decodeQuotedPrintable(text: string, binary = false): Buffer {
  * lines hold raw bytes one char each (the file was not UTF-8), so 8-bit text is decoded with the
  * part's charset.
  */
-export function decodeBody(h: ParsedHeaders, bodyLines: readonly string[], binary = false, depth = 0, state: DecodeState = {}): string {
+export function decodeBody(
+  h: ParsedHeaders,
+  bodyLines: readonly string[],
+  binary = false,
+  depth = 0,
+  state: DecodeState = {},
+): string {
   const ct = parseContentType(header(h, 'content-type'));
   const cte = (header(h, 'content-transfer-encoding') ?? '8bit').trim().toLowerCase();
   if (ct.type.startsWith('multipart/') && ct.params.boundary) {
@@ -115,13 +121,20 @@ function splitParts(lines: readonly string[], boundary: string): string[][] {
 }
 
 /** Text parts of a multipart body (text/plain, text/x-patch, text/x-diff …), in order. */
-function decodeMultipart(lines: readonly string[], boundary: string, binary: boolean, depth: number, state: DecodeState): string {
+function decodeMultipart(
+  lines: readonly string[],
+  boundary: string,
+  binary: boolean,
+  depth: number,
+  state: DecodeState,
+): string {
   const texts: string[] = [];
   for (const part of splitParts(lines, boundary)) {
     const ph = parseHeaders(part);
     const ct = parseContentType(header(ph, 'content-type'));
     if (ct.type.startsWith('multipart/') && ct.params.boundary) {
-      if (depth < MAX_DEPTH) texts.push(decodeMultipart(part.slice(ph.bodyStart), ct.params.boundary, binary, depth + 1, state));
+      if (depth < MAX_DEPTH)
+        texts.push(decodeMultipart(part.slice(ph.bodyStart), ct.params.boundary, binary, depth + 1, state));
       else state.tooDeep = true;
     } else if (ct.type.startsWith('text/') && ct.type !== 'text/html') {
       texts.push(decodeBody(ph, part.slice(ph.bodyStart), binary, depth, state).replace(/\n+$/, ''));
@@ -130,14 +143,16 @@ function decodeMultipart(lines: readonly string[], boundary: string, binary: boo
   return texts.join('\n');
 }
 
-const PATCH_TYPES = /^(text\/x-patch|text\/x-diff|text\/x-patch-file|text\/diff|application\/octet-stream|application\/x-patch|application\/x-diff)$/;
+const PATCH_TYPES =
+  /^(text\/x-patch|text\/x-diff|text\/x-patch-file|text\/diff|application\/octet-stream|application\/x-patch|application\/x-diff)$/;
 
 /** Leaf parts of a multipart body with their headers (nested multiparts flattened). */
 function leafParts(lines: readonly string[], boundary: string, depth = 0): Array<{ h: ParsedHeaders; body: string[] }> {
   return splitParts(lines, boundary).flatMap((part) => {
     const h = parseHeaders(part);
     const ct = parseContentType(header(h, 'content-type'));
-    if (ct.type.startsWith('multipart/') && ct.params.boundary) return depth < MAX_DEPTH ? leafParts(part.slice(h.bodyStart), ct.params.boundary, depth + 1) : [];
+    if (ct.type.startsWith('multipart/') && ct.params.boundary)
+      return depth < MAX_DEPTH ? leafParts(part.slice(h.bodyStart), ct.params.boundary, depth + 1) : [];
     return [{ h, body: part.slice(h.bodyStart) }];
   });
 }
@@ -147,7 +162,11 @@ function leafParts(lines: readonly string[], boundary: string, depth = 0): Array
  * *.patch/*.diff, as Gmail and Outlook send it): the attachment's decoded text when it holds a
  * diff, and the mail's other text parts (the sender's note). Undefined for an inline patch.
  */
-export function patchAttachment(h: ParsedHeaders, bodyLines: readonly string[], binary = false): { text: string; note: string } | undefined {
+export function patchAttachment(
+  h: ParsedHeaders,
+  bodyLines: readonly string[],
+  binary = false,
+): { text: string; note: string } | undefined {
   const ct = parseContentType(header(h, 'content-type'));
   if (!ct.type.startsWith('multipart/') || !ct.params.boundary) return undefined;
   const parts = leafParts(bodyLines, ct.params.boundary);

@@ -6,7 +6,10 @@ import { visible, visibleLine } from './visible.js';
  * Warnings as people read them: a long thread's hundreds of replies become one line ("4571
  * mails that are not patches were ignored; first: …") unless `verbose` asks for every one.
  */
-export function summariseWarnings(warnings: readonly SeriesWarning[], opts: { verbose?: boolean; limit?: number } = {}): SeriesWarning[] {
+export function summariseWarnings(
+  warnings: readonly SeriesWarning[],
+  opts: { verbose?: boolean; limit?: number } = {},
+): SeriesWarning[] {
   const limit = opts.limit ?? 3;
   // Warnings quote subjects and authors from the mails: printed, so made visible.
   warnings = warnings.map((w) => ({ ...w, message: visible(w.message) }));
@@ -39,8 +42,11 @@ export function renderSeriesText(series: Series, opts: { width?: number; verbose
   const title = visibleLine(series.cover?.subject ?? first?.subject ?? '');
   out.push(`Series:  ${title}`);
   out.push(`Source:  ${series.source.kind} ${visibleLine(series.source.input)}`);
-  out.push(`Version: v${series.version}, ${series.patches.length} patch${series.patches.length === 1 ? '' : 'es'}${series.cover ? ' + cover letter' : ''}`);
-  if (series.cover) out.push(`Cover:   ${series.cover.messageId ? `<${visibleLine(series.cover.messageId)}>` : '(no Message-ID)'}`);
+  out.push(
+    `Version: v${series.version}, ${series.patches.length} patch${series.patches.length === 1 ? '' : 'es'}${series.cover ? ' + cover letter' : ''}`,
+  );
+  if (series.cover)
+    out.push(`Cover:   ${series.cover.messageId ? `<${visibleLine(series.cover.messageId)}>` : '(no Message-ID)'}`);
   out.push(`Base:    ${series.baseCommit ?? '(no base-commit)'}`);
   if (series.prerequisitePatchIds.length) out.push(`Prereqs: ${series.prerequisitePatchIds.join(', ')}`);
   out.push('');
@@ -50,11 +56,20 @@ export function renderSeriesText(series: Series, opts: { width?: number; verbose
   const subjW = Math.max(20, width - nW - statW - authorW - 6);
   out.push(`${'#'.padEnd(nW)}  ${'subject'.padEnd(subjW)}  ${'author'.padEnd(authorW)}  ${'+/-'.padEnd(statW)}`);
   for (const p of series.patches) {
-    out.push(`${`${p.index}/${p.total}`.padEnd(nW)}  ${clip(visibleLine(p.subject), subjW).padEnd(subjW)}  ${clip(visibleLine(authorName(p.author)), authorW).padEnd(authorW)}  ${stat(p).padEnd(statW)}`);
-    p.files.forEach((f, i) => out.push(`${' '.repeat(nW + 2)}  ${visibleLine(f.path)} ${isBinary(p, i, f.path) ? 'binary' : `+${f.additions} -${f.deletions}`}`));
+    out.push(
+      `${`${p.index}/${p.total}`.padEnd(nW)}  ${clip(visibleLine(p.subject), subjW).padEnd(subjW)}  ${clip(visibleLine(authorName(p.author)), authorW).padEnd(authorW)}  ${stat(p).padEnd(statW)}`,
+    );
+    p.files.forEach((f, i) =>
+      out.push(
+        `${' '.repeat(nW + 2)}  ${visibleLine(f.path)} ${isBinary(p, i, f.path) ? 'binary' : `+${f.additions} -${f.deletions}`}`,
+      ),
+    );
     const keys = new Map<string, number>();
     for (const t of p.trailers) keys.set(t.key, (keys.get(t.key) ?? 0) + 1);
-    if (keys.size) out.push(`${' '.repeat(nW + 2)}  ${visibleLine([...keys.entries()].map(([k, n]) => (n > 1 ? `${k} ×${n}` : k)).join(', '))}`);
+    if (keys.size)
+      out.push(
+        `${' '.repeat(nW + 2)}  ${visibleLine([...keys.entries()].map(([k, n]) => (n > 1 ? `${k} ×${n}` : k)).join(', '))}`,
+      );
   }
   if (series.warnings.length) {
     out.push('');
@@ -73,7 +88,9 @@ function stat(p: { files: Array<{ additions: number; deletions: number }> }): st
 /** A binary file section (`GIT binary patch`, `Binary files … differ`): no line counts to show. */
 function isBinary(p: Patch, i: number, path: string): boolean {
   const c = p.changes[i];
-  return c !== undefined && (c.to === path || c.from === path) ? c.isBinary : p.changes.some((x) => x.isBinary && (x.to === path || x.from === path));
+  return c !== undefined && (c.to === path || c.from === path)
+    ? c.isBinary
+    : p.changes.some((x) => x.isBinary && (x.to === path || x.from === path));
 }
 
 function authorName(author: string): string {
@@ -82,7 +99,8 @@ function authorName(author: string): string {
 
 export function renderApplyText(r: ApplyResult, opts: { total?: number } = {}): string {
   const lines = [`Worktree: ${r.worktree}`, `Base:     ${r.base} (${r.baseReason})`];
-  for (const c of r.commits) lines.push(`  ${c.sha.slice(0, 12)} ${c.index}/${opts.total ?? r.commits.length} ${visibleLine(c.subject)}`);
+  for (const c of r.commits)
+    lines.push(`  ${c.sha.slice(0, 12)} ${c.index}/${opts.total ?? r.commits.length} ${visibleLine(c.subject)}`);
   if (r.commits.length === 0) lines.push('  (no commits)');
   return `${lines.join('\n')}\n`;
 }

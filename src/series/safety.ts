@@ -21,7 +21,7 @@ function pathProblem(path: string): string | undefined {
   const parts = path.split(/[\\/]+/);
   if (parts.includes('..')) return 'climbs out of the tree with a `..` component';
   if (parts.some((p) => p.toLowerCase() === '.git')) return 'writes into git metadata (`.git/`)';
-  // eslint-disable-next-line no-control-regex
+
   if (/[\x00-\x1f]/.test(path)) return 'contains control characters';
   return undefined;
 }
@@ -38,14 +38,16 @@ export function checkSeriesSafety(patches: readonly Patch[]): SafetyProblem[] {
   const problems: SafetyProblem[] = [];
   const links = new Set<string>();
   for (const p of patches) {
-    const add = (path: string, problem: string) => problems.push({ patch: p.index, total: p.total, subject: p.subject, path, problem });
+    const add = (path: string, problem: string) =>
+      problems.push({ patch: p.index, total: p.total, subject: p.subject, path, problem });
     for (const c of p.changes) {
       for (const path of new Set([c.from, c.to])) {
         const bad = pathProblem(path);
         if (bad) add(path, bad);
         // Writing below a symlink this series made (or any earlier link path) escapes the tree.
         for (const link of links) {
-          if (path.startsWith(`${link}/`)) add(path, `writes through the symlink ${link} created earlier in the series`);
+          if (path.startsWith(`${link}/`))
+            add(path, `writes through the symlink ${link} created earlier in the series`);
         }
       }
       if (c.newMode === '120000' || c.oldMode === '120000') {

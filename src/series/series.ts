@@ -3,7 +3,15 @@
  * order by N/M; warnings for missing patches, duplicates, mixed versions, non-patches, reordering,
  * truncation and series that touch no HMM file. Pure: plain data in, plain data out.
  */
-import { baseInfo, findDiffStart, hunkRange, overlongHunks, patchFileStats, splitBody, truncatedHunks } from './diff.js';
+import {
+  baseInfo,
+  findDiffStart,
+  hunkRange,
+  overlongHunks,
+  patchFileStats,
+  splitBody,
+  truncatedHunks,
+} from './diff.js';
 import { isHmmPath } from './hmm-areas.js';
 import { isoDate } from './headers.js';
 import { mailinfoSubject } from './mailinfo.js';
@@ -61,7 +69,8 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
       continue;
     }
     if (base.baseCommit) baseCommit ??= base.baseCommit;
-    if (base.prerequisitePatchIds.length && prerequisitePatchIds.length === 0) prerequisitePatchIds = base.prerequisitePatchIds;
+    if (base.prerequisitePatchIds.length && prerequisitePatchIds.length === 0)
+      prerequisitePatchIds = base.prerequisitePatchIds;
     candidates.push({
       mail,
       subject,
@@ -106,19 +115,34 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
   let chosen = candidates;
   const version = versions[versions.length - 1] ?? covers[0]?.subject.version ?? 1;
   if (versions.length > 1) {
-    const byVersion = versions.map((v) => `v${v} (${candidates.filter((c) => major(c.patch.version) === v).map(label).join(', ')})`);
-    warnings.push({ kind: 'mixed-versions', message: `The input mixes versions of the series: ${byVersion.join('; ')}. Using v${version} only; get the complete v${version} (b4 am -v ${version} <message-id>) to test all of it.` });
+    const byVersion = versions.map(
+      (v) =>
+        `v${v} (${candidates
+          .filter((c) => major(c.patch.version) === v)
+          .map(label)
+          .join(', ')})`,
+    );
+    warnings.push({
+      kind: 'mixed-versions',
+      message: `The input mixes versions of the series: ${byVersion.join('; ')}. Using v${version} only; get the complete v${version} (b4 am -v ${version} <message-id>) to test all of it.`,
+    });
     chosen = candidates.filter((c) => major(c.patch.version) === version);
   }
-  const cover = covers.find((c) => major(c.subject.version ?? 1) === version) ?? (versions.length <= 1 ? covers[0] : undefined);
+  const cover =
+    covers.find((c) => major(c.subject.version ?? 1) === version) ?? (versions.length <= 1 ? covers[0] : undefined);
 
   // Numbering: N/M from subjects; unnumbered patches take their place in the input.
   const numbered = chosen.every((c) => c.subject.index !== undefined);
   const totals = [...new Set(chosen.map((c) => c.subject.total).filter((x): x is number => x !== undefined))];
   if (totals.length > 1) {
-    warnings.push({ kind: 'total-mismatch', message: `The patches disagree on the series length (${totals.map((x) => `/${x}`).join(', ')}); using the largest.` });
+    warnings.push({
+      kind: 'total-mismatch',
+      message: `The patches disagree on the series length (${totals.map((x) => `/${x}`).join(', ')}); using the largest.`,
+    });
   }
-  const total = numbered ? Math.max(...totals, cover?.subject.total ?? 0, new Set(chosen.map((c) => c.subject.index)).size) : chosen.length;
+  const total = numbered
+    ? Math.max(...totals, cover?.subject.total ?? 0, new Set(chosen.map((c) => c.subject.index)).size)
+    : chosen.length;
   const ordered: Array<Candidate & { index: number }> = numbered
     ? chosen.map((c) => ({ ...c, index: c.subject.index as number }))
     : chosen.map((c, i) => ({ ...c, index: i + 1 }));
@@ -127,7 +151,10 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
   const inputOrder = ordered.map((c) => c.index);
   const sortedOrder = [...inputOrder].sort((a, b) => a - b);
   if (inputOrder.join(',') !== sortedOrder.join(',')) {
-    warnings.push({ kind: 'out-of-order', message: `The patches come in the order ${inputOrder.map((n) => `${n}/${total}`).join(', ')}; applying them in N/M order.` });
+    warnings.push({
+      kind: 'out-of-order',
+      message: `The patches come in the order ${inputOrder.map((n) => `${n}/${total}`).join(', ')}; applying them in N/M order.`,
+    });
   }
   // Duplicates: the later copy wins (a RESEND or a corrected copy comes later).
   const byIndex = new Map<number, Candidate & { index: number }>();
@@ -153,7 +180,10 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
     const missing: number[] = [];
     for (let n = 1; n <= total; n++) if (!byIndex.has(n)) missing.push(n);
     if (missing.length) {
-      warnings.push({ kind: 'missing-patch', message: `Missing from the input: ${missing.map((n) => `${n}/${total}`).join(', ')}. Later patches may not apply without them; fetch the whole thread (lore's t.mbox.gz, or b4 am).` });
+      warnings.push({
+        kind: 'missing-patch',
+        message: `Missing from the input: ${missing.map((n) => `${n}/${total}`).join(', ')}. Later patches may not apply without them; fetch the whole thread (lore's t.mbox.gz, or b4 am).`,
+      });
     }
   }
   for (const p of patches) {
@@ -181,10 +211,15 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
       });
     }
   }
-  const touchesHmm = patches.some((p) => p.files.some((f) => isHmmPath(f.path)) || p.changes.some((c) => isHmmPath(c.from) || isHmmPath(c.to)));
+  const touchesHmm = patches.some(
+    (p) => p.files.some((f) => isHmmPath(f.path)) || p.changes.some((c) => isHmmPath(c.from) || isHmmPath(c.to)),
+  );
   if (patches.length > 0 && !touchesHmm) {
     const files = [...new Set(patches.flatMap((p) => p.files.map((f) => f.path)))];
-    warnings.push({ kind: 'not-hmm', message: `The series touches none of the HMM files (mm/hmm.c, mm/migrate_device.c, mm/memremap.c, include/linux/{hmm,migrate,memremap}.h, lib/test_hmm*, hmm-tests.c): it changes ${files.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''}. hmm-tests will run, but they may not exercise it.` });
+    warnings.push({
+      kind: 'not-hmm',
+      message: `The series touches none of the HMM files (mm/hmm.c, mm/migrate_device.c, mm/memremap.c, include/linux/{hmm,migrate,memremap}.h, lib/test_hmm*, hmm-tests.c): it changes ${files.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''}. hmm-tests will run, but they may not exercise it.`,
+    });
   }
   return {
     source,

@@ -12,7 +12,8 @@ export type InputShape =
   | { kind: 'binary'; nulBytes: number; controlBytes: number };
 
 export function sniffInput(bytes: Uint8Array): InputShape {
-  if (bytes.length === 0 || bytes.every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09)) return { kind: 'empty' };
+  if (bytes.length === 0 || bytes.every((b) => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09))
+    return { kind: 'empty' };
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) return { kind: 'gzip' };
   if (bytes[0] === 0xfd && bytes[1] === 0x37 && bytes[2] === 0x7a && bytes[3] === 0x58) return { kind: 'xz' };
   let nul = 0;
@@ -32,8 +33,16 @@ export function sniffInput(bytes: Uint8Array): InputShape {
     text = Buffer.from(bytes).toString('latin1');
     binary8bit = true;
   }
-  const head = text.replace(/^\uFEFF/, '').trimStart().slice(0, 512).toLowerCase();
-  if (head.startsWith('<!doctype html') || head.startsWith('<html') || (head.startsWith('<') && /<(head|body|title)[\s>]/.test(head))) {
+  const head = text
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .slice(0, 512)
+    .toLowerCase();
+  if (
+    head.startsWith('<!doctype html') ||
+    head.startsWith('<html') ||
+    (head.startsWith('<') && /<(head|body|title)[\s>]/.test(head))
+  ) {
     return { kind: 'html' };
   }
   return { kind: 'text', text, binary8bit };

@@ -184,7 +184,8 @@ export interface SeriesJson {
 }
 
 /** Why a hunk or file of a patch did not apply. */
-export type ApplyFailureReason = 'context-mismatch' | 'file-missing' | 'already-applied' | 'file-exists' | 'corrupt' | 'other';
+export type ApplyFailureReason =
+  'context-mismatch' | 'file-missing' | 'already-applied' | 'file-exists' | 'corrupt' | 'other';
 
 export interface HunkFailure {
   file: string;

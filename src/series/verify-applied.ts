@@ -18,9 +18,17 @@ export interface CommittedEntry {
 }
 
 /** `git diff-tree -r --raw --no-renames from to`: every path the commits changed. */
-export async function committedEntries(worktree: string, from: string, to: string, signal?: AbortSignal): Promise<CommittedEntry[]> {
+export async function committedEntries(
+  worktree: string,
+  from: string,
+  to: string,
+  signal?: AbortSignal,
+): Promise<CommittedEntry[]> {
   // git() throws when git fails: an unread answer must never pass for "nothing changed".
-  const out = await git(worktree, ['diff-tree', '-r', '-z', '--raw', '--no-renames', '--no-commit-id', from, to], { signal, what: `listing what git am committed in ${worktree}` });
+  const out = await git(worktree, ['diff-tree', '-r', '-z', '--raw', '--no-renames', '--no-commit-id', from, to], {
+    signal,
+    what: `listing what git am committed in ${worktree}`,
+  });
   const fields = out.split('\0');
   const entries: CommittedEntry[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
@@ -35,11 +43,20 @@ export async function committedEntries(worktree: string, from: string, to: strin
  * What every commit of base..head changed, by commit sha (`git log --raw --no-renames`): one git
  * run for the whole series, so the check costs the hot path (run, bisect) next to nothing.
  */
-export async function committedByCommit(worktree: string, base: string, head: string, signal?: AbortSignal): Promise<Map<string, CommittedEntry[]>> {
-  const out = await git(worktree, ['log', '-z', '--raw', '--no-renames', '--no-abbrev', '--format=commit %H', `${base}..${head}`], {
-    signal,
-    what: `listing what git am committed in ${worktree}`,
-  });
+export async function committedByCommit(
+  worktree: string,
+  base: string,
+  head: string,
+  signal?: AbortSignal,
+): Promise<Map<string, CommittedEntry[]>> {
+  const out = await git(
+    worktree,
+    ['log', '-z', '--raw', '--no-renames', '--no-abbrev', '--format=commit %H', `${base}..${head}`],
+    {
+      signal,
+      what: `listing what git am committed in ${worktree}`,
+    },
+  );
   const bySha = new Map<string, CommittedEntry[]>();
   let current: CommittedEntry[] | undefined;
   const tokens = out.split('\0');
@@ -52,7 +69,8 @@ export async function committedByCommit(worktree: string, base: string, head: st
       continue;
     }
     const m = /^:(\d{6}) (\d{6}) [0-9a-f]+ ([0-9a-f]+) ([A-Z])/.exec(tok);
-    if (m && current) current.push({ oldMode: m[1]!, newMode: m[2]!, newSha: m[3]!, status: m[4]!, path: tokens[++i] ?? '' });
+    if (m && current)
+      current.push({ oldMode: m[1]!, newMode: m[2]!, newSha: m[3]!, status: m[4]!, path: tokens[++i] ?? '' });
   }
   return bySha;
 }
@@ -69,9 +87,15 @@ export function diffPaths(changes: readonly FileChange[]): Set<string> {
 }
 
 /** Files the mail names that git did not commit, and files git committed that the mail's scan did not see. */
-export function fileSetDifference(expected: ReadonlySet<string>, committed: readonly CommittedEntry[]): { missing: string[]; unseen: string[] } {
+export function fileSetDifference(
+  expected: ReadonlySet<string>,
+  committed: readonly CommittedEntry[],
+): { missing: string[]; unseen: string[] } {
   const got = new Set(committed.map((e) => e.path));
-  return { missing: [...expected].filter((p) => !got.has(p)).sort(), unseen: [...got].filter((p) => !expected.has(p)).sort() };
+  return {
+    missing: [...expected].filter((p) => !got.has(p)).sort(),
+    unseen: [...got].filter((p) => !expected.has(p)).sort(),
+  };
 }
 
 export interface LinkEscape {
@@ -88,7 +112,12 @@ const MAX_HOPS = 40;
  * a link, from its target, as the kernel does), links met on the way followed. A result
  * outside the top, an absolute target anywhere on the way, git metadata or a loop is an escape.
  */
-export async function resolveInTree(linkPath: string, target: string, isLink: (p: string) => boolean, targetOf: (p: string) => Promise<string>): Promise<{ resolved?: string; why?: string }> {
+export async function resolveInTree(
+  linkPath: string,
+  target: string,
+  isLink: (p: string) => boolean,
+  targetOf: (p: string) => Promise<string>,
+): Promise<{ resolved?: string; why?: string }> {
   let hops = 0;
   const walk = async (dir: string[], t: string): Promise<string[] | string> => {
     if (t.startsWith('/')) return `points at the absolute path ${JSON.stringify(t)}`;
@@ -120,10 +149,18 @@ export async function resolveInTree(linkPath: string, target: string, isLink: (p
  * Every symlink at `head` that the commits base..head created or changed, resolved inside the
  * tree at `head`; the ones that leave it.
  */
-export async function escapingLinks(worktree: string, base: string, head: string, signal?: AbortSignal): Promise<LinkEscape[]> {
+export async function escapingLinks(
+  worktree: string,
+  base: string,
+  head: string,
+  signal?: AbortSignal,
+): Promise<LinkEscape[]> {
   const changed = (await committedEntries(worktree, base, head, signal)).filter((e) => e.newMode === '120000');
   if (changed.length === 0) return [];
-  const listing = await git(worktree, ['ls-tree', '-r', '-z', '--full-tree', head], { signal, what: `listing the symlinks of ${worktree}` });
+  const listing = await git(worktree, ['ls-tree', '-r', '-z', '--full-tree', head], {
+    signal,
+    what: `listing the symlinks of ${worktree}`,
+  });
   const links = new Map<string, string>();
   for (const rec of listing.split('\0')) {
     const m = /^120000 blob ([0-9a-f]+)\t([^]*)$/.exec(rec);

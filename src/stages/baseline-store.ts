@@ -41,7 +41,8 @@ export interface BaselineLockKey {
   runner: string;
 }
 
-const sameKey = (a: BaselineKey, b: BaselineKey) => a.base === b.base && a.configHash === b.configHash && a.toolchain === b.toolchain && a.runner === b.runner;
+const sameKey = (a: BaselineKey, b: BaselineKey) =>
+  a.base === b.base && a.configHash === b.configHash && a.toolchain === b.toolchain && a.runner === b.runner;
 
 /** The baseline cache, `<cache>/baselines/<key hash>/{entry.json,console.log,build.log}`. */
 export class BaselineStore {
@@ -82,7 +83,10 @@ export class BaselineStore {
   }
 
   /** Store a baseline (logs copied next to it); atomic so a concurrent reader sees all or nothing. */
-  save(entry: Omit<BaselineEntry, 'consoleLog' | 'buildLog'>, logs: { console?: string; build?: string } = {}): BaselineEntry {
+  save(
+    entry: Omit<BaselineEntry, 'consoleLog' | 'buildLog'>,
+    logs: { console?: string; build?: string } = {},
+  ): BaselineEntry {
     const dir = this.entryDir(entry.key);
     mkdirSync(dir, { recursive: true });
     const stored: BaselineEntry = { ...entry };
@@ -113,7 +117,10 @@ export class BaselineStore {
   }
 
   lockPath(k: BaselineLockKey): string {
-    return join(this.cache.locks, `baseline-${shortHash('baseline-lock', k.treeId, k.base, k.configKey, k.toolchain, k.runner)}.lock`);
+    return join(
+      this.cache.locks,
+      `baseline-${shortHash('baseline-lock', k.treeId, k.base, k.configKey, k.toolchain, k.runner)}.lock`,
+    );
   }
 
   /** Compute a baseline under its lock: a second hmmci with the same inputs waits, then reuses it. */

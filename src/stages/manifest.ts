@@ -13,7 +13,8 @@ import type { KernelArtifacts } from './types.js';
  * stage boots from) and refuses any file whose bytes are not the ones named.
  */
 
-export type ArtifactName = 'bzImage' | 'test_hmm.ko' | 'vmlinux' | 'config' | 'hmm-tests' | 'build-log' | 'console-log' | 'results' | 'series';
+export type ArtifactName =
+  'bzImage' | 'test_hmm.ko' | 'vmlinux' | 'config' | 'hmm-tests' | 'build-log' | 'console-log' | 'results' | 'series';
 
 export interface ManifestEntry {
   name: ArtifactName;
@@ -54,14 +55,23 @@ export function sha256File(path: string): string {
 }
 
 /** Describe one file (hash and size) laid out at `<side>/<path>`; undefined when it does not exist. */
-export function describeArtifact(name: ArtifactName, side: ManifestEntry['side'], source: string | undefined, path = LAYOUT[name]): ManifestEntry | undefined {
+export function describeArtifact(
+  name: ArtifactName,
+  side: ManifestEntry['side'],
+  source: string | undefined,
+  path = LAYOUT[name],
+): ManifestEntry | undefined {
   if (!source || !existsSync(source)) return undefined;
   return { name, side, path: `${side}/${path}`, source, sha256: sha256File(source), bytes: statSync(source).size };
 }
 
 /** The kernel files of a build a later stage boots (vmlinux, only for decoding stacks, is left out: tens of MB). */
 export function kernelEntries(side: ManifestEntry['side'], a: KernelArtifacts): ManifestEntry[] {
-  const named: Array<[ArtifactName, string | undefined]> = [['bzImage', a.bzImage], ['test_hmm.ko', a.testHmmKo], ['config', a.config]];
+  const named: Array<[ArtifactName, string | undefined]> = [
+    ['bzImage', a.bzImage],
+    ['test_hmm.ko', a.testHmmKo],
+    ['config', a.config],
+  ];
   return named.map(([n, p]) => describeArtifact(n, side, p)).filter((e): e is ManifestEntry => e !== undefined);
 }
 
@@ -83,9 +93,14 @@ export function readManifest(file: string): ArtifactManifest {
   try {
     m = JSON.parse(readFileSync(file, 'utf8')) as ArtifactManifest;
   } catch (err) {
-    throw new BadInputError(`The artifact manifest ${file} cannot be read (${(err as Error).message}). Copy the job's manifest.json again from where the job ran.`);
+    throw new BadInputError(
+      `The artifact manifest ${file} cannot be read (${(err as Error).message}). Copy the job's manifest.json again from where the job ran.`,
+    );
   }
-  if (m?.schema !== 1 || !Array.isArray(m.entries)) throw new BadInputError(`${file} is not an hmmci artifact manifest (schema 1 with "entries"). Copy the job's manifest.json again from where the job ran.`);
+  if (m?.schema !== 1 || !Array.isArray(m.entries))
+    throw new BadInputError(
+      `${file} is not an hmmci artifact manifest (schema 1 with "entries"). Copy the job's manifest.json again from where the job ran.`,
+    );
   return m;
 }
 
@@ -96,7 +111,10 @@ function safeRelative(p: string): boolean {
 }
 
 /** Entries whose file under `dir` (at their `path`) is missing or has other bytes than named. */
-export function verifyManifest(m: ArtifactManifest, dir: string): Array<{ entry: ManifestEntry; problem: 'missing' | 'changed' }> {
+export function verifyManifest(
+  m: ArtifactManifest,
+  dir: string,
+): Array<{ entry: ManifestEntry; problem: 'missing' | 'changed' }> {
   const bad: Array<{ entry: ManifestEntry; problem: 'missing' | 'changed' }> = [];
   for (const entry of m.entries) {
     const file = join(dir, entry.path);
@@ -111,17 +129,30 @@ export function verifyManifest(m: ArtifactManifest, dir: string): Array<{ entry:
  * `to/<path>`, checking each file's sha256. Returns the directory of a side's kernel files
  * (`to/<side>`), usable as a build dir by the guest stage. A missing or altered file is bad input.
  */
-export function materialize(m: ArtifactManifest, to: string, opts: { from?: string; side?: ManifestEntry['side'] } = {}): string {
+export function materialize(
+  m: ArtifactManifest,
+  to: string,
+  opts: { from?: string; side?: ManifestEntry['side'] } = {},
+): string {
   for (const entry of m.entries) {
     if (opts.side && entry.side !== opts.side) continue;
-    if (!safeRelative(entry.path)) throw new BadInputError(`The artifact manifest of ${m.job} names ${entry.path}, which is outside its directory. The manifest is not one hmmci wrote; do not use it.`);
+    if (!safeRelative(entry.path))
+      throw new BadInputError(
+        `The artifact manifest of ${m.job} names ${entry.path}, which is outside its directory. The manifest is not one hmmci wrote; do not use it.`,
+      );
     const src = opts.from ? join(opts.from, entry.path) : entry.source;
     const dst = join(to, entry.path);
-    if (!existsSync(src)) throw new BadInputError(`Artifact ${entry.name} (${entry.side}) of ${m.job} is missing at ${src}. Copy every file the manifest names, then try again.`);
+    if (!existsSync(src))
+      throw new BadInputError(
+        `Artifact ${entry.name} (${entry.side}) of ${m.job} is missing at ${src}. Copy every file the manifest names, then try again.`,
+      );
     mkdirSync(dirname(dst), { recursive: true });
     copyFileSync(src, dst);
     const got = sha256File(dst);
-    if (got !== entry.sha256) throw new BadInputError(`Artifact ${entry.name} (${entry.side}) of ${m.job} copied from ${src} has sha256 ${got}, the manifest names ${entry.sha256}: the copy is damaged or not from this job. Copy it again from where the job ran.`);
+    if (got !== entry.sha256)
+      throw new BadInputError(
+        `Artifact ${entry.name} (${entry.side}) of ${m.job} copied from ${src} has sha256 ${got}, the manifest names ${entry.sha256}: the copy is damaged or not from this job. Copy it again from where the job ran.`,
+      );
   }
   return join(to, opts.side ?? 'patched');
 }

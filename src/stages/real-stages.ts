@@ -17,7 +17,16 @@ import { loadSeries } from '../series/load.js';
 import type { Series } from '../series/types.js';
 import { resolveTree } from '../tree/resolve.js';
 import { acquireSlot, resetWorktree } from '../tree/slots.js';
-import type { BuildOutcome, ConfigureOutcome, ConfigVariant, LoadedSeries, StageContext, StageFailure, Stages, TestOutcome } from './types.js';
+import type {
+  BuildOutcome,
+  ConfigureOutcome,
+  ConfigVariant,
+  LoadedSeries,
+  StageContext,
+  StageFailure,
+  Stages,
+  TestOutcome,
+} from './types.js';
 import { seriesMbox } from '../series/am-mail.js';
 
 /** Builds run under `nice -n 10`: a run in the background leaves the machine usable. */
@@ -65,7 +74,13 @@ async function firstLine(bin: string, args: string[]): Promise<string> {
  */
 function failure<K extends StageFailure['kind']>(kind: K, err: unknown, signal: AbortSignal): StageFailure<K> {
   if (!isHmmciError(err) || signal.aborted) throw err;
-  return { ok: false, kind, message: err.message, ...(err.logPath ? { logPath: err.logPath } : {}), details: [...err.details] };
+  return {
+    ok: false,
+    kind,
+    message: err.message,
+    ...(err.logPath ? { logPath: err.logPath } : {}),
+    details: [...err.details],
+  };
 }
 
 /** Loaded series by their mbox text: the series stage's own objects, for chooseBase and applySeries. */
@@ -106,15 +121,25 @@ function loadedFrom(input: string, s: Series): LoadedSeries {
   };
 }
 
-async function realConfigure(req: { srcDir: string; buildDir: string; variant: ConfigVariant }, ctx: StageContext): Promise<ConfigureOutcome> {
+async function realConfigure(
+  req: { srcDir: string; buildDir: string; variant: ConfigVariant },
+  ctx: StageContext,
+): Promise<ConfigureOutcome> {
   let inputs;
   try {
     inputs = resolveConfigInputs({ fragments: req.variant.fragments, extra: req.variant.extra });
     // Same inputs and no Kconfig file changed since the slot was configured (the usual case for
     // a series that only touches C files): the .config is current, skip the ~15 s configure.
     const stamp = await currentConfigStamp({ buildDir: req.buildDir, srcDir: req.srcDir, key: inputs.key });
-    if (stamp) return { ok: true, configPath: join(req.buildDir, '.config'), configHash: stamp.configHash, reused: true };
-    const r = await configure({ srcDir: req.srcDir, buildDir: req.buildDir, inputs, reporter: ctx.reporter, signal: ctx.signal });
+    if (stamp)
+      return { ok: true, configPath: join(req.buildDir, '.config'), configHash: stamp.configHash, reused: true };
+    const r = await configure({
+      srcDir: req.srcDir,
+      buildDir: req.buildDir,
+      inputs,
+      reporter: ctx.reporter,
+      signal: ctx.signal,
+    });
     return { ok: true, configPath: r.configPath, configHash: r.configHash };
   } catch (err) {
     if (err instanceof ConfigError) return failure('config', err, ctx.signal);
@@ -122,9 +147,19 @@ async function realConfigure(req: { srcDir: string; buildDir: string; variant: C
   }
 }
 
-async function realBuild(req: { srcDir: string; buildDir: string; jobs: number }, ctx: StageContext): Promise<BuildOutcome> {
+async function realBuild(
+  req: { srcDir: string; buildDir: string; jobs: number },
+  ctx: StageContext,
+): Promise<BuildOutcome> {
   try {
-    const r = await buildKernel({ srcDir: req.srcDir, buildDir: req.buildDir, jobs: req.jobs, nice: BUILD_NICE, reporter: ctx.reporter, signal: ctx.signal });
+    const r = await buildKernel({
+      srcDir: req.srcDir,
+      buildDir: req.buildDir,
+      jobs: req.jobs,
+      nice: BUILD_NICE,
+      reporter: ctx.reporter,
+      signal: ctx.signal,
+    });
     const artifacts = {
       bzImage: r.artifacts.bzImage ?? join(req.buildDir, 'arch', 'x86', 'boot', 'bzImage'),
       testHmmKo: join(req.buildDir, 'lib', 'test_hmm.ko'),
@@ -140,10 +175,26 @@ async function realBuild(req: { srcDir: string; buildDir: string; jobs: number }
 
 async function realTest(req: Parameters<Stages['test']>[0], ctx: StageContext): Promise<TestOutcome> {
   try {
-    const r = await testKernel({ srcDir: req.srcDir, buildDir: req.buildDir, runner: req.runner, cache: ctx.cache, reporter: ctx.reporter, signal: ctx.signal, logDir: req.logDir, ...req.guest });
+    const r = await testKernel({
+      srcDir: req.srcDir,
+      buildDir: req.buildDir,
+      runner: req.runner,
+      cache: ctx.cache,
+      reporter: ctx.reporter,
+      signal: ctx.signal,
+      logDir: req.logDir,
+      ...req.guest,
+    });
     // The binary the guest ran (cached by its sources: this finds it, nothing is compiled again).
     const bin = await buildHmmTests({ srcDir: req.srcDir, dir: join(ctx.cache.initramfs, 'bin'), signal: ctx.signal });
-    return { ok: true, result: r.result, consoleLogPath: r.consoleLogPath, accel: r.accel, runner: r.runner, hmmTests: bin.path };
+    return {
+      ok: true,
+      result: r.result,
+      consoleLogPath: r.consoleLogPath,
+      accel: r.accel,
+      runner: r.runner,
+      hmmTests: bin.path,
+    };
   } catch (err) {
     if (err instanceof GuestError) return failure('no-results', err, ctx.signal);
     // hmm-tests from the tree under test does not compile: that tree's test program does not build.
@@ -157,16 +208,29 @@ export function realStages(): Stages {
   const keys = new Map<string, string>();
   const memo = new SeriesMemo();
   return {
-    resolveTree: (req, ctx) => resolveTree({ tree: req.tree, cache: ctx.cache, reporter: ctx.reporter, signal: ctx.signal }),
+    resolveTree: (req, ctx) =>
+      resolveTree({ tree: req.tree, cache: ctx.cache, reporter: ctx.reporter, signal: ctx.signal }),
     async loadSeries(input, tree, ctx): Promise<LoadedSeries> {
-      const s = await loadSeries(input, { tree: tree.kind === 'user' ? tree.path : undefined, reporter: ctx.reporter, signal: ctx.signal });
+      const s = await loadSeries(input, {
+        tree: tree.kind === 'user' ? tree.path : undefined,
+        reporter: ctx.reporter,
+        signal: ctx.signal,
+      });
       const loaded = loadedFrom(input, s);
       memo.remember(loaded, s);
       return loaded;
     },
     async chooseBase(req, ctx) {
       const s = await memo.of(req.series, ctx.signal);
-      const b = await resolveBase({ repo: req.tree.path, baseCommit: s.baseCommit, option: req.option, baseline: req.tree.baseline, baselineName: req.tree.kind === 'default' ? `(Debian linux-source ${req.tree.version ?? ''})`.replace(' )', ')') : 'HEAD', signal: ctx.signal });
+      const b = await resolveBase({
+        repo: req.tree.path,
+        baseCommit: s.baseCommit,
+        option: req.option,
+        baseline: req.tree.baseline,
+        baselineName:
+          req.tree.kind === 'default' ? `(Debian linux-source ${req.tree.version ?? ''})`.replace(' )', ')') : 'HEAD',
+        signal: ctx.signal,
+      });
       return { base: b.base, reason: b.reason };
     },
     configKey(v) {
@@ -178,12 +242,30 @@ export function realStages(): Stages {
       }
       return k;
     },
-    acquireSlot: (req, ctx) => acquireSlot({ tree: req.tree, rev: req.rev, configKey: req.configKey, cache: ctx.cache, reporter: ctx.reporter, signal: ctx.signal }),
+    acquireSlot: (req, ctx) =>
+      acquireSlot({
+        tree: req.tree,
+        rev: req.rev,
+        configKey: req.configKey,
+        cache: ctx.cache,
+        reporter: ctx.reporter,
+        signal: ctx.signal,
+      }),
     resetSlot: (slot, rev) => resetWorktree(slot.worktree, rev),
     async applySeries(req, ctx) {
       const series = await memo.of(req.series, ctx.signal);
-      const r = await applySeries({ series, worktree: req.worktree, base: req.base, reporter: ctx.reporter, signal: ctx.signal });
-      return { base: r.base, baseReason: r.baseReason, commits: r.commits.map((c) => ({ sha: c.sha, index: c.index, subject: c.subject })) };
+      const r = await applySeries({
+        series,
+        worktree: req.worktree,
+        base: req.base,
+        reporter: ctx.reporter,
+        signal: ctx.signal,
+      });
+      return {
+        base: r.base,
+        baseReason: r.baseReason,
+        commits: r.commits.map((c) => ({ sha: c.sha, index: c.index, subject: c.subject })),
+      };
     },
     configure: realConfigure,
     build: realBuild,

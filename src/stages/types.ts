@@ -123,17 +123,26 @@ export interface Stages {
   loadSeries(input: string, tree: KernelTree, ctx: StageContext): Promise<LoadedSeries>;
   /** The commit a series is applied on (its base-commit when the tree has it, else --base, else the
    * tree baseline), with one sentence saying why. */
-  chooseBase(req: { tree: KernelTree; series: LoadedSeries; option?: string }, ctx: StageContext): Promise<{ base: string; reason: string }>;
+  chooseBase(
+    req: { tree: KernelTree; series: LoadedSeries; option?: string },
+    ctx: StageContext,
+  ): Promise<{ base: string; reason: string }>;
   /** Name of the config a slot builds (slots and build dirs are never shared between configs). */
   configKey(variant: ConfigVariant): string;
   acquireSlot(req: { tree: KernelTree; rev: string; configKey: string }, ctx: StageContext): Promise<Slot>;
   /** Put a slot's worktree back to `rev` (after a failure or an interrupt): no half-applied tree. */
   resetSlot(slot: Slot, rev: string): Promise<void>;
   applySeries(req: { series: LoadedSeries; worktree: string; base: string }, ctx: StageContext): Promise<ApplyOutcome>;
-  configure(req: { srcDir: string; buildDir: string; variant: ConfigVariant }, ctx: StageContext): Promise<ConfigureOutcome>;
+  configure(
+    req: { srcDir: string; buildDir: string; variant: ConfigVariant },
+    ctx: StageContext,
+  ): Promise<ConfigureOutcome>;
   build(req: { srcDir: string; buildDir: string; jobs: number }, ctx: StageContext): Promise<BuildOutcome>;
   /** Boot and run hmm-tests; the console log goes under `logDir` (default: the guest stage's own). */
-  test(req: { srcDir: string; buildDir: string; runner: Runner; logDir?: string; guest?: GuestRunOptions }, ctx: StageContext): Promise<TestOutcome>;
+  test(
+    req: { srcDir: string; buildDir: string; runner: Runner; logDir?: string; guest?: GuestRunOptions },
+    ctx: StageContext,
+  ): Promise<TestOutcome>;
   /** First lines of `gcc --version` and of the QEMU binary's `--version`. */
   toolchain(ctx: StageContext): Promise<{ gcc: string; qemu: string }>;
 }

@@ -83,7 +83,11 @@ async function missingTarball(tarball: string): Promise<never> {
   if (pkg && which('dpkg-query')) {
     const r = await run('dpkg-query', ['-W', '-f=${Status}', pkg]);
     if (r.exitCode !== 0 || !/install ok installed/.test(r.stdout)) {
-      throw new MissingToolError(pkg, aptInstallCommand([pkg]), `the default kernel tree is made from its tarball ${tarball} (or give your own kernel checkout with --tree DIR)`);
+      throw new MissingToolError(
+        pkg,
+        aptInstallCommand([pkg]),
+        `the default kernel tree is made from its tarball ${tarball} (or give your own kernel checkout with --tree DIR)`,
+      );
     }
   }
   throw new TreeError(
@@ -111,11 +115,18 @@ export async function prepareDefaultTree(req: PrepareDefaultTreeRequest): Promis
   requireTool('xz');
   requireTool('git');
   mkdirSync(cache.trees, { recursive: true });
-  return withLock(join(cache.locks, 'default-tree.lock'), async () => {
-    const again = await findDefaultTree(cache, tarball);
-    if (again) return again;
-    return makeTree(cache, tarball, reporter, req.signal);
-  }, { what: 'the default kernel tree', onWait: (pid) => reporter.info(`waiting for hmmci pid ${pid}, which is preparing the default tree`) });
+  return withLock(
+    join(cache.locks, 'default-tree.lock'),
+    async () => {
+      const again = await findDefaultTree(cache, tarball);
+      if (again) return again;
+      return makeTree(cache, tarball, reporter, req.signal);
+    },
+    {
+      what: 'the default kernel tree',
+      onWait: (pid) => reporter.info(`waiting for hmmci pid ${pid}, which is preparing the default tree`),
+    },
+  );
 }
 
 /** Remove `.unpack-<pid>` folders left by a prepare that was killed (SIGKILL, power loss). */
@@ -132,7 +143,12 @@ export function removeStaleUnpacks(treesDir: string): string[] {
   return removed;
 }
 
-async function makeTree(cache: CacheLayout, tarball: string, reporter: Reporter, signal?: AbortSignal): Promise<KernelTree> {
+async function makeTree(
+  cache: CacheLayout,
+  tarball: string,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<KernelTree> {
   const st = statSync(tarball);
   removeStaleUnpacks(cache.trees);
   const tmp = join(cache.trees, `.unpack-${process.pid}`);
@@ -160,12 +176,16 @@ async function makeTree(cache: CacheLayout, tarball: string, reporter: Reporter,
     const r = await proc;
     if (r.exitCode !== 0) {
       unpack.fail();
-      if (isDiskFull(stderr)) throw new DiskFullError(cache.trees, `unpacking ${tarball}`, { command: ['tar', ...tarArgs] });
-      throw new TreeError(`Unpacking ${tarball} failed (tar exit ${r.exitCode ?? r.signal}); the tarball may be truncated or corrupt. Reinstall it (\`apt-get install --reinstall -y ${DEFAULT_SOURCE_PACKAGE}\`) and run again.`, {
-        command: ['tar', ...tarArgs],
-        commandExitCode: r.exitCode,
-        details: stderr.trim().split('\n').slice(-4),
-      });
+      if (isDiskFull(stderr))
+        throw new DiskFullError(cache.trees, `unpacking ${tarball}`, { command: ['tar', ...tarArgs] });
+      throw new TreeError(
+        `Unpacking ${tarball} failed (tar exit ${r.exitCode ?? r.signal}); the tarball may be truncated or corrupt. Reinstall it (\`apt-get install --reinstall -y ${DEFAULT_SOURCE_PACKAGE}\`) and run again.`,
+        {
+          command: ['tar', ...tarArgs],
+          commandExitCode: r.exitCode,
+          details: stderr.trim().split('\n').slice(-4),
+        },
+      );
     }
     unpack.done(`${files} files`);
 
@@ -177,7 +197,9 @@ async function makeTree(cache: CacheLayout, tarball: string, reporter: Reporter,
     }
     const version = parseMakefileVersion(makefile);
     if (!version) {
-      throw new TreeError(`${tarball} does not look like a kernel source tarball: its top-level Makefile has no VERSION/PATCHLEVEL. Give a linux-source tarball (HMMCI_TARBALL) or a kernel checkout with --tree DIR.`);
+      throw new TreeError(
+        `${tarball} does not look like a kernel source tarball: its top-level Makefile has no VERSION/PATCHLEVEL. Give a linux-source tarball (HMMCI_TARBALL) or a kernel checkout with --tree DIR.`,
+      );
     }
 
     // 2. One reproducible baseline commit holding every file.
@@ -196,7 +218,11 @@ async function makeTree(cache: CacheLayout, tarball: string, reporter: Reporter,
       },
     });
     const ident = baselineCommitIdentity(version, basename(tarball));
-    await git(tmp, ['commit', '-q', '--no-verify', '--no-gpg-sign', '-m', ident.message], { env: ident.env, what: 'making the baseline commit', signal });
+    await git(tmp, ['commit', '-q', '--no-verify', '--no-gpg-sign', '-m', ident.message], {
+      env: ident.env,
+      what: 'making the baseline commit',
+      signal,
+    });
     await git(tmp, ['update-ref', BASELINE_REF, 'HEAD']);
     const baseline = (await git(tmp, ['rev-parse', 'HEAD'])).trim();
     commit.done(baseline);
@@ -207,7 +233,15 @@ async function makeTree(cache: CacheLayout, tarball: string, reporter: Reporter,
     rmSync(final, { recursive: true, force: true });
     renameSync(tmp, final);
     unregister();
-    const rec: DefaultTreeRecord = { tarball, size: st.size, mtimeMs: st.mtimeMs, id, path: final, baseline, version: version.text };
+    const rec: DefaultTreeRecord = {
+      tarball,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      id,
+      path: final,
+      baseline,
+      version: version.text,
+    };
     writeFileSync(recordPath(cache), `${JSON.stringify(rec, null, 2)}\n`);
     reporter.info(`default tree: ${final} (linux ${version.text}), baseline ${baseline}`);
     return { path: final, kind: 'default', baseline, version: version.text, id };

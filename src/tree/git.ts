@@ -66,7 +66,11 @@ export function gitAt(dir: string, opts: GitOptions = {}): SimpleGit {
  * Run `git <args>` in `dir` and return stdout. A failure becomes an HmmciError naming the command
  * (INFRA unless `exitCode` says otherwise); a full disk becomes DiskFullError.
  */
-export async function git(dir: string, args: readonly string[], opts: GitOptions & { what?: string; exitCode?: (typeof ExitCode)[keyof typeof ExitCode] } = {}): Promise<string> {
+export async function git(
+  dir: string,
+  args: readonly string[],
+  opts: GitOptions & { what?: string; exitCode?: (typeof ExitCode)[keyof typeof ExitCode] } = {},
+): Promise<string> {
   try {
     return await gitAt(dir, opts).raw([...args]);
   } catch (err) {
@@ -75,7 +79,11 @@ export async function git(dir: string, args: readonly string[], opts: GitOptions
 }
 
 /** Like git() but resolves to undefined instead of throwing (probing: rev-parse, show). */
-export async function gitMaybe(dir: string, args: readonly string[], opts: GitOptions = {}): Promise<string | undefined> {
+export async function gitMaybe(
+  dir: string,
+  args: readonly string[],
+  opts: GitOptions = {},
+): Promise<string | undefined> {
   try {
     return await gitAt(dir, opts).raw([...args]);
   } catch (err) {
@@ -89,17 +97,26 @@ export async function commitSha(dir: string, rev: string, opts: GitOptions = {})
   return (await gitMaybe(dir, ['rev-parse', '--verify', '-q', `${rev}^{commit}`], opts))?.trim() || undefined;
 }
 
-export function gitFailure(dir: string, args: readonly string[], err: unknown, opts: { what?: string; exitCode?: (typeof ExitCode)[keyof typeof ExitCode] } = {}): HmmciError {
+export function gitFailure(
+  dir: string,
+  args: readonly string[],
+  err: unknown,
+  opts: { what?: string; exitCode?: (typeof ExitCode)[keyof typeof ExitCode] } = {},
+): HmmciError {
   if (err instanceof HmmciError) return err;
   const message = err instanceof GitError || err instanceof Error ? err.message : String(err);
   const command = ['git', '-C', dir, ...args];
-  if (isDiskFull(message)) return new DiskFullError(dir, opts.what ?? `running git ${args[0] ?? ''}`, { command, cause: err });
+  if (isDiskFull(message))
+    return new DiskFullError(dir, opts.what ?? `running git ${args[0] ?? ''}`, { command, cause: err });
   if (!which('git')) requireTool('git');
   const lines = message.trim().split('\n').filter(Boolean).slice(-6);
-  return new HmmciError(`${opts.what ? `${opts.what[0]?.toUpperCase()}${opts.what.slice(1)}` : `git ${args[0]}`} failed in ${dir}.`, {
-    exitCode: opts.exitCode ?? ExitCode.INFRA,
-    command,
-    details: lines,
-    cause: err,
-  });
+  return new HmmciError(
+    `${opts.what ? `${opts.what[0]?.toUpperCase()}${opts.what.slice(1)}` : `git ${args[0]}`} failed in ${dir}.`,
+    {
+      exitCode: opts.exitCode ?? ExitCode.INFRA,
+      command,
+      details: lines,
+      cause: err,
+    },
+  );
 }

@@ -28,35 +28,55 @@ export interface ResolveTreeRequest {
  * Without it, the default tree (prepared on first use).
  */
 export async function resolveTree(req: ResolveTreeRequest): Promise<KernelTree> {
-  if (!req.tree) return prepareDefaultTree({ cache: req.cache, reporter: req.reporter ?? silentReporter, tarball: req.tarball, signal: req.signal });
+  if (!req.tree)
+    return prepareDefaultTree({
+      cache: req.cache,
+      reporter: req.reporter ?? silentReporter,
+      tarball: req.tarball,
+      signal: req.signal,
+    });
   return adoptUserTree(req.tree, req.rev ?? 'HEAD');
 }
 
 export async function adoptUserTree(dir: string, rev = 'HEAD'): Promise<KernelTree> {
   const abs = resolve(dir);
   if (!existsSync(abs) || !statSync(abs).isDirectory()) {
-    throw new TreeError(`--tree ${dir}: no such directory. Give the path of a kernel git checkout, or leave --tree out to use the default tree made from Debian's linux-source package.`);
+    throw new TreeError(
+      `--tree ${dir}: no such directory. Give the path of a kernel git checkout, or leave --tree out to use the default tree made from Debian's linux-source package.`,
+    );
   }
   const bare = (await gitMaybe(abs, ['rev-parse', '--is-bare-repository']))?.trim();
   if (bare === undefined) {
-    throw new TreeError(`--tree ${dir} is not a git repository. hmmci works on kernel git checkouts (it makes its own worktrees and never touches yours): run \`git init && git add -f -A && git commit -m base\` in it first, or leave --tree out to use the default tree.`);
+    throw new TreeError(
+      `--tree ${dir} is not a git repository. hmmci works on kernel git checkouts (it makes its own worktrees and never touches yours): run \`git init && git add -f -A && git commit -m base\` in it first, or leave --tree out to use the default tree.`,
+    );
   }
-  const top = bare === 'true' ? resolve(abs, (await gitMaybe(abs, ['rev-parse', '--git-dir']))?.trim() ?? '.') : (await gitMaybe(abs, ['rev-parse', '--show-toplevel']))?.trim();
+  const top =
+    bare === 'true'
+      ? resolve(abs, (await gitMaybe(abs, ['rev-parse', '--git-dir']))?.trim() ?? '.')
+      : (await gitMaybe(abs, ['rev-parse', '--show-toplevel']))?.trim();
   if (!top) throw new TreeError(`--tree ${dir}: git could not find the top of the repository.`);
   const sha = await commitSha(top, rev);
   if (!sha) {
-    throw new TreeError(`--tree ${dir}: revision ${rev} does not exist in that repository${rev === 'HEAD' ? ' (it has no commits yet)' : ''}. Commit the tree or name an existing revision.`);
+    throw new TreeError(
+      `--tree ${dir}: revision ${rev} does not exist in that repository${rev === 'HEAD' ? ' (it has no commits yet)' : ''}. Commit the tree or name an existing revision.`,
+    );
   }
   const makefile = await gitMaybe(top, ['show', `${sha}:Makefile`]);
   const version = makefile ? parseMakefileVersion(makefile) : undefined;
   if (!version) {
-    throw new TreeError(`--tree ${dir} is a git repository but not a kernel tree: its top-level Makefile at ${sha.slice(0, 12)} has no VERSION/PATCHLEVEL. Point --tree at the top of a Linux source checkout.`);
+    throw new TreeError(
+      `--tree ${dir} is a git repository but not a kernel tree: its top-level Makefile at ${sha.slice(0, 12)} has no VERSION/PATCHLEVEL. Point --tree at the top of a Linux source checkout.`,
+    );
   }
   return { path: top, kind: 'user', baseline: sha, version: version.text, id: userTreeId(top) };
 }
 
 /** Stable cache name of a user repository: its folder name plus a hash of its absolute path. */
 export function userTreeId(top: string): string {
-  const name = basename(top).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^\.+/, '') || 'repo';
+  const name =
+    basename(top)
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^\.+/, '') || 'repo';
   return `user-${name.slice(0, 32)}-${shortHash(top).slice(0, 8)}`;
 }

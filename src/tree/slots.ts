@@ -47,7 +47,9 @@ export function slotPaths(cache: CacheLayout, name: string) {
 /** Every slot recorded in the cache (from the `<name>.slot.json` files). */
 export function listSlots(cache: CacheLayout): SlotInfo[] {
   const out: SlotInfo[] = [];
-  for (const n of cacheEntries(cache.worktrees).filter((x) => x.endsWith('.slot.json')).sort()) {
+  for (const n of cacheEntries(cache.worktrees)
+    .filter((x) => x.endsWith('.slot.json'))
+    .sort()) {
     try {
       out.push(JSON.parse(readFileSync(join(cache.worktrees, n), 'utf8')) as SlotInfo);
     } catch {
@@ -84,7 +86,11 @@ async function isWorktreeOf(wt: string, repo: string): Promise<boolean> {
 export async function resetWorktree(wt: string, sha: string, signal?: AbortSignal): Promise<void> {
   // One rev-parse for every in-progress marker (this runs at every bisect step).
   const states = ['rebase-apply', 'rebase-merge', 'CHERRY_PICK_HEAD', 'MERGE_HEAD', 'REVERT_HEAD'] as const;
-  const paths = ((await gitMaybe(wt, ['rev-parse', '--path-format=absolute', ...states.flatMap((st) => ['--git-path', st])])) ?? '').trim().split('\n');
+  const paths = (
+    (await gitMaybe(wt, ['rev-parse', '--path-format=absolute', ...states.flatMap((st) => ['--git-path', st])])) ?? ''
+  )
+    .trim()
+    .split('\n');
   const abort: Record<(typeof states)[number], string[]> = {
     'rebase-apply': ['am', '--abort'],
     'rebase-merge': ['rebase', '--abort'],
@@ -96,7 +102,10 @@ export async function resetWorktree(wt: string, sha: string, signal?: AbortSigna
     const p = paths[i];
     if (p && existsSync(p)) await gitMaybe(wt, abort[st]);
   }
-  await git(wt, ['checkout', '-q', '--detach', '-f', sha], { what: `resetting the worktree to ${sha.slice(0, 12)}`, signal });
+  await git(wt, ['checkout', '-q', '--detach', '-f', sha], {
+    what: `resetting the worktree to ${sha.slice(0, 12)}`,
+    signal,
+  });
   await git(wt, ['clean', '-ffdxq', '-e', `/${SLOT_BUILD_SUBDIR}`], { what: 'cleaning the worktree' });
 }
 
@@ -109,7 +118,13 @@ export async function resetWorktree(wt: string, sha: string, signal?: AbortSigna
  * the .config hashes to the stamp's configHash (a sibling being configured right now is skipped).
  * Returns whether a config was copied.
  */
-export async function seedConfig(cache: CacheLayout, treeId: string, configKey: string, index: number, buildDir: string): Promise<boolean> {
+export async function seedConfig(
+  cache: CacheLayout,
+  treeId: string,
+  configKey: string,
+  index: number,
+  buildDir: string,
+): Promise<boolean> {
   if (existsSync(join(buildDir, '.config'))) return false;
   for (const s of listSlots(cache)) {
     if (s.treeId !== treeId || s.configKey !== configKey || s.index === index) continue;
@@ -139,7 +154,8 @@ export async function seedConfig(cache: CacheLayout, treeId: string, configKey: 
 export async function acquireSlot(req: AcquireSlotRequest): Promise<Slot> {
   const { tree, cache } = req;
   const reporter = req.reporter ?? silentReporter;
-  if (!/^[A-Za-z0-9._-]+$/.test(req.configKey)) throw new Error(`configKey must be a plain name, got ${JSON.stringify(req.configKey)}`);
+  if (!/^[A-Za-z0-9._-]+$/.test(req.configKey))
+    throw new Error(`configKey must be a plain name, got ${JSON.stringify(req.configKey)}`);
   const sha = await resolveRev(tree, req.rev);
   const max = Math.max(1, req.maxSlots ?? 4);
   let lock: Lock | undefined;

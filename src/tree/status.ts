@@ -38,7 +38,14 @@ export async function treeStatus(cache: CacheLayout): Promise<TreeStatus> {
     const path = join(cache.trees, name);
     if (name.endsWith('.json') || name.startsWith('.')) continue;
     const isDefault = rec?.path === path;
-    trees.push({ id: name, path, kind: 'default', version: isDefault ? rec?.version : undefined, baseline: isDefault ? rec?.baseline : undefined, bytes: await diskUsage(path) });
+    trees.push({
+      id: name,
+      path,
+      kind: 'default',
+      version: isDefault ? rec?.version : undefined,
+      baseline: isDefault ? rec?.baseline : undefined,
+      bytes: await diskUsage(path),
+    });
   }
   const slots: TreeStatus['slots'] = [];
   const known = new Set<string>();
@@ -46,7 +53,15 @@ export async function treeStatus(cache: CacheLayout): Promise<TreeStatus> {
     known.add(s.worktree);
     known.add(s.buildDir);
     const buildBytes = await diskUsage(s.buildDir);
-    slots.push({ ...s, worktreeBytes: Math.max(0, (await diskUsage(s.worktree)) - (s.buildDir.startsWith(`${s.worktree}/`) ? buildBytes : 0)), buildBytes, locked: isLocked(slotPaths(cache, s.name).lock) });
+    slots.push({
+      ...s,
+      worktreeBytes: Math.max(
+        0,
+        (await diskUsage(s.worktree)) - (s.buildDir.startsWith(`${s.worktree}/`) ? buildBytes : 0),
+      ),
+      buildBytes,
+      locked: isLocked(slotPaths(cache, s.name).lock),
+    });
   }
   const worktrees: TreeStatus['worktrees'] = [];
   for (const name of entries(cache.worktrees)) {
@@ -100,7 +115,9 @@ export async function cleanCache(cache: CacheLayout, opts: { trees?: boolean } =
       lock.release();
     }
   }
-  const busyPaths = new Set(busy.flatMap((n) => [slotPaths(cache, n).worktree, slotPaths(cache, n).buildDir, slotPaths(cache, n).info]));
+  const busyPaths = new Set(
+    busy.flatMap((n) => [slotPaths(cache, n).worktree, slotPaths(cache, n).buildDir, slotPaths(cache, n).info]),
+  );
   for (const name of entries(cache.worktrees)) {
     const path = join(cache.worktrees, name);
     if (busyPaths.has(path)) continue;

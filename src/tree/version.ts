@@ -47,7 +47,10 @@ export const BASELINE_IDENT = { name: 'hmmci baseline', email: 'baseline@hmmci.i
  * same tarball gives the same commit id on every machine. The date is derived from the version
  * (not the wall clock), so 6.12.117 and 6.12.118 baselines sort by version.
  */
-export function baselineCommitIdentity(v: KernelVersion, tarballName: string): { env: Record<string, string>; message: string } {
+export function baselineCommitIdentity(
+  v: KernelVersion,
+  tarballName: string,
+): { env: Record<string, string>; message: string } {
   const date = `@${BASELINE_EPOCH + versionCode(v)} +0000`;
   return {
     env: {

@@ -12,16 +12,26 @@ let counter = 0;
 export async function resolveRev(tree: KernelTree, rev: string): Promise<string> {
   const sha = await commitSha(tree.path, rev);
   if (!sha) {
-    throw new TreeError(`Revision ${rev} does not exist in the kernel tree ${tree.path}. Name a commit, tag or branch of that repository (\`git -C ${tree.path} log --oneline\` lists them).`);
+    throw new TreeError(
+      `Revision ${rev} does not exist in the kernel tree ${tree.path}. Name a commit, tag or branch of that repository (\`git -C ${tree.path} log --oneline\` lists them).`,
+    );
   }
   return sha;
 }
 
 /** Add a detached worktree of the tree's repository at `path` (never a branch of the user's). */
-export async function addDetachedWorktree(tree: KernelTree, path: string, sha: string, signal?: AbortSignal): Promise<void> {
+export async function addDetachedWorktree(
+  tree: KernelTree,
+  path: string,
+  sha: string,
+  signal?: AbortSignal,
+): Promise<void> {
   await git(tree.path, ['worktree', 'prune']);
   rmSync(path, { recursive: true, force: true });
-  await git(tree.path, ['worktree', 'add', '--detach', '-f', path, sha], { what: `checking out ${sha.slice(0, 12)} into ${path}`, signal });
+  await git(tree.path, ['worktree', 'add', '--detach', '-f', path, sha], {
+    what: `checking out ${sha.slice(0, 12)} into ${path}`,
+    signal,
+  });
 }
 
 /** Remove a worktree hmmci made, and its administrative entry in the repository. */
@@ -37,7 +47,12 @@ export async function removeWorktree(repo: string, path: string): Promise<void> 
  * A throwaway detached worktree of `rev` under `cache.worktrees/` for one-off work. It is removed
  * by `remove()`, or by the cleanup handlers if the process is interrupted first.
  */
-export async function createWorktree(tree: KernelTree, rev: string, cache: CacheLayout, opts: { signal?: AbortSignal } = {}): Promise<Worktree> {
+export async function createWorktree(
+  tree: KernelTree,
+  rev: string,
+  cache: CacheLayout,
+  opts: { signal?: AbortSignal } = {},
+): Promise<Worktree> {
   const sha = await resolveRev(tree, rev);
   mkdirSync(cache.worktrees, { recursive: true });
   const path = resolve(join(cache.worktrees, `tmp-${tree.id}-${process.pid}-${++counter}`));

@@ -25,8 +25,13 @@ export type IngestResult =
   | { action: 'ignored'; reason: string; key?: string };
 
 /** The sender's address without sub-addressing (`dana+v2@` is `dana@`). */
-const addr = (from: string) => (/<([^<>]+)>/.exec(from)?.[1] ?? from).trim().toLowerCase().replace(/\+[^@]*@/, '@');
-export const identityOf = (from: string, title: string) => `${addr(from)}\0${title.toLowerCase().replace(/\s+/g, ' ').trim()}`;
+const addr = (from: string) =>
+  (/<([^<>]+)>/.exec(from)?.[1] ?? from)
+    .trim()
+    .toLowerCase()
+    .replace(/\+[^@]*@/, '@');
+export const identityOf = (from: string, title: string) =>
+  `${addr(from)}\0${title.toLowerCase().replace(/\s+/g, ' ').trim()}`;
 
 /** The series a patch or cover belongs to: an open series of the same version it replies to, else its thread root. */
 export function seriesKeyFor(state: WatchState, mail: WatchMail): string {
@@ -36,40 +41,84 @@ export function seriesKeyFor(state: WatchState, mail: WatchMail): string {
     const s = k ? state.series[k] : undefined;
     if (s && s.version === mail.version && s.total === mail.total) return s.key;
   }
-  const root = (mail.index ?? 1) <= 1 || mail.references.length === 0 ? mail.messageId : (mail.inReplyTo ?? (mail.references.at(-1) as string));
+  const root =
+    (mail.index ?? 1) <= 1 || mail.references.length === 0
+      ? mail.messageId
+      : (mail.inReplyTo ?? (mail.references.at(-1) as string));
   return `${root} v${mail.version}`;
 }
 
 function newEntry(key: string, mail: WatchMail, now: number): SeriesEntry {
   return {
-    key, rootId: key.replace(/ v\d+$/, ''), version: mail.version, total: mail.total ?? 1, title: mail.title, author: mail.from,
-    identity: identityOf(mail.from, mail.title), rfc: mail.rfc, resend: mail.resend, parts: {}, firstSeenAt: now, lastPartAt: now,
-    status: 'collecting', attempts: 0, trailers: [],
+    key,
+    rootId: key.replace(/ v\d+$/, ''),
+    version: mail.version,
+    total: mail.total ?? 1,
+    title: mail.title,
+    author: mail.from,
+    identity: identityOf(mail.from, mail.title),
+    rfc: mail.rfc,
+    resend: mail.resend,
+    parts: {},
+    firstSeenAt: now,
+    lastPartAt: now,
+    status: 'collecting',
+    attempts: 0,
+    trailers: [],
   };
 }
 
 /** Add one mail to the state. `store` keeps the raw mail and returns its file (only for parts kept). */
-export function ingest(state: WatchState, mail: WatchMail, now: number, limits: Limits, store: () => string): IngestResult {
+export function ingest(
+  state: WatchState,
+  mail: WatchMail,
+  now: number,
+  limits: Limits,
+  store: () => string,
+): IngestResult {
   if (mail.problem) return { action: 'ignored', reason: mail.problem };
   if (mail.kind === 'reply') return addTrailers(state, mail, limits);
-  if (mail.kind === 'other') return { action: 'ignored', reason: /\bPATCH\b/i.test(mail.subject) ? 'a [PATCH] mail without a readable diff (HTML-only, or the diff is missing)' : 'not a patch (no [PATCH n/m] subject with a diff)' };
+  if (mail.kind === 'other')
+    return {
+      action: 'ignored',
+      reason: /\bPATCH\b/i.test(mail.subject)
+        ? 'a [PATCH] mail without a readable diff (HTML-only, or the diff is missing)'
+        : 'not a patch (no [PATCH n/m] subject with a diff)',
+    };
   const total = mail.total ?? 1;
   const index = mail.index ?? 1;
   const key = seriesKeyFor(state, mail);
   let s = state.series[key];
   if (total > limits.maxParts) {
     if (s) return { action: 'ignored', key, reason: `part of ${key}, already ${s.status}` };
-    state.series[key] = { ...newEntry(key, mail, now), status: 'skipped', reason: `patch bomb: ${total} parts announced, more than the limit of ${limits.maxParts} (--max-parts)` };
+    state.series[key] = {
+      ...newEntry(key, mail, now),
+      status: 'skipped',
+      reason: `patch bomb: ${total} parts announced, more than the limit of ${limits.maxParts} (--max-parts)`,
+    };
     return { action: 'skipped-series', key, reason: state.series[key]?.reason as string };
   }
   if (total === 0 && mail.kind === 'cover') return { action: 'ignored', reason: 'a 0/0 cover letter' };
   if (index > total) return { action: 'ignored', reason: `part ${index}/${total} numbers past its own total` };
   const created = !s;
   if (!s) s = state.series[key] = newEntry(key, mail, now);
-  if (s.status !== 'collecting') return { action: 'ignored', key, reason: `arrived after the series was ${s.status}${s.reason ? ` (${s.reason})` : ''}` };
-  if (s.total !== total && index > 0) return { action: 'ignored', key, reason: `numbered ${index}/${total} but the series has ${s.total} parts` };
+  if (s.status !== 'collecting')
+    return {
+      action: 'ignored',
+      key,
+      reason: `arrived after the series was ${s.status}${s.reason ? ` (${s.reason})` : ''}`,
+    };
+  if (s.total !== total && index > 0)
+    return { action: 'ignored', key, reason: `numbered ${index}/${total} but the series has ${s.total} parts` };
   const ref = { messageId: mail.messageId, file: store(), subject: mail.subject, files: mail.files };
-  const target = { messageId: mail.messageId, references: mail.references, subject: mail.subject, from: mail.from, to: mail.to, cc: mail.cc };
+  const target = {
+    messageId: mail.messageId,
+    references: mail.references,
+    subject: mail.subject,
+    from: mail.from,
+    to: mail.to,
+    cc: mail.cc,
+  };
   if (index === 0) {
     s.cover = ref;
     s.total = total;
@@ -92,7 +141,10 @@ export function ingest(state: WatchState, mail: WatchMail, now: number, limits: 
 }
 
 function addTrailers(state: WatchState, mail: WatchMail, limits: Limits): IngestResult {
-  const key = [...mail.references].reverse().map((r) => state.messages[r]).find(Boolean);
+  const key = [...mail.references]
+    .reverse()
+    .map((r) => state.messages[r])
+    .find(Boolean);
   const s = key ? state.series[key] : undefined;
   if (!s) return { action: 'ignored', reason: 'a reply to no series being followed' };
   if (!mail.trailers.length) return { action: 'ignored', key: s.key, reason: 'a reply without trailers' };
@@ -141,15 +193,27 @@ export function decide(state: WatchState, now: number, opts: DecideOptions): Dec
     if (missing.length === 0) {
       const files = [...new Set(Object.values(s.parts).flatMap((p) => p.files))];
       if (!files.some(opts.selects)) {
-        set(s, 'skipped', `touches none of the HMM files (${files.slice(0, 4).join(', ')}${files.length > 4 ? `, … ${files.length} files` : ''})`);
+        set(
+          s,
+          'skipped',
+          `touches none of the HMM files (${files.slice(0, 4).join(', ')}${files.length > 4 ? `, … ${files.length} files` : ''})`,
+        );
         continue;
       }
       s.contentHash = contentHash(s);
-      const same = Object.values(state.series).find((o) => o !== s && o.contentHash === s.contentHash && ['queued', 'running', 'tested', 'answered'].includes(o.status));
-      if (same) set(s, 'skipped', `the same patches as ${same.key} (${same.status}${same.runId ? `, run ${same.runId}` : ''})`);
+      const same = Object.values(state.series).find(
+        (o) =>
+          o !== s && o.contentHash === s.contentHash && ['queued', 'running', 'tested', 'answered'].includes(o.status),
+      );
+      if (same)
+        set(s, 'skipped', `the same patches as ${same.key} (${same.status}${same.runId ? `, run ${same.runId}` : ''})`);
       else set(s, 'queued');
     } else if (now - s.lastPartAt >= opts.settleMs) {
-      set(s, 'incomplete', `missing ${missing.map((i) => `${i}/${s.total}`).join(', ')} ${Math.round((now - s.lastPartAt) / 60000)} min after the last part arrived`);
+      set(
+        s,
+        'incomplete',
+        `missing ${missing.map((i) => `${i}/${s.total}`).join(', ')} ${Math.round((now - s.lastPartAt) / 60000)} min after the last part arrived`,
+      );
     }
   }
   out.push(...supersede(state));
@@ -163,9 +227,13 @@ function sameSeries(newer: SeriesEntry, older: SeriesEntry): boolean {
 
 function supersede(state: WatchState): Decision[] {
   const out: Decision[] = [];
-  const live = Object.values(state.series).filter((s) => ['queued', 'running', 'tested', 'answered'].includes(s.status));
+  const live = Object.values(state.series).filter((s) =>
+    ['queued', 'running', 'tested', 'answered'].includes(s.status),
+  );
   for (const s of live) {
-    const newer = live.filter((o) => o.version > s.version && sameSeries(o, s)).sort((a, b) => b.version - a.version)[0];
+    const newer = live
+      .filter((o) => o.version > s.version && sameSeries(o, s))
+      .sort((a, b) => b.version - a.version)[0];
     if (!newer) continue;
     if (s.status === 'queued' || s.status === 'running') {
       const how = s.status === 'queued' ? 'not-run' : 'cancelled';
@@ -183,7 +251,9 @@ function supersede(state: WatchState): Decision[] {
 
 /** The queue: queued series, oldest complete first. */
 export function queued(state: WatchState): SeriesEntry[] {
-  return Object.values(state.series).filter((s) => s.status === 'queued').sort((a, b) => a.lastPartAt - b.lastPartAt || a.key.localeCompare(b.key));
+  return Object.values(state.series)
+    .filter((s) => s.status === 'queued')
+    .sort((a, b) => a.lastPartAt - b.lastPartAt || a.key.localeCompare(b.key));
 }
 
 /**
@@ -192,7 +262,8 @@ export function queued(state: WatchState): SeriesEntry[] {
  */
 export function forget(state: WatchState, s: SeriesEntry): void {
   if (!FINISHED.includes(s.status)) return;
-  for (const p of [s.cover, ...Object.values(s.parts)]) if (p && state.messages[p.messageId] === s.key) delete state.messages[p.messageId];
+  for (const p of [s.cover, ...Object.values(s.parts)])
+    if (p && state.messages[p.messageId] === s.key) delete state.messages[p.messageId];
   s.parts = {};
   delete s.cover;
   if (s.status !== 'answered') {

@@ -23,29 +23,52 @@ export interface CheckRecord {
 export function checkState(r: RunRecord): { state: CheckRecord['state']; description: string } {
   const c = r.comparison;
   if (r.status === 'complete' && c) {
-    if (c.regressed) return { state: 'fail', description: `${c.regressions.length} regression(s) vs the base${c.regressions[0] ? `, first ${c.regressions[0].name}` : ''}` };
+    if (c.regressed)
+      return {
+        state: 'fail',
+        description: `${c.regressions.length} regression(s) vs the base${c.regressions[0] ? `, first ${c.regressions[0].name}` : ''}`,
+      };
     const passed = r.patched?.counts.pass ?? 0;
-    if (c.flaky.length) return { state: 'warning', description: `no regressions; ${c.flaky.length} flaky test(s) (${passed} passed)` };
+    if (c.flaky.length)
+      return { state: 'warning', description: `no regressions; ${c.flaky.length} flaky test(s) (${passed} passed)` };
     return { state: 'success', description: `no regressions: ${passed} hmm-tests passed (${c.summary})`.slice(0, 200) };
   }
   const why = r.error?.message.split('. ')[0] ?? r.status;
-  const theirs = r.exitCode === ExitCode.APPLY_FAILED || r.exitCode === ExitCode.BUILD_FAILED || r.exitCode === ExitCode.TESTS_FAILED;
+  const theirs =
+    r.exitCode === ExitCode.APPLY_FAILED ||
+    r.exitCode === ExitCode.BUILD_FAILED ||
+    r.exitCode === ExitCode.TESTS_FAILED;
   return { state: theirs ? 'fail' : 'warning', description: why.replace(/\s+/g, ' ').slice(0, 200) };
 }
 
 export function checkRecords(s: SeriesEntry, r: RunRecord, urlBase: string | undefined): CheckRecord[] {
   const { state, description } = checkState(r);
   const target = urlBase ? `${urlBase.replace(/\/+$/, '')}/runs/${r.id}` : `file://${r.runDir}`;
-  return Array.from({ length: s.total }, (_, i) => s.parts[String(i + 1)]).filter((p) => p !== undefined).map((p, i) => ({
-    msgid: p.messageId, series: s.key, patch: `${i + 1}/${s.total}`, run: r.id, context: 'hmmci', state, description, target_url: target,
-  }));
+  return Array.from({ length: s.total }, (_, i) => s.parts[String(i + 1)])
+    .filter((p) => p !== undefined)
+    .map((p, i) => ({
+      msgid: p.messageId,
+      series: s.key,
+      patch: `${i + 1}/${s.total}`,
+      run: r.id,
+      context: 'hmmci',
+      state,
+      description,
+      target_url: target,
+    }));
 }
 
 /** Append the records unless this run's records are already in the file (a restart after a crash). */
 export function appendChecks(file: string, records: readonly CheckRecord[]): number {
   if (!records.length) return 0;
   const run = records[0]?.run as string;
-  if (existsSync(file) && readFileSync(file, 'utf8').split('\n').some((l) => l.includes(`"run":${JSON.stringify(run)}`))) return 0;
+  if (
+    existsSync(file) &&
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .some((l) => l.includes(`"run":${JSON.stringify(run)}`))
+  )
+    return 0;
   appendFileSync(file, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
   return records.length;
 }

@@ -40,10 +40,21 @@ export function localExecutor(o: LocalExecutorOptions): Executor {
   return {
     name: 'local',
     async run(job) {
-      const out = await runSeries({
-        inputs: [job.mbox], tree: o.tree, base: o.base, variants: o.variants.slice(0, 1), runner: o.runner, reruns: o.reruns, jobs: o.jobs,
-        cache: o.cache, reporter: o.reporter, signal: job.signal,
-      }, o.stages);
+      const out = await runSeries(
+        {
+          inputs: [job.mbox],
+          tree: o.tree,
+          base: o.base,
+          variants: o.variants.slice(0, 1),
+          runner: o.runner,
+          reruns: o.reruns,
+          jobs: o.jobs,
+          cache: o.cache,
+          reporter: o.reporter,
+          signal: job.signal,
+        },
+        o.stages,
+      );
       const record = out.records[0];
       if (!record) throw new HmmciError(`The run of ${job.key} produced no record.`, { exitCode: ExitCode.INFRA });
       return record;

@@ -9,7 +9,10 @@ import type { Reporter } from '../common/progress.js';
 
 /** Control characters (escape sequences, CR, BEL…) from mail shown as \xNN, never sent to a terminal. */
 export function termSafe(text: string, max = 160): string {
-  const s = text.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const s = text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
@@ -24,7 +27,11 @@ export interface LogEvent {
 export class WatchLog {
   readonly events: LogEvent[] = [];
   private pending: string[] = [];
-  constructor(readonly file: string, private readonly reporter: Reporter, private readonly keep = false) {
+  constructor(
+    readonly file: string,
+    private readonly reporter: Reporter,
+    private readonly keep = false,
+  ) {
     mkdirSync(dirname(file), { recursive: true });
   }
 

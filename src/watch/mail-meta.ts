@@ -76,13 +76,30 @@ export function readWatchMail(bytes: Uint8Array | string): WatchMail {
   } else if (s.isReply || inReplyTo) kind = 'reply';
   const trailers = kind === 'reply' ? followUps(bodyLines) : [];
   const mail: WatchMail = {
-    messageId, ...(inReplyTo ? { inReplyTo } : {}), references, subject: m.subject, title: s.title, from: m.from, date: m.date,
-    to: header(h, 'to') ?? '', cc: header(h, 'cc') ?? '', kind, version: Math.floor(s.version ?? 1),
-    ...(kind === 'patch' ? { index: s.index ?? 1, total: s.total ?? 1 } : kind === 'cover' ? { index: 0, total: s.total ?? 0 } : {}),
-    rfc: s.rfc, resend: s.resend, files, trailers,
+    messageId,
+    ...(inReplyTo ? { inReplyTo } : {}),
+    references,
+    subject: m.subject,
+    title: s.title,
+    from: m.from,
+    date: m.date,
+    to: header(h, 'to') ?? '',
+    cc: header(h, 'cc') ?? '',
+    kind,
+    version: Math.floor(s.version ?? 1),
+    ...(kind === 'patch'
+      ? { index: s.index ?? 1, total: s.total ?? 1 }
+      : kind === 'cover'
+        ? { index: 0, total: s.total ?? 0 }
+        : {}),
+    rfc: s.rfc,
+    resend: s.resend,
+    files,
+    trailers,
   };
   if (!messageId) mail.problem = 'no Message-ID header';
-  else if (h.invalid.length > 0 && !header(h, 'subject')) mail.problem = `garbled headers (${h.invalid.length} lines that are not "Name: value")`;
+  else if (h.invalid.length > 0 && !header(h, 'subject'))
+    mail.problem = `garbled headers (${h.invalid.length} lines that are not "Name: value")`;
   return mail;
 }
 
@@ -99,5 +116,8 @@ export function followUps(lines: readonly string[]): Array<{ key: string; value:
 }
 
 function canonical(key: string): string {
-  return key.toLowerCase().replace(/(^|-)([a-z])/g, (_, a: string, b: string) => `${a}${b.toUpperCase()}`).replace('-By', '-by');
+  return key
+    .toLowerCase()
+    .replace(/(^|-)([a-z])/g, (_, a: string, b: string) => `${a}${b.toUpperCase()}`)
+    .replace('-By', '-by');
 }

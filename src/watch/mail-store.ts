@@ -21,11 +21,19 @@ export class MailStore {
 
   /** The series as an mboxrd (cover first, then 1..N), the input `hmmci run` is given. */
   writeMbox(s: SeriesEntry): string {
-    const parts = [s.cover, ...Array.from({ length: s.total }, (_, i) => s.parts[String(i + 1)])].filter((p) => p !== undefined);
-    const text = parts.map((p) => {
-      const body = this.read(p.file).toString('utf8').replace(/^From (?!:)[^\n]*\n/, '').replace(/\r\n/g, '\n').replace(/^(>*From )/gm, '>$1');
-      return `From mboxrd@z Thu Jan  1 00:00:00 1970\n${body.endsWith('\n') ? body : `${body}\n`}`;
-    }).join('\n');
+    const parts = [s.cover, ...Array.from({ length: s.total }, (_, i) => s.parts[String(i + 1)])].filter(
+      (p) => p !== undefined,
+    );
+    const text = parts
+      .map((p) => {
+        const body = this.read(p.file)
+          .toString('utf8')
+          .replace(/^From (?!:)[^\n]*\n/, '')
+          .replace(/\r\n/g, '\n')
+          .replace(/^(>*From )/gm, '>$1');
+        return `From mboxrd@z Thu Jan  1 00:00:00 1970\n${body.endsWith('\n') ? body : `${body}\n`}`;
+      })
+      .join('\n');
     const file = this.mboxPathOf(s);
     mkdirSync(join(this.dir, 'series'), { recursive: true });
     writeFileSync(file, text);
@@ -34,8 +42,18 @@ export class MailStore {
 
   /** `<title slug>-vN-<hash>.mbox`: the run id (and so the run directory) carries the slug and hash. */
   mboxPathOf(s: SeriesEntry): string {
-    const slug = s.title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 22).replace(/-+$/, '') || 'series';
-    return join(this.dir, 'series', `${slug}-v${s.version}-${createHash('sha1').update(s.key).digest('hex').slice(0, 8)}.mbox`);
+    const slug =
+      s.title
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 22)
+        .replace(/-+$/, '') || 'series';
+    return join(
+      this.dir,
+      'series',
+      `${slug}-v${s.version}-${createHash('sha1').update(s.key).digest('hex').slice(0, 8)}.mbox`,
+    );
   }
 
   /** Remove a finished series' stored mails. */

@@ -23,7 +23,11 @@ export class MaildirOutbox implements Outbox {
 
   async send(mail: { text: string; messageId: string }): Promise<string> {
     const name = `hmmci.${mail.messageId.replace(/[^A-Za-z0-9._-]/g, '_')}.${hostname().replace(/[/:]/g, '_')}`;
-    const already = ['new', 'cur'].flatMap((d) => readdirSync(join(this.dir, d)).filter((f) => f.startsWith(name)).map((f) => join(this.dir, d, f)));
+    const already = ['new', 'cur'].flatMap((d) =>
+      readdirSync(join(this.dir, d))
+        .filter((f) => f.startsWith(name))
+        .map((f) => join(this.dir, d, f)),
+    );
     if (already[0]) return already[0];
     const tmp = join(this.dir, 'tmp', name);
     writeFileSync(tmp, mail.text);
@@ -65,27 +69,41 @@ export function splitCommand(cmd: string): string[] {
 /** A recipient as an argument: a bare address that cannot be read as an option. */
 export function safeRecipient(addr: string): string | undefined {
   const bare = (/<([^<>]+)>/.exec(addr)?.[1] ?? addr).trim();
-  return /^[A-Za-z0-9_.%+=~!#$&*/?^{|}`'][A-Za-z0-9_.%+=~!#$&*/?^{|}`'-]*@[A-Za-z0-9][A-Za-z0-9.-]*$/.test(bare) ? bare : undefined;
+  return /^[A-Za-z0-9_.%+=~!#$&*/?^{|}`'][A-Za-z0-9_.%+=~!#$&*/?^{|}`'-]*@[A-Za-z0-9][A-Za-z0-9.-]*$/.test(bare)
+    ? bare
+    : undefined;
 }
 
 export class SendmailOutbox implements Outbox {
   private readonly argv: string[];
   constructor(readonly command: string) {
     this.argv = splitCommand(command);
-    if (!this.argv.length) throw new UsageError('--sendmail needs a command, e.g. --sendmail "/usr/sbin/sendmail" or --sendmail "msmtp -a list".');
+    if (!this.argv.length)
+      throw new UsageError(
+        '--sendmail needs a command, e.g. --sendmail "/usr/sbin/sendmail" or --sendmail "msmtp -a list".',
+      );
   }
 
   async send(mail: { text: string; messageId: string; recipients: string[] }): Promise<string> {
     const rcpt = mail.recipients.map(safeRecipient).filter((a): a is string => Boolean(a));
-    if (!rcpt.length) throw new HmmciError(`The reply ${mail.messageId} has no usable recipient (${mail.recipients.join(', ') || 'none'}); it was not sent.`, { exitCode: ExitCode.BAD_INPUT });
+    if (!rcpt.length)
+      throw new HmmciError(
+        `The reply ${mail.messageId} has no usable recipient (${mail.recipients.join(', ') || 'none'}); it was not sent.`,
+        { exitCode: ExitCode.BAD_INPUT },
+      );
     const [file, ...args] = this.argv as [string, ...string[]];
     const r = await run(file, [...args, '-i', ...rcpt], { input: mail.text, timeoutMs: 120_000 });
     if (r.exitCode !== 0) {
-      throw new HmmciError(`The sendmail command ${JSON.stringify(this.command)} failed (exit status ${r.exitCode}) for the reply ${mail.messageId}; it will be tried again on the next round.`, {
-        exitCode: ExitCode.INFRA, command: r.command, commandExitCode: r.exitCode, details: (r.stderr || r.stdout).trim().split('\n').slice(-4),
-      });
+      throw new HmmciError(
+        `The sendmail command ${JSON.stringify(this.command)} failed (exit status ${r.exitCode}) for the reply ${mail.messageId}; it will be tried again on the next round.`,
+        {
+          exitCode: ExitCode.INFRA,
+          command: r.command,
+          commandExitCode: r.exitCode,
+          details: (r.stderr || r.stdout).trim().split('\n').slice(-4),
+        },
+      );
     }
     return `${this.command} → ${rcpt.join(', ')}`;
   }
 }
-

@@ -35,10 +35,14 @@ export class StateFileStore implements PositionStore {
     try {
       state = JSON.parse(text) as WatchState;
     } catch (err) {
-      throw new BadInputError(`The watch state ${this.location} is not valid JSON (${(err as Error).message}). It is only written atomically, so something else changed it: restore it, or move it away to start over (every series would be seen again).`);
+      throw new BadInputError(
+        `The watch state ${this.location} is not valid JSON (${(err as Error).message}). It is only written atomically, so something else changed it: restore it, or move it away to start over (every series would be seen again).`,
+      );
     }
     if (state.schema !== 1 || state.source !== source) {
-      throw new BadInputError(`The watch state ${this.location} belongs to ${JSON.stringify(state.source)}, not ${JSON.stringify(source)}. Give each inbox its own --state DIR.`);
+      throw new BadInputError(
+        `The watch state ${this.location} belongs to ${JSON.stringify(state.source)}, not ${JSON.stringify(source)}. Give each inbox its own --state DIR.`,
+      );
     }
     return state;
   }

@@ -25,13 +25,20 @@ export interface ReplyOptions {
 
 /** Header values from mail never carry line breaks or control characters into our headers. */
 export function headerSafe(value: string): string {
-  return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 900);
+  return value
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 900);
 }
 
 function addresses(...lists: string[]): string[] {
   const out: string[] = [];
   for (const list of lists) {
-    for (const a of list.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/).map((x) => headerSafe(x)).filter(Boolean)) {
+    for (const a of list
+      .split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)
+      .map((x) => headerSafe(x))
+      .filter(Boolean)) {
       const bare = (/<([^<>]+)>/.exec(a)?.[1] ?? a).toLowerCase();
       if (!out.some((o) => (/<([^<>]+)>/.exec(o)?.[1] ?? o).toLowerCase() === bare)) out.push(a);
     }
@@ -52,9 +59,17 @@ function supersedeNote(s: SeriesEntry): string[] {
   const p = s.supersedes;
   if (!p) return [];
   const v = p.key.replace(/^.* v/, 'v');
-  if (p.how === 'cancelled') return [`This version supersedes ${v} (${p.key.replace(/ v\d+$/, '')}), whose run was cancelled when this one arrived.`];
-  if (p.how === 'not-run') return [`This version supersedes ${v} (${p.key.replace(/ v\d+$/, '')}), which was not tested: it was superseded first.`];
-  return [`This version supersedes ${v} (${p.key.replace(/ v\d+$/, '')})${p.runId ? `, tested in run ${p.runId}` : ''}.`];
+  if (p.how === 'cancelled')
+    return [
+      `This version supersedes ${v} (${p.key.replace(/ v\d+$/, '')}), whose run was cancelled when this one arrived.`,
+    ];
+  if (p.how === 'not-run')
+    return [
+      `This version supersedes ${v} (${p.key.replace(/ v\d+$/, '')}), which was not tested: it was superseded first.`,
+    ];
+  return [
+    `This version supersedes ${v} (${p.key.replace(/ v\d+$/, '')})${p.runId ? `, tested in run ${p.runId}` : ''}.`,
+  ];
 }
 
 export function renderReply(s: SeriesEntry, r: RunRecord, opts: ReplyOptions): { text: string; messageId: string } {
@@ -90,6 +105,16 @@ export function renderReply(s: SeriesEntry, r: RunRecord, opts: ReplyOptions): {
   }
   const signature = body.lastIndexOf('-- ');
   const main = body.slice(blank + 1, signature >= 0 ? signature : undefined);
-  const tail = ['', 'Reproduce with:', `  ${reproduceCommand(s, r, opts.reproduceArgs)}`, '', '-- ', `hmmci watch, run ${r.id}`];
-  return { text: `${headers.join('\n')}\n\n${[...intro, '', ...main].join('\n').replace(/\n+$/, '\n')}${tail.join('\n')}\n`, messageId };
+  const tail = [
+    '',
+    'Reproduce with:',
+    `  ${reproduceCommand(s, r, opts.reproduceArgs)}`,
+    '',
+    '-- ',
+    `hmmci watch, run ${r.id}`,
+  ];
+  return {
+    text: `${headers.join('\n')}\n\n${[...intro, '', ...main].join('\n').replace(/\n+$/, '\n')}${tail.join('\n')}\n`,
+    messageId,
+  };
 }

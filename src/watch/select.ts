@@ -17,7 +17,12 @@ export const BUILTIN_HMM_PATTERNS: readonly string[] = [
   'tools/testing/selftests/mm/*hmm*',
 ];
 
-export const DEFAULT_EXTRA_PATHS: readonly string[] = ['mm/migrate_device.c', 'include/linux/migrate.h', 'include/linux/memremap.h', 'mm/memremap.c'];
+export const DEFAULT_EXTRA_PATHS: readonly string[] = [
+  'mm/migrate_device.c',
+  'include/linux/migrate.h',
+  'include/linux/memremap.h',
+  'mm/memremap.c',
+];
 
 export interface Selection {
   patterns: string[];
@@ -44,7 +49,12 @@ export function entryPatterns(maintainers: string, title = HMM_ENTRY): string[] 
 export function patternMatches(pattern: string, path: string): boolean {
   if (pattern.endsWith('/')) return path.startsWith(pattern);
   if (!/[*?]/.test(pattern) && path.startsWith(`${pattern}/`)) return true;
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   if (!re.test(path)) return false;
   return path.split('/').length === pattern.split('/').length;
 }
@@ -64,8 +74,14 @@ export function loadSelection(treeDir: string | undefined, extra: readonly strin
   }
   const fromTree = text ? entryPatterns(text) : undefined;
   if (fromTree && fromTree.length) {
-    return selectionFor([...fromTree, ...extra], `the "${HMM_ENTRY}" entry of ${join(treeDir as string, 'MAINTAINERS')} (${fromTree.length} F: patterns) + ${extra.length} extra path(s)`);
+    return selectionFor(
+      [...fromTree, ...extra],
+      `the "${HMM_ENTRY}" entry of ${join(treeDir as string, 'MAINTAINERS')} (${fromTree.length} F: patterns) + ${extra.length} extra path(s)`,
+    );
   }
   const why = text ? `has no "${HMM_ENTRY}" entry` : 'has no MAINTAINERS file';
-  return selectionFor([...BUILTIN_HMM_PATTERNS, ...extra], `hmmci's copy of the Linux 6.12 HMM entry (the tree ${why}) + ${extra.length} extra path(s)`);
+  return selectionFor(
+    [...BUILTIN_HMM_PATTERNS, ...extra],
+    `hmmci's copy of the Linux 6.12 HMM entry (the tree ${why}) + ${extra.length} extra path(s)`,
+  );
 }

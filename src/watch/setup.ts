@@ -64,17 +64,24 @@ export interface WatchDeps {
 }
 
 function sourceOf(o: WatchSetup): MailSource {
-  if (Boolean(o.inbox) === Boolean(o.maildir)) throw new UsageError('hmmci watch follows one source: give --inbox DIR (a public-inbox v2 mirror) or --maildir DIR (a Maildir), not both and not neither.');
+  if (Boolean(o.inbox) === Boolean(o.maildir))
+    throw new UsageError(
+      'hmmci watch follows one source: give --inbox DIR (a public-inbox v2 mirror) or --maildir DIR (a Maildir), not both and not neither.',
+    );
   if (o.inbox) {
     const dir = resolve(o.inbox);
     if (!existsSync(join(dir, 'git')) || !statSync(join(dir, 'git')).isDirectory()) {
-      throw new BadInputError(`--inbox ${o.inbox} is not a public-inbox v2 mirror: it has no git/ folder of epochs (git/0.git …). Mirror one with \`public-inbox-clone https://lore.kernel.org/linux-mm\` (or grokmirror), or make one with \`public-inbox-init -V2\`.`);
+      throw new BadInputError(
+        `--inbox ${o.inbox} is not a public-inbox v2 mirror: it has no git/ folder of epochs (git/0.git …). Mirror one with \`public-inbox-clone https://lore.kernel.org/linux-mm\` (or grokmirror), or make one with \`public-inbox-init -V2\`.`,
+      );
     }
     return new PublicInboxSource(dir);
   }
   const dir = resolve(o.maildir as string);
   if (!existsSync(join(dir, 'new')) && !existsSync(join(dir, 'cur'))) {
-    throw new BadInputError(`--maildir ${o.maildir} is not a Maildir: it has neither new/ nor cur/. Point it at the folder your mail delivery writes (the one holding new/, cur/ and tmp/).`);
+    throw new BadInputError(
+      `--maildir ${o.maildir} is not a Maildir: it has neither new/ nor cur/. Point it at the folder your mail delivery writes (the one holding new/, cur/ and tmp/).`,
+    );
   }
   return new MaildirSource(dir);
 }
@@ -86,12 +93,25 @@ function outboxOf(o: WatchSetup): Outbox | undefined {
   return undefined;
 }
 
-export async function createWatcher(o: WatchSetup, d: WatchDeps): Promise<{ watcher: Watcher; stateDir: string; log: WatchLog; selectionSource: string }> {
+export async function createWatcher(
+  o: WatchSetup,
+  d: WatchDeps,
+): Promise<{ watcher: Watcher; stateDir: string; log: WatchLog; selectionSource: string }> {
   const source = sourceOf(o);
-  const stateDir = resolve(o.state ?? join(d.cache.root, 'watch', `${basename(source.name)}-${createHash('sha1').update(source.name).digest('hex').slice(0, 8)}`));
+  const stateDir = resolve(
+    o.state ??
+      join(
+        d.cache.root,
+        'watch',
+        `${basename(source.name)}-${createHash('sha1').update(source.name).digest('hex').slice(0, 8)}`,
+      ),
+  );
   if (d.lock) {
     await acquireLock(join(stateDir, 'watch.lock'), { waitMs: 0 }).catch((err: unknown) => {
-      throw new HmmciError(`Another hmmci watch follows ${source.name} with the state ${stateDir} (${(err as Error).message.replace(/^.*\(pid (\d+)\).*$/s, 'pid $1')}). One watcher per state: stop that one, or give this one its own --state DIR.`, { exitCode: ExitCode.USAGE });
+      throw new HmmciError(
+        `Another hmmci watch follows ${source.name} with the state ${stateDir} (${(err as Error).message.replace(/^.*\(pid (\d+)\).*$/s, 'pid $1')}). One watcher per state: stop that one, or give this one its own --state DIR.`,
+        { exitCode: ExitCode.USAGE },
+      );
     });
   }
   const outbox = outboxOf(o);
@@ -99,16 +119,50 @@ export async function createWatcher(o: WatchSetup, d: WatchDeps): Promise<{ watc
   const ctx = { cache: d.cache, reporter: d.reporter, signal: d.signal };
   const tree = await d.stages.resolveTree({ tree: o.tree }, ctx);
   const selection = loadSelection(tree.path, o.paths ?? DEFAULT_EXTRA_PATHS);
-  log.say({ event: 'start', source: source.name, state: stateDir, selection: selection.patterns }, `following ${source.name} (state ${stateDir}); testing series that touch ${selection.source}`);
-  const executor = d.executor ?? localExecutor({
-    stages: d.stages, cache: d.cache, reporter: d.reporter, tree: o.tree, base: o.base, variants: [o.variant], runner: o.runner, reruns: o.reruns, jobs: o.jobs,
-  });
-  const reproduceArgs = [...(o.tree ? ['--tree', o.tree] : []), ...o.configArgs, ...(o.runner !== 'qemu' ? ['--runner', o.runner] : [])];
+  log.say(
+    { event: 'start', source: source.name, state: stateDir, selection: selection.patterns },
+    `following ${source.name} (state ${stateDir}); testing series that touch ${selection.source}`,
+  );
+  const executor =
+    d.executor ??
+    localExecutor({
+      stages: d.stages,
+      cache: d.cache,
+      reporter: d.reporter,
+      tree: o.tree,
+      base: o.base,
+      variants: [o.variant],
+      runner: o.runner,
+      reruns: o.reruns,
+      jobs: o.jobs,
+    });
+  const reproduceArgs = [
+    ...(o.tree ? ['--tree', o.tree] : []),
+    ...o.configArgs,
+    ...(o.runner !== 'qemu' ? ['--runner', o.runner] : []),
+  ];
   const watcher = new Watcher({
-    source, store: d.store ?? new StateFileStore(stateDir), mails: new MailStore(stateDir), executor, selection, settleMs: o.settleMs,
-    limits: { ...DEFAULT_LIMITS, maxParts: o.maxParts }, log, cache: d.cache, outbox, checksFile: resolve(o.checks ?? join(stateDir, 'checks.jsonl')),
-    reply: { from: o.from ?? `hmmci <hmmci@${hostname()}>`, policy: o.replyTo, testedBy: o.testedBy, domain: hostname() || 'localhost', reproduceArgs },
-    urlBase: o.url, signal: d.signal, now: d.now,
+    source,
+    store: d.store ?? new StateFileStore(stateDir),
+    mails: new MailStore(stateDir),
+    executor,
+    selection,
+    settleMs: o.settleMs,
+    limits: { ...DEFAULT_LIMITS, maxParts: o.maxParts },
+    log,
+    cache: d.cache,
+    outbox,
+    checksFile: resolve(o.checks ?? join(stateDir, 'checks.jsonl')),
+    reply: {
+      from: o.from ?? `hmmci <hmmci@${hostname()}>`,
+      policy: o.replyTo,
+      testedBy: o.testedBy,
+      domain: hostname() || 'localhost',
+      reproduceArgs,
+    },
+    urlBase: o.url,
+    signal: d.signal,
+    now: d.now,
   });
   return { watcher, stateDir, log, selectionSource: selection.source };
 }

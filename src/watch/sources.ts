@@ -24,7 +24,11 @@ export interface MailSource {
   /** What the state is keyed by (the inbox or Maildir path). */
   readonly name: string;
   /** Read everything after `position`, in batches; `onBatch` persists before the next batch is read. */
-  scan(position: SourcePosition, onBatch: (mails: SourceMail[], next: SourcePosition) => Promise<void> | void, onProblem: (p: SourceProblem) => void): Promise<void>;
+  scan(
+    position: SourcePosition,
+    onBatch: (mails: SourceMail[], next: SourcePosition) => Promise<void> | void,
+    onProblem: (p: SourceProblem) => void,
+  ): Promise<void>;
 }
 
 export const BATCH = 500;
@@ -42,15 +46,27 @@ export class PublicInboxSource implements MailSource {
     return names.filter((n) => /^\d+\.git$/.test(n)).sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
   }
 
-  async scan(position: SourcePosition, onBatch: (m: SourceMail[], next: SourcePosition) => Promise<void> | void, onProblem: (p: SourceProblem) => void): Promise<void> {
+  async scan(
+    position: SourcePosition,
+    onBatch: (m: SourceMail[], next: SourcePosition) => Promise<void> | void,
+    onProblem: (p: SourceProblem) => void,
+  ): Promise<void> {
     const epochs = { ...(position.epochs ?? {}) };
     for (const epoch of this.epochs()) {
       const gitDir = join(this.name, 'git', epoch);
       const last = epochs[epoch];
-      const list = await execa('git', ['--git-dir', gitDir, 'rev-list', '--reverse', 'HEAD', ...(last ? [`^${last}`] : [])], { reject: false });
+      const list = await execa(
+        'git',
+        ['--git-dir', gitDir, 'rev-list', '--reverse', 'HEAD', ...(last ? [`^${last}`] : [])],
+        { reject: false },
+      );
       if (list.exitCode !== 0) {
         const empty = /unknown revision|ambiguous argument 'HEAD'/.test(list.stderr) && !last;
-        if (!empty) onProblem({ where: epoch, reason: `epoch ${epoch} cannot be read (${list.stderr.trim().split('\n')[0] ?? `git exit ${list.exitCode}`}); it is skipped this round and read again next time` });
+        if (!empty)
+          onProblem({
+            where: epoch,
+            reason: `epoch ${epoch} cannot be read (${list.stderr.trim().split('\n')[0] ?? `git exit ${list.exitCode}`}); it is skipped this round and read again next time`,
+          });
         continue;
       }
       const commits = list.stdout.split('\n').filter(Boolean);
@@ -65,15 +81,33 @@ export class PublicInboxSource implements MailSource {
 }
 
 /** `git cat-file --batch` over `<commit>:m` for each commit; deletions (no `m`) are skipped silently. */
-async function readBlobs(gitDir: string, epoch: string, commits: string[], onProblem: (p: SourceProblem) => void): Promise<SourceMail[]> {
-  const r = await execa('git', ['--git-dir', gitDir, 'cat-file', '--batch'], { input: commits.map((c) => `${c}:m\n`).join(''), encoding: 'buffer', reject: false, maxBuffer: 2 ** 31 - 1 });
+async function readBlobs(
+  gitDir: string,
+  epoch: string,
+  commits: string[],
+  onProblem: (p: SourceProblem) => void,
+): Promise<SourceMail[]> {
+  const r = await execa('git', ['--git-dir', gitDir, 'cat-file', '--batch'], {
+    input: commits.map((c) => `${c}:m\n`).join(''),
+    encoding: 'buffer',
+    reject: false,
+    maxBuffer: 2 ** 31 - 1,
+  });
   const out = Buffer.from(r.stdout as Uint8Array);
   const mails: SourceMail[] = [];
   let at = 0;
   for (const c of commits) {
     const nl = out.indexOf(10, at);
     if (nl < 0) {
-      onProblem({ where: `${epoch}@${c}`, reason: `the message of commit ${c} cannot be read (${Buffer.from(r.stderr as Uint8Array).toString().trim().split('\n')[0] || 'git cat-file stopped'}); skipped` });
+      onProblem({
+        where: `${epoch}@${c}`,
+        reason: `the message of commit ${c} cannot be read (${
+          Buffer.from(r.stderr as Uint8Array)
+            .toString()
+            .trim()
+            .split('\n')[0] || 'git cat-file stopped'
+        }); skipped`,
+      });
       continue;
     }
     const head = out.subarray(at, nl).toString();
@@ -92,7 +126,11 @@ async function readBlobs(gitDir: string, epoch: string, commits: string[], onPro
 export class MaildirSource implements MailSource {
   constructor(readonly name: string) {}
 
-  async scan(position: SourcePosition, onBatch: (m: SourceMail[], next: SourcePosition) => Promise<void> | void, onProblem: (p: SourceProblem) => void): Promise<void> {
+  async scan(
+    position: SourcePosition,
+    onBatch: (m: SourceMail[], next: SourcePosition) => Promise<void> | void,
+    onProblem: (p: SourceProblem) => void,
+  ): Promise<void> {
     const seen = new Set(position.maildir ?? []);
     const files: Array<{ key: string; path: string; name: string }> = [];
     for (const sub of ['new', 'cur']) {
@@ -104,7 +142,8 @@ export class MaildirSource implements MailSource {
       }
       for (const n of names) {
         const key = n.replace(/:2,.*$/, '');
-        if (!n.startsWith('.') && !seen.has(key)) files.push({ key, path: join(this.name, sub, n), name: `${sub}/${n}` });
+        if (!n.startsWith('.') && !seen.has(key))
+          files.push({ key, path: join(this.name, sub, n), name: `${sub}/${n}` });
       }
     }
     files.sort((a, b) => a.key.localeCompare(b.key));

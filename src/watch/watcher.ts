@@ -90,17 +90,24 @@ export class Watcher {
   /** Poll forever (until the signal): scan every interval, also while a run is in progress (supersede). */
   async poll(intervalMs: number): Promise<void> {
     this.recover();
-    const sleep = () => new Promise<void>((r) => {
-      const t = setTimeout(r, intervalMs);
-      this.o.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-    });
+    const sleep = () =>
+      new Promise<void>((r) => {
+        const t = setTimeout(r, intervalMs);
+        this.o.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+      });
     let draining: Promise<void> | undefined;
     const failed = (what: string) => (err: unknown) => {
-      this.o.log.warn({ event: 'round-error', reason: (err as Error).message }, `${what} failed (${(err as Error).message.split('\n')[0]}); trying again in ${Math.round(intervalMs / 1000)} s`);
+      this.o.log.warn(
+        { event: 'round-error', reason: (err as Error).message },
+        `${what} failed (${(err as Error).message.split('\n')[0]}); trying again in ${Math.round(intervalMs / 1000)} s`,
+      );
     };
     while (!this.o.signal.aborted) {
       await this.scan().catch(failed('reading the source'));
-      if (!draining) draining = this.drain().catch(failed('testing')).finally(() => (draining = undefined));
+      if (!draining)
+        draining = this.drain()
+          .catch(failed('testing'))
+          .finally(() => (draining = undefined));
       await sleep();
     }
     await draining;
@@ -113,10 +120,16 @@ export class Watcher {
       const done = this.finishedRunOf(s);
       if (done) {
         this.recordResult(s, done);
-        this.o.log.say({ event: 'recovered', series: s.key, run: done.id }, `${short(s)}: its run ${done.id} finished before the watcher stopped; using it`);
+        this.o.log.say(
+          { event: 'recovered', series: s.key, run: done.id },
+          `${short(s)}: its run ${done.id} finished before the watcher stopped; using it`,
+        );
       } else {
         s.status = 'queued';
-        this.o.log.say({ event: 'requeued', series: s.key }, `${short(s)} was being tested when the watcher stopped; its run never finished, so it is tested again`);
+        this.o.log.say(
+          { event: 'requeued', series: s.key },
+          `${short(s)} was being tested when the watcher stopped; its run never finished, so it is tested again`,
+        );
       }
     }
     this.save();
@@ -146,10 +159,14 @@ export class Watcher {
 
   /** Read what is new in the source, ingest it batch by batch (saving each), then decide. */
   async scan(): Promise<void> {
-    await this.o.source.scan(this.state.position, (mails, next) => this.ingestBatch(mails, next), (p) => {
-      this.summary.problems++;
-      this.o.log.warn({ event: 'source-problem', where: p.where, reason: p.reason }, `${p.where}: ${p.reason}`);
-    });
+    await this.o.source.scan(
+      this.state.position,
+      (mails, next) => this.ingestBatch(mails, next),
+      (p) => {
+        this.summary.problems++;
+        this.o.log.warn({ event: 'source-problem', where: p.where, reason: p.reason }, `${p.where}: ${p.reason}`);
+      },
+    );
     this.decideNow();
   }
 
@@ -163,15 +180,29 @@ export class Watcher {
         mail = readWatchMail(m.raw);
       } catch (err) {
         this.summary.problems++;
-        this.o.log.warn({ event: 'unreadable', where: m.where, reason: (err as Error).message }, `${m.where}: a mail that cannot be decoded (${(err as Error).message}); skipped`);
+        this.o.log.warn(
+          { event: 'unreadable', where: m.where, reason: (err as Error).message },
+          `${m.where}: a mail that cannot be decoded (${(err as Error).message}); skipped`,
+        );
         continue;
       }
       const r = ingest(this.state, mail, now, this.o.limits, () => this.o.mails.put(mail.messageId, m.raw));
-      if (r.action === 'ignored') this.o.log.record({ event: 'ignored', msgid: mail.messageId, where: m.where, ...(r.key ? { series: r.key } : {}), reason: r.reason });
+      if (r.action === 'ignored')
+        this.o.log.record({
+          event: 'ignored',
+          msgid: mail.messageId,
+          where: m.where,
+          ...(r.key ? { series: r.key } : {}),
+          reason: r.reason,
+        });
       else if (r.action === 'skipped-series') {
         this.summary.skipped++;
-        this.o.log.say({ event: 'skipped', msgid: mail.messageId, series: r.key, reason: r.reason }, `skipped ${mail.messageId}: ${r.reason}`);
-      } else if (r.action === 'trailers') this.o.log.record({ event: 'trailers', msgid: mail.messageId, series: r.key, count: r.count });
+        this.o.log.say(
+          { event: 'skipped', msgid: mail.messageId, series: r.key, reason: r.reason },
+          `skipped ${mail.messageId}: ${r.reason}`,
+        );
+      } else if (r.action === 'trailers')
+        this.o.log.record({ event: 'trailers', msgid: mail.messageId, series: r.key, count: r.count });
       else this.o.log.record({ event: 'part', msgid: mail.messageId, series: r.key, index: r.index });
     }
     this.state.position = next;
@@ -183,16 +214,29 @@ export class Watcher {
     const decisions = decide(this.state, this.now(), { settleMs: this.o.settleMs, selects: this.o.selection.matches });
     for (const d of decisions) {
       const s = this.state.series[d.key] as SeriesEntry;
-      if (d.status === 'queued') this.o.log.say({ event: 'queued', series: s.key, msgid: s.rootId }, `queued ${short(s)}: ${s.total} patch(es), complete`);
+      if (d.status === 'queued')
+        this.o.log.say(
+          { event: 'queued', series: s.key, msgid: s.rootId },
+          `queued ${short(s)}: ${s.total} patch(es), complete`,
+        );
       else if (d.status === 'skipped') {
         this.summary.skipped++;
-        this.o.log.say({ event: 'skipped', series: s.key, msgid: s.rootId, reason: d.reason }, `skipped ${short(s)}: ${d.reason}`);
+        this.o.log.say(
+          { event: 'skipped', series: s.key, msgid: s.rootId, reason: d.reason },
+          `skipped ${short(s)}: ${d.reason}`,
+        );
       } else if (d.status === 'incomplete') {
         this.summary.incomplete.push(s.key);
-        this.o.log.say({ event: 'incomplete', series: s.key, msgid: s.rootId, reason: d.reason }, `incomplete ${short(s)}: ${d.reason}; recorded, no reply`);
+        this.o.log.say(
+          { event: 'incomplete', series: s.key, msgid: s.rootId, reason: d.reason },
+          `incomplete ${short(s)}: ${d.reason}; recorded, no reply`,
+        );
       } else if (d.status === 'superseded') {
         this.summary.superseded.push(s.key);
-        this.o.log.say({ event: 'superseded', series: s.key, msgid: s.rootId, by: s.supersededBy, reason: d.reason }, `superseded ${short(s)}: ${d.reason}`);
+        this.o.log.say(
+          { event: 'superseded', series: s.key, msgid: s.rootId, by: s.supersededBy, reason: d.reason },
+          `superseded ${short(s)}: ${d.reason}`,
+        );
         if (this.running?.key === s.key) this.running.controller.abort();
       }
       if (FINISHED.includes(s.status)) this.finish(s);
@@ -224,11 +268,17 @@ export class Watcher {
     s.attempts++;
     const mbox = this.o.mails.writeMbox(s);
     this.save();
-    this.o.log.say({ event: 'testing', series: s.key, msgid: s.rootId, executor: this.o.executor.name }, `testing ${short(s)} (${this.o.executor.name})`);
+    this.o.log.say(
+      { event: 'testing', series: s.key, msgid: s.rootId, executor: this.o.executor.name },
+      `testing ${short(s)} (${this.o.executor.name})`,
+    );
     try {
       const record = await this.o.executor.run({ key: s.key, mbox, signal: controller.signal });
       if (superseded(s)) {
-        this.o.log.say({ event: 'cancelled', series: s.key, run: record.id }, `${short(s)}: run ${record.id} cancelled (superseded by ${s.supersededBy})`);
+        this.o.log.say(
+          { event: 'cancelled', series: s.key, run: record.id },
+          `${short(s)}: run ${record.id} cancelled (superseded by ${s.supersededBy})`,
+        );
         this.finish(s);
         this.save();
         return false;
@@ -247,17 +297,25 @@ export class Watcher {
         this.save();
         return false;
       }
-      const machine = !isHmmciError(err) || [ExitCode.INFRA, ExitCode.MISSING_TOOL, ExitCode.TREE, ExitCode.INTERRUPTED].includes(err.exitCode as 7);
+      const machine =
+        !isHmmciError(err) ||
+        [ExitCode.INFRA, ExitCode.MISSING_TOOL, ExitCode.TREE, ExitCode.INTERRUPTED].includes(err.exitCode as 7);
       if (machine || this.o.signal.aborted) {
         s.status = 'queued';
-        this.o.log.warn({ event: 'run-error', series: s.key, reason: (err as Error).message }, `${short(s)} could not be run (${(err as Error).message.split('\n')[0]}); it stays queued for the next round`);
+        this.o.log.warn(
+          { event: 'run-error', series: s.key, reason: (err as Error).message },
+          `${short(s)} could not be run (${(err as Error).message.split('\n')[0]}); it stays queued for the next round`,
+        );
         this.save();
         throw err;
       }
       s.status = 'skipped';
       s.reason = `could not be run: ${(err as Error).message.split('\n')[0]}`;
       this.summary.skipped++;
-      this.o.log.say({ event: 'skipped', series: s.key, msgid: s.rootId, reason: s.reason }, `skipped ${short(s)}: ${s.reason}`);
+      this.o.log.say(
+        { event: 'skipped', series: s.key, msgid: s.rootId, reason: s.reason },
+        `skipped ${short(s)}: ${s.reason}`,
+      );
       this.finish(s);
       this.save();
       return false;
@@ -274,7 +332,10 @@ export class Watcher {
     if (r.exitCode !== undefined) s.exitCode = r.exitCode;
     s.summary = r.comparison?.summary ?? r.error?.message.split('. ')[0] ?? r.status;
     this.summary.tested.push(s.key);
-    this.o.log.say({ event: 'tested', series: s.key, msgid: s.rootId, run: r.id, exitCode: r.exitCode, summary: s.summary }, `tested ${short(s)}: ${s.summary} (run ${r.id}, exit ${r.exitCode ?? '?'})`);
+    this.o.log.say(
+      { event: 'tested', series: s.key, msgid: s.rootId, run: r.id, exitCode: r.exitCode, summary: s.summary },
+      `tested ${short(s)}: ${s.summary} (run ${r.id}, exit ${r.exitCode ?? '?'})`,
+    );
     this.save();
   }
 
@@ -294,14 +355,23 @@ export class Watcher {
     if (this.o.checksFile) answers.checks = appendChecks(this.o.checksFile, checkRecords(s, r, this.o.urlBase));
     if (this.o.outbox) {
       const mail = renderReply(s, r, this.o.reply);
-      const recipients = [s.replyTo?.from ?? s.author, ...(this.o.reply.policy === 'all' ? [s.replyTo?.to ?? '', s.replyTo?.cc ?? ''] : [])].flatMap((l) => l.split(','));
+      const recipients = [
+        s.replyTo?.from ?? s.author,
+        ...(this.o.reply.policy === 'all' ? [s.replyTo?.to ?? '', s.replyTo?.cc ?? ''] : []),
+      ].flatMap((l) => l.split(','));
       try {
         answers.reply = await this.o.outbox.send({ text: mail.text, messageId: mail.messageId, recipients });
       } catch (err) {
-        this.o.log.warn({ event: 'reply-failed', series: s.key, reason: (err as Error).message }, (err as Error).message);
+        this.o.log.warn(
+          { event: 'reply-failed', series: s.key, reason: (err as Error).message },
+          (err as Error).message,
+        );
         return; // stays `tested`: answered on the next round
       }
-      this.o.log.say({ event: 'replied', series: s.key, to: answers.reply }, `reply for ${short(s)} → ${answers.reply}`);
+      this.o.log.say(
+        { event: 'replied', series: s.key, to: answers.reply },
+        `reply for ${short(s)} → ${answers.reply}`,
+      );
     }
     s.status = 'answered';
     s.answers = answers;

@@ -18,7 +18,8 @@ export interface PageOptions {
   csp?: string;
 }
 
-export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'";
+export const PAGE_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'";
 
 /** A whole HTML document around `body`. */
 export function renderPage(body: Node, opts: PageOptions): string {

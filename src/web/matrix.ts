@@ -4,7 +4,8 @@ import { repeatOf } from '../history/rows.js';
 import type { RunRecord } from '../report/record.js';
 import type { TestResult } from '../results/types.js';
 
-export type MatrixLabel = 'regression' | 'fixed' | 'still failing' | 'flaky' | 'new skip' | 'added' | 'removed' | 'not run' | 'changed';
+export type MatrixLabel =
+  'regression' | 'fixed' | 'still failing' | 'flaky' | 'new skip' | 'added' | 'removed' | 'not run' | 'changed';
 
 /** One line of the all-cases matrix: a test, baseline against patched. */
 export interface MatrixRow {
@@ -21,14 +22,22 @@ export interface MatrixRow {
 }
 
 const LISTS: ReadonlyArray<[keyof Comparison, MatrixLabel]> = [
-  ['regressions', 'regression'], ['fixed', 'fixed'], ['stillFailing', 'still failing'], ['flaky', 'flaky'], ['newSkips', 'new skip'],
-  ['added', 'added'], ['removed', 'removed'], ['notRun', 'not run'], ['otherChanges', 'changed'],
+  ['regressions', 'regression'],
+  ['fixed', 'fixed'],
+  ['stillFailing', 'still failing'],
+  ['flaky', 'flaky'],
+  ['newSkips', 'new skip'],
+  ['added', 'added'],
+  ['removed', 'removed'],
+  ['notRun', 'not run'],
+  ['otherChanges', 'changed'],
 ];
 
 export function labelsOf(c: Comparison | null): Map<string, MatrixLabel> {
   const out = new Map<string, MatrixLabel>();
   if (!c) return out;
-  for (const [key, label] of LISTS) for (const t of c[key] as TestChange[]) if (!out.has(t.name)) out.set(t.name, label);
+  for (const [key, label] of LISTS)
+    for (const t of c[key] as TestChange[]) if (!out.has(t.name)) out.set(t.name, label);
   return out;
 }
 
@@ -52,15 +61,25 @@ function passCount(results: ReadonlyArray<TestResult | null>): { pass: number; t
 
 /** Every case of the run (baseline order, then tests only the patched side has), labelled. */
 export function matrixRows(r: RunRecord): MatrixRow[] {
-  const attempts = [r.patched, ...r.reruns].filter((x): x is NonNullable<typeof x> => Boolean(x) && (x?.tests.length ?? 0) > 0);
+  const attempts = [r.patched, ...r.reruns].filter(
+    (x): x is NonNullable<typeof x> => Boolean(x) && (x?.tests.length ?? 0) > 0,
+  );
   const byName = attempts.map((a) => new Map(a.tests.map((t) => [t.name, t])));
   const base = new Map((r.baseline?.tests ?? []).map((t) => [t.name, t]));
   const names = [...base.keys()];
-  for (const a of attempts) for (const t of a.tests) if (!base.has(t.name) && !names.includes(t.name)) names.push(t.name);
+  for (const a of attempts)
+    for (const t of a.tests) if (!base.has(t.name) && !names.includes(t.name)) names.push(t.name);
   const labels = labelsOf(r.comparison);
   return names.map((name) => {
     const patched = byName.map((m) => m.get(name) ?? null);
     const known = r.knownFlaky?.find((k) => k.test === name)?.label;
-    return { name, baseline: base.get(name) ?? null, patched, ...passCount(patched), label: labels.get(name) ?? null, ...(known ? { knownFlaky: known } : {}) };
+    return {
+      name,
+      baseline: base.get(name) ?? null,
+      patched,
+      ...passCount(patched),
+      label: labels.get(name) ?? null,
+      ...(known ? { knownFlaky: known } : {}),
+    };
   });
 }

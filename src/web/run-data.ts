@@ -41,7 +41,12 @@ function readRange(fd: number, start: number, length: number): string {
 }
 
 /** Read a log for a page without loading all of a 50 MB console into memory. */
-export function readLogExcerpt(id: string, label: string, path: string, opts: { head?: number; tail?: number } = {}): LogExcerpt | null {
+export function readLogExcerpt(
+  id: string,
+  label: string,
+  path: string,
+  opts: { head?: number; tail?: number } = {},
+): LogExcerpt | null {
   if (!existsSync(path)) return null;
   const head = opts.head ?? LOG_HEAD;
   const tail = opts.tail ?? LOG_TAIL;
@@ -55,7 +60,14 @@ export function readLogExcerpt(id: string, label: string, path: string, opts: { 
     const a = first.slice(0, first.lastIndexOf('\n') + 1);
     const b = last.slice(last.indexOf('\n') + 1);
     const omitted = bytes - Buffer.byteLength(a) - Buffer.byteLength(b);
-    return { id, label, path, text: `${a}[… ${omitted} bytes of this log left out of the page; the whole log is ${path} …]\n${b}`, bytes, omitted };
+    return {
+      id,
+      label,
+      path,
+      text: `${a}[… ${omitted} bytes of this log left out of the page; the whole log is ${path} …]\n${b}`,
+      bytes,
+      omitted,
+    };
   } finally {
     closeSync(fd);
   }
@@ -65,12 +77,16 @@ function logsOf(r: RunRecord, opts: { head?: number; tail?: number }): LogExcerp
   const a = r.artifacts;
   const list: Array<[string, string, string | undefined]> = [
     ['log-patched-console', 'patched console', a.patchedConsoles[0]],
-    ...a.patchedConsoles.slice(1).map((p, i): [string, string, string] => [`log-rerun${i + 1}-console`, `rerun ${i + 1} console`, p]),
+    ...a.patchedConsoles
+      .slice(1)
+      .map((p, i): [string, string, string] => [`log-rerun${i + 1}-console`, `rerun ${i + 1} console`, p]),
     ['log-baseline-console', 'baseline console', a.baselineConsole],
     ['log-patched-build', 'patched build log', a.patchedBuildLog],
     ['log-baseline-build', 'baseline build log', a.baselineBuildLog],
   ];
-  return list.flatMap(([id, label, p]) => (p ? [readLogExcerpt(id, label, p, opts)].filter((x): x is LogExcerpt => x !== null) : []));
+  return list.flatMap(([id, label, p]) =>
+    p ? [readLogExcerpt(id, label, p, opts)].filter((x): x is LogExcerpt => x !== null) : [],
+  );
 }
 
 /** The series' patches with their trailers, from the mbox kept in the run directory. */
@@ -79,13 +95,22 @@ async function patchesOf(r: RunRecord): Promise<PatchInfo[]> {
   if (!file || !existsSync(file)) return [];
   try {
     const s = await loadSeries(file);
-    return s.patches.map((p) => ({ index: p.index, subject: p.rawSubject || p.subject, author: p.author, messageId: p.messageId, trailers: p.trailers }));
+    return s.patches.map((p) => ({
+      index: p.index,
+      subject: p.rawSubject || p.subject,
+      author: p.author,
+      messageId: p.messageId,
+      trailers: p.trailers,
+    }));
   } catch {
     return [];
   }
 }
 
-export async function loadRunPageData(record: RunRecord, opts: { head?: number; tail?: number } = {}): Promise<RunPageData> {
+export async function loadRunPageData(
+  record: RunRecord,
+  opts: { head?: number; tail?: number } = {},
+): Promise<RunPageData> {
   const cfg = record.artifacts.config;
   return {
     record,

@@ -19,9 +19,12 @@ export interface Links {
 }
 
 const cls = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-');
-const status = (s: string | undefined | null) => (s ? html`<span class=${`s-${s}`}>${s}</span>` : html`<span class="muted">–</span>`);
-const ms = (n: number | undefined | null) => (n === undefined || n === null ? '' : n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`);
-const testName = (name: string, links: Links) => (links.test ? html`<a href=${links.test(name)}>${name}</a>` : html`<span class="mono">${name}</span>`);
+const status = (s: string | undefined | null) =>
+  s ? html`<span class=${`s-${s}`}>${s}</span>` : html`<span class="muted">–</span>`;
+const ms = (n: number | undefined | null) =>
+  n === undefined || n === null ? '' : n < 1000 ? `${n} ms` : `${(n / 1000).toFixed(1)} s`;
+const testName = (name: string, links: Links) =>
+  links.test ? html`<a href=${links.test(name)}>${name}</a>` : html`<span class="mono">${name}</span>`;
 
 function header(r: RunRecord, links: Links): Node {
   const bad = r.comparison?.regressed || r.status === 'failed';
@@ -39,7 +42,10 @@ function changesSection(r: RunRecord, links: Links): Node {
   }
   const rows = compactRows(changeRows(r.comparison));
   return html`<section id="changes"><h2>Changes (baseline → patched)</h2>
-    ${rows.length === 0 ? html`<p>No test changed between the baseline and the patched kernel.</p>` : html`<table class="changes">
+    ${
+      rows.length === 0
+        ? html`<p>No test changed between the baseline and the patched kernel.</p>`
+        : html`<table class="changes">
       <thead><tr><th>change</th><th>test</th><th>baseline</th><th>patched</th><th>note</th></tr></thead>
       <tbody>${rows.map((x) => {
         const known = x.label === 'REGRESSION' ? r.knownFlaky?.find((k) => k.test === x.name) : undefined;
@@ -48,7 +54,8 @@ function changesSection(r: RunRecord, links: Links): Node {
           <td><span class=${`label l-${cls(x.label)}`}>${x.label.toLowerCase()}</span>${known ? html` <span class="label l-known-flaky">${known.label}</span>` : null}</td>
           <td>${isTest ? testName(x.name, links) : x.name}</td><td>${x.baseline}</td><td>${x.patched}</td>
           <td class="mono">${m(x.note?.split('\n')[0] ?? '')}</td></tr>`;
-      })}</tbody></table>`}
+      })}</tbody></table>`
+    }
     ${r.comparison.patchedRuns > 1 ? html`<p class="muted">Changed results were checked by ${r.comparison.patchedRuns - 1} rerun(s) of the patched kernel.</p>` : null}
   </section>`;
 }
@@ -65,16 +72,25 @@ function seriesSection(d: RunPageData): Node {
       ${s.patchsetHash ? html`<dt>patchset hash</dt><dd class="mono">${s.patchsetHash}</dd>` : null}
     </dl>
     <table><thead><tr><th>#</th><th>patch</th><th>author</th><th>trailers</th></tr></thead><tbody>
-      ${(d.patches.length ? d.patches : s.patches.map((subject, i) => ({ index: i + 1, subject, author: '', messageId: '', trailers: [] }))).map((p) => html`<tr>
+      ${(d.patches.length
+        ? d.patches
+        : s.patches.map((subject, i) => ({ index: i + 1, subject, author: '', messageId: '', trailers: [] }))
+      ).map(
+        (p) => html`<tr>
         <td class="num">${p.index}</td><td>${m(p.subject)}${p.messageId ? html`<div class="muted mono">${m(p.messageId)}</div>` : null}</td><td>${m(p.author)}</td>
-        <td class="mono">${p.trailers.map((t) => html`<div>${m(t.key)}: ${m(t.value)}</div>`)}</td></tr>`)}
+        <td class="mono">${p.trailers.map((t) => html`<div>${m(t.key)}: ${m(t.value)}</div>`)}</td></tr>`,
+      )}
     </tbody></table>
   </section>`;
 }
 
 function envSection(d: RunPageData, links: Links): Node {
   const r = d.record;
-  const href = links.config ?? (d.configText !== null ? `data:text/plain;charset=utf-8;base64,${Buffer.from(d.configText).toString('base64')}` : undefined);
+  const href =
+    links.config ??
+    (d.configText !== null
+      ? `data:text/plain;charset=utf-8;base64,${Buffer.from(d.configText).toString('base64')}`
+      : undefined);
   return html`<section id="environment"><h2>Build and environment</h2><dl class="facts">
     <dt>config</dt><dd>${[...r.config.fragments, ...r.config.extra].join(' + ') || '(default)'}${r.config.variant ? ` [${r.config.variant}]` : ''}
       · hash <span class="mono">${r.config.configHash || '–'}</span>
@@ -96,34 +112,54 @@ function matrixSection(r: RunRecord, links: Links): Node {
   const rows = matrixRows(r);
   return html`<section id="matrix"><h2>All cases (${rows.length}): baseline against patched</h2>
     <table class="matrix"><thead><tr><th>test</th><th>baseline</th><th>patched (each run)</th><th class="num">k/N passed</th><th class="num">time base</th><th class="num">time patched</th><th>label</th></tr></thead>
-    <tbody>${rows.map((m) => html`<tr class=${m.label === 'regression' ? 'regressed' : m.label ? 'changed' : ''} data-test=${m.name}>
+    <tbody>${rows.map(
+      (m) => html`<tr class=${m.label === 'regression' ? 'regressed' : m.label ? 'changed' : ''} data-test=${m.name}>
       <td>${testName(m.name, links)}</td><td>${status(m.baseline?.status)}</td><td>${matrixCell(m)}</td>
       <td class="num">${m.total ? `${m.pass}/${m.total}` : '–'}</td><td class="num">${ms(m.baseline?.durationMs)}</td><td class="num">${ms(m.patched[0]?.durationMs)}</td>
-      <td>${m.label ? html`<span class=${`label l-${cls(m.label)}`}>${m.label}</span>` : null}${m.knownFlaky ? html` <span class="label l-known-flaky">${m.knownFlaky}</span>` : null}</td></tr>`)}
+      <td>${m.label ? html`<span class=${`label l-${cls(m.label)}`}>${m.label}</span>` : null}${m.knownFlaky ? html` <span class="label l-known-flaky">${m.knownFlaky}</span>` : null}</td></tr>`,
+    )}
     </tbody></table></section>`;
 }
 
 function eventsSection(r: RunRecord, links: Links): Node {
   const sides: Array<[string, KernelEvent[]]> = [
-    ['baseline', r.baseline?.events ?? []], ['patched', r.patched?.events ?? []], ...r.reruns.map((x, i): [string, KernelEvent[]] => [`rerun ${i + 1}`, x.events]),
+    ['baseline', r.baseline?.events ?? []],
+    ['patched', r.patched?.events ?? []],
+    ...r.reruns.map((x, i): [string, KernelEvent[]] => [`rerun ${i + 1}`, x.events]),
   ];
   const all = sides.flatMap(([side, evs]) => evs.map((e) => ({ side, e })));
   return html`<section id="events"><h2>Kernel events (${all.length})</h2>
-    ${all.length === 0 ? html`<p class="muted">No oops, BUG, WARNING, stall or sanitizer report on either side.</p>` : all.map(({ side, e }) => html`<details open=${side !== 'baseline'} class="event" data-kind=${e.kind}>
+    ${
+      all.length === 0
+        ? html`<p class="muted">No oops, BUG, WARNING, stall or sanitizer report on either side.</p>`
+        : all.map(
+            ({ side, e }) => html`<details open=${side !== 'baseline'} class="event" data-kind=${e.kind}>
       <summary>${e.kind} in <span class="mono fn">${e.function ?? '(function unknown)'}</span> · ${side} · during ${e.test ? testName(e.test, links) : 'no test (boot or teardown)'}</summary>
       <pre>${printableLines(e.decoded ?? e.text)}</pre>
       ${e.decoded ? html`<details><summary>raw report</summary><pre>${printableLines(e.text)}</pre></details>` : null}
-    </details>`)}
+    </details>`,
+          )
+    }
   </section>`;
 }
 
 function timingSection(r: RunRecord): Node {
   const colors: Record<string, string> = { baseline: '#8250df', patched: '#0969da', run: '#57606a' };
-  const stageBars = r.stages.map((s) => ({ label: `${s.name}${s.side === 'run' ? '' : ` [${s.side}]`}`, ms: s.ms, color: colors[s.side] }));
-  const rows = matrixRows(r).filter((m) => m.baseline?.durationMs !== undefined || m.patched[0]?.durationMs !== undefined);
+  const stageBars = r.stages.map((s) => ({
+    label: `${s.name}${s.side === 'run' ? '' : ` [${s.side}]`}`,
+    ms: s.ms,
+    color: colors[s.side],
+  }));
+  const rows = matrixRows(r).filter(
+    (m) => m.baseline?.durationMs !== undefined || m.patched[0]?.durationMs !== undefined,
+  );
   const testBars = rows.flatMap((m) => [
-    ...(m.baseline?.durationMs !== undefined ? [{ label: `${m.name} (base)`, ms: m.baseline.durationMs, color: colors.baseline }] : []),
-    ...(m.patched[0]?.durationMs !== undefined ? [{ label: m.name, ms: m.patched[0].durationMs, color: colors.patched }] : []),
+    ...(m.baseline?.durationMs !== undefined
+      ? [{ label: `${m.name} (base)`, ms: m.baseline.durationMs, color: colors.baseline }]
+      : []),
+    ...(m.patched[0]?.durationMs !== undefined
+      ? [{ label: m.name, ms: m.patched[0].durationMs, color: colors.patched }]
+      : []),
   ]);
   return html`<section id="timing"><h2>Timing</h2>
     <p class="muted">purple: baseline · blue: patched · grey: whole run</p>

@@ -35,7 +35,13 @@ const HEADERS = {
 
 class NotFound extends Error {}
 
-function send(res: ServerResponse, code: number, body: string, type = 'text/html; charset=utf-8', extra: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  code: number,
+  body: string,
+  type = 'text/html; charset=utf-8',
+  extra: Record<string, string> = {},
+): void {
   res.writeHead(code, { ...HEADERS, 'content-type': type, 'content-length': Buffer.byteLength(body), ...extra });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
@@ -47,46 +53,69 @@ function page(res: ServerResponse, title: string, body: Node, code = 200): void 
 function recordOf(db: HistoryDb, id: string): RunRecord {
   const job = jobById(db, id);
   if (!job) throw new NotFound(`No run ${id} in the history.`);
-  if (!existsSync(join(job.run_dir, RECORD_FILE))) throw new NotFound(`Run ${id} is in the history, but its run directory ${job.run_dir} is gone.`);
+  if (!existsSync(join(job.run_dir, RECORD_FILE)))
+    throw new NotFound(`Run ${id} is in the history, but its run directory ${job.run_dir} is gone.`);
   return readRecord(job.run_dir);
 }
 
 function filterOf(q: URLSearchParams): JobFilter {
   const n = (k: string) => (q.get(k) && /^\d+$/.test(q.get(k) as string) ? Number(q.get(k)) : undefined);
-  return { status: q.get('status') || undefined, series: q.get('series') || undefined, base: q.get('base') || undefined, offset: n('offset'), limit: Math.min(n('limit') ?? 100, 1000) };
+  return {
+    status: q.get('status') || undefined,
+    series: q.get('series') || undefined,
+    base: q.get('base') || undefined,
+    offset: n('offset'),
+    limit: Math.min(n('limit') ?? 100, 1000),
+  };
 }
 
 async function route(db: HistoryDb, url: URL, res: ServerResponse): Promise<void> {
-  const parts = url.pathname.split('/').filter(Boolean).map((p) => decodeURIComponent(p));
+  const parts = url.pathname
+    .split('/')
+    .filter(Boolean)
+    .map((p) => decodeURIComponent(p));
   if (parts.length === 0) {
     const f = filterOf(url.searchParams);
     return page(res, 'hmmci runs', runListBody(listJobs(db, f), f));
   }
   if (parts[0] === 'runs' && parts.length === 2) {
     const data = await loadRunPageData(recordOf(db, parts[1] as string));
-    return page(res, `hmmci ${data.record.id}: ${printable(data.record.series.title)}`, runBody(data, { test: hrefs.test, config: hrefs.config(data.record.id), home: '/' }));
+    return page(
+      res,
+      `hmmci ${data.record.id}: ${printable(data.record.series.title)}`,
+      runBody(data, { test: hrefs.test, config: hrefs.config(data.record.id), home: '/' }),
+    );
   }
   if (parts[0] === 'runs' && parts.length === 3 && parts[2] === 'config') {
     const r = recordOf(db, parts[1] as string);
     if (!r.artifacts.config || !existsSync(r.artifacts.config)) throw new NotFound(`Run ${r.id} kept no .config.`);
-    return send(res, 200, readFileSync(r.artifacts.config, 'utf8'), 'text/plain; charset=utf-8', { 'content-disposition': `attachment; filename="config-${r.id.replace(/[^A-Za-z0-9._-]/g, '_')}"` });
+    return send(res, 200, readFileSync(r.artifacts.config, 'utf8'), 'text/plain; charset=utf-8', {
+      'content-disposition': `attachment; filename="config-${r.id.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+    });
   }
   if (parts[0] === 'tests' && parts.length === 2) {
     const [h] = testHistory(db, parts[1] as string).filter((x) => x.test === parts[1]);
     if (!h) throw new NotFound(`No test ${parts[1]} in the history.`);
     return page(res, `hmmci test ${h.test}`, testBody(h));
   }
-  if (parts[0] === 'flaky' && parts.length === 1) return page(res, 'hmmci flaky tests', flakyBody(flakyRanking(db, { limit: 500 })));
+  if (parts[0] === 'flaky' && parts.length === 1)
+    return page(res, 'hmmci flaky tests', flakyBody(flakyRanking(db, { limit: 500 })));
   throw new NotFound(`No page ${url.pathname}.`);
 }
 
 async function handle(db: HistoryDb, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'read-only: GET and HEAD only\n', 'text/plain; charset=utf-8', { allow: 'GET, HEAD' });
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    return send(res, 405, 'read-only: GET and HEAD only\n', 'text/plain; charset=utf-8', { allow: 'GET, HEAD' });
   try {
     await route(db, new URL(req.url ?? '/', 'http://localhost'), res);
   } catch (err) {
     const notFound = err instanceof NotFound || err instanceof URIError;
-    page(res, notFound ? 'not found' : 'error', html`<nav><a href="/">runs</a></nav><h1>${notFound ? 'Not found' : 'Error'}</h1><p>${(err as Error).message}</p>`, notFound ? 404 : 500);
+    page(
+      res,
+      notFound ? 'not found' : 'error',
+      html`<nav><a href="/">runs</a></nav><h1>${notFound ? 'Not found' : 'Error'}</h1><p>${(err as Error).message}</p>`,
+      notFound ? 404 : 500,
+    );
   }
 }
 
@@ -102,9 +131,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   return {
     url: `http://${host}:${a.port}/`,
     server,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -9,7 +9,12 @@ export interface Bar {
   title?: string;
 }
 
-const fmt = (ms: number) => (ms < 1000 ? `${ms} ms` : ms < 60_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`);
+const fmt = (ms: number) =>
+  ms < 1000
+    ? `${ms} ms`
+    : ms < 60_000
+      ? `${(ms / 1000).toFixed(1)} s`
+      : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 
 /** A bar chart as inline SVG (made here, on the server: no chart library, nothing fetched). */
 export function barChart(bars: readonly Bar[], opts: { width?: number; labelWidth?: number; title: string }): Node {
@@ -21,12 +26,14 @@ export function barChart(bars: readonly Bar[], opts: { width?: number; labelWidt
   const height = bars.length * rowH + 6;
   return html`<svg role="img" aria-label=${opts.title} width=${width} height=${height} viewBox=${`0 0 ${width} ${height}`}>
     <title>${opts.title}</title>
-    ${bars.map((b, i) => html`<g>
+    ${bars.map(
+      (b, i) => html`<g>
       <title>${b.title ?? `${b.label}: ${fmt(b.ms)}`}</title>
       <text x=${lw - 6} y=${i * rowH + 12} text-anchor="end">${b.label.length > 42 ? `…${b.label.slice(-41)}` : b.label}</text>
       <rect x=${lw} y=${i * rowH + 3} width=${Math.max(1, b.ms * scale)} height=${rowH - 5} fill=${b.color ?? '#0969da'} />
       <text x=${lw + Math.max(1, b.ms * scale) + 4} y=${i * rowH + 12}>${fmt(b.ms)}</text>
-    </g>`)}
+    </g>`,
+    )}
   </svg>`;
 }
 
@@ -36,7 +43,12 @@ export interface StripCell {
   href?: string;
 }
 
-const CELL_COLOR: Record<StripCell['outcome'], string> = { pass: '#1a7f37', fail: '#cf222e', skip: '#bf8700', none: '#d0d7de' };
+const CELL_COLOR: Record<StripCell['outcome'], string> = {
+  pass: '#1a7f37',
+  fail: '#cf222e',
+  skip: '#bf8700',
+  none: '#d0d7de',
+};
 
 /** Pass/fail strip: one cell per run, oldest left. */
 export function passFailStrip(cells: readonly StripCell[], opts: { title: string }): Node {
@@ -68,8 +80,10 @@ export function durationPlot(points: readonly Point[], opts: { title: string; wi
   const ticks = [0, max / 2, max];
   return html`<svg role="img" aria-label=${opts.title} width=${width} height=${height} viewBox=${`0 0 ${width} ${height}`}>
     <title>${opts.title}</title>
-    ${ticks.map((t) => html`<g><line x1=${pad.l} x2=${width - pad.r} y1=${y(t)} y2=${y(t)} stroke="#eaeef2" />
-      <text x=${pad.l - 4} y=${y(t) + 4} text-anchor="end">${fmt(Math.round(t))}</text></g>`)}
+    ${ticks.map(
+      (t) => html`<g><line x1=${pad.l} x2=${width - pad.r} y1=${y(t)} y2=${y(t)} stroke="#eaeef2" />
+      <text x=${pad.l - 4} y=${y(t) + 4} text-anchor="end">${fmt(Math.round(t))}</text></g>`,
+    )}
     <polyline fill="none" stroke="#8c959f" stroke-width="1" points=${points.map((p, i) => `${x(i).toFixed(1)},${y(p.ms).toFixed(1)}`).join(' ')} />
     ${points.map((p, i) => html`<circle cx=${x(i).toFixed(1)} cy=${y(p.ms).toFixed(1)} r="3.5" fill=${CELL_COLOR[p.outcome]}><title>${p.title}</title></circle>`)}
     <text x=${pad.l} y=${height - 4}>oldest</text>

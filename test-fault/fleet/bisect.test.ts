@@ -22,7 +22,10 @@ t.test('bisect --fleet finds patch 2 of 4, and resumes after its worker dies', a
   t.teardown(() => [a, b].forEach((w) => w.proc.kill('SIGKILL')));
   await Promise.all([a.waitFor(/serving/), b.waitFor(/serving/)]);
 
-  const p = spawn(process.execPath, ['--import', 'tsx', CLI, 'bisect', series, '--fleet', redis.url, '--json'], { env: e.env(join(e.dir, 'submit')), stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(process.execPath, ['--import', 'tsx', CLI, 'bisect', series, '--fleet', redis.url, '--json'], {
+    env: e.env(join(e.dir, 'submit')),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   p.stdout.on('data', (x) => (stdout += x));
@@ -40,9 +43,22 @@ t.test('bisect --fleet finds patch 2 of 4, and resumes after its worker dies', a
   await other.waitFor(took, 60_000);
 
   t.equal(await exited, 0, `bisect completes (stderr: ${stderr.slice(-1500)})`);
-  const report = JSON.parse(stdout) as { firstBad: { index: number; total: number; subject: string } | null; flipped: string[]; status: string; steps: Array<{ index: number }> };
+  const report = JSON.parse(stdout) as {
+    firstBad: { index: number; total: number; subject: string } | null;
+    flipped: string[];
+    status: string;
+    steps: Array<{ index: number }>;
+  };
   t.equal(report.status, 'found');
-  t.match(report.firstBad, { index: 2, total: 4, subject: 'mm/hmm: break-at-2 step 2' }, 'patch 2 is the first bad one');
+  t.match(
+    report.firstBad,
+    { index: 2, total: 4, subject: 'mm/hmm: break-at-2 step 2' },
+    'patch 2 is the first bad one',
+  );
   t.same(report.flipped, ['hmm2.hmm2_device_coherent.snapshot']);
-  t.match(stderr, /bisect: [1-9]\d* step\(s\) replayed from the job's data after a restart/, 'the restarted step job replayed what it had');
+  t.match(
+    stderr,
+    /bisect: [1-9]\d* step\(s\) replayed from the job's data after a restart/,
+    'the restarted step job replayed what it had',
+  );
 });

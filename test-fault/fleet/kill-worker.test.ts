@@ -20,19 +20,26 @@ const series = fakeSeries(e.dir, 'breaks-snapshot', 'fail-coherent-snapshot');
 
 for (const phase of ['build', 'boot'] as const) {
   t.test(`kill -9 of the worker during a ${phase}`, async (t) => {
-    const slow: Record<string, string> = phase === 'build' ? { FAKE_KERNEL_SLOW: '5' } : { HMMCI_FAKE_GUEST_MS: '6000' };
+    const slow: Record<string, string> =
+      phase === 'build' ? { FAKE_KERNEL_SLOW: '5' } : { HMMCI_FAKE_GUEST_MS: '6000' };
     const a = startWorkerProc(e, redis.url, `${phase}-A`, { env: slow, lease: 5 });
     const b = startWorkerProc(e, redis.url, `${phase}-B`, { env: slow, lease: 5 });
     t.teardown(() => {
       for (const w of [a, b]) w.proc.kill('SIGKILL');
     });
     await Promise.all([a.waitFor(/serving/), b.waitFor(/serving/)]);
-    const submit = runCli(['run', series, '--fleet', redis.url, '--json', '--reruns', '0', '--no-baseline-cache'], e.env(join(e.dir, `cache-submit-${phase}`)));
+    const submit = runCli(
+      ['run', series, '--fleet', redis.url, '--json', '--reruns', '0', '--no-baseline-cache'],
+      e.env(join(e.dir, `cache-submit-${phase}`)),
+    );
 
     // The first build (the baseline's) or the first boot: whoever took it is killed mid-way.
     const queue = phase === 'build' ? 'build-x86_64' : 'test-x86_64-qemu';
     const took = new RegExp(`took ${queue} job (\\S+)`);
-    const first = await Promise.race([a.waitFor(took, 120_000).then((m) => ({ w: a, id: m[1] as string })), b.waitFor(took, 120_000).then((m) => ({ w: b, id: m[1] as string }))]);
+    const first = await Promise.race([
+      a.waitFor(took, 120_000).then((m) => ({ w: a, id: m[1] as string })),
+      b.waitFor(took, 120_000).then((m) => ({ w: b, id: m[1] as string })),
+    ]);
     const victim = first.w;
     const other = victim === a ? b : a;
     const pid = await waitForProcess(victim, phase === 'build' ? /\bmake\b/ : /hmmci-fake-guest/);
@@ -47,9 +54,21 @@ for (const phase of ['build', 'boot'] as const) {
     t.same(processesUnder(victim.cache), [], 'no process of the dead worker is left');
 
     const r = await submit;
-    t.equal(r.code, 1, 'the run completes and reports the regression', { diagnostic: r.code !== 1, stderr: r.stderr.slice(-3000), workers: [a.output(), b.output()] });
-    const report = JSON.parse(r.stdout) as { regressions: Array<{ name: string }>; status: string; patchedRuns?: number };
-    t.same(report.regressions.map((x) => x.name), ['hmm2.hmm2_device_coherent.snapshot'], 'the one regression, found once');
+    t.equal(r.code, 1, 'the run completes and reports the regression', {
+      diagnostic: r.code !== 1,
+      stderr: r.stderr.slice(-3000),
+      workers: [a.output(), b.output()],
+    });
+    const report = JSON.parse(r.stdout) as {
+      regressions: Array<{ name: string }>;
+      status: string;
+      patchedRuns?: number;
+    };
+    t.same(
+      report.regressions.map((x) => x.name),
+      ['hmm2.hmm2_device_coherent.snapshot'],
+      'the one regression, found once',
+    );
     t.equal(report.status, 'complete');
     t.match(other.output(), new RegExp(`took ${queue} job ${first.id}`), 'the other worker ran the killed job again');
 
@@ -57,6 +76,6 @@ for (const phase of ['build', 'boot'] as const) {
     t.teardown(() => q.close());
     const job = await Job.fromId(q, first.id);
     t.equal(await job?.getState(), 'completed', 'the job completed');
-    t.equal((job?.returnvalue as { worker: string }).worker, other.id, 'its one result is the surviving worker\'s');
+    t.equal((job?.returnvalue as { worker: string }).worker, other.id, "its one result is the surviving worker's");
   });
 }

@@ -29,28 +29,44 @@ t.test('SIGSTOP past the lease, then SIGCONT', async (t) => {
     }
   });
   await Promise.all([a.waitFor(/serving/), b.waitFor(/serving/)]);
-  const submit = runCli(['run', series, '--fleet', redis.url, '--json', '--reruns', '0'], e.env(join(e.dir, 'submit-stop')));
+  const submit = runCli(
+    ['run', series, '--fleet', redis.url, '--json', '--reruns', '0'],
+    e.env(join(e.dir, 'submit-stop')),
+  );
   const took = /took build-x86_64 job (\S+)/;
-  const first = await Promise.race([a.waitFor(took, 120_000).then((m) => ({ w: a, id: m[1] as string })), b.waitFor(took, 120_000).then((m) => ({ w: b, id: m[1] as string }))]);
+  const first = await Promise.race([
+    a.waitFor(took, 120_000).then((m) => ({ w: a, id: m[1] as string })),
+    b.waitFor(took, 120_000).then((m) => ({ w: b, id: m[1] as string })),
+  ]);
   const paused = first.w;
   const other = paused === a ? b : a;
   const group = pgidOf(await waitForProcess(paused, /\bmake\b/));
   paused.proc.kill('SIGSTOP');
   await other.waitFor(new RegExp(`took build-x86_64 job ${first.id}`), 60_000);
-  t.ok(groupMembers(group).length > 0, 'the paused worker\'s build is still running when it resumes');
+  t.ok(groupMembers(group).length > 0, "the paused worker's build is still running when it resumes");
   paused.proc.kill('SIGCONT');
   await paused.waitFor(new RegExp(`(lost the lease of job|late result of job) ${first.id}`), 20_000);
   const end = Date.now() + 5000;
   while (groupMembers(group).length && Date.now() < end) await sleep(100);
-  t.same(groupMembers(group), [], 'the resumed worker killed its job\'s processes');
+  t.same(groupMembers(group), [], "the resumed worker killed its job's processes");
 
   const r = await submit;
-  t.equal(r.code, 1, `the run completes with the regression (stderr: ${r.stderr.slice(-400)})`, { diagnostic: r.code !== 1, workers: [a.output(), b.output()] });
-  t.same((JSON.parse(r.stdout) as { regressions: Array<{ name: string }> }).regressions.map((x) => x.name), ['hmm2.hmm2_device_coherent.snapshot']);
+  t.equal(r.code, 1, `the run completes with the regression (stderr: ${r.stderr.slice(-400)})`, {
+    diagnostic: r.code !== 1,
+    workers: [a.output(), b.output()],
+  });
+  t.same(
+    (JSON.parse(r.stdout) as { regressions: Array<{ name: string }> }).regressions.map((x) => x.name),
+    ['hmm2.hmm2_device_coherent.snapshot'],
+  );
   const q = new Queue('build-x86_64', { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'hmmci' });
   t.teardown(() => q.close());
   const job = await Job.fromId(q, first.id);
-  t.equal((job?.returnvalue as { worker: string }).worker, other.id, `the one recorded result is the other worker's (${job?.failedReason} ${paused.output()} ${other.output()})`);
+  t.equal(
+    (job?.returnvalue as { worker: string }).worker,
+    other.id,
+    `the one recorded result is the other worker's (${job?.failedReason} ${paused.output()} ${other.output()})`,
+  );
 });
 
 t.test('Redis restarted mid-run with append-only persistence', async (t) => {
@@ -60,13 +76,23 @@ t.test('Redis restarted mid-run with append-only persistence', async (t) => {
   t.teardown(() => void w.proc.kill('SIGKILL'));
   await w.waitFor(/serving/);
   const series2 = fakeSeries(e.dir, 'benign', 'clean-58-pass');
-  const submit = runCli(['run', series, series2, '--fleet', redis.url, '--json', '--reruns', '0', '--no-baseline-cache'], e.env(join(e.dir, 'submit-aof')));
+  const submit = runCli(
+    ['run', series, series2, '--fleet', redis.url, '--json', '--reruns', '0', '--no-baseline-cache'],
+    e.env(join(e.dir, 'submit-aof')),
+  );
   await w.waitFor(/took build-x86_64 job/, 120_000);
   await sleep(500);
   await redis.restart();
   const r = await submit;
   t.equal(r.code, 1, `both series complete (stderr: ${r.stderr.slice(-600)})`);
   const reports = JSON.parse(r.stdout) as Array<{ status: string; regressions: Array<{ name: string }> }>;
-  t.same(reports.map((x) => x.status), ['complete', 'complete']);
-  t.same(reports.map((x) => x.regressions.map((y) => y.name)), [['hmm2.hmm2_device_coherent.snapshot'], []], 'each series its own correct result');
+  t.same(
+    reports.map((x) => x.status),
+    ['complete', 'complete'],
+  );
+  t.same(
+    reports.map((x) => x.regressions.map((y) => y.name)),
+    [['hmm2.hmm2_device_coherent.snapshot'], []],
+    'each series its own correct result',
+  );
 });

@@ -17,9 +17,15 @@ t.test('run --fleet --runner vng with only a build worker', async (t) => {
   await w.waitFor(/serving .*build-x86_64/);
   const series = fakeSeries(e.dir, 'benign', 'clean-58-pass');
   const started = Date.now();
-  const r = await runCli(['run', series, '--fleet', redis.url, '--json', '--runner', 'vng'], e.env(join(e.dir, 'submit')));
+  const r = await runCli(
+    ['run', series, '--fleet', redis.url, '--json', '--runner', 'vng'],
+    e.env(join(e.dir, 'submit')),
+  );
   t.equal(r.code, ExitCode.FLEET, `exit 12, not a broken baseline (stderr: ${r.stderr.slice(-800)})`);
-  t.match(r.stdout + r.stderr, /No live worker can boot x86_64 kernels with virtme-ng \(vng on PATH and qemu-system-x86_64\)/);
+  t.match(
+    r.stdout + r.stderr,
+    /No live worker can boot x86_64 kernels with virtme-ng \(vng on PATH and qemu-system-x86_64\)/,
+  );
   t.ok(Date.now() - started < 60_000, 'fails fast: before anything is built');
   t.notMatch(w.output(), /took build/, 'nothing was submitted');
 });

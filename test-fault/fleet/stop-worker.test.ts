@@ -17,7 +17,11 @@ t.test('Ctrl-C past the grace hands the job back', async (t) => {
   t.teardown(() => stopRedis(redis));
   const e = fleetEnv();
   const series = fakeSeries(e.dir, 'benign', 'clean-58-pass');
-  const a = startWorkerProc(e, redis.url, 'int-A', { lease: 60, env: { FAKE_KERNEL_SLOW: '20' }, args: ['--grace', '1'] });
+  const a = startWorkerProc(e, redis.url, 'int-A', {
+    lease: 60,
+    env: { FAKE_KERNEL_SLOW: '20' },
+    args: ['--grace', '1'],
+  });
   t.teardown(() => void a.proc.kill('SIGKILL'));
   await a.waitFor(/serving/);
   const submit = runCli(['run', series, '--fleet', redis.url, '--json', '--reruns', '0'], e.env(join(e.dir, 'submit')));

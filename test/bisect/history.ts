@@ -51,8 +51,10 @@ export class HistoryTester implements CommitTester {
 
   outcomeAt(index: number, boot: number): CommitOutcome {
     const h = this.h;
-    if (h.buildFails?.includes(index)) return { kind: 'build-failure', ms: 10, built: true, logPath: `/tmp/build-${index}.log` };
-    if (h.noResults?.includes(index)) return { kind: 'no-results', ms: 10, built: true, reason: 'kernel panic before the first test' };
+    if (h.buildFails?.includes(index))
+      return { kind: 'build-failure', ms: 10, built: true, logPath: `/tmp/build-${index}.log` };
+    if (h.noResults?.includes(index))
+      return { kind: 'no-results', ms: 10, built: true, reason: 'kernel panic before the first test' };
     const statuses = new Map<string, TestStatus>();
     for (const [test, at] of Object.entries(h.breaks ?? {})) {
       const fixed = h.fixes?.[test];

@@ -73,9 +73,29 @@ function fakePipeline() {
         if (cfg.exitCode !== 0) throw new Error(cfg.stderr);
       }
       const r = await run('make', ['-C', srcDir, `O=${buildDir}`, 'bzImage']);
-      compiled.push(r.stdout.split('\n').filter((l) => /^\s+CC\s/.test(l)).map((l) => l.trim().split(/\s+/)[1]!));
-      if (r.exitCode !== 0) return { ok: false, kind: 'build', message: `make exit ${r.exitCode}`, logPath: join(buildDir, 'build.log'), details: r.stderr.split('\n').filter((l) => l.includes('error:')) };
-      return { ok: true, logPath: join(buildDir, 'build.log'), artifacts: { bzImage: join(buildDir, 'arch/x86/boot/bzImage'), testHmmKo: join(buildDir, 'lib/test_hmm.ko'), config: join(buildDir, '.config') } };
+      compiled.push(
+        r.stdout
+          .split('\n')
+          .filter((l) => /^\s+CC\s/.test(l))
+          .map((l) => l.trim().split(/\s+/)[1]!),
+      );
+      if (r.exitCode !== 0)
+        return {
+          ok: false,
+          kind: 'build',
+          message: `make exit ${r.exitCode}`,
+          logPath: join(buildDir, 'build.log'),
+          details: r.stderr.split('\n').filter((l) => l.includes('error:')),
+        };
+      return {
+        ok: true,
+        logPath: join(buildDir, 'build.log'),
+        artifacts: {
+          bzImage: join(buildDir, 'arch/x86/boot/bzImage'),
+          testHmmKo: join(buildDir, 'lib/test_hmm.ko'),
+          config: join(buildDir, '.config'),
+        },
+      };
     },
     async boot({ srcDir }) {
       let bug = false;
@@ -86,7 +106,13 @@ function fakePipeline() {
         /* no planted bug */
       }
       const tests = BASELINE.tests.map((x) => (bug && x.name === SNAPSHOT ? { ...x, status: 'fail' as const } : x));
-      return { ok: true, result: { ...BASELINE, tests }, consoleLogPath: join(srcDir, 'console.log'), accel: 'tcg', runner: 'qemu' };
+      return {
+        ok: true,
+        result: { ...BASELINE, tests },
+        consoleLogPath: join(srcDir, 'console.log'),
+        accel: 'tcg',
+        runner: 'qemu',
+      };
     },
   };
   return { pipeline, compiled, builtIn, reconfigured };
@@ -95,33 +121,67 @@ function fakePipeline() {
 t.test('range: first-parent commits from --good to --bad, oldest first', async (t) => {
   const tree = await adoptUserTree(shared.repo);
   const commits = await rangeCommits(tree, 'good', 'HEAD');
-  t.same(commits.map((c) => c.index), [0, 1, 2, 3, 4, 5, 6]);
+  t.same(
+    commits.map((c) => c.index),
+    [0, 1, 2, 3, 4, 5, 6],
+  );
   t.equal(commits[0]!.sha, gitSync(shared.repo, ['rev-parse', 'good']).trim());
   t.equal(commits[0]!.subject, 'Linux 6.12-fake');
   t.equal(commits[6]!.subject, 'mm: change 6');
   await t.rejects(rangeCommits(tree, 'HEAD', 'good'), { exitCode: ExitCode.TREE, message: /is not an ancestor/ });
   await t.rejects(rangeCommits(tree, 'good', 'good'), { exitCode: ExitCode.TREE, message: /same commit/ });
-  await t.rejects(rangeCommits(tree, 'good', 'no-such-rev'), { exitCode: ExitCode.TREE, message: /no-such-rev does not exist/ });
+  await t.rejects(rangeCommits(tree, 'good', 'no-such-rev'), {
+    exitCode: ExitCode.TREE,
+    message: /no-such-rev does not exist/,
+  });
 });
 
-t.test('--good/--bad bisect runs in a slot of ours, incrementally, steps around what does not build, and never touches the user checkout', async (t) => {
-  // Commit 2 plants the bug; commit 3 does not build (commit 5, the next change to mm/hmm.c, mends it).
-  const repo = shared.repo;
-  const before = snapshot(repo);
-  const cache = cacheLayout(join(work, 'cache-range'));
-  const tree = await adoptUserTree(repo);
-  const { pipeline, compiled, builtIn, reconfigured } = fakePipeline();
-  const { report, worktree, buildDir, commits } = await bisectRange({ tree, cache, configKey: 'fake', pipeline, good: 'good', bad: 'HEAD' });
-  t.match(report, { status: 'found', firstBad: { index: 2, total: 6, subject: 'mm: change 2' }, flipped: [SNAPSHOT], skipped: [commits[3]!.sha] });
-  t.same(report.steps.map((s) => [s.index, s.verdict]), [[0, 'good'], [6, 'bad'], [3, 'skip'], [2, 'bad'], [1, 'good'], [2, 'bad']]);
-  t.match(report.steps[2], { reason: 'does not build' });
-  t.ok(worktree.startsWith(cache.worktrees) && buildDir.startsWith(cache.root), `the slot is in the cache (${worktree}, ${buildDir})`);
-  t.same([...builtIn], [`${worktree} ${buildDir}`], 'every step used the same worktree and build dir');
-  t.same(compiled[0]!.sort(), ['init/main.o', 'mm/hmm.o', 'mm/migrate_device.o'], 'the first build is a full one');
-  for (const c of compiled.slice(1)) t.ok(c.length < 3, `later builds are incremental (${c.join(' ') || 'nothing'})`);
-  t.same(snapshot(repo), before, 'HEAD, branch, refs, index, status and the work in progress are untouched');
-  t.same(reconfigured, [true, false, false, false, false, false], 'configured once: no step changes a Kconfig file');
-});
+t.test(
+  '--good/--bad bisect runs in a slot of ours, incrementally, steps around what does not build, and never touches the user checkout',
+  async (t) => {
+    // Commit 2 plants the bug; commit 3 does not build (commit 5, the next change to mm/hmm.c, mends it).
+    const repo = shared.repo;
+    const before = snapshot(repo);
+    const cache = cacheLayout(join(work, 'cache-range'));
+    const tree = await adoptUserTree(repo);
+    const { pipeline, compiled, builtIn, reconfigured } = fakePipeline();
+    const { report, worktree, buildDir, commits } = await bisectRange({
+      tree,
+      cache,
+      configKey: 'fake',
+      pipeline,
+      good: 'good',
+      bad: 'HEAD',
+    });
+    t.match(report, {
+      status: 'found',
+      firstBad: { index: 2, total: 6, subject: 'mm: change 2' },
+      flipped: [SNAPSHOT],
+      skipped: [commits[3]!.sha],
+    });
+    t.same(
+      report.steps.map((s) => [s.index, s.verdict]),
+      [
+        [0, 'good'],
+        [6, 'bad'],
+        [3, 'skip'],
+        [2, 'bad'],
+        [1, 'good'],
+        [2, 'bad'],
+      ],
+    );
+    t.match(report.steps[2], { reason: 'does not build' });
+    t.ok(
+      worktree.startsWith(cache.worktrees) && buildDir.startsWith(cache.root),
+      `the slot is in the cache (${worktree}, ${buildDir})`,
+    );
+    t.same([...builtIn], [`${worktree} ${buildDir}`], 'every step used the same worktree and build dir');
+    t.same(compiled[0]!.sort(), ['init/main.o', 'mm/hmm.o', 'mm/migrate_device.o'], 'the first build is a full one');
+    for (const c of compiled.slice(1)) t.ok(c.length < 3, `later builds are incremental (${c.join(' ') || 'nothing'})`);
+    t.same(snapshot(repo), before, 'HEAD, branch, refs, index, status and the work in progress are untouched');
+    t.same(reconfigured, [true, false, false, false, false, false], 'configured once: no step changes a Kconfig file');
+  },
+);
 
 t.test('series: the patches applied in the slot are bisected', async (t) => {
   const repo = userRepo('series', { n: 4, bugAt: 3 });
@@ -140,7 +200,11 @@ t.test('series: the patches applied in the slot are bisected', async (t) => {
       const commits = [];
       for (const [i, sha] of picks.entries()) {
         gitSync(worktree, ['-c', 'user.name=x', '-c', 'user.email=x@x', 'cherry-pick', '--allow-empty', sha]);
-        commits.push({ index: i + 1, sha: gitSync(worktree, ['rev-parse', 'HEAD']).trim(), subject: gitSync(worktree, ['log', '-1', '--format=%s']).trim() });
+        commits.push({
+          index: i + 1,
+          sha: gitSync(worktree, ['rev-parse', 'HEAD']).trim(),
+          subject: gitSync(worktree, ['log', '-1', '--format=%s']).trim(),
+        });
       }
       return { base, commits };
     },
@@ -154,26 +218,37 @@ t.test('which changes make a step configure again', async (t) => {
   t.ok(touchesKconfig(['arch/x86/configs/x86_64_defconfig']));
   t.ok(touchesKconfig(['kernel/configs/tiny.config']));
   t.ok(touchesKconfig(['scripts/kconfig/confdata.c']));
-  t.notOk(touchesKconfig(['mm/hmm.c', 'lib/test_hmm.c', 'include/linux/hmm.h', 'tools/testing/selftests/mm/hmm-tests.c']));
+  t.notOk(
+    touchesKconfig(['mm/hmm.c', 'lib/test_hmm.c', 'include/linux/hmm.h', 'tools/testing/selftests/mm/hmm-tests.c']),
+  );
   t.notOk(touchesKconfig(['Documentation/mm/hmm.rst', 'mm/Makefile']));
 });
 
-t.test('range: a merged topic branch is one step of the first-parent line; a good commit only on the side branch is refused', async (t) => {
-  const repo = fakeKernelRepo(join(work, 'merges'));
-  const commit = (file: string, msg: string) => {
-    writeFileSync(join(repo, file), `${readFileSync(join(repo, file), 'utf8')}/* ${msg} */\n`);
-    gitSync(repo, ['commit', '-q', '-am', msg]);
-  };
-  gitSync(repo, ['tag', 'v1']);
-  commit('mm/hmm.c', 'main 1');
-  gitSync(repo, ['checkout', '-q', '-b', 'topic', 'v1']);
-  commit('lib/test_hmm.c', 'topic 1');
-  commit('lib/test_hmm.c', 'topic 2');
-  gitSync(repo, ['checkout', '-q', 'main']);
-  gitSync(repo, ['merge', '-q', '--no-ff', '-m', 'Merge branch topic', 'topic']);
-  commit('mm/hmm.c', 'main 2');
-  const tree = await adoptUserTree(repo);
-  const commits = await rangeCommits(tree, 'v1', 'main');
-  t.same(commits.map((c) => c.subject), ['Linux 6.12-fake', 'main 1', 'Merge branch topic', 'main 2']);
-  await t.rejects(rangeCommits(tree, 'topic~1', 'main'), { exitCode: ExitCode.TREE, message: /first-parent history/ });
-});
+t.test(
+  'range: a merged topic branch is one step of the first-parent line; a good commit only on the side branch is refused',
+  async (t) => {
+    const repo = fakeKernelRepo(join(work, 'merges'));
+    const commit = (file: string, msg: string) => {
+      writeFileSync(join(repo, file), `${readFileSync(join(repo, file), 'utf8')}/* ${msg} */\n`);
+      gitSync(repo, ['commit', '-q', '-am', msg]);
+    };
+    gitSync(repo, ['tag', 'v1']);
+    commit('mm/hmm.c', 'main 1');
+    gitSync(repo, ['checkout', '-q', '-b', 'topic', 'v1']);
+    commit('lib/test_hmm.c', 'topic 1');
+    commit('lib/test_hmm.c', 'topic 2');
+    gitSync(repo, ['checkout', '-q', 'main']);
+    gitSync(repo, ['merge', '-q', '--no-ff', '-m', 'Merge branch topic', 'topic']);
+    commit('mm/hmm.c', 'main 2');
+    const tree = await adoptUserTree(repo);
+    const commits = await rangeCommits(tree, 'v1', 'main');
+    t.same(
+      commits.map((c) => c.subject),
+      ['Linux 6.12-fake', 'main 1', 'Merge branch topic', 'main 2'],
+    );
+    await t.rejects(rangeCommits(tree, 'topic~1', 'main'), {
+      exitCode: ExitCode.TREE,
+      message: /first-parent history/,
+    });
+  },
+);

@@ -13,7 +13,10 @@ const work = tempDir('hmmci-build-');
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 const src = copyFakeKernel(join(work, 'src'));
 const fragment = join(work, 'fake.config');
-writeFileSync(fragment, '# base: tinyconfig\nCONFIG_64BIT=y\nCONFIG_MODULES=y\nCONFIG_MEMORY_HOTPLUG=y\nCONFIG_MEMORY_HOTREMOVE=y\nCONFIG_ZONE_DEVICE=y\nCONFIG_DEVICE_PRIVATE=y\nCONFIG_TRANSPARENT_HUGEPAGE=y\nCONFIG_RUNTIME_TESTING_MENU=y\nCONFIG_TEST_HMM=m\n');
+writeFileSync(
+  fragment,
+  '# base: tinyconfig\nCONFIG_64BIT=y\nCONFIG_MODULES=y\nCONFIG_MEMORY_HOTPLUG=y\nCONFIG_MEMORY_HOTREMOVE=y\nCONFIG_ZONE_DEVICE=y\nCONFIG_DEVICE_PRIVATE=y\nCONFIG_TRANSPARENT_HUGEPAGE=y\nCONFIG_RUNTIME_TESTING_MENU=y\nCONFIG_TEST_HMM=m\n',
+);
 const buildDir = join(work, 'out');
 
 function capture() {
@@ -27,7 +30,10 @@ t.before(async () => {
 
 t.test('the make command is data: O=, -j, ccache with CCACHE_BASEDIR, nice, targets', async (t) => {
   const c = kbuildCommand({ srcDir: '/w/src', buildDir: '/w/out', jobs: 2, nice: 10 }, true);
-  t.same([c.file, ...c.args], ['nice', '-n', '10', 'make', '-C', '/w/src', 'O=/w/out', '-j2', 'CC=ccache gcc', 'bzImage', 'modules']);
+  t.same(
+    [c.file, ...c.args],
+    ['nice', '-n', '10', 'make', '-C', '/w/src', 'O=/w/out', '-j2', 'CC=ccache gcc', 'bzImage', 'modules'],
+  );
   t.equal(c.env.CCACHE_BASEDIR, '/w/src');
   const plain = kbuildCommand({ srcDir: '/w/src', buildDir: '/w/out', jobs: 3, targets: ['vmlinux'] }, false);
   t.same([plain.file, ...plain.args], ['make', '-C', '/w/src', 'O=/w/out', '-j3', 'vmlinux']);
@@ -67,7 +73,9 @@ t.test('a compile error: BuildError (exit 5) with file:line:col, no wall of outp
   t.teardown(() => {
     delete process.env.FAKE_KERNEL_FAIL;
   });
-  const err = (await buildKernel({ srcDir: src, buildDir, jobs: 2, ccache: false }).catch((e: unknown) => e)) as HmmciError;
+  const err = (await buildKernel({ srcDir: src, buildDir, jobs: 2, ccache: false }).catch(
+    (e: unknown) => e,
+  )) as HmmciError;
   t.equal(err.exitCode, ExitCode.BUILD_FAILED);
   t.match(err.message, /did not build \(make exit 2\)/);
   t.equal(err.details[0], "mm/hmm.c:9:9: error: expected ',' or ';' before 'return' (in hmm_range_fault)");
@@ -99,13 +107,20 @@ t.test('a warning does not fail the build; the next clean build recovers', async
   delete process.env.FAKE_KERNEL_FAIL;
   t.ok(r.ok);
   t.equal(r.warnings.length, 1);
-  t.match(r.warnings[0]!, { file: 'mm/hmm.c', line: 12, column: 13, message: "unused variable 'unused_pfn' [-Wunused-variable]" });
+  t.match(r.warnings[0]!, {
+    file: 'mm/hmm.c',
+    line: 12,
+    column: 13,
+    message: "unused variable 'unused_pfn' [-Wunused-variable]",
+  });
   const again = await buildKernel({ srcDir: src, buildDir, jobs: 2, ccache: false });
   t.ok(again.ok);
 });
 
 t.test('no .config: a config error telling to run hmmci config', async (t) => {
-  const err = (await buildKernel({ srcDir: src, buildDir: join(work, 'empty-out'), ccache: false }).catch((e: unknown) => e)) as HmmciError;
+  const err = (await buildKernel({ srcDir: src, buildDir: join(work, 'empty-out'), ccache: false }).catch(
+    (e: unknown) => e,
+  )) as HmmciError;
   t.equal(err.exitCode, ExitCode.CONFIG);
   t.match(err.message, /hmmci config/);
 });
@@ -115,7 +130,9 @@ t.test('a full disk during the build is an infrastructure error (exit 7) saying 
   t.teardown(() => {
     delete process.env.FAKE_KERNEL_FAIL;
   });
-  const err = (await buildKernel({ srcDir: src, buildDir, jobs: 2, ccache: false }).catch((e: unknown) => e)) as HmmciError;
+  const err = (await buildKernel({ srcDir: src, buildDir, jobs: 2, ccache: false }).catch(
+    (e: unknown) => e,
+  )) as HmmciError;
   t.equal(err.exitCode, ExitCode.INFRA);
   t.match(err.message, /is full \(ENOSPC\) while building the kernel/);
   t.match(err.message, /hmmci tree clean/);

@@ -10,12 +10,15 @@ t.test('an expected error renders as one paragraph with command and log path', a
     logPath: '/tmp/out/build.log',
     details: ['mm/hmm.c:12:3: error: expected ;'],
   });
-  t.equal(formatError(err), [
-    'hmmci: The build of /tmp/wt failed.',
-    '  mm/hmm.c:12:3: error: expected ;',
-    '  command: make O=/tmp/out -j2 (exit 2)',
-    '  full log: /tmp/out/build.log',
-  ].join('\n'));
+  t.equal(
+    formatError(err),
+    [
+      'hmmci: The build of /tmp/wt failed.',
+      '  mm/hmm.c:12:3: error: expected ;',
+      '  command: make O=/tmp/out -j2 (exit 2)',
+      '  full log: /tmp/out/build.log',
+    ].join('\n'),
+  );
   t.equal(err.exitCode, 5);
 });
 

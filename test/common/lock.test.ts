@@ -54,10 +54,15 @@ t.test('a live owner is waited for (told once), then INFRA with its pid', async 
   writeFileSync(path, `${owner.pid}\n`);
   const told: number[] = [];
   const started = Date.now();
-  const err = await acquireLock(path, { waitMs: 1_200, what: 'slot linux-1', onWait: (pid) => told.push(pid) }).catch((e: unknown) => e);
+  const err = await acquireLock(path, { waitMs: 1_200, what: 'slot linux-1', onWait: (pid) => told.push(pid) }).catch(
+    (e: unknown) => e,
+  );
   t.ok(err instanceof HmmciError, 'fails with an HmmciError');
   t.equal((err as HmmciError).exitCode, ExitCode.INFRA);
-  t.match((err as HmmciError).message, new RegExp(`slot linux-1 is locked by another hmmci process \\(pid ${owner.pid}\\)`));
+  t.match(
+    (err as HmmciError).message,
+    new RegExp(`slot linux-1 is locked by another hmmci process \\(pid ${owner.pid}\\)`),
+  );
   t.same(told, [owner.pid], 'onWait called once, with the owner');
   t.ok(Date.now() - started >= 1_200, 'it waited the whole time');
   t.equal(readFileSync(path, 'utf8'), `${owner.pid}\n`, "the live owner's lock is left alone");
@@ -76,6 +81,9 @@ t.test('withLock releases on success and on failure', async (t) => {
   const path = join(dir, 'with.lock');
   t.equal(await withLock(path, async () => 42), 42);
   t.notOk(existsSync(path));
-  await t.rejects(withLock(path, async () => Promise.reject(new Error('boom'))), /boom/);
+  await t.rejects(
+    withLock(path, async () => Promise.reject(new Error('boom'))),
+    /boom/,
+  );
   t.notOk(existsSync(path), 'released after the error too');
 });

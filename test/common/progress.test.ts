@@ -13,7 +13,11 @@ t.test('durations read the way a person says them, never "1m60s"', async (t) => 
 t.test('a stage prints its name, throttled status lines off a terminal, and its elapsed time', async (t) => {
   let clock = 0;
   const lines: string[] = [];
-  const r = createReporter({ stream: { write: (s: string) => (lines.push(s), true), isTTY: false }, now: () => clock, throttleMs: 5000 });
+  const r = createReporter({
+    stream: { write: (s: string) => (lines.push(s), true), isTTY: false },
+    now: () => clock,
+    throttleMs: 5000,
+  });
   const st = r.stage('build', 'patched');
   clock = 1000;
   st.update('CC mm/hmm.o');

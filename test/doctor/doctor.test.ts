@@ -31,7 +31,10 @@ t.test('missing tools, headers and the tarball: one apt-get command with their p
   t.equal(r.installCommand, `sudo apt-get install -y ${r.missingRequired.join(' ')}`);
   t.ok(r.missingPackages.includes('ccache'), 'optional apt packages listed too');
   t.notOk(r.missingPackages.includes('virtme-ng'), 'not in Debian 12: no apt-get line for it');
-  t.match(r.checks.find((c) => c.name === 'vng')!.detail, /not packaged in Debian 12.*github\.com\/arighi\/virtme-ng.*python3-argcomplete python3-requests.*\/usr\/bin\/python3 <checkout>\/vng/);
+  t.match(
+    r.checks.find((c) => c.name === 'vng')!.detail,
+    /not packaged in Debian 12.*github\.com\/arighi\/virtme-ng.*python3-argcomplete python3-requests.*\/usr\/bin\/python3 <checkout>\/vng/,
+  );
   t.notOk(r.missingRequired.includes('ccache'), 'but not required');
   const text = renderDoctor(r);
   t.match(text, /MISS\s+flex/);
@@ -40,15 +43,24 @@ t.test('missing tools, headers and the tarball: one apt-get command with their p
   t.match(text, /linux-source-6\.12\.tar\.xz missing/);
   const asRoot = runDoctor({ ...everything, root: true, which: (b) => (b === 'flex' ? undefined : `/usr/bin/${b}`) });
   t.equal(asRoot.installCommand, 'apt-get install -y flex', 'root (a fresh Debian has no sudo): no sudo prefix');
-  t.match(renderDoctor(asRoot), /All packages at once: apt-get install -y qemu-system-x86 .* \(or: bash tools\/setup\.sh\)/);
+  t.match(
+    renderDoctor(asRoot),
+    /All packages at once: apt-get install -y qemu-system-x86 .* \(or: bash tools\/setup\.sh\)/,
+  );
 });
 
 t.test('a vng on PATH must run: its version, or why it does not and how to fix it', async (t) => {
   const asked: string[] = [];
   const works = runDoctor({ ...everything, version: (b) => (asked.push(b), { version: 'virtme-ng 1.41' }) });
   t.same(asked, ['vng'], 'only vng is run');
-  t.match(works.checks.find((c) => c.name === 'vng'), { ok: true, detail: '/usr/bin/vng (virtme-ng 1.41)' });
-  const broken = runDoctor({ ...everything, version: () => ({ error: "ModuleNotFoundError: No module named 'argcomplete'" }) });
+  t.match(
+    works.checks.find((c) => c.name === 'vng'),
+    { ok: true, detail: '/usr/bin/vng (virtme-ng 1.41)' },
+  );
+  const broken = runDoctor({
+    ...everything,
+    version: () => ({ error: "ModuleNotFoundError: No module named 'argcomplete'" }),
+  });
   const vng = broken.checks.find((c) => c.name === 'vng')!;
   t.notOk(vng.ok);
   t.notOk(vng.required, 'optional: doctor still passes');

@@ -11,7 +11,10 @@ t.setTimeout(120_000);
 t.test('URLs and versions', async (t) => {
   t.match(parseRedisUrl('redis://10.0.0.2:6380/3'), { host: '10.0.0.2', port: 6380, db: 3, tls: false });
   t.match(parseRedisUrl('rediss://r.example'), { port: 6379, tls: true });
-  t.throws(() => parseRedisUrl('localhost:6379'), { exitCode: ExitCode.USAGE, message: /not a URL|redis:\/\/HOST:PORT/ });
+  t.throws(() => parseRedisUrl('localhost:6379'), {
+    exitCode: ExitCode.USAGE,
+    message: /not a URL|redis:\/\/HOST:PORT/,
+  });
   t.throws(() => parseRedisUrl('http://127.0.0.1:6379'), { exitCode: ExitCode.USAGE, message: /is a http URL/ });
   t.equal(redisVersionOf('# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:0\r\n'), '7.0.15');
   t.ok(versionBelow('6.0.16', '6.2.0'));
@@ -21,7 +24,10 @@ t.test('URLs and versions', async (t) => {
 
 t.test('Redis down: one paragraph, exit 12, from the library and the CLI', async (t) => {
   const port = await freePort();
-  await t.rejects(connectFleet(`redis://127.0.0.1:${port}`), { exitCode: ExitCode.FLEET, message: new RegExp(`Cannot reach the fleet's Redis at 127.0.0.1:${port}`) });
+  await t.rejects(connectFleet(`redis://127.0.0.1:${port}`), {
+    exitCode: ExitCode.FLEET,
+    message: new RegExp(`Cannot reach the fleet's Redis at 127.0.0.1:${port}`),
+  });
   const e = fleetEnv();
   const r = await runCli(['fleet', 'status', '--redis', `redis://127.0.0.1:${port}`], e.env(join(e.dir, 'c')));
   t.equal(r.code, ExitCode.FLEET);
@@ -38,6 +44,8 @@ t.test('too old, on a real redis-server', async (t) => {
   t.match(c.version, /^\d+\.\d+/);
   await c.close();
   // Debian 12 has only Redis 7.0: "too old" is checked against a minimum above it.
-  await t.rejects(connectFleet(redis.url, { minVersion: '99.0.0' }), { exitCode: ExitCode.FLEET, message: /is version 7\.\d+\.\d+; hmmci's queues \(BullMQ\) need Redis 99\.0\.0 or later/ });
-
+  await t.rejects(connectFleet(redis.url, { minVersion: '99.0.0' }), {
+    exitCode: ExitCode.FLEET,
+    message: /is version 7\.\d+\.\d+; hmmci's queues \(BullMQ\) need Redis 99\.0\.0 or later/,
+  });
 });

@@ -28,10 +28,13 @@ async function contract(t: Tap, store: ArtifactStore, corrupt: (sha: string) => 
   await t.rejects(store.get('../../etc/passwd', join(dir, 'x')), /not a sha256/, 'a name that is no sha256 is refused');
   corrupt(sha);
   const bad = join(dir, `bad-${Math.random()}`);
-  await t.rejects(store.get(sha, bad), /corrupt: its content hashes to [0-9a-f]{64}/, 'a corrupt object is detected on read');
+  await t.rejects(
+    store.get(sha, bad),
+    /corrupt: its content hashes to [0-9a-f]{64}/,
+    'a corrupt object is detected on read',
+  );
   t.notOk(existsSync(bad), 'and never lands as a file');
 }
-
 
 t.test('shared directory store', async (t) => {
   const root = join(dir, 'dir-store');

@@ -16,7 +16,10 @@ t.test('newc archive round-trips and is reproducible', async (t) => {
   t.ok(a.equals(cpioNewc(entries)), 'same entries, same bytes');
   t.equal(a.length % 4, 0);
   const back = readCpioNewc(a);
-  t.same(back.map((e) => e.name), ['bin', 'bin/hello', 'bin/sh', 'dev/console']);
+  t.same(
+    back.map((e) => e.name),
+    ['bin', 'bin/hello', 'bin/sh', 'dev/console'],
+  );
   t.equal(back[1]!.data.toString(), 'odd length\n');
   t.equal(back[1]!.mode, 0o100755);
   t.equal(back[2]!.data.toString(), 'busybox');

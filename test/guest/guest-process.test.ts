@@ -40,80 +40,122 @@ t.test('a vng stand-in gets the vng command line; its console is saved and parse
   t.same(JSON.parse(readFileSync(argsFile, 'utf8')), args, 'argv reached vng unchanged (no shell)');
   t.equal(out.exitCode, 0);
   t.notOk(out.killed);
-  t.equal(readFileSync(logPath, 'utf8'), readFileSync(fixturePath('clean-58-pass.log'), 'utf8'), 'console log saved byte for byte');
+  t.equal(
+    readFileSync(logPath, 'utf8'),
+    readFileSync(fixturePath('clean-58-pass.log'), 'utf8'),
+    'console log saved byte for byte',
+  );
   const r = parser.finish();
   t.same(r.counts, { pass: 58 });
-  t.ok(progress.some((p) => /^58\/58 done/.test(p)), 'progress reports completed/planned');
-  t.ok(r.tests.every((x) => typeof x.durationMs === 'number'), 'live runs get per-test durations');
+  t.ok(
+    progress.some((p) => /^58\/58 done/.test(p)),
+    'progress reports completed/planned',
+  );
+  t.ok(
+    r.tests.every((x) => typeof x.durationMs === 'number'),
+    'live runs get per-test durations',
+  );
 });
 
-t.test('vng writes the serial console to its stderr: with console stdout+stderr both streams reach the log and the parser', async (t) => {
-  const logPath = join(dir, 'stderr-console', 'console.log');
-  const parser = new ConsoleParser();
-  const out = await runGuestProcess({
-    command: [standIn],
-    logPath,
-    parser,
-    console: 'stdout+stderr',
-    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0 },
-    env: { ...process.env, STANDIN_LOG: fixturePath('clean-58-pass.log'), STANDIN_CONSOLE: 'stderr', STANDIN_EXIT: '3' },
-  });
-  t.equal(out.exitCode, 3, 'the exit status is kept');
-  const log = readFileSync(logPath, 'utf8');
-  t.ok(log.includes('stand-in vng: stdout line\n'), 'stdout is in the log');
-  t.equal(log.replace('stand-in vng: stdout line\n', ''), readFileSync(fixturePath('clean-58-pass.log'), 'utf8'), 'the stderr console, whole');
-  t.ok(out.stderr.includes('HMMCI-EXIT'), 'stderr is still kept apart for error details');
-  t.same(parser.finish().counts, { pass: 58 });
-  const only = new ConsoleParser();
-  await runGuestProcess({
-    command: [standIn],
-    logPath: join(dir, 'stderr-console-default', 'console.log'),
-    parser: only,
-    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0 },
-    env: { ...process.env, STANDIN_LOG: fixturePath('clean-58-pass.log'), STANDIN_CONSOLE: 'stderr' },
-  });
-  t.same(only.finish().tests, [], 'the default (stdout) does not read stderr');
-});
+t.test(
+  'vng writes the serial console to its stderr: with console stdout+stderr both streams reach the log and the parser',
+  async (t) => {
+    const logPath = join(dir, 'stderr-console', 'console.log');
+    const parser = new ConsoleParser();
+    const out = await runGuestProcess({
+      command: [standIn],
+      logPath,
+      parser,
+      console: 'stdout+stderr',
+      timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0 },
+      env: {
+        ...process.env,
+        STANDIN_LOG: fixturePath('clean-58-pass.log'),
+        STANDIN_CONSOLE: 'stderr',
+        STANDIN_EXIT: '3',
+      },
+    });
+    t.equal(out.exitCode, 3, 'the exit status is kept');
+    const log = readFileSync(logPath, 'utf8');
+    t.ok(log.includes('stand-in vng: stdout line\n'), 'stdout is in the log');
+    t.equal(
+      log.replace('stand-in vng: stdout line\n', ''),
+      readFileSync(fixturePath('clean-58-pass.log'), 'utf8'),
+      'the stderr console, whole',
+    );
+    t.ok(out.stderr.includes('HMMCI-EXIT'), 'stderr is still kept apart for error details');
+    t.same(parser.finish().counts, { pass: 58 });
+    const only = new ConsoleParser();
+    await runGuestProcess({
+      command: [standIn],
+      logPath: join(dir, 'stderr-console-default', 'console.log'),
+      parser: only,
+      timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0 },
+      env: { ...process.env, STANDIN_LOG: fixturePath('clean-58-pass.log'), STANDIN_CONSOLE: 'stderr' },
+    });
+    t.same(only.finish().tests, [], 'the default (stdout) does not read stderr');
+  },
+);
 
-t.test('a boot slower than the no-progress watchdog is not a lack of test progress: the clock starts with the tests', async (t) => {
-  const text = readFileSync(fixturePath('clean-58-pass.log'), 'utf8').split('\n');
-  const startAt = text.findIndex((l) => l.startsWith('HMMCI-START'));
-  const parser = new ConsoleParser();
-  const out = await runGuestProcess({
-    command: [standIn],
-    logPath: join(dir, 'slow-boot', 'console.log'),
-    parser,
-    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, progressMs: 700 },
-    env: { ...process.env, STANDIN_LOG: fixturePath('clean-58-pass.log'), STANDIN_PAUSE_AT: `${startAt},${startAt + 1}`, STANDIN_PAUSE_MS: '1500,400' },
-  });
-  t.notOk(out.killed, 'not killed');
-  t.same(parser.finish().counts, { pass: 58 });
-});
+t.test(
+  'a boot slower than the no-progress watchdog is not a lack of test progress: the clock starts with the tests',
+  async (t) => {
+    const text = readFileSync(fixturePath('clean-58-pass.log'), 'utf8').split('\n');
+    const startAt = text.findIndex((l) => l.startsWith('HMMCI-START'));
+    const parser = new ConsoleParser();
+    const out = await runGuestProcess({
+      command: [standIn],
+      logPath: join(dir, 'slow-boot', 'console.log'),
+      parser,
+      timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, progressMs: 700 },
+      env: {
+        ...process.env,
+        STANDIN_LOG: fixturePath('clean-58-pass.log'),
+        STANDIN_PAUSE_AT: `${startAt},${startAt + 1}`,
+        STANDIN_PAUSE_MS: '1500,400',
+      },
+    });
+    t.notOk(out.killed, 'not killed');
+    t.same(parser.finish().counts, { pass: 58 });
+  },
+);
 
-t.test('a hung guest is killed by the per-test watchdog with its whole process group; the running test is timeout', async (t) => {
-  const argsFile = join(dir, 'hang-args.json');
-  const text = readFileSync(fixturePath('clean-58-pass.log'), 'utf8').split('\n');
-  const stopAt = text.findIndex((l) => l.includes('RUN           hmm.hmm_device_private.exclusive ...')) + 1;
-  const parser = new ConsoleParser();
-  const started = Date.now();
-  const out = await runGuestProcess({
-    command: [standIn],
-    logPath: join(dir, 'hang', 'console.log'),
-    parser,
-    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, testMs: 1500 },
-    env: { ...process.env, STANDIN_ARGS: argsFile, STANDIN_LOG: fixturePath('clean-58-pass.log'), STANDIN_STOP_AFTER: String(stopAt) },
-  });
-  t.ok(Date.now() - started < 20_000);
-  t.match(out.killed, { reason: 'test', test: 'hmm.hmm_device_private.exclusive', message: /ran for more than 2 s|ran for more than 1 s/ });
-  const grandchild = Number(readFileSync(`${argsFile}.child`, 'utf8'));
-  for (let i = 0; i < 60 && alive(grandchild); i++) await sleep(50);
-  t.notOk(alive(grandchild), 'nothing of the guest survives');
-  const r = parser.finish();
-  const ex = r.tests.find((x) => x.name === 'hmm.hmm_device_private.exclusive');
-  t.match(ex, { status: 'timeout', reason: /killed by hmmci: hmm\.hmm_device_private\.exclusive ran for more than/ });
-  t.equal(r.counts.pass, 21);
-  t.equal(r.counts.notrun, 36);
-});
+t.test(
+  'a hung guest is killed by the per-test watchdog with its whole process group; the running test is timeout',
+  async (t) => {
+    const argsFile = join(dir, 'hang-args.json');
+    const text = readFileSync(fixturePath('clean-58-pass.log'), 'utf8').split('\n');
+    const stopAt = text.findIndex((l) => l.includes('RUN           hmm.hmm_device_private.exclusive ...')) + 1;
+    const parser = new ConsoleParser();
+    const started = Date.now();
+    const out = await runGuestProcess({
+      command: [standIn],
+      logPath: join(dir, 'hang', 'console.log'),
+      parser,
+      timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, testMs: 1500 },
+      env: {
+        ...process.env,
+        STANDIN_ARGS: argsFile,
+        STANDIN_LOG: fixturePath('clean-58-pass.log'),
+        STANDIN_STOP_AFTER: String(stopAt),
+      },
+    });
+    t.ok(Date.now() - started < 20_000);
+    t.match(out.killed, {
+      reason: 'test',
+      test: 'hmm.hmm_device_private.exclusive',
+      message: /ran for more than 2 s|ran for more than 1 s/,
+    });
+    const grandchild = Number(readFileSync(`${argsFile}.child`, 'utf8'));
+    for (let i = 0; i < 60 && alive(grandchild); i++) await sleep(50);
+    t.notOk(alive(grandchild), 'nothing of the guest survives');
+    const r = parser.finish();
+    const ex = r.tests.find((x) => x.name === 'hmm.hmm_device_private.exclusive');
+    t.match(ex, { status: 'timeout', reason: /killed by hmmci: hmm\.hmm_device_private\.exclusive ran for more than/ });
+    t.equal(r.counts.pass, 21);
+    t.equal(r.counts.notrun, 36);
+  },
+);
 
 t.test('a guest silent after "Booting from ROM" is killed by the silence watchdog', async (t) => {
   const parser = new ConsoleParser();
@@ -122,7 +164,12 @@ t.test('a guest silent after "Booting from ROM" is killed by the silence watchdo
     logPath: join(dir, 'silent', 'console.log'),
     parser,
     timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 3000 },
-    env: { ...process.env, STANDIN_LOG: fixturePath('kvm-silent-hang.log'), STANDIN_STOP_AFTER: String(readFileSync(fixturePath('kvm-silent-hang.log'), 'utf8').split('\n').length), STANDIN_ARGS: join(dir, 'silent-args.json') },
+    env: {
+      ...process.env,
+      STANDIN_LOG: fixturePath('kvm-silent-hang.log'),
+      STANDIN_STOP_AFTER: String(readFileSync(fixturePath('kvm-silent-hang.log'), 'utf8').split('\n').length),
+      STANDIN_ARGS: join(dir, 'silent-args.json'),
+    },
   });
   t.match(out.killed, { reason: 'silent' });
   t.equal(out.kernelBannerMs, undefined);
@@ -140,33 +187,59 @@ t.test('interruption kills the guest too', async (t) => {
     parser,
     timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0 },
     signal: ac.signal,
-    env: { ...process.env, STANDIN_LOG: fixturePath('clean-58-pass.log'), STANDIN_STOP_AFTER: '100', STANDIN_ARGS: join(dir, 'int-args.json') },
+    env: {
+      ...process.env,
+      STANDIN_LOG: fixturePath('clean-58-pass.log'),
+      STANDIN_STOP_AFTER: '100',
+      STANDIN_ARGS: join(dir, 'int-args.json'),
+    },
   });
   t.match(out.killed, { reason: 'interrupted' });
 });
 
-t.test('a kernel stall report with no test progress after it stops the guest after the grace period: the test is timeout, with the report', async (t) => {
-  const log = readFileSync(fixturePath('hang-rcu-stall.log'), 'utf8').split('\n');
-  const stopAt = log.findIndex((l) => l.startsWith('HMMCI-KILLED'));
-  const parser = new ConsoleParser();
-  const started = Date.now();
-  const out = await runGuestProcess({
-    command: [standIn],
-    logPath: join(dir, 'stall', 'console.log'),
-    parser,
-    // The per-test and progress watchdogs stay at their defaults (90 s, 120 s): the stall one ends it,
-    // once the test has run stallMinTestMs (kselftest's own 30 s TIMEOUT in real runs).
-    timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, stallGraceMs: 500, stallMinTestMs: 2500 },
-    env: { ...process.env, STANDIN_LOG: fixturePath('hang-rcu-stall.log'), STANDIN_STOP_AFTER: String(stopAt), STANDIN_ARGS: join(dir, 'stall-args.json') },
-  });
-  t.ok(Date.now() - started < 15_000, 'well before the 90 s per-test watchdog');
-  t.ok(out.killed!.afterMs >= 2500, 'not before the test had run stallMinTestMs: a slow test on a loaded machine is not taken for stuck');
-  t.match(out.killed, { reason: 'stall', test: 'hmm.hmm_device_private.exclusive', message: /rcu: INFO: rcu_sched self-detected stall on CPU.*hmm\.hmm_device_private\.exclusive made no progress for 0\.5 s/ });
-  const r = parser.finish();
-  t.match(r.tests.find((x) => x.name === 'hmm.hmm_device_private.exclusive'), { status: 'timeout', reason: /killed by hmmci: the kernel reported "rcu: INFO: rcu_sched self-detected stall/ });
-  t.match(r.events, [{ kind: 'rcu_stall', test: 'hmm.hmm_device_private.exclusive', function: 'dmirror_fops_unlocked_ioctl' }]);
-  t.equal(r.counts.pass, 21);
-});
+t.test(
+  'a kernel stall report with no test progress after it stops the guest after the grace period: the test is timeout, with the report',
+  async (t) => {
+    const log = readFileSync(fixturePath('hang-rcu-stall.log'), 'utf8').split('\n');
+    const stopAt = log.findIndex((l) => l.startsWith('HMMCI-KILLED'));
+    const parser = new ConsoleParser();
+    const started = Date.now();
+    const out = await runGuestProcess({
+      command: [standIn],
+      logPath: join(dir, 'stall', 'console.log'),
+      parser,
+      // The per-test and progress watchdogs stay at their defaults (90 s, 120 s): the stall one ends it,
+      // once the test has run stallMinTestMs (kselftest's own 30 s TIMEOUT in real runs).
+      timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, stallGraceMs: 500, stallMinTestMs: 2500 },
+      env: {
+        ...process.env,
+        STANDIN_LOG: fixturePath('hang-rcu-stall.log'),
+        STANDIN_STOP_AFTER: String(stopAt),
+        STANDIN_ARGS: join(dir, 'stall-args.json'),
+      },
+    });
+    t.ok(Date.now() - started < 15_000, 'well before the 90 s per-test watchdog');
+    t.ok(
+      out.killed!.afterMs >= 2500,
+      'not before the test had run stallMinTestMs: a slow test on a loaded machine is not taken for stuck',
+    );
+    t.match(out.killed, {
+      reason: 'stall',
+      test: 'hmm.hmm_device_private.exclusive',
+      message:
+        /rcu: INFO: rcu_sched self-detected stall on CPU.*hmm\.hmm_device_private\.exclusive made no progress for 0\.5 s/,
+    });
+    const r = parser.finish();
+    t.match(
+      r.tests.find((x) => x.name === 'hmm.hmm_device_private.exclusive'),
+      { status: 'timeout', reason: /killed by hmmci: the kernel reported "rcu: INFO: rcu_sched self-detected stall/ },
+    );
+    t.match(r.events, [
+      { kind: 'rcu_stall', test: 'hmm.hmm_device_private.exclusive', function: 'dmirror_fops_unlocked_ioctl' },
+    ]);
+    t.equal(r.counts.pass, 21);
+  },
+);
 
 t.test('test progress after a stall report clears it: a slow but moving run is not stopped', async (t) => {
   // The stall report comes, then the rest of a clean run: progress resumes within the grace period.
@@ -184,7 +257,12 @@ t.test('test progress after a stall report clears it: a slow but moving run is n
     parser,
     timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, stallGraceMs: 600 },
     // 50 lines per 150 ms: the run after the report lasts well over the grace period.
-    env: { ...process.env, STANDIN_LOG: file, STANDIN_CHUNK_MS: '150', STANDIN_ARGS: join(dir, 'stall-progress-args.json') },
+    env: {
+      ...process.env,
+      STANDIN_LOG: file,
+      STANDIN_CHUNK_MS: '150',
+      STANDIN_ARGS: join(dir, 'stall-progress-args.json'),
+    },
   });
   t.ok(out.ms > 1500, 'the run lasted longer than the grace period after the report');
   t.notOk(out.killed);
@@ -197,13 +275,21 @@ t.test('a stall report during the boot, then silence: stopped after the grace pe
   const stallAt = hang.findIndex((l) => /self-detected stall/.test(l));
   const bootEnd = clean.findIndex((l) => /Run \/init as init process/.test(l));
   const file = join(dir, 'boot-stall.log');
-  (await import('node:fs')).writeFileSync(file, [...clean.slice(0, bootEnd), ...hang.slice(stallAt, stallAt + 30)].join('\n'));
+  (await import('node:fs')).writeFileSync(
+    file,
+    [...clean.slice(0, bootEnd), ...hang.slice(stallAt, stallAt + 30)].join('\n'),
+  );
   const out = await runGuestProcess({
     command: [standIn],
     logPath: join(dir, 'boot-stall', 'console.log'),
     parser: new ConsoleParser(),
     timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, stallGraceMs: 800 },
-    env: { ...process.env, STANDIN_LOG: file, STANDIN_STOP_AFTER: String(bootEnd + 30), STANDIN_ARGS: join(dir, 'boot-stall-args.json') },
+    env: {
+      ...process.env,
+      STANDIN_LOG: file,
+      STANDIN_STOP_AFTER: String(bootEnd + 30),
+      STANDIN_ARGS: join(dir, 'boot-stall-args.json'),
+    },
   });
   t.match(out.killed, { reason: 'stall', message: /the boot made no progress for 0\.8 s after/ });
   t.ok(out.ms < 10_000);
@@ -218,7 +304,12 @@ t.test('a boot that stops printing is stopped by the boot-quiet watchdog, well b
     logPath: join(dir, 'quiet', 'console.log'),
     parser,
     timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, bootQuietMs: 1000 },
-    env: { ...process.env, STANDIN_LOG: fixturePath('clean-58-pass.log'), STANDIN_STOP_AFTER: String(stopAt), STANDIN_ARGS: join(dir, 'quiet-args.json') },
+    env: {
+      ...process.env,
+      STANDIN_LOG: fixturePath('clean-58-pass.log'),
+      STANDIN_STOP_AFTER: String(stopAt),
+      STANDIN_ARGS: join(dir, 'quiet-args.json'),
+    },
   });
   t.match(out.killed, { reason: 'boot-quiet', message: /no console output for 1 s before hmm-tests started/ });
   t.ok(out.ms < 10_000);

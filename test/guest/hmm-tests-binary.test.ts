@@ -50,7 +50,12 @@ t.test('compiled statically once, cases from its own -l, then cached by source h
   const dir = join(root, 'bin');
   const first = await buildHmmTests({ srcDir: src, dir });
   t.equal(first.cached, false);
-  t.same(first.cases, ['hmm.hmm_device_private.open_close', 'hmm.hmm_device_private.anon_read', 'hmm.hmm_device_coherent.open_close', 'hmm.hmm_device_coherent.anon_read']);
+  t.same(first.cases, [
+    'hmm.hmm_device_private.open_close',
+    'hmm.hmm_device_private.anon_read',
+    'hmm.hmm_device_coherent.open_close',
+    'hmm.hmm_device_coherent.anon_read',
+  ]);
   const again = await buildHmmTests({ srcDir: src, dir });
   t.equal(again.cached, true, 'the same sources are not compiled again');
   t.equal(again.path, first.path);

@@ -10,17 +10,33 @@ t.test('TCG command line: the one that ran all 58 cases here', async (t) => {
   t.same(a.slice(0, 8), ['-machine', 'pc,accel=tcg', '-cpu', 'max', '-m', '3072M', '-smp', '2']);
   for (const f of ['-nographic', '-no-reboot']) t.ok(a.includes(f), f);
   t.same(a.slice(a.indexOf('-nic'), a.indexOf('-nic') + 2), ['-nic', 'none'], 'no network');
-  t.notOk(a.some((x) => /virtfs|9p|-drive|hostfwd/.test(x)), 'no host share');
+  t.notOk(
+    a.some((x) => /virtfs|9p|-drive|hostfwd/.test(x)),
+    'no host share',
+  );
   t.equal(a[a.indexOf('-kernel') + 1], '/b/arch/x86/boot/bzImage');
   t.equal(a[a.indexOf('-initrd') + 1], '/c/initramfs.cpio');
-  t.equal(a[a.indexOf('-append') + 1], 'console=ttyS0 panic=-1 loglevel=7 printk.time=1 memmap=512M$0x40000000', '$ reaches QEMU unquoted (no shell)');
+  t.equal(
+    a[a.indexOf('-append') + 1],
+    'console=ttyS0 panic=-1 loglevel=7 printk.time=1 memmap=512M$0x40000000',
+    '$ reaches QEMU unquoted (no shell)',
+  );
 });
 
 t.test('KVM uses the host CPU without arch-capabilities; extras and no-coherent', async (t) => {
-  const a = qemuArgs(x86_64, { buildDir: '/b', initrd: '/i', accel: 'kvm', coherent: false, extraCmdline: ['oops=panic'] });
+  const a = qemuArgs(x86_64, {
+    buildDir: '/b',
+    initrd: '/i',
+    accel: 'kvm',
+    coherent: false,
+    extraCmdline: ['oops=panic'],
+  });
   t.equal(a[a.indexOf('-cpu') + 1], 'host,-arch-capabilities');
   t.equal(a[a.indexOf('-machine') + 1], 'pc,accel=kvm');
-  t.equal(kernelCmdline(x86_64, { coherent: false, extraCmdline: ['oops=panic'] }), 'console=ttyS0 panic=-1 loglevel=7 printk.time=1 oops=panic');
+  t.equal(
+    kernelCmdline(x86_64, { coherent: false, extraCmdline: ['oops=panic'] }),
+    'console=ttyS0 panic=-1 loglevel=7 printk.time=1 oops=panic',
+  );
 });
 
 t.test('the coherent reservation lies inside guest RAM and holds both 256 MiB devices', async (t) => {
@@ -30,7 +46,8 @@ t.test('the coherent reservation lies inside guest RAM and holds both 256 MiB de
   t.ok(end <= x86_64.memoryMiB * 2 ** 20, 'inside RAM');
   const addrs = x86_64.coherent.testHmmParams.map((p) => Number.parseInt(p.split('=')[1]!, 16));
   t.same(addrs, [0x40000000, 0x50000000]);
-  for (const a of addrs) t.ok(a >= start && a + 256 * 2 ** 20 <= end, `device at ${a.toString(16)} inside the reservation`);
+  for (const a of addrs)
+    t.ok(a >= start && a + 256 * 2 ** 20 <= end, `device at ${a.toString(16)} inside the reservation`);
 });
 
 t.test('vng: --run the bzImage, the script by path, machine from arch data', async (t) => {
@@ -44,11 +61,29 @@ t.test('vng: --run the bzImage, the script by path, machine from arch data', asy
   t.ok(a.includes('--disable-microvm'), 'a PC machine: memmap= is honoured');
   t.ok(a.includes('--skip-modules'), 'test_hmm.ko is loaded by path; vng writes nothing into the build directory');
   const appends = a.flatMap((x, i) => (x === '--append' ? [a[i + 1]] : []));
-  t.same(appends, ['root=/dev/root', 'panic=-1', 'loglevel=7', 'printk.time=1', 'memmap=512M$0x40000000'], 'the 9p tag named as root; no console= (vng sets it)');
-  t.same(a.slice(-2), ['--exec', 'sh /cache/runs/x/vng-run.sh'], 'a short --exec: vng puts it on the kernel command line');
+  t.same(
+    appends,
+    ['root=/dev/root', 'panic=-1', 'loglevel=7', 'printk.time=1', 'memmap=512M$0x40000000'],
+    'the 9p tag named as root; no console= (vng sets it)',
+  );
+  t.same(
+    a.slice(-2),
+    ['--exec', 'sh /cache/runs/x/vng-run.sh'],
+    'a short --exec: vng puts it on the kernel command line',
+  );
   t.notOk(vngArgs(x86_64, { buildDir: '/b', accel: 'kvm', scriptPath: '/s' }).includes('--disable-kvm'));
-  t.same(vngArgs(x86_64, { buildDir: '/b', accel: 'kvm', scriptPath: "/it's here/run.sh" }).slice(-1), ["sh '/it'\\''s here/run.sh'"], 'a path with quotes and spaces is one word for the guest shell');
-  const extra = vngArgs(x86_64, { buildDir: '/b', accel: 'tcg', scriptPath: '/s', coherent: false, extraCmdline: ['oops=panic'] });
+  t.same(
+    vngArgs(x86_64, { buildDir: '/b', accel: 'kvm', scriptPath: "/it's here/run.sh" }).slice(-1),
+    ["sh '/it'\\''s here/run.sh'"],
+    'a path with quotes and spaces is one word for the guest shell',
+  );
+  const extra = vngArgs(x86_64, {
+    buildDir: '/b',
+    accel: 'tcg',
+    scriptPath: '/s',
+    coherent: false,
+    extraCmdline: ['oops=panic'],
+  });
   t.notOk(extra.includes('memmap=512M$0x40000000'), 'no reservation without coherent memory');
   t.equal(extra[extra.lastIndexOf('--append') + 1], 'oops=panic');
 });

@@ -13,7 +13,11 @@ t.test('parallel processes writing runs at once: every run lands, the database s
   const writers = 4;
   const each = 15;
   // Each process opens (and, the first time, creates and migrates) the same new database.
-  const procs = Array.from({ length: writers }, (_, w) => execa(process.execPath, ['--import=tsx', writer, file, String(w), String(each), String(writers)], { reject: false }));
+  const procs = Array.from({ length: writers }, (_, w) =>
+    execa(process.execPath, ['--import=tsx', writer, file, String(w), String(each), String(writers)], {
+      reject: false,
+    }),
+  );
   const done = await Promise.all(procs);
   for (const p of done) t.equal(p.exitCode, 0, p.stderr);
   const db = openHistory(file);

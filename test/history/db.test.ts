@@ -23,6 +23,12 @@ t.test('a database from a newer hmmci, or a read-only open of an old one, is ref
   const db = openHistory(f);
   db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
   db.close();
-  t.throws(() => openHistory(f), { exitCode: 3, message: /schema version \d+, newer than this hmmci knows \(\d+\).*hmmci history import/s });
-  t.throws(() => openHistory(join(mkdtempSync(join(tmpdir(), 'hmmci-hist-none-')), 'history.sqlite'), { readonly: true }), { exitCode: 3, message: /hmmci history import/ });
+  t.throws(() => openHistory(f), {
+    exitCode: 3,
+    message: /schema version \d+, newer than this hmmci knows \(\d+\).*hmmci history import/s,
+  });
+  t.throws(
+    () => openHistory(join(mkdtempSync(join(tmpdir(), 'hmmci-hist-none-')), 'history.sqlite'), { readonly: true }),
+    { exitCode: 3, message: /hmmci history import/ },
+  );
 });

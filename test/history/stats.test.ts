@@ -5,7 +5,16 @@ const obs = (seq: string, group = 'g', evidence = true): Observation[] =>
   [...seq].map((c, i) => ({ job: `j${i}`, group, outcome: c === 'P' ? 'pass' : 'fail', evidence }));
 
 t.test('outcomes: failures are fail/crash/timeout; skips count for nothing', async (t) => {
-  t.same(['pass', 'xfail', 'xpass', 'fail', 'crash', 'timeout', 'skip', 'notrun'].map(outcomeOf), ['pass', 'pass', 'pass', 'fail', 'fail', 'fail', null, null]);
+  t.same(['pass', 'xfail', 'xpass', 'fail', 'crash', 'timeout', 'skip', 'notrun'].map(outcomeOf), [
+    'pass',
+    'pass',
+    'pass',
+    'fail',
+    'fail',
+    'fail',
+    null,
+    null,
+  ]);
 });
 
 t.test('pass rate, flips and the current streak', async (t) => {

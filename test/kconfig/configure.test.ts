@@ -16,12 +16,19 @@ const frag = (name: string, text: string) => {
   return p;
 };
 const base = frag('base.config', '# base: tinyconfig\nCONFIG_64BIT=y\nCONFIG_MODULES=y\n');
-const hmm = frag('hmm.config', 'CONFIG_MEMORY_HOTPLUG=y\nCONFIG_MEMORY_HOTREMOVE=y\nCONFIG_ZONE_DEVICE=y\nCONFIG_DEVICE_PRIVATE=y\nCONFIG_TRANSPARENT_HUGEPAGE=y\nCONFIG_TRANSPARENT_HUGEPAGE_MADVISE=y\n# CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS is not set\nCONFIG_RUNTIME_TESTING_MENU=y\nCONFIG_TEST_HMM=m\n');
+const hmm = frag(
+  'hmm.config',
+  'CONFIG_MEMORY_HOTPLUG=y\nCONFIG_MEMORY_HOTREMOVE=y\nCONFIG_ZONE_DEVICE=y\nCONFIG_DEVICE_PRIVATE=y\nCONFIG_TRANSPARENT_HUGEPAGE=y\nCONFIG_TRANSPARENT_HUGEPAGE_MADVISE=y\n# CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS is not set\nCONFIG_RUNTIME_TESTING_MENU=y\nCONFIG_TEST_HMM=m\n',
+);
 
 t.test('the loader follows source directives and inherits menu/if conditions', async (t) => {
   const index = loadKconfigIndex(src);
   t.equal(index.symbols.get('TEST_HMM')?.[0]?.file, 'lib/Kconfig.debug');
-  t.same(index.symbols.get('TEST_HMM')?.[0]?.depends, ['RUNTIME_TESTING_MENU', 'TRANSPARENT_HUGEPAGE', 'DEVICE_PRIVATE']);
+  t.same(index.symbols.get('TEST_HMM')?.[0]?.depends, [
+    'RUNTIME_TESTING_MENU',
+    'TRANSPARENT_HUGEPAGE',
+    'DEVICE_PRIVATE',
+  ]);
   t.ok(index.symbols.has('MEMORY_HOTPLUG'));
 });
 
@@ -44,7 +51,9 @@ t.test('fragments merged with merge_config.sh + olddefconfig; everything landed'
 
 t.test('an unmet dependency is a ConfigError (exit 10) naming the option and the dependency', async (t) => {
   const noBits = frag('no64.config', '# base: tinyconfig\nCONFIG_MODULES=y\n');
-  const err = (await configure({ srcDir: src, buildDir: join(work, 'out-dep'), fragments: [noBits, hmm] }).catch((e: unknown) => e)) as HmmciError;
+  const err = (await configure({ srcDir: src, buildDir: join(work, 'out-dep'), fragments: [noBits, hmm] }).catch(
+    (e: unknown) => e,
+  )) as HmmciError;
   t.equal(err.exitCode, ExitCode.CONFIG);
   t.match(err.message, /did not land/);
   const details = err.details.join('\n');
@@ -53,16 +62,31 @@ t.test('an unmet dependency is a ConfigError (exit 10) naming the option and the
 });
 
 t.test('an unknown option is named as such; reportOnly returns instead of throwing', async (t) => {
-  const err = (await configure({ srcDir: src, buildDir: join(work, 'out-unknown'), fragments: [base, hmm], extra: ['CONFIG_NO_SUCH_THING=y'] }).catch((e: unknown) => e)) as HmmciError;
+  const err = (await configure({
+    srcDir: src,
+    buildDir: join(work, 'out-unknown'),
+    fragments: [base, hmm],
+    extra: ['CONFIG_NO_SUCH_THING=y'],
+  }).catch((e: unknown) => e)) as HmmciError;
   t.equal(err.exitCode, ExitCode.CONFIG);
   t.match(err.message, /CONFIG_NO_SUCH_THING does not exist in this tree/);
-  const r = await configure({ srcDir: src, buildDir: join(work, 'out-unknown'), fragments: [base, hmm], extra: ['CONFIG_NO_SUCH_THING=y'], reportOnly: true });
+  const r = await configure({
+    srcDir: src,
+    buildDir: join(work, 'out-unknown'),
+    fragments: [base, hmm],
+    extra: ['CONFIG_NO_SUCH_THING=y'],
+    reportOnly: true,
+  });
   t.equal(r.missing.length, 1);
   t.ok(r.missing[0]!.unknown);
 });
 
 t.test('bad inputs: missing fragment (exit 10), not a fragment (exit 10), malformed --config (exit 2)', async (t) => {
-  const e1 = (await configure({ srcDir: src, buildDir: join(work, 'out-bad'), fragments: [join(work, 'nope.config')] }).catch((e: unknown) => e)) as HmmciError;
+  const e1 = (await configure({
+    srcDir: src,
+    buildDir: join(work, 'out-bad'),
+    fragments: [join(work, 'nope.config')],
+  }).catch((e: unknown) => e)) as HmmciError;
   t.equal(e1.exitCode, ExitCode.CONFIG);
   t.match(e1.message, /nope\.config cannot be read \(ENOENT\)/);
   const html = frag('page.config', '<!DOCTYPE html>\n<html>\n');
@@ -86,7 +110,9 @@ t.test('bad inputs: missing fragment (exit 10), not a fragment (exit 10), malfor
 });
 
 t.test('a tree without merge_config.sh is refused', async (t) => {
-  const err = (await configure({ srcDir: work, buildDir: join(work, 'out-x'), fragments: [base] }).catch((e: unknown) => e)) as HmmciError;
+  const err = (await configure({ srcDir: work, buildDir: join(work, 'out-x'), fragments: [base] }).catch(
+    (e: unknown) => e,
+  )) as HmmciError;
   t.equal(err.exitCode, ExitCode.CONFIG);
   t.match(err.message, /merge_config\.sh/);
 });

@@ -4,7 +4,10 @@ import { compareResults } from '../../src/compare/index.js';
 import { record, result } from './records.js';
 
 t.test('a regression confirmed by its rerun comes first, with both runs', async (t) => {
-  const c = compareResults(result('baseline-58-pass'), [result('patched-coherent-remote-snapshot-fails'), result('patched-coherent-remote-snapshot-fails')]);
+  const c = compareResults(result('baseline-58-pass'), [
+    result('patched-coherent-remote-snapshot-fails'),
+    result('patched-coherent-remote-snapshot-fails'),
+  ]);
   const rows = changeRows(c);
   t.equal(rows[0]?.label, 'REGRESSION');
   t.equal(rows[0]?.name, 'hmm2.hmm2_device_coherent.snapshot');
@@ -14,7 +17,9 @@ t.test('a regression confirmed by its rerun comes first, with both runs', async 
 });
 
 t.test('an oops: the crashed test, a NEW EVENT row naming the function and the test, then NOT RUN', async (t) => {
-  const rows = changeRows(compareResults(result('baseline-58-pass'), [result('patched-oops-in-migrate-vma-collect-pmd')]));
+  const rows = changeRows(
+    compareResults(result('baseline-58-pass'), [result('patched-oops-in-migrate-vma-collect-pmd')]),
+  );
   const labels = [...new Set(rows.map((r) => r.label))];
   t.same(labels.slice(0, 2), ['REGRESSION', 'NEW EVENT'], 'regressions, then kernel events');
   const ev = rows.find((r) => r.label === 'NEW EVENT')!;
@@ -33,14 +38,38 @@ t.test('an oops: the crashed test, a NEW EVENT row naming the function and the t
 });
 
 t.test('row order is the reading order: fixed last, flaky before new skips', async (t) => {
-  const order: ChangeRow['label'][] = ['REGRESSION', 'NEW EVENT', 'ADDED', 'FLAKY', 'NOT RUN', 'NEW SKIP', 'REMOVED', 'CHANGED', 'FIXED', 'EVENT GONE'];
+  const order: ChangeRow['label'][] = [
+    'REGRESSION',
+    'NEW EVENT',
+    'ADDED',
+    'FLAKY',
+    'NOT RUN',
+    'NEW SKIP',
+    'REMOVED',
+    'CHANGED',
+    'FIXED',
+    'EVENT GONE',
+  ];
   // The failing baseline against a clean run: every change is a fix.
-  const fixedRows = changeRows(compareResults(result('baseline-thp-always-4-fail-per-variant'), [result('baseline-58-pass')]));
+  const fixedRows = changeRows(
+    compareResults(result('baseline-thp-always-4-fail-per-variant'), [result('baseline-58-pass')]),
+  );
   t.ok(fixedRows.length > 0);
-  t.ok(fixedRows.every((r) => r.label === 'FIXED'), 'only FIXED rows');
-  const mixed = changeRows(compareResults(result('baseline-thp-always-4-fail-per-variant'), [result('patched-oops-in-migrate-vma-collect-pmd')]));
+  t.ok(
+    fixedRows.every((r) => r.label === 'FIXED'),
+    'only FIXED rows',
+  );
+  const mixed = changeRows(
+    compareResults(result('baseline-thp-always-4-fail-per-variant'), [
+      result('patched-oops-in-migrate-vma-collect-pmd'),
+    ]),
+  );
   const idx = mixed.map((r) => order.indexOf(r.label));
-  t.same(idx, [...idx].sort((a, b) => a - b), 'labels appear in the documented order');
+  t.same(
+    idx,
+    [...idx].sort((a, b) => a - b),
+    'labels appear in the documented order',
+  );
 });
 
 t.test('few NOT RUN rows are kept as they are', async (t) => {
@@ -57,7 +86,10 @@ t.test('headline: the verdict, or why there is none', async (t) => {
   const r = record('baseline-58-pass', ['patched-coherent-remote-snapshot-fails']);
   t.equal(headline(r), r.comparison!.summary);
   t.equal(headline({ ...r, status: 'interrupted' }), 'interrupted before it finished');
-  t.equal(headline({ ...r, error: { message: 'the build failed', exitCode: 5 } as never }), 'stopped: the build failed');
+  t.equal(
+    headline({ ...r, error: { message: 'the build failed', exitCode: 5 } as never }),
+    'stopped: the build failed',
+  );
   t.equal(headline({ ...r, comparison: undefined as never }), 'no comparison');
   t.equal(shortSha('0123456789abcdef0123'), '0123456789ab');
 });

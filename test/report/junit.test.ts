@@ -8,22 +8,39 @@ const XSD = readFileSync(new URL('../../fixtures/schemas/junit-10.xsd', import.m
 
 /** Validate against Jenkins' junit-10.xsd with libxml2 (xmllint-wasm: the real xmllint, as WebAssembly). */
 async function xmllint(xml: string, name: string): Promise<{ ok: boolean; out: string }> {
-  const r = await validateXML({ xml: [{ fileName: `${name}.xml`, contents: xml }], schema: [{ fileName: 'junit-10.xsd', contents: XSD }] });
+  const r = await validateXML({
+    xml: [{ fileName: `${name}.xml`, contents: xml }],
+    schema: [{ fileName: 'junit-10.xsd', contents: XSD }],
+  });
   return { ok: r.valid, out: r.rawOutput };
 }
 
 t.test('a regression validates against junit-10.xsd and says it is one', async (t) => {
-  const xml = renderJunit([record('baseline-58-pass', ['patched-coherent-remote-snapshot-fails', 'patched-coherent-remote-snapshot-fails'])]);
+  const xml = renderJunit([
+    record('baseline-58-pass', ['patched-coherent-remote-snapshot-fails', 'patched-coherent-remote-snapshot-fails']),
+  ]);
   const v = await xmllint(xml, 'regression');
   t.ok(v.ok, v.out);
-  t.match(xml, /<testsuite name="hmm-tests: \[PATCH mm-unstable 0\/4\][^"]*" tests="58" failures="1" errors="0" skipped="0"/);
-  t.match(xml, /<testcase name="hmm2\.hmm2_device_coherent\.snapshot" classname="hmm-tests\.hmm2\.hmm2_device_coherent" time="0\.000">\n\s+<failure type="fail" message="hmm-tests\.c:1607:snapshot:Expected m\[6\] \(66\) == HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE \| HMM_DMIRROR_PROT_WRITE \(82\) \(regression: pass at the baseline, fail with the series\)">/);
+  t.match(
+    xml,
+    /<testsuite name="hmm-tests: \[PATCH mm-unstable 0\/4\][^"]*" tests="58" failures="1" errors="0" skipped="0"/,
+  );
+  t.match(
+    xml,
+    /<testcase name="hmm2\.hmm2_device_coherent\.snapshot" classname="hmm-tests\.hmm2\.hmm2_device_coherent" time="0\.000">\n\s+<failure type="fail" message="hmm-tests\.c:1607:snapshot:Expected m\[6\] \(66\) == HMM_DMIRROR_PROT_DEV_COHERENT_REMOTE \| HMM_DMIRROR_PROT_WRITE \(82\) \(regression: pass at the baseline, fail with the series\)">/,
+  );
   t.equal((xml.match(/<testcase /g) ?? []).length, 58);
   t.match(xml, /<property name="series.base" value="a3c5f2b0e1d4c6b8a9f7e5d3c1b0a2f4e6d8c0b1"\/>/);
 });
 
 t.test('flaky tests carry rerun elements; skips and not-run tests are skipped; crashes are errors', async (t) => {
-  const flaky = renderJunit([record('baseline-58-pass', ['patched-migrate-multiple-fails-once', 'patched-migrate-multiple-fails-once', 'baseline-58-pass'])]);
+  const flaky = renderJunit([
+    record('baseline-58-pass', [
+      'patched-migrate-multiple-fails-once',
+      'patched-migrate-multiple-fails-once',
+      'baseline-58-pass',
+    ]),
+  ]);
   t.ok((await xmllint(flaky, 'flaky')).ok);
   t.match(flaky, /message="[^"]*\(flaky: patched runs fail, fail, pass\)"/);
   t.match(flaky, /<rerunFailure type="fail" message="rerun 1: fail"\/>/);
@@ -31,7 +48,10 @@ t.test('flaky tests carry rerun elements; skips and not-run tests are skipped; c
   const v = await xmllint(oops, 'oops');
   t.ok(v.ok, v.out);
   t.match(oops, /errors="1" skipped="44"/);
-  t.match(oops, /<error type="crash" message="killed by signal 11 \(kernel oops\) \(regression: pass at the baseline, crash with the series\)">/);
+  t.match(
+    oops,
+    /<error type="crash" message="killed by signal 11 \(kernel oops\) \(regression: pass at the baseline, crash with the series\)">/,
+  );
   const skipped = renderJunit([record('baseline-58-pass', ['baseline-coherent-skipped-no-reserved-memory'])]);
   t.ok((await xmllint(skipped, 'skipped')).ok);
   t.match(skipped, /<skipped message="DEVICE_COHERENT not available"\/>/);
@@ -39,7 +59,10 @@ t.test('flaky tests carry rerun elements; skips and not-run tests are skipped; c
 
 t.test('several jobs, a failed job and hostile text still validate', async (t) => {
   const failed = record('baseline-58-pass', ['baseline-58-pass'], {
-    status: 'failed', patched: null, comparison: null, reruns: [],
+    status: 'failed',
+    patched: null,
+    comparison: null,
+    reruns: [],
     error: { message: 'Patch 1/1 does not apply: "<&>" \u0001', exitCode: 4 },
   });
   const xml = renderJunit([record('baseline-58-pass', ['baseline-58-pass']), failed]);

@@ -5,7 +5,8 @@ import type { RunRecord } from '../../src/report/index.js';
 import type { TestRunResult } from '../../src/results/types.js';
 
 const dir = fileURLToPath(new URL('../../fixtures/results/', import.meta.url));
-export const result = (name: string): TestRunResult => JSON.parse(readFileSync(`${dir}${name}.json`, 'utf8')) as TestRunResult;
+export const result = (name: string): TestRunResult =>
+  JSON.parse(readFileSync(`${dir}${name}.json`, 'utf8')) as TestRunResult;
 
 const BASE = 'a3c5f2b0e1d4c6b8a9f7e5d3c1b0a2f4e6d8c0b1';
 
@@ -52,7 +53,14 @@ export function record(baseline: string, patched: string[], over: Partial<RunRec
       { name: 'test', side: 'patched', ms: 9400 },
       { name: 'rerun', side: 'patched', ms: 9300 },
     ],
-    env: { kernel: '6.12.117', gcc: 'gcc (Debian 12.2.0-14) 12.2.0', qemu: 'QEMU emulator version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u18)', accel: 'tcg', runner: 'qemu', configHash: '5e1f0c2a9b7d' },
+    env: {
+      kernel: '6.12.117',
+      gcc: 'gcc (Debian 12.2.0-14) 12.2.0',
+      qemu: 'QEMU emulator version 7.2.19 (Debian 1:7.2+dfsg-7+deb12u18)',
+      accel: 'tcg',
+      runner: 'qemu',
+      configHash: '5e1f0c2a9b7d',
+    },
     artifacts: {
       dir: dirPath,
       series: `${dirPath}/series.mbox`,

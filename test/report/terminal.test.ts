@@ -3,7 +3,9 @@ import { renderTerminal } from '../../src/report/index.js';
 import { record } from './records.js';
 
 t.test('a regression: changes table first, then totals, then where the logs are', async (t) => {
-  const text = renderTerminal(record('baseline-58-pass', ['patched-coherent-remote-snapshot-fails', 'patched-coherent-remote-snapshot-fails']));
+  const text = renderTerminal(
+    record('baseline-58-pass', ['patched-coherent-remote-snapshot-fails', 'patched-coherent-remote-snapshot-fails']),
+  );
   const lines = text.split('\n');
   t.match(lines[0], /^hmmci run 20261121-102300-break-test-at-2-1a2b: regressed: 1 regression$/);
   const change = lines.findIndex((l) => l.startsWith('change'));
@@ -34,14 +36,25 @@ t.test('an oops: the crash first, the event, and the stopped suite collapsed to 
   t.match(rows[0], /^REGRESSION\s+hmm\.hmm_device_private\.migrate_fault\s+pass\s+crash/);
   t.match(rows[1], /^NEW EVENT\s+oops in migrate_vma_collect_pmd\s+-\s+1\/1 runs/);
   t.match(rows[2], /^NOT RUN\s+44 tests from hmm\.hmm_device_private\.migrate_release on/);
-  t.match(text, /BUG: kernel NULL pointer dereference, address: 0000000000000008 \(during hmm\.hmm_device_private\.migrate_fault\)/);
+  t.match(
+    text,
+    /BUG: kernel NULL pointer dereference, address: 0000000000000008 \(during hmm\.hmm_device_private\.migrate_fault\)/,
+  );
   t.match(text, /crash\s+notrun\s+total/);
 });
 
 t.test('a job that stopped shows the error instead of a table', async (t) => {
   const r = record('baseline-58-pass', ['baseline-58-pass'], {
-    status: 'failed', exitCode: 4, patched: null, comparison: null, reruns: [],
-    error: { message: 'Patch 2/4 does not apply to a3c5f2b0e1d4.', exitCode: 4, details: ['lib/test_hmm.c: hunk 1 failed'] },
+    status: 'failed',
+    exitCode: 4,
+    patched: null,
+    comparison: null,
+    reruns: [],
+    error: {
+      message: 'Patch 2/4 does not apply to a3c5f2b0e1d4.',
+      exitCode: 4,
+      details: ['lib/test_hmm.c: hunk 1 failed'],
+    },
   });
   const text = renderTerminal(r);
   t.match(text, /stopped: Patch 2\/4 does not apply/);

@@ -28,7 +28,14 @@ t.test('kernel messages printed into the listing are not rows; no-variant fixtur
     'a_fixture_name_longer_than_twenty v1 t1',
     '                     v2                        t2',
   ].join('\n');
-  t.same(parseListing(text), ['plain.one', 'plain.two', 'a_fixture_name_longer_than_twenty.v1.t1', 'a_fixture_name_longer_than_twenty.v1.t2', 'a_fixture_name_longer_than_twenty.v2.t1', 'a_fixture_name_longer_than_twenty.v2.t2']);
+  t.same(parseListing(text), [
+    'plain.one',
+    'plain.two',
+    'a_fixture_name_longer_than_twenty.v1.t1',
+    'a_fixture_name_longer_than_twenty.v1.t2',
+    'a_fixture_name_longer_than_twenty.v2.t1',
+    'a_fixture_name_longer_than_twenty.v2.t2',
+  ]);
   t.same(parseListing('no listing here'), []);
 });
 
@@ -40,7 +47,10 @@ t.test('a kernel message printed in the middle of a listing row does not invent 
   t.match(listing, /^\s+\[\s+3\.059225\] tsc: Refined TSC/m);
   const names = parseListing(listing);
   t.equal(names.length, 58);
-  t.notOk(names.some((n) => n.startsWith('migrate_shared.')), 'no fixture named after a split row');
+  t.notOk(
+    names.some((n) => n.startsWith('migrate_shared.')),
+    'no fixture named after a split row',
+  );
   t.equal(names[15], 'hmm.hmm_device_private.migrate_shared');
   t.equal(names[20], 'hmm.hmm_device_private.compound');
   const ran = [...text.matchAll(/^ok \d+ (\S+)/gm)].map((m) => m[1]);

@@ -27,7 +27,14 @@ t.test('exit 1 with a crash; events carry kind, test, text and the function', as
   const r = await hmmci('parse', fixturePath('oops-no-panic.log'), '--json');
   t.equal(r.code, 1);
   const j = JSON.parse(r.out);
-  t.match(j.events, [{ kind: 'oops', test: 'hmm.hmm_device_private.migrate_release', text: /^BUG: kernel NULL pointer dereference/, function: 'dmirror_fops_unlocked_ioctl' }]);
+  t.match(j.events, [
+    {
+      kind: 'oops',
+      test: 'hmm.hmm_device_private.migrate_release',
+      text: /^BUG: kernel NULL pointer dereference/,
+      function: 'dmirror_fops_unlocked_ioctl',
+    },
+  ]);
 });
 
 t.test('text output: table, counts, events', async (t) => {
@@ -36,8 +43,14 @@ t.test('text output: table, counts, events', async (t) => {
   t.match(r.out, /^CRASH\s+hmm\.hmm_device_private\.migrate_release\s+kernel oops in dmirror_fops_unlocked_ioctl/m);
   t.match(r.out, /^NOTRUN\s+hmm2\.hmm2_device_coherent\.double_map/m);
   t.match(r.out, /^58 tests: pass 14, crash 1, notrun 43$/m);
-  t.match(r.out, /^2 kernel events:\n  oops in dmirror_fops_unlocked_ioctl during hmm\.hmm_device_private\.migrate_release\n    BUG: kernel NULL pointer dereference/m);
-  t.match(r.out, /^  panic during hmm\.hmm_device_private\.migrate_release\n    Kernel panic - not syncing: Fatal exception/m);
+  t.match(
+    r.out,
+    /^2 kernel events:\n  oops in dmirror_fops_unlocked_ioctl during hmm\.hmm_device_private\.migrate_release\n    BUG: kernel NULL pointer dereference/m,
+  );
+  t.match(
+    r.out,
+    /^  panic during hmm\.hmm_device_private\.migrate_release\n    Kernel panic - not syncing: Fatal exception/m,
+  );
 });
 
 t.test('unusable inputs exit 3 with one paragraph', async (t) => {
@@ -49,7 +62,14 @@ t.test('unusable inputs exit 3 with one paragraph', async (t) => {
   writeFileSync(bin, Buffer.alloc(4096));
   const prose = join(dir, 'notes.txt');
   writeFileSync(prose, 'shopping list\neggs\nmilk\n');
-  for (const [file, re] of [[empty, /is empty/], [html, /HTML page/], [bin, /binary file/], [prose, /does not look like a guest console log/], [join(dir, 'missing.log'), /Cannot read the console log .*ENOENT/], [dir, /is a directory/]] as const) {
+  for (const [file, re] of [
+    [empty, /is empty/],
+    [html, /HTML page/],
+    [bin, /binary file/],
+    [prose, /does not look like a guest console log/],
+    [join(dir, 'missing.log'), /Cannot read the console log .*ENOENT/],
+    [dir, /is a directory/],
+  ] as const) {
     const r = await hmmci('parse', file);
     t.equal(r.code, 3, file);
     t.match(r.err, re);
@@ -57,19 +77,30 @@ t.test('unusable inputs exit 3 with one paragraph', async (t) => {
   }
 });
 
-t.test('exit status contract: a kernel warning during a passing test and an xfail both exit 0; the event is still reported', async (t) => {
-  const w = await hmmci('parse', fixturePath('warning-new-format.log'), '--json');
-  t.equal(w.code, 0, w.err);
-  t.match(JSON.parse(w.out).events, [{ kind: 'warning', test: 'hmm.hmm_device_private.migrate', function: 'hmm_vma_walk_pmd' }]);
-  const xf = join(dir, 'xfail.log');
-  writeFileSync(xf, readFileSync(fixturePath('clean-58-pass.log'), 'utf8').replace('ok 5 hmm.hmm_device_private.anon_write_prot', 'ok 5 hmm.hmm_device_private.anon_write_prot # XFAIL known broken'));
-  const x = await hmmci('parse', xf, '--json');
-  t.equal(x.code, 0, x.err);
-  t.same(JSON.parse(x.out).counts, { pass: 57, xfail: 1 });
-  const old = await hmmci('parse', fixturePath('old-harness-skip-without-name.log'));
-  t.equal(old.code, 0);
-  t.match(old.out, /^58 tests: pass 29, skip 29$/m);
-});
+t.test(
+  'exit status contract: a kernel warning during a passing test and an xfail both exit 0; the event is still reported',
+  async (t) => {
+    const w = await hmmci('parse', fixturePath('warning-new-format.log'), '--json');
+    t.equal(w.code, 0, w.err);
+    t.match(JSON.parse(w.out).events, [
+      { kind: 'warning', test: 'hmm.hmm_device_private.migrate', function: 'hmm_vma_walk_pmd' },
+    ]);
+    const xf = join(dir, 'xfail.log');
+    writeFileSync(
+      xf,
+      readFileSync(fixturePath('clean-58-pass.log'), 'utf8').replace(
+        'ok 5 hmm.hmm_device_private.anon_write_prot',
+        'ok 5 hmm.hmm_device_private.anon_write_prot # XFAIL known broken',
+      ),
+    );
+    const x = await hmmci('parse', xf, '--json');
+    t.equal(x.code, 0, x.err);
+    t.same(JSON.parse(x.out).counts, { pass: 57, xfail: 1 });
+    const old = await hmmci('parse', fixturePath('old-harness-skip-without-name.log'));
+    t.equal(old.code, 0);
+    t.match(old.out, /^58 tests: pass 29, skip 29$/m);
+  },
+);
 
 t.test('a log made of many runs is streamed: parser notes are capped with a count of the rest', async (t) => {
   const one = readFileSync(fixturePath('clean-58-pass.log'));

@@ -10,18 +10,34 @@ t.test('vng-clean-58-pass.log: the real vng run parses as 58/58 with sentinels, 
   t.same(r.counts, { pass: 58 });
   t.equal(r.tests.length, 58);
   t.same(r.events, [], "virtme-init's mount errors and messages are not kernel events");
-  t.match(r.session, { booted: true, started: true, exitStatus: 0, planned: 58, plan: 58, depth: 0, totals: { pass: 58, fail: 0, skip: 0 } });
-  t.match(r.session.info, { spm_addr_dev0: '0x40000000', spm_addr_dev1: '0x50000000', devices: '4', nr_hugepages: '16' });
+  t.match(r.session, {
+    booted: true,
+    started: true,
+    exitStatus: 0,
+    planned: 58,
+    plan: 58,
+    depth: 0,
+    totals: { pass: 58, fail: 0, skip: 0 },
+  });
+  t.match(r.session.info, {
+    spm_addr_dev0: '0x40000000',
+    spm_addr_dev1: '0x50000000',
+    devices: '4',
+    nr_hugepages: '16',
+  });
   t.equal(r.tests[0]!.name, 'hmm.hmm_device_private.open_close');
   t.ok(allPassed(r));
 });
 
-t.test('vng-fail-coherent-snapshot.log: break-test-at-2 under the real vng: the one planted failure, with its assertion', async (t) => {
-  const r = parseConsole(log('vng-fail-coherent-snapshot.log'));
-  t.same(r.counts, { pass: 57, fail: 1 });
-  const s = r.tests.find((x) => x.name === 'hmm2.hmm2_device_coherent.snapshot')!;
-  t.equal(s.status, 'fail');
-  t.match(s.reason, /^hmm-tests\.c:\d+: Expected m\[6\] \(66\) == /);
-  t.same(r.events, []);
-  t.equal(r.session.exitStatus, 1);
-});
+t.test(
+  'vng-fail-coherent-snapshot.log: break-test-at-2 under the real vng: the one planted failure, with its assertion',
+  async (t) => {
+    const r = parseConsole(log('vng-fail-coherent-snapshot.log'));
+    t.same(r.counts, { pass: 57, fail: 1 });
+    const s = r.tests.find((x) => x.name === 'hmm2.hmm2_device_coherent.snapshot')!;
+    t.equal(s.status, 'fail');
+    t.match(s.reason, /^hmm-tests\.c:\d+: Expected m\[6\] \(66\) == /);
+    t.same(r.events, []);
+    t.equal(r.session.exitStatus, 1);
+  },
+);

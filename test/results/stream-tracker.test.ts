@@ -20,8 +20,23 @@ const feed = (tr: StreamTracker, lines: string[]) => lines.forEach((text, i) => 
 t.test('announced by the runner line: the nested stream is adopted, the wrapper result kept apart', async (t) => {
   const { h, seen } = host(['hmm.hmm_device_private.open_close']);
   const tr = new StreamTracker(h);
-  feed(tr, ['TAP version 13', '1..1', '# selftests: mm: hmm-tests', '# TAP version 13', '# 1..1', '# #  RUN           hmm.hmm_device_private.open_close ...', '# ok 1 hmm.hmm_device_private.open_close', 'ok 1 selftests: mm: hmm-tests']);
-  t.same(seen, ['output: # selftests: mm: hmm-tests', 'adopted depth 1', 'hmm: run hmm.hmm_device_private.open_close', 'hmm: result hmm.hmm_device_private.open_close', 'wrapper: selftests: mm: hmm-tests']);
+  feed(tr, [
+    'TAP version 13',
+    '1..1',
+    '# selftests: mm: hmm-tests',
+    '# TAP version 13',
+    '# 1..1',
+    '# #  RUN           hmm.hmm_device_private.open_close ...',
+    '# ok 1 hmm.hmm_device_private.open_close',
+    'ok 1 selftests: mm: hmm-tests',
+  ]);
+  t.same(seen, [
+    'output: # selftests: mm: hmm-tests',
+    'adopted depth 1',
+    'hmm: run hmm.hmm_device_private.open_close',
+    'hmm: result hmm.hmm_device_private.open_close',
+    'wrapper: selftests: mm: hmm-tests',
+  ]);
   t.equal(tr.depth, 1);
 });
 
@@ -29,7 +44,12 @@ t.test("another program's stream: its results are ignored with one note, its lin
   const { h, seen } = host(['hmm.hmm_device_private.open_close']);
   const tr = new StreamTracker(h);
   feed(tr, ['running ./gup_test', 'TAP version 13', '1..2', 'ok 1 gup_test one', 'ok 2 gup_test two']);
-  t.same(seen, ['output: running ./gup_test', "note: ignoring the TAP results of another program (./gup_test) at nesting depth 0: not hmm-tests' stream", 'output: ok 1 gup_test one', 'output: ok 2 gup_test two']);
+  t.same(seen, [
+    'output: running ./gup_test',
+    "note: ignoring the TAP results of another program (./gup_test) at nesting depth 0: not hmm-tests' stream",
+    'output: ok 1 gup_test one',
+    'output: ok 2 gup_test two',
+  ]);
   t.equal(tr.hmm, undefined);
 });
 
@@ -52,5 +72,8 @@ t.test('hmm-tests run twice: the second stream is adopted again', async (t) => {
   const { h, seen } = host(['hmm.a.b']);
   const tr = new StreamTracker(h);
   feed(tr, ['TAP version 13', '#  RUN           hmm.a.b ...', 'TAP version 13', '#  RUN           hmm.a.b ...']);
-  t.same(seen.filter((s) => s.startsWith('adopted')), ['adopted depth 0', 'adopted depth 0 again']);
+  t.same(
+    seen.filter((s) => s.startsWith('adopted')),
+    ['adopted depth 0', 'adopted depth 0 again'],
+  );
 });

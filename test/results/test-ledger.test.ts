@@ -2,22 +2,90 @@ import t from 'tap';
 import { resolve, TestLedger, type TestState } from '../../src/results/test-ledger.js';
 import type { KernelEvent } from '../../src/results/types.js';
 
-const state = (over: Partial<TestState> = {}): TestState => ({ name: 'hmm.hmm_device_private.anon_read', output: [], dropped: 0, started: true, ...over });
-const oops: KernelEvent = { kind: 'oops', test: 'hmm.hmm_device_private.anon_read', text: 'BUG: kernel NULL pointer dereference, address: 0000000000000008\nRIP: 0010:dmirror_fault+0x3a/0x90', function: 'dmirror_fault' };
+const state = (over: Partial<TestState> = {}): TestState => ({
+  name: 'hmm.hmm_device_private.anon_read',
+  output: [],
+  dropped: 0,
+  started: true,
+  ...over,
+});
+const oops: KernelEvent = {
+  kind: 'oops',
+  test: 'hmm.hmm_device_private.anon_read',
+  text: 'BUG: kernel NULL pointer dereference, address: 0000000000000008\nRIP: 0010:dmirror_fault+0x3a/0x90',
+  function: 'dmirror_fault',
+};
 
 t.test('resolve: the precedence of what was seen while the test ran, in one table', async (t) => {
   const cases: Array<[string, Partial<TestState>, Parameters<typeof resolve>[1], ReturnType<typeof resolve>]> = [
     ['a pass is a pass', {}, { kind: 'result', status: 'pass' }, { status: 'pass', reason: undefined }],
-    ['a fatal report beats any result line', { fatal: oops }, { kind: 'result', status: 'pass' }, { status: 'crash', reason: 'kernel oops in dmirror_fault: BUG: kernel NULL pointer dereference, address: 0000000000000008' }],
-    ['…and names how the test ended', { fatal: oops, terminated: 'Test terminated unexpectedly by signal 9' }, { kind: 'no-result', why: 'x' }, { status: 'crash', reason: 'kernel oops in dmirror_fault: BUG: kernel NULL pointer dereference, address: 0000000000000008 (Test terminated unexpectedly by signal 9)' }],
-    ["kselftest's timeout beats the result line", { timedOut: true, terminated: 'Test terminated by timeout' }, { kind: 'result', status: 'fail' }, { status: 'timeout', reason: 'Test terminated by timeout' }],
-    ['a failure is explained by its first assertion', { firstAssert: 'hmm-tests.c:200: Expected 0 (0) == ret (-14)', terminated: 'Test terminated by assertion' }, { kind: 'result', status: 'fail', reason: 'note' }, { status: 'fail', reason: 'hmm-tests.c:200: Expected 0 (0) == ret (-14)' }],
-    ['…else by how it ended, else by the line', {}, { kind: 'result', status: 'fail', reason: 'note' }, { status: 'fail', reason: 'note' }],
-    ['a skip keeps the line reason, else the SKIP() reason', { skipReason: 'no device' }, { kind: 'result', status: 'skip' }, { status: 'skip', reason: 'no device' }],
-    ['no result line: fail with why', {}, { kind: 'no-result', why: 'hmm-tests exited' }, { status: 'fail', reason: 'hmm-tests exited' }],
-    ['no result line after a timeout wrapper: timeout', {}, { kind: 'no-result', why: 'wrapper TIMEOUT', timedOut: true }, { status: 'timeout', reason: 'wrapper TIMEOUT' }],
-    ['the log ends while it runs', {}, { kind: 'log-end' }, { status: 'timeout', reason: 'never finished: the console ends while it runs' }],
-    ['the log ends because hmmci killed the guest', {}, { kind: 'log-end', killed: 'no progress for 120 s' }, { status: 'timeout', reason: 'killed by hmmci: no progress for 120 s' }],
+    [
+      'a fatal report beats any result line',
+      { fatal: oops },
+      { kind: 'result', status: 'pass' },
+      {
+        status: 'crash',
+        reason: 'kernel oops in dmirror_fault: BUG: kernel NULL pointer dereference, address: 0000000000000008',
+      },
+    ],
+    [
+      '…and names how the test ended',
+      { fatal: oops, terminated: 'Test terminated unexpectedly by signal 9' },
+      { kind: 'no-result', why: 'x' },
+      {
+        status: 'crash',
+        reason:
+          'kernel oops in dmirror_fault: BUG: kernel NULL pointer dereference, address: 0000000000000008 (Test terminated unexpectedly by signal 9)',
+      },
+    ],
+    [
+      "kselftest's timeout beats the result line",
+      { timedOut: true, terminated: 'Test terminated by timeout' },
+      { kind: 'result', status: 'fail' },
+      { status: 'timeout', reason: 'Test terminated by timeout' },
+    ],
+    [
+      'a failure is explained by its first assertion',
+      { firstAssert: 'hmm-tests.c:200: Expected 0 (0) == ret (-14)', terminated: 'Test terminated by assertion' },
+      { kind: 'result', status: 'fail', reason: 'note' },
+      { status: 'fail', reason: 'hmm-tests.c:200: Expected 0 (0) == ret (-14)' },
+    ],
+    [
+      '…else by how it ended, else by the line',
+      {},
+      { kind: 'result', status: 'fail', reason: 'note' },
+      { status: 'fail', reason: 'note' },
+    ],
+    [
+      'a skip keeps the line reason, else the SKIP() reason',
+      { skipReason: 'no device' },
+      { kind: 'result', status: 'skip' },
+      { status: 'skip', reason: 'no device' },
+    ],
+    [
+      'no result line: fail with why',
+      {},
+      { kind: 'no-result', why: 'hmm-tests exited' },
+      { status: 'fail', reason: 'hmm-tests exited' },
+    ],
+    [
+      'no result line after a timeout wrapper: timeout',
+      {},
+      { kind: 'no-result', why: 'wrapper TIMEOUT', timedOut: true },
+      { status: 'timeout', reason: 'wrapper TIMEOUT' },
+    ],
+    [
+      'the log ends while it runs',
+      {},
+      { kind: 'log-end' },
+      { status: 'timeout', reason: 'never finished: the console ends while it runs' },
+    ],
+    [
+      'the log ends because hmmci killed the guest',
+      {},
+      { kind: 'log-end', killed: 'no progress for 120 s' },
+      { status: 'timeout', reason: 'killed by hmmci: no progress for 120 s' },
+    ],
   ];
   for (const [what, over, cause, want] of cases) t.same(resolve(state(over), cause), want, what);
 });

@@ -19,12 +19,21 @@ function cacheWithRuns() {
   const cache = cacheLayout(root);
   const mk = (input: string, base: string, patched: string[], when: number) => {
     const rd = createRunDir(cache, input, new Date(Date.UTC(2026, 10, 21, 10, when)));
-    const r = record(base, patched, { id: rd.id, runDir: rd.dir, artifacts: { ...record(base, patched).artifacts, dir: rd.dir } });
+    const r = record(base, patched, {
+      id: rd.id,
+      runDir: rd.dir,
+      artifacts: { ...record(base, patched).artifacts, dir: rd.dir },
+    });
     writeRecord(rd.dir, r);
     return rd.id;
   };
   const clean = mk('benign-3.mbox', 'baseline-58-pass', ['baseline-58-pass'], 0);
-  const broken = mk('break-test-at-2.mbox', 'baseline-58-pass', ['patched-coherent-remote-snapshot-fails', 'patched-coherent-remote-snapshot-fails'], 1);
+  const broken = mk(
+    'break-test-at-2.mbox',
+    'baseline-58-pass',
+    ['patched-coherent-remote-snapshot-fails', 'patched-coherent-remote-snapshot-fails'],
+    1,
+  );
   return { root, clean, broken };
 }
 
@@ -36,7 +45,10 @@ t.test('hmmci runs lists past runs newest first', async (t) => {
   t.match(lines[0], new RegExp(`^${broken}\\s+exit 1\\s+regressed: 1 regression\\s+\\[PATCH`));
   t.match(lines[1], new RegExp(`^${clean}\\s+exit 0\\s+nothing regressed`));
   const j = await cli(['--cache-dir', root, 'runs', '--json']);
-  t.same(JSON.parse(j.out).map((x: { id: string }) => x.id), [broken, clean]);
+  t.same(
+    JSON.parse(j.out).map((x: { id: string }) => x.id),
+    [broken, clean],
+  );
   const empty = await cli(['--cache-dir', mkdtempSync(join(tmpdir(), 'hmmci-cli-')), 'runs']);
   t.match(empty.out, /^No runs in .* yet\./);
 });
@@ -54,7 +66,16 @@ t.test('hmmci report renders a past run again and exits with its status', async 
   const junit = await cli(['--cache-dir', root, 'report', broken, '--junit']);
   t.match(junit.out, /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<testsuites /);
   const file = join(root, 'reply.txt');
-  const mail = await cli(['--cache-dir', root, 'report', clean, '--mail', file, '--tested-by', 'Dana Tester <dana@example.org>']);
+  const mail = await cli([
+    '--cache-dir',
+    root,
+    'report',
+    clean,
+    '--mail',
+    file,
+    '--tested-by',
+    'Dana Tester <dana@example.org>',
+  ]);
   t.equal(mail.code, 0);
   t.match(readFileSync(file, 'utf8'), /\nTested-by: Dana Tester <dana@example\.org>\n/);
   t.match(mail.out, /hmmci run .*: nothing regressed/, 'the terminal report still prints');
@@ -73,13 +94,27 @@ t.test('bad references and conflicting formats are clear errors', async (t) => {
 });
 
 t.test('--variant specs', async (t) => {
-  t.same(parseVariant('thp:CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y', ['a.config']), { name: 'thp', fragments: ['a.config'], extra: ['CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y'] });
+  t.same(parseVariant('thp:CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y', ['a.config']), {
+    name: 'thp',
+    fragments: ['a.config'],
+    extra: ['CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y'],
+  });
   const frag = join(mkdtempSync(join(tmpdir(), 'hmmci-variant-')), 'kasan.config');
   writeFileSync(frag, 'CONFIG_KASAN=y\n');
-  t.same(parseVariant(`kasan:${frag},CONFIG_KASAN_INLINE=y`, []), { name: 'kasan', fragments: [frag], extra: ['CONFIG_KASAN_INLINE=y'] });
-  t.same(parseVariant('debug', ['a.config']), { name: 'debug', fragments: ['a.config', join(kernelConfigsDir(), 'debug.config')], extra: [] }, 'a named variant');
+  t.same(parseVariant(`kasan:${frag},CONFIG_KASAN_INLINE=y`, []), {
+    name: 'kasan',
+    fragments: [frag],
+    extra: ['CONFIG_KASAN_INLINE=y'],
+  });
+  t.same(
+    parseVariant('debug', ['a.config']),
+    { name: 'debug', fragments: ['a.config', join(kernelConfigsDir(), 'debug.config')], extra: [] },
+    'a named variant',
+  );
   t.throws(() => parseVariant('empty:', []), { message: /names no variant, fragment or CONFIG_ option/ });
-  t.throws(() => parseVariant('kasan:no-such.config', []), { message: /"no-such.config" is neither a named variant \(debug[,)]/ });
+  t.throws(() => parseVariant('kasan:no-such.config', []), {
+    message: /"no-such.config" is neither a named variant \(debug[,)]/,
+  });
 });
 
 t.test('hmmci run checks its arguments before building anything', async (t) => {

@@ -8,7 +8,11 @@ const GiB = 1024 ** 3;
 t.test('builds and guests are sized separately from cores and memory', async (t) => {
   t.same(planConcurrency({ cores: 2, memBytes: 24 * GiB }), { builds: 1, buildJobs: 2, guests: 1 }, 'this machine');
   t.same(planConcurrency({ cores: 16, memBytes: 64 * GiB }), { builds: 2, buildJobs: 8, guests: 8 });
-  t.same(planConcurrency({ cores: 16, memBytes: 8 * GiB }), { builds: 1, buildJobs: 16, guests: 1 }, 'memory bounds guests and parallel builds');
+  t.same(
+    planConcurrency({ cores: 16, memBytes: 8 * GiB }),
+    { builds: 1, buildJobs: 16, guests: 1 },
+    'memory bounds guests and parallel builds',
+  );
   t.same(planConcurrency({ cores: 1, memBytes: 1 * GiB }), { builds: 1, buildJobs: 1, guests: 1 }, 'never zero');
   t.equal(planConcurrency({ cores: 8, memBytes: 32 * GiB }, { jobs: 3 }).buildJobs, 3);
 });

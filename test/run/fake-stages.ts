@@ -7,12 +7,21 @@ import { HmmciError } from '../../src/common/errors.js';
 import { ExitCode } from '../../src/common/exit-codes.js';
 import { shortHash } from '../../src/common/hash.js';
 import type { TestRunResult } from '../../src/results/types.js';
-import type { BuildOutcome, ConfigureOutcome, ConfigVariant, LoadedSeries, StageContext, Stages, TestOutcome } from '../../src/stages/types.js';
+import type {
+  BuildOutcome,
+  ConfigureOutcome,
+  ConfigVariant,
+  LoadedSeries,
+  StageContext,
+  Stages,
+  TestOutcome,
+} from '../../src/stages/types.js';
 import type { KernelTree, Slot } from '../../src/tree/types.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 export const fixture = (p: string) => join(root, p);
-const result = (name: string): TestRunResult => JSON.parse(readFileSync(fixture(`fixtures/results/${name}.json`), 'utf8')) as TestRunResult;
+const result = (name: string): TestRunResult =>
+  JSON.parse(readFileSync(fixture(`fixtures/results/${name}.json`), 'utf8')) as TestRunResult;
 
 export const BASE = 'b'.repeat(40);
 const BASELINE_KERNEL = 'unpatched baseline';
@@ -35,7 +44,10 @@ export interface FakeOptions {
   onTest?: (state: { applied: string | null; call: number }) => void;
 }
 
-interface FakeSlotState { slot: Slot; applied: string | null }
+interface FakeSlotState {
+  slot: Slot;
+  applied: string | null;
+}
 
 /**
  * Stand-in stage implementations for unit tests of the run orchestration: real fixture series
@@ -55,11 +67,20 @@ export class FakeStages implements Stages {
   resets = 0;
   private busy = new Set<number>();
 
-  constructor(private readonly cache: CacheLayout, private readonly opts: FakeOptions = {}) {}
+  constructor(
+    private readonly cache: CacheLayout,
+    private readonly opts: FakeOptions = {},
+  ) {}
 
   async resolveTree(): Promise<KernelTree> {
     this.calls.push('tree');
-    return { path: join(this.cache.trees, 'linux-6.12.117'), kind: 'default', baseline: BASE, version: '6.12.117', id: 'linux-6.12.117' };
+    return {
+      path: join(this.cache.trees, 'linux-6.12.117'),
+      kind: 'default',
+      baseline: BASE,
+      version: '6.12.117',
+      id: 'linux-6.12.117',
+    };
   }
 
   async loadSeries(input: string): Promise<LoadedSeries> {
@@ -69,11 +90,20 @@ export class FakeStages implements Stages {
     const cover = subjects.find((s) => /\b0\/\d+\]/.test(s));
     const patches = subjects.filter((s) => s !== cover);
     const texts = mbox.split(/^From [^\n]*\n/m).filter((p) => p.includes('diff --git'));
-    return { input, title: cover ?? patches[0] ?? input, patches, mbox, patchTexts: texts, messageId: '<fake-1@example.org>' };
+    return {
+      input,
+      title: cover ?? patches[0] ?? input,
+      patches,
+      mbox,
+      patchTexts: texts,
+      messageId: '<fake-1@example.org>',
+    };
   }
 
   async chooseBase(req: { tree: KernelTree; option?: string }) {
-    return req.option ? { base: req.option, reason: `--base ${req.option}` } : { base: req.tree.baseline, reason: "the tree's baseline" };
+    return req.option
+      ? { base: req.option, reason: `--base ${req.option}` }
+      : { base: req.tree.baseline, reason: "the tree's baseline" };
   }
 
   configKey(v: ConfigVariant): string {
@@ -91,7 +121,17 @@ export class FakeStages implements Stages {
     mkdirSync(buildDir, { recursive: true });
     const st: FakeSlotState = {
       applied: null,
-      slot: { worktree, buildDir, index: i + 1, rev: req.rev === 'HEAD' ? BASE : req.rev, configKey: req.configKey, release: async () => { this.busy.delete(i); this.released++; } },
+      slot: {
+        worktree,
+        buildDir,
+        index: i + 1,
+        rev: req.rev === 'HEAD' ? BASE : req.rev,
+        configKey: req.configKey,
+        release: async () => {
+          this.busy.delete(i);
+          this.released++;
+        },
+      },
     };
     this.slots.push(st);
     this.calls.push(`slot ${i + 1}`);
@@ -112,15 +152,24 @@ export class FakeStages implements Stages {
   async applySeries(req: { series: LoadedSeries; worktree: string; base: string }) {
     this.calls.push(`apply ${req.series.input}`);
     if (this.opts.applyFails?.includes(req.series.input)) {
-      throw new HmmciError(`Patch 2/${req.series.patches.length} of ${req.series.input} does not apply to ${req.base.slice(0, 12)}.`, { exitCode: ExitCode.APPLY_FAILED, details: ['lib/test_hmm.c: hunk #1 FAILED'] });
+      throw new HmmciError(
+        `Patch 2/${req.series.patches.length} of ${req.series.input} does not apply to ${req.base.slice(0, 12)}.`,
+        { exitCode: ExitCode.APPLY_FAILED, details: ['lib/test_hmm.c: hunk #1 FAILED'] },
+      );
     }
     const st = this.state(req.worktree);
     st.applied = req.series.input;
-    return { base: req.base, baseReason: 'the tree baseline', commits: req.series.patches.map((subject, i) => ({ sha: `${i + 1}`.repeat(40), index: i + 1, subject })) };
+    return {
+      base: req.base,
+      baseReason: 'the tree baseline',
+      commits: req.series.patches.map((subject, i) => ({ sha: `${i + 1}`.repeat(40), index: i + 1, subject })),
+    };
   }
 
   async configure(req: { buildDir: string; variant: ConfigVariant }): Promise<ConfigureOutcome> {
-    const side = this.state(req.buildDir.replace(this.cache.builds, this.cache.worktrees)).applied ? 'patched' : 'baseline';
+    const side = this.state(req.buildDir.replace(this.cache.builds, this.cache.worktrees)).applied
+      ? 'patched'
+      : 'baseline';
     this.calls.push(`config ${side}`);
     const configPath = join(req.buildDir, '.config');
     writeFileSync(configPath, `# fake\n${req.variant.extra.join('\n')}\n`);
@@ -134,11 +183,21 @@ export class FakeStages implements Stages {
     const logPath = join(req.buildDir, 'build.log');
     writeFileSync(logPath, `make ${side}\n`);
     if (this.opts.buildFails === side) {
-      return { ok: false, kind: 'build', message: `The ${side} kernel does not build.`, logPath, details: ['mm/hmm.c:12:3: error: expected ;'] };
+      return {
+        ok: false,
+        kind: 'build',
+        message: `The ${side} kernel does not build.`,
+        logPath,
+        details: ['mm/hmm.c:12:3: error: expected ;'],
+      };
     }
     // kbuild's layout; the "kernel" says which tree it was built from, so a guest booting a copy
     // of it elsewhere (a snapshot) still knows what it runs.
-    const artifacts = { bzImage: join(req.buildDir, 'arch/x86/boot/bzImage'), testHmmKo: join(req.buildDir, 'lib/test_hmm.ko'), config: join(req.buildDir, '.config') };
+    const artifacts = {
+      bzImage: join(req.buildDir, 'arch/x86/boot/bzImage'),
+      testHmmKo: join(req.buildDir, 'lib/test_hmm.ko'),
+      config: join(req.buildDir, '.config'),
+    };
     mkdirSync(join(req.buildDir, 'arch/x86/boot'), { recursive: true });
     mkdirSync(join(req.buildDir, 'lib'), { recursive: true });
     writeFileSync(artifacts.bzImage, `${this.state(req.srcDir).applied ?? BASELINE_KERNEL}\n`);
@@ -146,7 +205,10 @@ export class FakeStages implements Stages {
     return { ok: true, logPath, artifacts };
   }
 
-  async test(req: { srcDir: string; buildDir: string; runner: 'qemu' | 'vng'; logDir?: string; guest?: unknown }, ctx: StageContext): Promise<TestOutcome> {
+  async test(
+    req: { srcDir: string; buildDir: string; runner: 'qemu' | 'vng'; logDir?: string; guest?: unknown },
+    ctx: StageContext,
+  ): Promise<TestOutcome> {
     this.guests.push(req.guest);
     // What boots is what buildDir holds (the slot's build dir, or a snapshot of it).
     const kernel = readFileSync(join(req.buildDir, 'arch/x86/boot/bzImage'), 'utf8').trim();
@@ -164,7 +226,13 @@ export class FakeStages implements Stages {
     const consoleLogPath = join(logDir, 'console.log');
     writeFileSync(consoleLogPath, `console ${side} ${call}\n`);
     if (this.opts.guestFails === side) {
-      return { ok: false, kind: 'no-results', message: 'The guest printed nothing after "Booting from ROM" and was stopped after 120 s.', logPath: consoleLogPath, details: [] };
+      return {
+        ok: false,
+        kind: 'no-results',
+        message: 'The guest printed nothing after "Booting from ROM" and was stopped after 120 s.',
+        logPath: consoleLogPath,
+        details: [],
+      };
     }
     const name = this.opts.results?.({ applied, call }) ?? 'baseline-58-pass';
     // Like the real guest stage's, kept in the cache by its sources.

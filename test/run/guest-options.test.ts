@@ -12,8 +12,15 @@ const BENIGN = fixture('fixtures/series/benign-3.mbox');
 
 function request(cache: ReturnType<typeof cacheLayout>, over: Partial<RunRequest> = {}): RunRequest {
   return {
-    inputs: [BENIGN], variants: [{ fragments: ['base-x86_64-qemu.config', 'hmm.config'], extra: [] }], runner: 'qemu', reruns: 1, cache,
-    reporter: silentReporter, signal: new AbortController().signal, machine: { cores: 2, memBytes: 24 * 1024 ** 3 }, ...over,
+    inputs: [BENIGN],
+    variants: [{ fragments: ['base-x86_64-qemu.config', 'hmm.config'], extra: [] }],
+    runner: 'qemu',
+    reruns: 1,
+    cache,
+    reporter: silentReporter,
+    signal: new AbortController().signal,
+    machine: { cores: 2, memBytes: 24 * 1024 ** 3 },
+    ...over,
   };
 }
 

@@ -23,13 +23,21 @@ function setup(t: { teardown(fn: () => void): void }) {
 
 function request(cache: ReturnType<typeof cacheLayout>, inputs: string[], over: Partial<RunRequest> = {}): RunRequest {
   return {
-    inputs, variants: [variant], runner: 'qemu', reruns: 1, cache, reporter: silentReporter,
-    signal: new AbortController().signal, machine: { cores: 2, memBytes: 24 * 1024 ** 3 }, ...over,
+    inputs,
+    variants: [variant],
+    runner: 'qemu',
+    reruns: 1,
+    cache,
+    reporter: silentReporter,
+    signal: new AbortController().signal,
+    machine: { cores: 2, memBytes: 24 * 1024 ** 3 },
+    ...over,
   };
 }
 
 // The breaking series fails the coherent snapshot test every time it runs.
-const breaks = ({ applied }: { applied: string | null }) => (applied === BREAK ? 'patched-coherent-remote-snapshot-fails' : 'baseline-58-pass');
+const breaks = ({ applied }: { applied: string | null }) =>
+  applied === BREAK ? 'patched-coherent-remote-snapshot-fails' : 'baseline-58-pass';
 
 t.test('a regression is confirmed by a rerun, reported with exit 1, and every artifact is kept', async (t) => {
   const cache = setup(t);
@@ -40,19 +48,53 @@ t.test('a regression is confirmed by a rerun, reported with exit 1, and every ar
   t.ok(r);
   if (!r) return;
   t.equal(r.status, 'complete');
-  t.same(r.comparison?.regressions.map((x) => [x.name, x.baseline, x.patched, x.runs]), [[SNAPSHOT, 'pass', 'fail', ['fail', 'fail']]]);
+  t.same(
+    r.comparison?.regressions.map((x) => [x.name, x.baseline, x.patched, x.runs]),
+    [[SNAPSHOT, 'pass', 'fail', ['fail', 'fail']]],
+  );
   t.equal(fake.count('test patched'), 2, 'first run + one rerun');
   t.equal(fake.count('test baseline'), 1);
-  t.same(fake.calls.filter((c) => c.startsWith('slot')), ['slot 1'], 'baseline and patched share one slot');
+  t.same(
+    fake.calls.filter((c) => c.startsWith('slot')),
+    ['slot 1'],
+    'baseline and patched share one slot',
+  );
   t.equal(fake.released, 1);
   // run directory
-  const files = ['series.mbox', 'config', 'patched.build.log', 'baseline.build.log', 'patched.console.log', 'patched.rerun1.console.log', 'baseline.console.log', 'patched.results.json', 'patched.rerun1.results.json', 'baseline.results.json', 'record.json'];
+  const files = [
+    'series.mbox',
+    'config',
+    'patched.build.log',
+    'baseline.build.log',
+    'patched.console.log',
+    'patched.rerun1.console.log',
+    'baseline.console.log',
+    'patched.results.json',
+    'patched.rerun1.results.json',
+    'baseline.results.json',
+    'record.json',
+  ];
   for (const f of files) t.ok(existsSync(join(r.runDir, f)), f);
   t.equal(readFileSync(join(r.runDir, 'series.mbox'), 'utf8'), readFileSync(BREAK, 'utf8'));
   const onDisk = readRecord(r.runDir);
   t.equal(onDisk.status, 'complete');
   t.equal(onDisk.exitCode, 1);
-  t.same(onDisk.stages.map((s) => `${s.name}/${s.side}`), ['tree/run', 'series/run', 'slot/baseline', 'config/baseline', 'build/baseline', 'test/baseline', 'apply/patched', 'config/patched', 'build/patched', 'test/patched', 'rerun/patched']);
+  t.same(
+    onDisk.stages.map((s) => `${s.name}/${s.side}`),
+    [
+      'tree/run',
+      'series/run',
+      'slot/baseline',
+      'config/baseline',
+      'build/baseline',
+      'test/baseline',
+      'apply/patched',
+      'config/patched',
+      'build/patched',
+      'test/patched',
+      'rerun/patched',
+    ],
+  );
   t.match(onDisk.env, { kernel: '6.12.117', accel: 'tcg', runner: 'qemu', gcc: /^gcc /, qemu: /^QEMU/ });
   t.equal(onDisk.env.configHash, onDisk.config.configHash);
   t.equal(onDisk.series.commits?.length, 4);
@@ -62,16 +104,41 @@ t.test('a regression is confirmed by a rerun, reported with exit 1, and every ar
   const m = readManifest(join(r.runDir, 'manifest.json'));
   t.equal(m.job, r.id);
   t.same(m.entries.map((e) => e.path).sort(), [
-    'baseline/.config', 'baseline/arch/x86/boot/bzImage', 'baseline/build.log', 'baseline/console.log', 'baseline/hmm-tests', 'baseline/lib/test_hmm.ko', 'baseline/results.json',
-    'patched/.config', 'patched/arch/x86/boot/bzImage', 'patched/build.log', 'patched/console.log', 'patched/hmm-tests', 'patched/lib/test_hmm.ko',
-    'patched/rerun1/console.log', 'patched/rerun1/results.json', 'patched/results.json', 'patched/series.mbox',
+    'baseline/.config',
+    'baseline/arch/x86/boot/bzImage',
+    'baseline/build.log',
+    'baseline/console.log',
+    'baseline/hmm-tests',
+    'baseline/lib/test_hmm.ko',
+    'baseline/results.json',
+    'patched/.config',
+    'patched/arch/x86/boot/bzImage',
+    'patched/build.log',
+    'patched/console.log',
+    'patched/hmm-tests',
+    'patched/lib/test_hmm.ko',
+    'patched/rerun1/console.log',
+    'patched/rerun1/results.json',
+    'patched/results.json',
+    'patched/series.mbox',
   ]);
   const results = m.entries.find((e) => e.path === 'patched/results.json');
-  t.equal(results?.sha256, createHash('sha256').update(readFileSync(join(r.runDir, 'patched.results.json'))).digest('hex'));
+  t.equal(
+    results?.sha256,
+    createHash('sha256')
+      .update(readFileSync(join(r.runDir, 'patched.results.json')))
+      .digest('hex'),
+  );
   const copy = mkdtempSync(join(tmpdir(), 'hmmci-run-copy-'));
   t.teardown(() => rmSync(copy, { recursive: true, force: true }));
-  const patchedKernel = materialize({ ...m, entries: m.entries.filter((e) => e.side === 'patched') }, copy, { side: 'patched' });
-  t.equal(readFileSync(join(patchedKernel, 'arch/x86/boot/bzImage'), 'utf8'), `${BREAK}\n`, 'the patched kernel can be laid out elsewhere');
+  const patchedKernel = materialize({ ...m, entries: m.entries.filter((e) => e.side === 'patched') }, copy, {
+    side: 'patched',
+  });
+  t.equal(
+    readFileSync(join(patchedKernel, 'arch/x86/boot/bzImage'), 'utf8'),
+    `${BREAK}\n`,
+    'the patched kernel can be laid out elsewhere',
+  );
 });
 
 t.test('the baseline is cached by (base, config hash, toolchain, runner) and reused', async (t) => {
@@ -85,9 +152,18 @@ t.test('the baseline is cached by (base, config hash, toolchain, runner) and reu
   t.equal(second.count('config baseline'), 1, 'the config is still made to know its hash');
   const r = out.records[0];
   t.equal(r?.baseline?.cached, true);
-  t.equal(r?.baseline?.fromRun, (await runSeries(request(cache, [BENIGN]), new FakeStages(cache))).records[0]?.baseline?.fromRun);
-  t.ok(existsSync(join(r?.runDir ?? '', 'baseline.console.log')), 'the cached baseline console log is copied into the run');
-  t.same(r?.stages.filter((s) => s.side === 'baseline').map((s) => s.name), ['slot', 'config']);
+  t.equal(
+    r?.baseline?.fromRun,
+    (await runSeries(request(cache, [BENIGN]), new FakeStages(cache))).records[0]?.baseline?.fromRun,
+  );
+  t.ok(
+    existsSync(join(r?.runDir ?? '', 'baseline.console.log')),
+    'the cached baseline console log is copied into the run',
+  );
+  t.same(
+    r?.stages.filter((s) => s.side === 'baseline').map((s) => s.name),
+    ['slot', 'config'],
+  );
   // A different runner is a different baseline.
   const vng = new FakeStages(cache);
   await runSeries(request(cache, [BENIGN], { runner: 'vng' }), vng);
@@ -100,15 +176,24 @@ t.test('the baseline is cached by (base, config hash, toolchain, runner) and reu
 
 t.test('a failure the rerun does not reproduce is flaky: exit 0', async (t) => {
   const cache = setup(t);
-  const fake = new FakeStages(cache, { results: ({ applied, call }) => (applied && call === 0 ? 'patched-migrate-multiple-fails-once' : 'baseline-58-pass') });
+  const fake = new FakeStages(cache, {
+    results: ({ applied, call }) =>
+      applied && call === 0 ? 'patched-migrate-multiple-fails-once' : 'baseline-58-pass',
+  });
   const out = await runSeries(request(cache, [BENIGN]), fake);
   t.equal(out.exitCode, 0);
-  t.same(out.records[0]?.comparison?.flaky.map((f) => f.name), ['hmm.hmm_device_private.migrate_multiple']);
+  t.same(
+    out.records[0]?.comparison?.flaky.map((f) => f.name),
+    ['hmm.hmm_device_private.migrate_multiple'],
+  );
 });
 
 t.test('--reruns 0 takes the first run at its word; no rerun when nothing changed', async (t) => {
   const cache = setup(t);
-  const fake = new FakeStages(cache, { results: ({ applied, call }) => (applied && call === 0 ? 'patched-migrate-multiple-fails-once' : 'baseline-58-pass') });
+  const fake = new FakeStages(cache, {
+    results: ({ applied, call }) =>
+      applied && call === 0 ? 'patched-migrate-multiple-fails-once' : 'baseline-58-pass',
+  });
   const out = await runSeries(request(cache, [BENIGN], { reruns: 0 }), fake);
   t.equal(out.exitCode, 1);
   const clean = new FakeStages(cache);
@@ -121,7 +206,10 @@ t.test('several series: one baseline, first job in its slot, the others in their
   const fake = new FakeStages(cache, { results: breaks });
   const out = await runSeries(request(cache, [BENIGN, BREAK]), fake);
   t.equal(out.exitCode, 1, 'one job regressed');
-  t.same(out.records.map((r) => r.exitCode), [0, 1]);
+  t.same(
+    out.records.map((r) => r.exitCode),
+    [0, 1],
+  );
   t.equal(fake.count('test baseline'), 1, 'baseline computed once');
   t.equal(fake.count('slot'), 2);
   t.equal(out.records[0]?.batch, out.records[1]?.batch);
@@ -134,10 +222,21 @@ t.test('several series: one baseline, first job in its slot, the others in their
 t.test('config variants are jobs with their own baselines', async (t) => {
   const cache = setup(t);
   const fake = new FakeStages(cache);
-  const out = await runSeries(request(cache, [BENIGN], { variants: [{ name: 'default', ...variant }, { name: 'thp-always', fragments: variant.fragments, extra: ['CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y'] }] }), fake);
+  const out = await runSeries(
+    request(cache, [BENIGN], {
+      variants: [
+        { name: 'default', ...variant },
+        { name: 'thp-always', fragments: variant.fragments, extra: ['CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y'] },
+      ],
+    }),
+    fake,
+  );
   t.equal(out.records.length, 2);
   t.equal(fake.count('test baseline'), 2);
-  t.same(out.records.map((r) => r.config.variant), ['default', 'thp-always']);
+  t.same(
+    out.records.map((r) => r.config.variant),
+    ['default', 'thp-always'],
+  );
   t.not(out.records[0]?.config.configHash, out.records[1]?.config.configHash);
 });
 
@@ -159,7 +258,10 @@ t.test('with several series, one that does not apply does not stop the others', 
   const cache = setup(t);
   const fake = new FakeStages(cache, { applyFails: [BREAK] });
   const out = await runSeries(request(cache, [BENIGN, BREAK]), fake);
-  t.same(out.records.map((r) => r.exitCode), [0, 4]);
+  t.same(
+    out.records.map((r) => r.exitCode),
+    [0, 4],
+  );
   t.equal(out.exitCode, 4);
 });
 
@@ -196,7 +298,12 @@ t.test('a patched kernel that produces no results regressed (the baseline did): 
 t.test('an interrupt stops the job and marks its run directory', async (t) => {
   const cache = setup(t);
   const ac = new AbortController();
-  const fake = new FakeStages(cache, { testMs: 200, onTest: ({ applied }) => { if (applied) setTimeout(() => ac.abort(new Error('interrupted by SIGINT')), 20); } });
+  const fake = new FakeStages(cache, {
+    testMs: 200,
+    onTest: ({ applied }) => {
+      if (applied) setTimeout(() => ac.abort(new Error('interrupted by SIGINT')), 20);
+    },
+  });
   const out = await runSeries(request(cache, [BREAK], { signal: ac.signal }), fake);
   const r = out.records[0];
   t.equal(r?.status, 'interrupted');
@@ -221,7 +328,15 @@ t.test('two runs at once: the second waits for the baseline lock and reuses the 
 t.test('progress: each stage is printed once, with its side', async (t) => {
   const cache = setup(t);
   let text = '';
-  const reporter = createReporter({ stream: { write: (s: string) => { text += s; return true; } }, throttleMs: 0 });
+  const reporter = createReporter({
+    stream: {
+      write: (s: string) => {
+        text += s;
+        return true;
+      },
+    },
+    throttleMs: 0,
+  });
   await runSeries(request(cache, [BENIGN], { reporter }), new FakeStages(cache));
   t.match(text, /==> build \[baseline\]\n {2}ok build \[baseline\] \d+ms/);
   t.match(text, /==> build \[patched\]/);
@@ -234,49 +349,95 @@ t.test('a rerun that produces nothing leaves the first run to decide', async (t)
   const test = fake.test.bind(fake);
   fake.test = async (req, ctx) => {
     const o = await test(req, ctx);
-    if (fake.count('test patched') === 2 && o.ok) return { ok: false, kind: 'no-results', message: 'The guest printed nothing after "Booting from ROM".', logPath: o.consoleLogPath, details: [] };
+    if (fake.count('test patched') === 2 && o.ok)
+      return {
+        ok: false,
+        kind: 'no-results',
+        message: 'The guest printed nothing after "Booting from ROM".',
+        logPath: o.consoleLogPath,
+        details: [],
+      };
     return o;
   };
   const out = await runSeries(request(cache, [BREAK]), fake);
   t.equal(out.exitCode, 1);
-  t.same(out.records[0]?.comparison?.regressions.map((r) => [r.name, r.runs]), [[SNAPSHOT, ['fail']]]);
+  t.same(
+    out.records[0]?.comparison?.regressions.map((r) => [r.name, r.runs]),
+    [[SNAPSHOT, ['fail']]],
+  );
   t.equal(out.records[0]?.reruns.length, 1);
 });
 
-t.test('the patched kernel builds while the baseline boots from a snapshot of its kernel files; results are the same as one after the other', async (t) => {
-  const cache = setup(t);
-  const overlapped = new FakeStages(cache, { results: breaks, testMs: 100 });
-  const a = await runSeries(request(cache, [BREAK]), overlapped);
-  const line = overlapped.timeline;
-  const boot = line.findIndex((l) => l.startsWith('test baseline /'));
-  t.match(line[boot], new RegExp(`^test baseline ${cache.builds}/snapshots/.*-baseline/baseline$`), 'the baseline boots from a snapshot');
-  t.ok(line.indexOf('build patched') < line.indexOf('test baseline done'), `the patched build ran during the baseline boot (${line.join(' | ')})`);
-  t.notOk(existsSync(join(cache.builds, 'snapshots', `${a.records[0]?.id}-baseline`)), 'the snapshot is gone afterwards');
-  const serial = new FakeStages(cache, { results: breaks, testMs: 100 });
-  const b = await runSeries(request(cache, [BREAK], { overlapBaselineBoot: false, useBaselineCache: false }), serial);
-  t.ok(serial.timeline.indexOf('test baseline done') < serial.timeline.indexOf('build patched'), 'without overlap: one after the other');
-  t.match(serial.timeline.find((l) => l.startsWith('test baseline /')), new RegExp(`^test baseline ${cache.builds}/linux-[^/]*-1$`), "in the slot's build dir");
-  const same = (r: (typeof a.records)[number] | undefined) => ({ exit: r?.exitCode, baseline: r?.baseline?.counts, patched: r?.patched?.counts, reruns: r?.reruns.map((x) => x.counts), comparison: r?.comparison, stages: r?.stages.map((s) => `${s.name}/${s.side}`) });
-  t.same(same(a.records[0]), same(b.records[0]), 'same record either way');
-});
+t.test(
+  'the patched kernel builds while the baseline boots from a snapshot of its kernel files; results are the same as one after the other',
+  async (t) => {
+    const cache = setup(t);
+    const overlapped = new FakeStages(cache, { results: breaks, testMs: 100 });
+    const a = await runSeries(request(cache, [BREAK]), overlapped);
+    const line = overlapped.timeline;
+    const boot = line.findIndex((l) => l.startsWith('test baseline /'));
+    t.match(
+      line[boot],
+      new RegExp(`^test baseline ${cache.builds}/snapshots/.*-baseline/baseline$`),
+      'the baseline boots from a snapshot',
+    );
+    t.ok(
+      line.indexOf('build patched') < line.indexOf('test baseline done'),
+      `the patched build ran during the baseline boot (${line.join(' | ')})`,
+    );
+    t.notOk(
+      existsSync(join(cache.builds, 'snapshots', `${a.records[0]?.id}-baseline`)),
+      'the snapshot is gone afterwards',
+    );
+    const serial = new FakeStages(cache, { results: breaks, testMs: 100 });
+    const b = await runSeries(request(cache, [BREAK], { overlapBaselineBoot: false, useBaselineCache: false }), serial);
+    t.ok(
+      serial.timeline.indexOf('test baseline done') < serial.timeline.indexOf('build patched'),
+      'without overlap: one after the other',
+    );
+    t.match(
+      serial.timeline.find((l) => l.startsWith('test baseline /')),
+      new RegExp(`^test baseline ${cache.builds}/linux-[^/]*-1$`),
+      "in the slot's build dir",
+    );
+    const same = (r: (typeof a.records)[number] | undefined) => ({
+      exit: r?.exitCode,
+      baseline: r?.baseline?.counts,
+      patched: r?.patched?.counts,
+      reruns: r?.reruns.map((x) => x.counts),
+      comparison: r?.comparison,
+      stages: r?.stages.map((s) => `${s.name}/${s.side}`),
+    });
+    t.same(same(a.records[0]), same(b.records[0]), 'same record either way');
+  },
+);
 
-t.test('a series that changes hmm-tests boots its baseline in the slot first (the guest compiles hmm-tests from the tree)', async (t) => {
-  const cache = setup(t);
-  const fake = new FakeStages(cache, { testMs: 50 });
-  await runSeries(request(cache, [BENIGN]), fake);
-  t.ok(fake.timeline.indexOf('test baseline done') < fake.timeline.indexOf('build patched'));
-  t.notOk(fake.timeline.some((l) => l.includes('/snapshots/')));
-  const vng = new FakeStages(cache, { results: breaks });
-  await runSeries(request(cache, [BREAK], { runner: 'vng' }), vng);
-  t.notOk(vng.timeline.some((l) => l.includes('/snapshots/')), 'vng boots a build dir of its own: no snapshot');
-});
+t.test(
+  'a series that changes hmm-tests boots its baseline in the slot first (the guest compiles hmm-tests from the tree)',
+  async (t) => {
+    const cache = setup(t);
+    const fake = new FakeStages(cache, { testMs: 50 });
+    await runSeries(request(cache, [BENIGN]), fake);
+    t.ok(fake.timeline.indexOf('test baseline done') < fake.timeline.indexOf('build patched'));
+    t.notOk(fake.timeline.some((l) => l.includes('/snapshots/')));
+    const vng = new FakeStages(cache, { results: breaks });
+    await runSeries(request(cache, [BREAK], { runner: 'vng' }), vng);
+    t.notOk(
+      vng.timeline.some((l) => l.includes('/snapshots/')),
+      'vng boots a build dir of its own: no snapshot',
+    );
+  },
+);
 
-t.test('a baseline that breaks while the patched kernel builds: exit 6 all the same, the slot reset and released once', async (t) => {
-  const cache = setup(t);
-  const fake = new FakeStages(cache, { guestFails: 'baseline', testMs: 50 });
-  const out = await runSeries(request(cache, [BREAK]), fake);
-  t.equal(out.exitCode, 6);
-  t.match(out.records[0]?.error?.message, /does not boot or produced no results/);
-  t.equal(fake.released, 1);
-  t.ok(fake.resets >= 1);
-});
+t.test(
+  'a baseline that breaks while the patched kernel builds: exit 6 all the same, the slot reset and released once',
+  async (t) => {
+    const cache = setup(t);
+    const fake = new FakeStages(cache, { guestFails: 'baseline', testMs: 50 });
+    const out = await runSeries(request(cache, [BREAK]), fake);
+    t.equal(out.exitCode, 6);
+    t.match(out.records[0]?.error?.message, /does not boot or produced no results/);
+    t.equal(fake.released, 1);
+    t.ok(fake.resets >= 1);
+  },
+);

@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { BadInputError } from '../../src/common/errors.js';
-import { createRunDir, listRuns, markInterrupted, newRunId, readRecord, resolveRunRef, slugOf, writeRecord } from '../../src/run/run-dir.js';
+import {
+  createRunDir,
+  listRuns,
+  markInterrupted,
+  newRunId,
+  readRecord,
+  resolveRunRef,
+  slugOf,
+  writeRecord,
+} from '../../src/run/run-dir.js';
 import { record } from '../report/records.js';
 
 const cacheOf = () => cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-runs-')));
@@ -20,7 +29,12 @@ t.test('run ids sort by time and name the series', async (t) => {
 t.test('records round-trip; an interrupted run reads as interrupted', async (t) => {
   const cache = cacheOf();
   const rd = createRunDir(cache, 'fixtures/series/benign-3.mbox');
-  const r = { ...record('baseline-58-pass', ['baseline-58-pass']), id: rd.id, runDir: rd.dir, status: 'running' as const };
+  const r = {
+    ...record('baseline-58-pass', ['baseline-58-pass']),
+    id: rd.id,
+    runDir: rd.dir,
+    status: 'running' as const,
+  };
   writeRecord(rd.dir, r);
   t.same(readRecord(rd.dir), r);
   markInterrupted(rd.dir, 'SIGINT');
@@ -43,13 +57,21 @@ t.test('listing and finding runs', async (t) => {
   for (const [i, name] of ['benign-3.mbox', 'break-test-at-2.mbox'].entries()) {
     const rd = createRunDir(cache, name, new Date(Date.UTC(2026, 10, 21, 10, i)));
     ids.push(rd.id);
-    writeRecord(rd.dir, { ...record('baseline-58-pass', [i ? 'patched-coherent-remote-snapshot-fails' : 'baseline-58-pass']), id: rd.id, runDir: rd.dir });
+    writeRecord(rd.dir, {
+      ...record('baseline-58-pass', [i ? 'patched-coherent-remote-snapshot-fails' : 'baseline-58-pass']),
+      id: rd.id,
+      runDir: rd.dir,
+    });
   }
   mkdirSync(join(cache.runs, 'test-20261121-1000'), { recursive: true });
   mkdirSync(join(cache.runs, 'garbage'));
   writeFileSync(join(cache.runs, 'garbage', 'record.json'), '{"half":');
   const list = listRuns(cache);
-  t.same(list.map((l) => l.id), ['garbage', ids[1], ids[0]].sort().reverse(), 'folders without record.json are not runs');
+  t.same(
+    list.map((l) => l.id),
+    ['garbage', ids[1], ids[0]].sort().reverse(),
+    'folders without record.json are not runs',
+  );
   t.equal(list.find((l) => l.id === 'garbage')?.status, 'unreadable');
   t.equal(list.find((l) => l.id === ids[1])?.summary, 'regressed: 1 regression');
   t.equal(resolveRunRef(cache, 'last'), join(cache.runs, ids[1] as string));

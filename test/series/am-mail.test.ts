@@ -11,7 +11,10 @@ function patch(name: string) {
 t.test('the mail for git am: parsed headers and the decoded body; it parses back to the same patch', async (t) => {
   const p = patch('rfc-p2p-allow.mbox');
   const mail = amMail(p);
-  t.match(mail, /^From 0{40} Mon Sep 17 00:00:00 2001\nFrom: =\?UTF-8\?q\?Thomas_Hellstr=C3=B6m\?= <thomas\.hellstrom@linux\.intel\.com>\nDate: Tue, 15 Oct 2024 13:13:22 \+0200\nSubject: mm\/hmm, mm\/migrate_device: Allow p2p access and p2p migration\n/);
+  t.match(
+    mail,
+    /^From 0{40} Mon Sep 17 00:00:00 2001\nFrom: =\?UTF-8\?q\?Thomas_Hellstr=C3=B6m\?= <thomas\.hellstrom@linux\.intel\.com>\nDate: Tue, 15 Oct 2024 13:13:22 \+0200\nSubject: mm\/hmm, mm\/migrate_device: Allow p2p access and p2p migration\n/,
+  );
   const back = buildSeries(parseMailBytes(Buffer.from(mail), 'am'), { kind: 'mbox', input: 'am' }).patches[0]!;
   t.equal(back.author, p.author);
   t.equal(back.message, p.message);
@@ -26,7 +29,10 @@ t.test('From lines of the message are mboxrd-escaped', async (t) => {
 
 t.test('git am gets the whole body: every file section of the mail, even past lines the scan skips', async (t) => {
   const urn = amMail(patch('malformed/diff-urN-two-files.patch'));
-  t.match(urn, /\ndiff -urN old\/lib\/test_hmm\.c new\/lib\/test_hmm\.c\n[^]*\ndiff -urN old\/mm\/hmm\.c new\/mm\/hmm\.c\n--- old\/mm\/hmm\.c\n/);
+  t.match(
+    urn,
+    /\ndiff -urN old\/lib\/test_hmm\.c new\/lib\/test_hmm\.c\n[^]*\ndiff -urN old\/mm\/hmm\.c new\/mm\/hmm\.c\n--- old\/mm\/hmm\.c\n/,
+  );
   const blank = amMail(patch('malformed/blank-line-between-files.patch'));
   t.equal(blank.match(/^diff --git /gm)?.length, 3);
   t.match(blank, /\n #define _LINUX_MEMREMAP_H_\n \n\ndiff --git a\/lib\/test_hmm\.c/);

@@ -56,7 +56,11 @@ t.test('SIGTERM during git am of a long series leaves no temp dir and a clean wo
       '}',
     ].join('\n'),
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: TOP, env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: TOP,
+    env: { ...process.env, TMPDIR: tmp },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -68,7 +72,10 @@ t.test('SIGTERM during git am of a long series leaves no temp dir and a clean wo
     if (started && count >= 3) break;
     await sleep(50);
   }
-  t.ok(readdirSync(tmp).some((f) => f.startsWith('hmmci-am-')), 'the apply was under way');
+  t.ok(
+    readdirSync(tmp).some((f) => f.startsWith('hmmci-am-')),
+    'the apply was under way',
+  );
   child.kill('SIGTERM');
   const code = await exited;
   t.equal(code, 130, `exit 130 (${out.trim().slice(0, 200)})`);

@@ -11,7 +11,12 @@ import { which } from '../../src/common/exec.js';
 import { b4MirrorEnv, b4Target, messageIdUrl } from '../../src/series/b4.js';
 import { loadSeries } from '../../src/series/load.js';
 import { splitMbox, textLines } from '../../src/series/mbox.js';
-import { createPublicInbox, publicInboxMissing, type InboxServer, type PublicInbox } from '../../tools/public-inbox/fixture.js';
+import {
+  createPublicInbox,
+  publicInboxMissing,
+  type InboxServer,
+  type PublicInbox,
+} from '../../tools/public-inbox/fixture.js';
 import { runCli } from '../helpers/cli.js';
 import { fixture } from './helpers.js';
 
@@ -20,25 +25,57 @@ t.setTimeout(300_000);
 const COVER = 'cover.1795256698.git.dana.mirror@example.org';
 
 t.test('archive URLs and --mirror: what b4 is pointed at (pure)', async (t) => {
-  t.same(messageIdUrl(`https://lore.kernel.org/linux-mm/${COVER}/`), { msgid: COVER, archive: 'https://lore.kernel.org/linux-mm', lore: true });
-  t.same(messageIdUrl(`https://lore.kernel.org/r/${encodeURIComponent(COVER)}`), { msgid: COVER, archive: 'https://lore.kernel.org', lore: true });
+  t.same(messageIdUrl(`https://lore.kernel.org/linux-mm/${COVER}/`), {
+    msgid: COVER,
+    archive: 'https://lore.kernel.org/linux-mm',
+    lore: true,
+  });
+  t.same(messageIdUrl(`https://lore.kernel.org/r/${encodeURIComponent(COVER)}`), {
+    msgid: COVER,
+    archive: 'https://lore.kernel.org',
+    lore: true,
+  });
   t.equal(messageIdUrl('https://example.org/no-id-here/'), undefined);
   t.equal(messageIdUrl('file:///tmp/x@y'), undefined);
   t.same(b4Target(`<${COVER}>`, undefined), { msgid: COVER });
-  t.same(b4Target(COVER, 'http://127.0.0.1:8080/linux-mm/'), { msgid: COVER, archive: 'http://127.0.0.1:8080/linux-mm' });
-  t.same(b4Target(`https://pi.example.com/mm/${COVER}/T/`, undefined), { msgid: COVER, archive: 'https://pi.example.com/mm' }, "a company archive's URL is its own mirror");
-  t.same(b4Target(`https://lore.kernel.org/linux-mm/${COVER}/`, undefined), { msgid: COVER }, "lore URLs leave b4's own config in charge");
+  t.same(b4Target(COVER, 'http://127.0.0.1:8080/linux-mm/'), {
+    msgid: COVER,
+    archive: 'http://127.0.0.1:8080/linux-mm',
+  });
+  t.same(
+    b4Target(`https://pi.example.com/mm/${COVER}/T/`, undefined),
+    { msgid: COVER, archive: 'https://pi.example.com/mm' },
+    "a company archive's URL is its own mirror",
+  );
+  t.same(
+    b4Target(`https://lore.kernel.org/linux-mm/${COVER}/`, undefined),
+    { msgid: COVER },
+    "lore URLs leave b4's own config in charge",
+  );
   t.throws(() => b4Target(COVER, 'ftp://x'), /is not an http\(s\) URL/);
   t.throws(() => b4Target('-o@x', undefined), /not a message-id hmmci can pass to b4/);
-  t.same(b4MirrorEnv('http://h/l', { GIT_CONFIG_COUNT: '1' }), {
-    GIT_CONFIG_COUNT: '3', GIT_CONFIG_KEY_1: 'b4.midmask', GIT_CONFIG_VALUE_1: 'http://h/l/%s', GIT_CONFIG_KEY_2: 'b4.linkmask', GIT_CONFIG_VALUE_2: 'http://h/l/%s',
-  }, 'existing environment-only git config is kept');
+  t.same(
+    b4MirrorEnv('http://h/l', { GIT_CONFIG_COUNT: '1' }),
+    {
+      GIT_CONFIG_COUNT: '3',
+      GIT_CONFIG_KEY_1: 'b4.midmask',
+      GIT_CONFIG_VALUE_1: 'http://h/l/%s',
+      GIT_CONFIG_KEY_2: 'b4.linkmask',
+      GIT_CONFIG_VALUE_2: 'http://h/l/%s',
+    },
+    'existing environment-only git config is kept',
+  );
 });
 
 const missing = publicInboxMissing() ?? (which('b4') ? undefined : 'b4 is not installed (apt-get install b4)');
 t.test('the real b4 against a real public-inbox', { skip: missing }, async (t) => {
   const inbox: PublicInbox = createPublicInbox();
-  const saved = { HOME: process.env.HOME, XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME, HMMCI_MIRROR: process.env.HMMCI_MIRROR };
+  const saved = {
+    HOME: process.env.HOME,
+    XDG_CACHE_HOME: process.env.XDG_CACHE_HOME,
+    XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME,
+    HMMCI_MIRROR: process.env.HMMCI_MIRROR,
+  };
   t.teardown(async () => {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
@@ -46,23 +83,34 @@ t.test('the real b4 against a real public-inbox', { skip: missing }, async (t) =
     }
     await inbox.close();
   });
-  for (const m of splitMbox(textLines(readFileSync(fixture('benign-3.mbox'), 'utf8')))) inbox.deliver(`${m.lines.join('\n')}\n`);
+  for (const m of splitMbox(textLines(readFileSync(fixture('benign-3.mbox'), 'utf8'))))
+    inbox.deliver(`${m.lines.join('\n')}\n`);
   const server: InboxServer = await inbox.serve();
   // b4 runs in the inbox's private HOME: its cache and global git config are the test's.
-  Object.assign(process.env, { HOME: inbox.home, XDG_CACHE_HOME: inbox.env.XDG_CACHE_HOME, XDG_CONFIG_HOME: inbox.env.XDG_CONFIG_HOME });
+  Object.assign(process.env, {
+    HOME: inbox.home,
+    XDG_CACHE_HOME: inbox.env.XDG_CACHE_HOME,
+    XDG_CONFIG_HOME: inbox.env.XDG_CONFIG_HOME,
+  });
   delete process.env.HMMCI_MIRROR;
 
   t.test('--mirror URL: a bare message-id fetched and read (cover + 3 patches)', async (t) => {
     const s = await loadSeries(COVER, { mirror: server.listUrl });
     t.equal(s.source.kind, 'message-id');
     t.equal(s.cover?.messageId, COVER);
-    t.same(s.patches.map((p) => `${p.index}/${p.total}`), ['1/3', '2/3', '3/3']);
+    t.same(
+      s.patches.map((p) => `${p.index}/${p.total}`),
+      ['1/3', '2/3', '3/3'],
+    );
     t.equal(s.baseCommit, '90664afa533cde5b8e224575342753ca5660b82d');
   });
 
   t.test("an archive URL of the user's own public-inbox needs no option", async (t) => {
     const s = await loadSeries(`${server.listUrl}/${COVER}/`);
-    t.same(s.patches.map((p) => p.index), [1, 2, 3]);
+    t.same(
+      s.patches.map((p) => p.index),
+      [1, 2, 3],
+    );
   });
 
   t.test("an existing b4 config (b4.midmask in git's global config) is honoured", async (t) => {
@@ -71,11 +119,16 @@ t.test('the real b4 against a real public-inbox', { skip: missing }, async (t) =
     writeFileSync(gitconfig, `${before}[b4]\n\tmidmask = ${server.listUrl}/%s\n\tlinkmask = ${server.listUrl}/%s\n`);
     t.teardown(() => writeFileSync(gitconfig, before));
     const s = await loadSeries(`<${COVER}>`);
-    t.same(s.patches.map((p) => p.index), [1, 2, 3]);
+    t.same(
+      s.patches.map((p) => p.index),
+      [1, 2, 3],
+    );
   });
 
   t.test('an unknown message-id: exit 3 naming the id and the archive', async (t) => {
-    const err = (await loadSeries('no-such-message@example.org', { mirror: server.listUrl }).catch((e: unknown) => e)) as HmmciError;
+    const err = (await loadSeries('no-such-message@example.org', { mirror: server.listUrl }).catch(
+      (e: unknown) => e,
+    )) as HmmciError;
     t.equal(err.exitCode, ExitCode.BAD_INPUT);
     t.match(err.message, `The message-id no-such-message@example.org is not known to the archive ${server.listUrl}`);
     t.match(err.message, /--mirror URL/);

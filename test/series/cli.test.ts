@@ -42,7 +42,10 @@ t.test('series show --json prints only the contract JSON on stdout; warnings on 
   t.equal(r.code, 0);
   const j = JSON.parse(r.out);
   t.same(Object.keys(j), ['cover', 'version', 'baseCommit', 'patches']);
-  t.same(j.patches.map((p: { index: number }) => p.index), [1, 2, 3, 4, 5]);
+  t.same(
+    j.patches.map((p: { index: number }) => p.index),
+    [1, 2, 3, 4, 5],
+  );
   t.match(r.err, /warning: The patches come in the order 4\/5, 1\/5, 5\/5, 3\/5, 2\/5/);
 });
 
@@ -69,21 +72,44 @@ t.test('apply --tree: a slot of the user repo gets the commits; the checkout is 
   const j = JSON.parse(r.out);
   t.ok(j.worktree.startsWith(join(cache, 'worktrees')), 'a worktree in the cache');
   t.equal(j.base, head);
-  t.match(j.baseReason, /the tree's baseline \(HEAD of .*\), since the series' base-commit 90664afa533c is not in this tree/);
+  t.match(
+    j.baseReason,
+    /the tree's baseline \(HEAD of .*\), since the series' base-commit 90664afa533c is not in this tree/,
+  );
   t.equal(j.commits.length, 3);
   t.equal(gitSync(j.worktree, ['rev-parse', 'HEAD']).trim(), j.commits[2].sha);
   t.equal(gitSync(path, ['rev-parse', 'HEAD']).trim(), head);
   t.equal(gitSync(path, ['status', '--porcelain']), '');
   t.match(r.err, /base: [0-9a-f]{12} — the tree's baseline/);
 
-  const onBase = await hmmci(['--cache-dir', cache, 'apply', '--tree', path, '--base', base, fixture('one-patch.mbox')]);
+  const onBase = await hmmci([
+    '--cache-dir',
+    cache,
+    'apply',
+    '--tree',
+    path,
+    '--base',
+    base,
+    fixture('one-patch.mbox'),
+  ]);
   t.equal(onBase.code, 0, onBase.err);
-  t.match(onBase.out, new RegExp(`^Worktree: .*\\nBase:     ${base} \\(--base ${base}, since the series names no base-commit\\)\\n  [0-9a-f]{12} 1/1 mm/hmm: spell out`));
+  t.match(
+    onBase.out,
+    new RegExp(
+      `^Worktree: .*\\nBase:     ${base} \\(--base ${base}, since the series names no base-commit\\)\\n  [0-9a-f]{12} 1/1 mm/hmm: spell out`,
+    ),
+  );
 
   const stale = await hmmci(['--cache-dir', cache, 'apply', '--tree', path, fixture('stale-hmm-txt.mbox')]);
   t.equal(stale.code, ExitCode.APPLY_FAILED);
-  t.match(stale.err, /hmmci: Patch 1\/1 "docs\/vm: hmm\.txt: convert to ReST format" does not apply .*Documentation\/vm\/hmm\.txt \(file missing\)/);
-  t.match(stale.err, /Documentation\/vm\/hmm\.txt: file missing: the tree has no Documentation\/vm\/hmm\.txt \(moved or renamed\? the tree has Documentation\/mm\/hmm\.rst/);
+  t.match(
+    stale.err,
+    /hmmci: Patch 1\/1 "docs\/vm: hmm\.txt: convert to ReST format" does not apply .*Documentation\/vm\/hmm\.txt \(file missing\)/,
+  );
+  t.match(
+    stale.err,
+    /Documentation\/vm\/hmm\.txt: file missing: the tree has no Documentation\/vm\/hmm\.txt \(moved or renamed\? the tree has Documentation\/mm\/hmm\.rst/,
+  );
 
   const unsafe = await hmmci(['--cache-dir', cache, 'apply', '--tree', path, fixture('malformed/unsafe-dotdot.mbox')]);
   t.equal(unsafe.code, ExitCode.BAD_INPUT);

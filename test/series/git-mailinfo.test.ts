@@ -17,9 +17,18 @@ t.setTimeout(300_000);
 
 /** Where hmmci knowingly differs from git, and why (README "Differences from git am"). */
 const EXCEPTIONS: Record<string, { field: 'author' | 'date'; why: string }> = {
-  'malformed/attached-patch-octet-stream.eml': { field: 'date', why: "the attached format-patch mail is the patch: its own Date, not the outer mail's" },
-  'malformed/attached-patch-x-patch.eml': { field: 'date', why: "the attached format-patch mail is the patch: its own Date, not the outer mail's" },
-  'malformed/pipermail-separators.txt': { field: 'author', why: 'pipermail writes "x at y": hmmci puts the @ back, git finds no address' },
+  'malformed/attached-patch-octet-stream.eml': {
+    field: 'date',
+    why: "the attached format-patch mail is the patch: its own Date, not the outer mail's",
+  },
+  'malformed/attached-patch-x-patch.eml': {
+    field: 'date',
+    why: "the attached format-patch mail is the patch: its own Date, not the outer mail's",
+  },
+  'malformed/pipermail-separators.txt': {
+    field: 'author',
+    why: 'pipermail writes "x at y": hmmci puts the @ back, git finds no address',
+  },
 };
 
 const files = mailFiles(FIXTURES);
@@ -34,14 +43,21 @@ t.test('author, subject and date of every fixture mail are what git mailinfo say
     try {
       ours = parseMailBytes(bytes, name);
     } catch (err) {
-      t.ok(git.every((g) => g.failed || !g.author), `${name}: hmmci refuses it, and so does git (${(err as Error).message.slice(0, 60)}…)`);
+      t.ok(
+        git.every((g) => g.failed || !g.author),
+        `${name}: hmmci refuses it, and so does git (${(err as Error).message.slice(0, 60)}…)`,
+      );
       continue;
     }
     t.equal(ours.length, git.length, `${name}: as many mails as git mailsplit finds`);
     const exception = EXCEPTIONS[name];
     ours.forEach((m, i) => {
       const g = git[i]!;
-      const got: Record<string, string | null> = { author: m.from, subject: mailinfoSubject(m.subject), date: isoDate(m.date) ?? null };
+      const got: Record<string, string | null> = {
+        author: m.from,
+        subject: mailinfoSubject(m.subject),
+        date: isoDate(m.date) ?? null,
+      };
       const want = { author: g.author, subject: g.subject, date: g.date };
       if (exception) {
         t.not(got[exception.field], want[exception.field], `${name} #${i + 1}: differs on purpose: ${exception.why}`);
@@ -51,4 +67,3 @@ t.test('author, subject and date of every fixture mail are what git mailinfo say
     });
   }
 });
-

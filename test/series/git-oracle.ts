@@ -24,7 +24,10 @@ const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev
 /** git's parse_date(): the date as ISO 8601 UTC, null when git rejects it. */
 export function gitDate(date: string): string | null {
   if (!date) return null;
-  const r = spawnSync('git', ['var', 'GIT_AUTHOR_IDENT'], { env: { ...ENV, GIT_AUTHOR_NAME: 'x', GIT_AUTHOR_EMAIL: 'x@x', GIT_AUTHOR_DATE: date }, encoding: 'utf8' });
+  const r = spawnSync('git', ['var', 'GIT_AUTHOR_IDENT'], {
+    env: { ...ENV, GIT_AUTHOR_NAME: 'x', GIT_AUTHOR_EMAIL: 'x@x', GIT_AUTHOR_DATE: date },
+    encoding: 'utf8',
+  });
   const m = / (\d+) [+-]\d{4}\n?$/.exec(r.stdout ?? '');
   return r.status === 0 && m ? new Date(Number(m[1]) * 1000).toISOString() : null;
 }
@@ -33,14 +36,21 @@ export function gitDate(date: string): string | null {
 export function gitMailView(file: string, opts: { mboxrd?: boolean } = {}): GitMailView[] {
   const dir = mkdtempSync(join(tmpdir(), 'hmmci-oracle-'));
   try {
-    const split = spawnSync('git', ['mailsplit', '-b', ...(opts.mboxrd ? ['--mboxrd'] : []), `-o${dir}`, file], { env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    const split = spawnSync('git', ['mailsplit', '-b', ...(opts.mboxrd ? ['--mboxrd'] : []), `-o${dir}`, file], {
+      env: ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     // git am refuses what mailsplit cannot split (an empty file): one refused "mail".
     if (split.status !== 0) return [{ author: '', subject: '', date: null, rawDate: '', failed: true }];
     return readdirSync(dir)
       .filter((f) => /^\d+$/.test(f))
       .sort()
       .map((f) => {
-        const r = spawnSync('git', ['mailinfo', '-u', join(dir, `${f}.msg`), join(dir, `${f}.patch`)], { env: ENV, input: readFileSync(join(dir, f)), encoding: 'utf8' });
+        const r = spawnSync('git', ['mailinfo', '-u', join(dir, `${f}.msg`), join(dir, `${f}.patch`)], {
+          env: ENV,
+          input: readFileSync(join(dir, f)),
+          encoding: 'utf8',
+        });
         const field = (k: string) => new RegExp(`^${k}: (.*)$`, 'm').exec(r.stdout ?? '')?.[1] ?? '';
         const name = field('Author');
         const email = field('Email');

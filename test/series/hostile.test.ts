@@ -82,7 +82,10 @@ t.test('every hostile fixture, applied into a fresh repository: no symlink leave
     const r = await attempt(name);
     t.same(linksLeaving(r.repo), [], `${name}: no link leaves the worktree (${r.error ? 'refused' : 'applied'})`);
     if (r.error) {
-      t.ok(r.error instanceof HmmciError, `${name}: refused with a hmmci error, not a crash (${String(r.error).slice(0, 120)})`);
+      t.ok(
+        r.error instanceof HmmciError,
+        `${name}: refused with a hmmci error, not a crash (${String(r.error).slice(0, 120)})`,
+      );
       t.equal(gitSync(r.repo, ['rev-parse', 'HEAD']).trim(), r.base, `${name}: nothing left applied`);
       t.equal(gitSync(r.repo, ['status', '--porcelain']), '', `${name}: worktree clean`);
     }
@@ -104,7 +107,10 @@ t.test('a file section after a one-block binary patch is seen and checked', asyn
   );
   const r = await attempt('hidden-section-after-binary-block.mbox');
   t.type(r.error, UnsafePatchError);
-  t.match((r.error as Error).message, /hmm-data, which is a symlink to "..\/..\/..\/..\/..\/..\/etc\/shadow", outside the tree/);
+  t.match(
+    (r.error as Error).message,
+    /hmm-data, which is a symlink to "..\/..\/..\/..\/..\/..\/etc\/shadow", outside the tree/,
+  );
 });
 
 t.test('a chain of links the text check accepts (mm/x/a -> ../.., mm/b -> x/a/../etc) is refused', async (t) => {
@@ -123,27 +129,36 @@ t.test('a mail ending in a GIT binary patch without signature: every file is com
   t.match(text, /tools\/testing\/selftests\/mm\/hmm-data\.bin binary\n/, 'shown as binary, not +0 -0');
 });
 
-t.test('a corrupt GIT binary patch git am commits without its file: refused, naming the file, nothing applied', async (t) => {
-  const r = await attempt('binary-patch-corrupt-base85.mbox');
-  t.type(r.error, ApplyError);
-  t.equal((r.error as HmmciError).exitCode, ExitCode.APPLY_FAILED);
-  t.match((r.error as Error).message, /names "tools\/testing\/selftests\/mm\/hmm-data\.bin", but git am committed it without that file/);
-  t.equal(gitSync(r.repo, ['rev-parse', 'HEAD']).trim(), r.base);
-});
+t.test(
+  'a corrupt GIT binary patch git am commits without its file: refused, naming the file, nothing applied',
+  async (t) => {
+    const r = await attempt('binary-patch-corrupt-base85.mbox');
+    t.type(r.error, ApplyError);
+    t.equal((r.error as HmmciError).exitCode, ExitCode.APPLY_FAILED);
+    t.match(
+      (r.error as Error).message,
+      /names "tools\/testing\/selftests\/mm\/hmm-data\.bin", but git am committed it without that file/,
+    );
+    t.equal(gitSync(r.repo, ['rev-parse', 'HEAD']).trim(), r.base);
+  },
+);
 
-t.test('terminal escapes in subject and author: visible on the terminal, exact in JSON and in the commit', async (t) => {
-  const s = await loadSeries(join(HOSTILE, 'terminal-escapes.mbox'));
-  const text = renderSeriesText(s);
-  t.notMatch(text, /[\x07\x1b]/, 'no raw ESC or BEL');
-  t.match(text, /mm\/hmm: \\x1b\[2J\\x1b\]0;owned\\x07clear the screen/);
-  t.match(text, /Eve \\x1b\[31mRed\\x1b\[0m/);
-  const json = toSeriesJson(s);
-  t.equal(json.patches[0]!.subject, 'mm/hmm: \x1b[2J\x1b]0;owned\x07clear the screen');
-  t.equal(json.patches[0]!.author, 'Eve \x1b[31mRed\x1b[0m <eve@example.org>');
-  const r = await attempt('terminal-escapes.mbox');
-  t.error(r.error);
-  t.equal(gitSync(r.repo, ['log', '-1', '--format=%an']).trim(), 'Eve \x1b[31mRed\x1b[0m');
-});
+t.test(
+  'terminal escapes in subject and author: visible on the terminal, exact in JSON and in the commit',
+  async (t) => {
+    const s = await loadSeries(join(HOSTILE, 'terminal-escapes.mbox'));
+    const text = renderSeriesText(s);
+    t.notMatch(text, /[\x07\x1b]/, 'no raw ESC or BEL');
+    t.match(text, /mm\/hmm: \\x1b\[2J\\x1b\]0;owned\\x07clear the screen/);
+    t.match(text, /Eve \\x1b\[31mRed\\x1b\[0m/);
+    const json = toSeriesJson(s);
+    t.equal(json.patches[0]!.subject, 'mm/hmm: \x1b[2J\x1b]0;owned\x07clear the screen');
+    t.equal(json.patches[0]!.author, 'Eve \x1b[31mRed\x1b[0m <eve@example.org>');
+    const r = await attempt('terminal-escapes.mbox');
+    t.error(r.error);
+    t.equal(gitSync(r.repo, ['log', '-1', '--format=%an']).trim(), 'Eve \x1b[31mRed\x1b[0m');
+  },
+);
 
 t.test('an escape sequence in a file name: the refusal shows it as \\x1b', async (t) => {
   const r = await attempt('terminal-escape-in-file-name.mbox');
@@ -156,13 +171,21 @@ t.test('an escape sequence in a file name: the refusal shows it as \\x1b', async
 t.test('a CRLF file sent base64: its CRs are kept, as git am keeps them', async (t) => {
   const r = await attempt('crlf-file-base64.mbox');
   t.error(r.error);
-  t.equal(readFileSync(join(r.repo, 'Documentation/mm/hmm-crlf.txt'), 'latin1'), 'HMM notes\r\nkept with CRLF line ends\r\n');
+  t.equal(
+    readFileSync(join(r.repo, 'Documentation/mm/hmm-crlf.txt'), 'latin1'),
+    'HMM notes\r\nkept with CRLF line ends\r\n',
+  );
 });
 
-t.test('an unreadable Date: null and a warning in show; git am\'s own refusal quoted by apply', async (t) => {
+t.test("an unreadable Date: null and a warning in show; git am's own refusal quoted by apply", async (t) => {
   const s = await loadSeries(join(HOSTILE, 'date-unreadable.mbox'));
   t.equal(toSeriesJson(s).patches[0]!.date, null);
-  t.match(summariseWarnings(s.warnings).map((w) => w.message).join('\n'), /cannot read \("bogus"\)/);
+  t.match(
+    summariseWarnings(s.warnings)
+      .map((w) => w.message)
+      .join('\n'),
+    /cannot read \("bogus"\)/,
+  );
   const r = await attempt('date-unreadable.mbox');
   t.equal((r.error as HmmciError).exitCode, ExitCode.BAD_INPUT);
   t.match((r.error as Error).message, /git am refused patch 1\/1 .*"fatal: invalid date format: bogus"/);
@@ -178,13 +201,19 @@ t.test('a name git refuses and a NUL after 64 KiB: git am\'s message, not "does 
 });
 
 t.test('MIME nested past the limit says "nested too deeply", not "no patch"', async (t) => {
-  await t.rejects(loadSeries(join(HOSTILE, 'mime-nested-too-deeply.eml')), /MIME multiparts nested too deeply \(more than 16 levels\)/);
+  await t.rejects(
+    loadSeries(join(HOSTILE, 'mime-nested-too-deeply.eml')),
+    /MIME multiparts nested too deeply \(more than 16 levels\)/,
+  );
 });
 
-t.test('a commit message quoting another mail\'s header block is applied, not refused as merged mails', async (t) => {
+t.test("a commit message quoting another mail's header block is applied, not refused as merged mails", async (t) => {
   const s = await loadSeries(join(HOSTILE, 'quoted-header-block-in-message.mbox'));
   t.notOk(s.warnings.some((w) => w.kind === 'merged-messages'));
   const r = await attempt('quoted-header-block-in-message.mbox');
   t.error(r.error);
-  t.match(gitSync(r.repo, ['log', '-1', '--format=%B']), /\nFrom: Nit Picker <nit\.picker@example\.net>\nSubject: hmm\.c kernel-doc says "ie"\n/);
+  t.match(
+    gitSync(r.repo, ['log', '-1', '--format=%B']),
+    /\nFrom: Nit Picker <nit\.picker@example\.net>\nSubject: hmm\.c kernel-doc says "ie"\n/,
+  );
 });

@@ -18,9 +18,16 @@ t.test('inputs are told apart: file, folder, range, message-id, nothing', async 
   t.equal(classifyInput('HEAD~3..', exists), 'range');
   t.equal(classifyInput('20241015111322.97514-1-thomas.hellstrom@linux.intel.com', exists), 'message-id');
   t.equal(classifyInput('<20241015111322.97514-1-thomas.hellstrom@linux.intel.com>', exists), 'message-id');
-  t.equal(classifyInput('https://lore.kernel.org/all/20241015111322.97514-1-thomas.hellstrom@linux.intel.com/', exists), 'message-id');
+  t.equal(
+    classifyInput('https://lore.kernel.org/all/20241015111322.97514-1-thomas.hellstrom@linux.intel.com/', exists),
+    'message-id',
+  );
   t.equal(classifyInput('nope.mbox', exists), 'missing');
-  t.equal(classifyInput('--upload-pack=x@y', exists), 'missing', 'a message-id never starts with "-" (it would reach b4 as an option)');
+  t.equal(
+    classifyInput('--upload-pack=x@y', exists),
+    'missing',
+    'a message-id never starts with "-" (it would reach b4 as an option)',
+  );
 });
 
 const bad: Array<[string, RegExp]> = [
@@ -57,13 +64,28 @@ t.test('a folder of .patch files is read in N/M order (names sorted the other wa
   const dir = join(work, 'folder');
   mkdirSync(dir);
   const src = join(FIXTURES, 'folder-v3-5');
-  const names = ['v3-0000-cover-letter.patch', 'v3-0001-mm-hmm-fix-an-article-in-the-struct-hmm_range-ker.patch', 'v3-0002-mm-hmm-spell-out-i.e.-in-the-hmm_range_fault-kern.patch', 'v3-0003-mm-migrate_device-say-what-migrate_vma_setup-reje.patch', 'v3-0004-lib-test_hmm-say-that-struct-dmirror-is-per-open.patch', 'v3-0005-selftests-mm-hmm-tests-hint-at-test_hmm-when-the-.patch'];
+  const names = [
+    'v3-0000-cover-letter.patch',
+    'v3-0001-mm-hmm-fix-an-article-in-the-struct-hmm_range-ker.patch',
+    'v3-0002-mm-hmm-spell-out-i.e.-in-the-hmm_range_fault-kern.patch',
+    'v3-0003-mm-migrate_device-say-what-migrate_vma_setup-reje.patch',
+    'v3-0004-lib-test_hmm-say-that-struct-dmirror-is-per-open.patch',
+    'v3-0005-selftests-mm-hmm-tests-hint-at-test_hmm-when-the-.patch',
+  ];
   // z-, y-, … prefixes reverse the name order; .eml for one of them.
-  names.forEach((n, i) => writeFileSync(join(dir, `${String.fromCharCode(122 - i)}-${i}.${i === 3 ? 'eml' : 'patch'}`), readFileSync(join(src, n))));
+  names.forEach((n, i) =>
+    writeFileSync(
+      join(dir, `${String.fromCharCode(122 - i)}-${i}.${i === 3 ? 'eml' : 'patch'}`),
+      readFileSync(join(src, n)),
+    ),
+  );
   writeFileSync(join(dir, 'README.txt'), 'not a patch');
   const s = await loadSeries(dir);
   t.equal(s.source.kind, 'folder');
-  t.same(s.patches.map((p) => p.index), [1, 2, 3, 4, 5]);
+  t.same(
+    s.patches.map((p) => p.index),
+    [1, 2, 3, 4, 5],
+  );
   t.equal(s.cover?.subject, 'HMM kernel-doc touch-ups');
   t.same(s.warnings, [], 'no out-of-order warning: the folder is read in N/M order');
   t.same(toSeriesJson(s), toSeriesJson(await loadSeries(src)));
@@ -73,11 +95,24 @@ t.test('a git range A..B of a repository, through git format-patch', async (t) =
   const { path, base } = hmmRepo(join(work, 'range-repo'));
   for (const [i, line] of ['first', 'second'].entries()) {
     writeFileSync(join(path, 'mm/hmm.c'), `${readFileSync(join(path, 'mm/hmm.c'), 'utf8')}/* ${line} */\n`);
-    gitSync(path, ['commit', '-q', '-a', '-m', `mm/hmm: add the ${line} comment`, '-m', `Signed-off-by: Dana Mirror <dana.mirror@example.org>`, '--date', `2024-11-0${i + 2}T00:00:00Z`]);
+    gitSync(path, [
+      'commit',
+      '-q',
+      '-a',
+      '-m',
+      `mm/hmm: add the ${line} comment`,
+      '-m',
+      `Signed-off-by: Dana Mirror <dana.mirror@example.org>`,
+      '--date',
+      `2024-11-0${i + 2}T00:00:00Z`,
+    ]);
   }
   const s = await loadSeries(`${base.slice(0, 10)}..HEAD`, { tree: path });
   t.equal(s.source.kind, 'range');
-  t.same(s.patches.map((p) => `${p.index}/${p.total} ${p.subject}`), ['1/2 mm/hmm: add the first comment', '2/2 mm/hmm: add the second comment']);
+  t.same(
+    s.patches.map((p) => `${p.index}/${p.total} ${p.subject}`),
+    ['1/2 mm/hmm: add the first comment', '2/2 mm/hmm: add the second comment'],
+  );
   t.equal(s.baseCommit, base, 'the range start is the base-commit');
   t.same(s.patches[0]?.files, [{ path: 'mm/hmm.c', additions: 1, deletions: 0 }]);
   const noTree = await loadSeries('HEAD~2..HEAD', { cwd: work }).catch((e: unknown) => e);
@@ -97,11 +132,16 @@ t.test('a message-id without b4: MissingToolError (exit 8) naming b4 and the lor
   t.teardown(() => {
     process.env.PATH = oldPath;
   });
-  const err = await loadSeries('20241015111322.97514-1-thomas.hellstrom@linux.intel.com', { cwd: work }).catch((e: unknown) => e);
+  const err = await loadSeries('20241015111322.97514-1-thomas.hellstrom@linux.intel.com', { cwd: work }).catch(
+    (e: unknown) => e,
+  );
   t.ok(err instanceof MissingToolError);
   t.equal((err as HmmciError).exitCode, ExitCode.MISSING_TOOL);
   t.match((err as Error).message, /^b4 is not installed/);
-  t.match((err as Error).message, /lore\.kernel\.org\/r\/20241015111322\.97514-1-thomas\.hellstrom@linux\.intel\.com\/t\.mbox\.gz/);
+  t.match(
+    (err as Error).message,
+    /lore\.kernel\.org\/r\/20241015111322\.97514-1-thomas\.hellstrom@linux\.intel\.com\/t\.mbox\.gz/,
+  );
 });
 
 t.test('a text file with neither mail headers nor a diff: "no patch found"', async (t) => {
@@ -118,5 +158,8 @@ t.test('a `b4 am -o` folder: the .cover file is the cover letter (base-commit), 
   t.equal(s.cover?.messageId, 'cover.1795259850.git.maintainers@users.noreply.h-seed-5c875973.example');
   t.equal(s.baseCommit, 'b1590a23a729070029727ce28b209e9bec0771e2');
   t.equal(s.version, 2);
-  t.same(s.patches.map((p) => p.index), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  t.same(
+    s.patches.map((p) => p.index),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+  );
 });

@@ -1,5 +1,12 @@
 import t from 'tap';
-import { decodeHeader, fromForGit, identText, inBodyHeaders, mailinfoFrom, mailinfoSubject } from '../../src/series/mailinfo.js';
+import {
+  decodeHeader,
+  fromForGit,
+  identText,
+  inBodyHeaders,
+  mailinfoFrom,
+  mailinfoSubject,
+} from '../../src/series/mailinfo.js';
 
 t.test('From values as git mailinfo reads them', async (t) => {
   const cases: Array<[string, string]> = [

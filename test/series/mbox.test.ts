@@ -6,8 +6,14 @@ t.test('git format-patch output splits at each From_ line (cover + 3 patches)', 
   const msgs = [...splitMbox(textLines(fixtureText('benign-3.mbox')))];
   t.equal(msgs.length, 4);
   t.match(msgs[0]?.envelope, /^From 41eee45221348375bf42cda5e8168887245eda0b Mon Sep 17 00:00:00 2001$/);
-  t.equal(msgs[1]?.lines[0], 'Message-Id: <2f1237ee6ede108d7bed1b3a513619dd0c67f8f4.1795256698.git.dana.mirror@example.org>');
-  t.notOk(msgs.some((m) => m.lines[m.lines.length - 1] === ''), 'the blank line before the next From_ is not part of a message');
+  t.equal(
+    msgs[1]?.lines[0],
+    'Message-Id: <2f1237ee6ede108d7bed1b3a513619dd0c67f8f4.1795256698.git.dana.mirror@example.org>',
+  );
+  t.notOk(
+    msgs.some((m) => m.lines[m.lines.length - 1] === ''),
+    'the blank line before the next From_ is not part of a message',
+  );
 });
 
 t.test("lore's mboxrd From_ line separates messages; replies follow the patch", async (t) => {
@@ -50,9 +56,19 @@ t.test('splitting is lazy: the first message comes out before the input ends', a
 });
 
 t.test('>From is unescaped only in an mboxrd (From mboxrd@z separator or >>From evidence)', async (t) => {
-  const plain = ['From 4d4fa424d6b8604cd45374bd2defca367c645e12 Mon Sep 17 00:00:00 2001', 'From: A <a@x>', 'Subject: [PATCH] x', '', '>From a quote in plain format-patch output', ''];
+  const plain = [
+    'From 4d4fa424d6b8604cd45374bd2defca367c645e12 Mon Sep 17 00:00:00 2001',
+    'From: A <a@x>',
+    'Subject: [PATCH] x',
+    '',
+    '>From a quote in plain format-patch output',
+    '',
+  ];
   t.notOk(isMboxrd(plain));
-  t.equal([...splitMbox(plain, { unescape: isMboxrd(plain) })][0]?.lines[3], '>From a quote in plain format-patch output');
+  t.equal(
+    [...splitMbox(plain, { unescape: isMboxrd(plain) })][0]?.lines[3],
+    '>From a quote in plain format-patch output',
+  );
   const lore = ['From mboxrd@z Thu Jan  1 00:00:00 1970', ...plain.slice(1)];
   t.ok(isMboxrd(lore));
   t.equal([...splitMbox(lore, { unescape: isMboxrd(lore) })][0]?.lines[3], 'From a quote in plain format-patch output');

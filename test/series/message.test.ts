@@ -23,7 +23,7 @@ t.test('a reply keeps In-Reply-To', async (t) => {
   t.equal(m.from, 'Jason Gunthorpe <jgg@nvidia.com>');
 });
 
-t.test('in-body From:/Subject:/Date: (git send-email for someone else\'s patch) win over the headers', async (t) => {
+t.test("in-body From:/Subject:/Date: (git send-email for someone else's patch) win over the headers", async (t) => {
   const lines = [
     'From: Sender <sender@example.org>',
     'Subject: [PATCH] wrong subject',
@@ -53,18 +53,29 @@ t.test('what looks like a mail', async (t) => {
   t.notOk(looksLikeMail(['diff --git a/x b/x', '--- a/x']));
 });
 
-t.test('a format-patch mail attached (text/x-patch, application/octet-stream): the attachment is the patch', async (t) => {
-  for (const name of ['malformed/attached-patch-x-patch.eml', 'malformed/attached-patch-octet-stream.eml']) {
-    const [m] = parseMailBytes(Buffer.from(fixtureText(name)), name);
-    t.equal(m?.from, 'Thomas Hellström <thomas.hellstrom@linux.intel.com>', `${name}: the attachment's author, UTF-8 (its part says US-ASCII)`);
-    t.equal(m?.subject, '[PATCH] mm/hmm: touch three files');
-    t.equal(m?.date, 'Sat, 21 Nov 2026 11:16:37 +0000', "the attachment's date");
-    t.equal(m?.messageId, 'attach-1@example.org', "the mail's Message-ID");
-    t.match(m?.body, /^Signed-off-by: Thomas Hellström <thomas\.hellstrom@linux\.intel\.com>\n---\n/, 'no chatter, no inner headers in the message');
-    t.notMatch(m?.body, /mailer mangles/);
-    t.match(m?.body, /diff --git a\/mm\/hmm\.c b\/mm\/hmm\.c/);
-  }
-});
+t.test(
+  'a format-patch mail attached (text/x-patch, application/octet-stream): the attachment is the patch',
+  async (t) => {
+    for (const name of ['malformed/attached-patch-x-patch.eml', 'malformed/attached-patch-octet-stream.eml']) {
+      const [m] = parseMailBytes(Buffer.from(fixtureText(name)), name);
+      t.equal(
+        m?.from,
+        'Thomas Hellström <thomas.hellstrom@linux.intel.com>',
+        `${name}: the attachment's author, UTF-8 (its part says US-ASCII)`,
+      );
+      t.equal(m?.subject, '[PATCH] mm/hmm: touch three files');
+      t.equal(m?.date, 'Sat, 21 Nov 2026 11:16:37 +0000', "the attachment's date");
+      t.equal(m?.messageId, 'attach-1@example.org', "the mail's Message-ID");
+      t.match(
+        m?.body,
+        /^Signed-off-by: Thomas Hellström <thomas\.hellstrom@linux\.intel\.com>\n---\n/,
+        'no chatter, no inner headers in the message',
+      );
+      t.notMatch(m?.body, /mailer mangles/);
+      t.match(m?.body, /diff --git a\/mm\/hmm\.c b\/mm\/hmm\.c/);
+    }
+  },
+);
 
 t.test('a folded in-body Subject: is still an in-body header block', async (t) => {
   const [m] = parseMailBytes(Buffer.from(fixtureText('malformed/inbody-subject-folded.patch')), 'x.patch');
@@ -78,8 +89,27 @@ t.test('DMARC-rewritten From: the author comes back from X-Original-From or a ma
   const hdr = (fields: Record<string, string>) => (n: string) => fields[n];
   t.equal(dmarcAuthor(via, hdr({ 'x-original-from': 'Jane Doe <jane@example.org>' })), 'Jane Doe <jane@example.org>');
   t.equal(dmarcAuthor(via, hdr({ 'reply-to': 'Jane Doe <jane@example.org>' })), 'Jane Doe <jane@example.org>');
-  t.equal(dmarcAuthor(via, hdr({ 'reply-to': 'dri-devel <dri-devel@lists.freedesktop.org>' })), via, 'a Reply-To of someone else is not the author');
-  t.equal(dmarcAuthor('Jane Doe <jane@example.org>', hdr({ 'reply-to': 'X <x@y.org>' })), 'Jane Doe <jane@example.org>');
-  const raw = [...splitMbox(textLines(['From: Jane Doe via dri-devel <dri-devel@lists.freedesktop.org>', 'X-Original-From: Jane Doe <jane@example.org>', 'Subject: [PATCH] x', '', 'body'].join('\n')))][0]!;
+  t.equal(
+    dmarcAuthor(via, hdr({ 'reply-to': 'dri-devel <dri-devel@lists.freedesktop.org>' })),
+    via,
+    'a Reply-To of someone else is not the author',
+  );
+  t.equal(
+    dmarcAuthor('Jane Doe <jane@example.org>', hdr({ 'reply-to': 'X <x@y.org>' })),
+    'Jane Doe <jane@example.org>',
+  );
+  const raw = [
+    ...splitMbox(
+      textLines(
+        [
+          'From: Jane Doe via dri-devel <dri-devel@lists.freedesktop.org>',
+          'X-Original-From: Jane Doe <jane@example.org>',
+          'Subject: [PATCH] x',
+          '',
+          'body',
+        ].join('\n'),
+      ),
+    ),
+  ][0]!;
   t.equal(decodeMessage(raw, 1, { origin: 'x' }).from, 'Jane Doe <jane@example.org>');
 });

@@ -46,13 +46,23 @@ t.test('multipart mail: text parts joined, the patch attachment included, HTML d
 });
 
 t.test('8-bit Latin-1 body of a non-UTF-8 file is decoded with its charset', async (t) => {
-  const lines = ['Content-Type: text/plain; charset=iso-8859-1', '', Buffer.from('J\xe9r\xf4me', 'latin1').toString('latin1')];
+  const lines = [
+    'Content-Type: text/plain; charset=iso-8859-1',
+    '',
+    Buffer.from('J\xe9r\xf4me', 'latin1').toString('latin1'),
+  ];
   const h = parseHeaders(lines);
   t.equal(decodeBody(h, lines.slice(h.bodyStart), true), 'Jérôme');
 });
 
 t.test('multiparts nested 3000 deep (a hostile mail) are cut, not a stack overflow', async (t) => {
-  const lines = ['From: a@b', 'Subject: [PATCH] x', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b0"', ''];
+  const lines = [
+    'From: a@b',
+    'Subject: [PATCH] x',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/mixed; boundary="b0"',
+    '',
+  ];
   for (let i = 0; i < 3000; i++) lines.push(`--b${i}`, `Content-Type: multipart/mixed; boundary="b${i + 1}"`, '');
   lines.push('--b3000', 'Content-Type: text/plain', '', 'deep text');
   const h = parseHeaders(lines);

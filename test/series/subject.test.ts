@@ -2,8 +2,17 @@ import t from 'tap';
 import { parseSubject } from '../../src/series/subject.js';
 
 t.test('prefixes kernel series use', async (t) => {
-  t.match(parseSubject('[PATCH] mm/hmm: x'), { title: 'mm/hmm: x', isPatchTagged: true, rfc: false, index: undefined, version: undefined });
-  t.match(parseSubject('[RFC PATCH] mm/hmm, mm/migrate_device: Allow p2p access and p2p migration'), { title: 'mm/hmm, mm/migrate_device: Allow p2p access and p2p migration', rfc: true });
+  t.match(parseSubject('[PATCH] mm/hmm: x'), {
+    title: 'mm/hmm: x',
+    isPatchTagged: true,
+    rfc: false,
+    index: undefined,
+    version: undefined,
+  });
+  t.match(parseSubject('[RFC PATCH] mm/hmm, mm/migrate_device: Allow p2p access and p2p migration'), {
+    title: 'mm/hmm, mm/migrate_device: Allow p2p access and p2p migration',
+    rfc: true,
+  });
   t.match(parseSubject('[PATCH v3 2/5] mm/hmm: y'), { version: 3, index: 2, total: 5, title: 'mm/hmm: y' });
   t.match(parseSubject('[PATCH mm-unstable 0/4] cover'), { index: 0, total: 4, tags: ['mm-unstable'] });
   t.match(parseSubject('[PATCHv2 01/10] z'), { version: 2, index: 1, total: 10 });
@@ -12,7 +21,10 @@ t.test('prefixes kernel series use', async (t) => {
 });
 
 t.test('replies are recognised', async (t) => {
-  t.match(parseSubject('Re: [RFC PATCH] mm/hmm, mm/migrate_device: Allow p2p access and p2p migration'), { isReply: true, rfc: true });
+  t.match(parseSubject('Re: [RFC PATCH] mm/hmm, mm/migrate_device: Allow p2p access and p2p migration'), {
+    isReply: true,
+    rfc: true,
+  });
   t.match(parseSubject('RE: Re: [PATCH 2/5] x'), { isReply: true, index: 2 });
   t.match(parseSubject('Fwd: [PATCH] x'), { isReply: false, title: 'x' });
 });

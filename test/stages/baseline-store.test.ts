@@ -6,7 +6,12 @@ import { cacheLayout } from '../../src/common/cache.js';
 import { BaselineStore, type BaselineKey } from '../../src/stages/baseline-store.js';
 
 const fixture = (name: string) => new URL(`../../fixtures/logs/${name}`, import.meta.url).pathname;
-const key: BaselineKey = { base: 'e99202409799cb2283dd3a2186d3b289af2a2732', configHash: 'abc123', toolchain: 'gcc (Debian 12.2.0-14) 12.2.0', runner: 'qemu' };
+const key: BaselineKey = {
+  base: 'e99202409799cb2283dd3a2186d3b289af2a2732',
+  configHash: 'abc123',
+  toolchain: 'gcc (Debian 12.2.0-14) 12.2.0',
+  runner: 'qemu',
+};
 
 t.test('a cached baseline is re-parsed from its console log, so a parser fix reaches old entries', async (t) => {
   const cache = cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-bl-')));
@@ -35,7 +40,11 @@ t.test('an entry without its console log keeps the stored result; a torn entry i
   const cache = cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-bl-')));
   t.teardown(() => rmSync(cache.root, { recursive: true, force: true }));
   const store = new BaselineStore(cache);
-  const result = { tests: [{ name: 'hmm.hmm_device_private.open_close', status: 'pass' as const }], counts: { pass: 1 }, events: [] };
+  const result = {
+    tests: [{ name: 'hmm.hmm_device_private.open_close', status: 'pass' as const }],
+    counts: { pass: 1 },
+    events: [],
+  };
   const stored = store.save({ key, result, accel: 'tcg', fromRun: 'r1', createdAt: '2026-11-21T11:00:00Z' }, {});
   t.same(store.lookup(key)!.result, result);
   t.notOk(stored.consoleLog);
@@ -43,7 +52,6 @@ t.test('an entry without its console log keeps the stored result; a torn entry i
   writeFileSync(join(cache.root, 'baselines', entryDir!, 'entry.json'), '{"key":');
   t.notOk(store.lookup(key));
 });
-
 
 t.test('one key from the facts; the lock is per (tree, base, config key, gcc, runner)', async (t) => {
   const cache = cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-bl-')));
@@ -55,6 +63,15 @@ t.test('one key from the facts; the lock is per (tree, base, config key, gcc, ru
   t.not(store.lockPath(lock), store.lockPath({ ...lock, configKey: 'k2' }));
   t.equal(await store.withLock(lock, async () => 42), 42);
   t.same(store.list(), []);
-  store.save({ key, result: { tests: [], counts: {}, events: [] }, accel: 'tcg', fromRun: 'r1', createdAt: '2026-11-21T11:00:00Z' });
-  t.same(store.list().map((e) => e.fromRun), ['r1']);
+  store.save({
+    key,
+    result: { tests: [], counts: {}, events: [] },
+    accel: 'tcg',
+    fromRun: 'r1',
+    createdAt: '2026-11-21T11:00:00Z',
+  });
+  t.same(
+    store.list().map((e) => e.fromRun),
+    ['r1'],
+  );
 });

@@ -56,7 +56,14 @@ t.test('user errors: distinct exit codes, one paragraph, no stack', async (t) =>
   writeFileSync(frag, 'this is not a fragment\n');
   const bad = await hmmci('build', '--kconfig', frag);
   t.equal(bad.code, 10);
-  const noTar = await hmmci('tree', 'prepare', '--cache-dir', join(work, 'other'), '--tarball', join(work, 'missing.tar.xz'));
+  const noTar = await hmmci(
+    'tree',
+    'prepare',
+    '--cache-dir',
+    join(work, 'other'),
+    '--tarball',
+    join(work, 'missing.tar.xz'),
+  );
   t.equal(noTar.code, 9);
   t.match(noTar.err, /missing\.tar\.xz does not exist/);
   process.env.FAKE_KERNEL_FAIL = 'compile';

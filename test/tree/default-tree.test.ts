@@ -23,10 +23,21 @@ t.test('prepare unpacks the tarball, commits every file despite the /* .gitignor
   t.equal(tree.path, join(cache.trees, 'linux-6.12.0-fake'));
   t.match(tree.baseline, /^[0-9a-f]{40}$/);
   const files = gitSync(tree.path, ['ls-files']).split('\n');
-  for (const f of ['Makefile', '.gitignore', 'mm/hmm.c', 'lib/test_hmm.c', 'scripts/kconfig/merge_config.sh', 'Kconfig']) t.ok(files.includes(f), `${f} is in the baseline`);
+  for (const f of [
+    'Makefile',
+    '.gitignore',
+    'mm/hmm.c',
+    'lib/test_hmm.c',
+    'scripts/kconfig/merge_config.sh',
+    'Kconfig',
+  ])
+    t.ok(files.includes(f), `${f} is in the baseline`);
   t.equal(gitSync(tree.path, ['status', '--porcelain', '--ignored']).trim(), '', 'nothing left out of the commit');
   t.equal(gitSync(tree.path, ['rev-parse', BASELINE_REF]).trim(), tree.baseline);
-  t.equal(gitSync(tree.path, ['log', '-1', '--format=%an <%ae> %ad', '--date=raw']).trim(), `hmmci baseline <baseline@hmmci.invalid> ${946684800 + 6 * 65536 + 12 * 256} +0000`);
+  t.equal(
+    gitSync(tree.path, ['log', '-1', '--format=%an <%ae> %ad', '--date=raw']).trim(),
+    `hmmci baseline <baseline@hmmci.invalid> ${946684800 + 6 * 65536 + 12 * 256} +0000`,
+  );
   t.ok(lines.join('').includes(tree.baseline), 'the baseline sha is printed');
   t.notOk(existsSync(join(cache.trees, `.unpack-${process.pid}`)), 'no temporary unpack directory left');
 });
@@ -65,7 +76,10 @@ t.test('a tarball that is not a kernel is refused and leaves nothing behind', as
   gitSync(stage, ['init', '-q']);
   rmSync(join(stage, '.git'), { recursive: true, force: true });
   const { execFileSync } = await import('node:child_process');
-  execFileSync('sh', ['-c', `mkdir -p "${stage}/top" && echo 'all:' > "${stage}/top/Makefile" && tar -cJf "${bogus}" -C "${stage}" top`]);
+  execFileSync('sh', [
+    '-c',
+    `mkdir -p "${stage}/top" && echo 'all:' > "${stage}/top/Makefile" && tar -cJf "${bogus}" -C "${stage}" top`,
+  ]);
   const err = await prepareDefaultTree({ cache, tarball: bogus }).catch((e: unknown) => e);
   t.equal((err as HmmciError).exitCode, ExitCode.TREE);
   t.match((err as HmmciError).message, /not look like a kernel/);
@@ -92,34 +106,42 @@ t.test('two prepares at once: one unpacks, the other waits for the lock and reus
   const cache = cacheLayout(join(work, 'cache-f'));
   const lines: string[] = [];
   const reporter = createReporter({ stream: { write: (s: string) => (lines.push(s), true) } });
-  const [a, b] = await Promise.all([prepareDefaultTree({ cache, tarball, reporter }), prepareDefaultTree({ cache, tarball, reporter })]);
+  const [a, b] = await Promise.all([
+    prepareDefaultTree({ cache, tarball, reporter }),
+    prepareDefaultTree({ cache, tarball, reporter }),
+  ]);
   t.same(a, b);
   t.equal(lines.filter((l) => l.startsWith('==> tree: unpack')).length, 1, 'unpacked once');
 });
 
-t.test('linux-source package not installed (exit 8, apt-get command) vs installed but tarball gone (exit 9)', async (t) => {
-  const { mkdirSync, writeFileSync, chmodSync } = await import('node:fs');
-  const bin = join(work, 'bin');
-  mkdirSync(bin, { recursive: true });
-  // Stand-in for dpkg-query that answers like dpkg does for a removed / an installed package.
-  const fake = (status: string, code: number) => {
-    writeFileSync(join(bin, 'dpkg-query'), `#!/bin/sh\nprintf '%s' '${status}'\nexit ${code}\n`);
-    chmodSync(join(bin, 'dpkg-query'), 0o755);
-  };
-  const path = process.env.PATH;
-  process.env.PATH = `${bin}:${path}`;
-  t.teardown(() => {
-    process.env.PATH = path;
-  });
-  const cache = cacheLayout(join(work, 'cache-g'));
-  const tarballPath = join(work, 'usr-src', 'linux-source-6.12.tar.xz');
-  fake('deinstall ok config-files', 0);
-  const notInstalled = (await prepareDefaultTree({ cache, tarball: tarballPath }).catch((e: unknown) => e)) as HmmciError;
-  t.equal(notInstalled.exitCode, ExitCode.MISSING_TOOL);
-  t.match(notInstalled.message, /^linux-source-6\.12 is not installed/);
-  t.match(notInstalled.message, /apt-get install -y linux-source-6\.12/);
-  fake('install ok installed', 0);
-  const gone = (await prepareDefaultTree({ cache, tarball: tarballPath }).catch((e: unknown) => e)) as HmmciError;
-  t.equal(gone.exitCode, ExitCode.TREE);
-  t.match(gone.message, /apt-get install --reinstall -y linux-source-6\.12/);
-});
+t.test(
+  'linux-source package not installed (exit 8, apt-get command) vs installed but tarball gone (exit 9)',
+  async (t) => {
+    const { mkdirSync, writeFileSync, chmodSync } = await import('node:fs');
+    const bin = join(work, 'bin');
+    mkdirSync(bin, { recursive: true });
+    // Stand-in for dpkg-query that answers like dpkg does for a removed / an installed package.
+    const fake = (status: string, code: number) => {
+      writeFileSync(join(bin, 'dpkg-query'), `#!/bin/sh\nprintf '%s' '${status}'\nexit ${code}\n`);
+      chmodSync(join(bin, 'dpkg-query'), 0o755);
+    };
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    t.teardown(() => {
+      process.env.PATH = path;
+    });
+    const cache = cacheLayout(join(work, 'cache-g'));
+    const tarballPath = join(work, 'usr-src', 'linux-source-6.12.tar.xz');
+    fake('deinstall ok config-files', 0);
+    const notInstalled = (await prepareDefaultTree({ cache, tarball: tarballPath }).catch(
+      (e: unknown) => e,
+    )) as HmmciError;
+    t.equal(notInstalled.exitCode, ExitCode.MISSING_TOOL);
+    t.match(notInstalled.message, /^linux-source-6\.12 is not installed/);
+    t.match(notInstalled.message, /apt-get install -y linux-source-6\.12/);
+    fake('install ok installed', 0);
+    const gone = (await prepareDefaultTree({ cache, tarball: tarballPath }).catch((e: unknown) => e)) as HmmciError;
+    t.equal(gone.exitCode, ExitCode.TREE);
+    t.match(gone.message, /apt-get install --reinstall -y linux-source-6\.12/);
+  },
+);

@@ -5,7 +5,7 @@ import { ExitCode } from '../../src/common/exit-codes.js';
 
 t.test('disk-full detection: errno, tar/git/cp messages', async (t) => {
   t.ok(isDiskFull(Object.assign(new Error('write failed'), { code: 'ENOSPC' })));
-  t.ok(isDiskFull("tar: linux-source-6.12/mm/hmm.c: Cannot write: No space left on device"));
+  t.ok(isDiskFull('tar: linux-source-6.12/mm/hmm.c: Cannot write: No space left on device'));
   t.ok(isDiskFull('error: unable to write file mm/hmm.c: No space left on device\nfatal: adding files failed'));
   t.notOk(isDiskFull('fatal: not a git repository'));
   t.notOk(isDiskFull(undefined));

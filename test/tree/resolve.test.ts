@@ -24,27 +24,39 @@ t.test('--tree adopts a kernel git checkout at its HEAD', async (t) => {
 
 const cases: Array<[string, () => string, RegExp]> = [
   ['a missing directory', () => join(work, 'nowhere'), /no such directory/],
-  ['a folder that is not a git repository', () => {
-    const d = join(work, 'plain');
-    mkdirSync(d, { recursive: true });
-    writeFileSync(join(d, 'Makefile'), 'VERSION = 6\nPATCHLEVEL = 12\n');
-    return d;
-  }, /not a git repository/],
-  ['a git repository without commits', () => {
-    const d = join(work, 'empty');
-    mkdirSync(d, { recursive: true });
-    gitSync(d, ['init', '-q']);
-    return d;
-  }, /no commits/],
-  ['a git repository that is not a kernel', () => {
-    const d = join(work, 'notkernel');
-    mkdirSync(d, { recursive: true });
-    gitSync(d, ['init', '-q']);
-    writeFileSync(join(d, 'Makefile'), 'all:\n');
-    gitSync(d, ['add', 'Makefile']);
-    gitSync(d, ['-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '-q', '-m', 'x']);
-    return d;
-  }, /not a kernel tree/],
+  [
+    'a folder that is not a git repository',
+    () => {
+      const d = join(work, 'plain');
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, 'Makefile'), 'VERSION = 6\nPATCHLEVEL = 12\n');
+      return d;
+    },
+    /not a git repository/,
+  ],
+  [
+    'a git repository without commits',
+    () => {
+      const d = join(work, 'empty');
+      mkdirSync(d, { recursive: true });
+      gitSync(d, ['init', '-q']);
+      return d;
+    },
+    /no commits/,
+  ],
+  [
+    'a git repository that is not a kernel',
+    () => {
+      const d = join(work, 'notkernel');
+      mkdirSync(d, { recursive: true });
+      gitSync(d, ['init', '-q']);
+      writeFileSync(join(d, 'Makefile'), 'all:\n');
+      gitSync(d, ['add', 'Makefile']);
+      gitSync(d, ['-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '-q', '-m', 'x']);
+      return d;
+    },
+    /not a kernel tree/,
+  ],
 ];
 
 for (const [what, make, msg] of cases) {

@@ -49,12 +49,20 @@ t.test('a slot is a detached worktree of the user repo plus a build dir; the use
   const slot = await acquireSlot({ tree, rev: 'HEAD', configKey: 'cfg1', cache });
   t.equal(slot.index, 1);
   t.ok(slot.worktree.startsWith(cache.worktrees), 'worktree lives in our cache');
-  t.equal(slot.buildDir, join(slot.worktree, '.hmmci-build'), 'build dir is a direct subfolder of the worktree (kbuild uses srctree=..)');
+  t.equal(
+    slot.buildDir,
+    join(slot.worktree, '.hmmci-build'),
+    'build dir is a direct subfolder of the worktree (kbuild uses srctree=..)',
+  );
   t.ok(existsSync(slot.buildDir));
   t.ok(existsSync(join(slot.worktree, 'Makefile')));
   t.equal(gitSync(slot.worktree, ['rev-parse', 'HEAD']).trim(), tree.baseline);
   t.equal(gitSync(slot.worktree, ['rev-parse', '--abbrev-ref', 'HEAD']).trim(), 'HEAD', 'detached HEAD, not a branch');
-  t.notMatch(readFileSync(join(slot.worktree, 'mm', 'hmm.c'), 'utf8'), /wip/, 'the commit, not the user\'s uncommitted work');
+  t.notMatch(
+    readFileSync(join(slot.worktree, 'mm', 'hmm.c'), 'utf8'),
+    /wip/,
+    "the commit, not the user's uncommitted work",
+  );
   // Work in the slot: commit on the detached head, dirty a file.
   writeFileSync(join(slot.worktree, 'mm', 'hmm.c'), '/* patched */\n');
   gitSync(slot.worktree, ['-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '-q', '-am', 'patch in slot']);
@@ -63,7 +71,13 @@ t.test('a slot is a detached worktree of the user repo plus a build dir; the use
   t.same(snapshot(repo), before, 'HEAD, branches, index, status and files of the user checkout are identical');
   await cleanCache(cache);
   t.same(snapshot(repo), before);
-  t.equal(gitSync(repo, ['worktree', 'list', '--porcelain']).split('\n').filter((l) => l.startsWith('worktree ')).length, 1, 'our worktree entries are gone from the user repo');
+  t.equal(
+    gitSync(repo, ['worktree', 'list', '--porcelain'])
+      .split('\n')
+      .filter((l) => l.startsWith('worktree ')).length,
+    1,
+    'our worktree entries are gone from the user repo',
+  );
 });
 
 t.test('a concurrent user gets slot 2; a released slot is reused and reset', async (t) => {
@@ -91,8 +105,16 @@ t.test('a concurrent user gets slot 2; a released slot is reused and reset', asy
   t.equal(again.worktree, s1.worktree);
   t.notOk(existsSync(join(again.worktree, 'mm', 'hmm.o')), 'ignored files cleaned');
   t.notOk(existsSync(join(again.worktree, 'stray.c')), 'untracked files cleaned');
-  t.equal(readFileSync(join(again.buildDir, 'vmlinux'), 'utf8'), 'kept', 'the build dir survives the reset (incremental builds)');
-  t.same(gitSync(again.worktree, ['status', '--porcelain', '--ignored']).trim().split('\n'), ['!! .hmmci-build/'], 'clean worktree apart from the build dir');
+  t.equal(
+    readFileSync(join(again.buildDir, 'vmlinux'), 'utf8'),
+    'kept',
+    'the build dir survives the reset (incremental builds)',
+  );
+  t.same(
+    gitSync(again.worktree, ['status', '--porcelain', '--ignored']).trim().split('\n'),
+    ['!! .hmmci-build/'],
+    'clean worktree apart from the build dir',
+  );
   await again.release();
   t.equal(listSlots(cache).length, 3);
 });
@@ -103,29 +125,34 @@ t.test('a half-applied git am in a slot is aborted on the next acquire', async (
   const tree = await adoptUserTree(repo);
   const slot = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k', cache });
   // A two-patch series whose second patch does not apply.
-  const patch = (subject: string, from: string, to: string) => [
-    'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001',
-    'From: Dev <dev@example.org>',
-    'Date: Mon, 1 Jan 2024 00:00:00 +0000',
-    `Subject: [PATCH] ${subject}`,
-    '',
-    '---',
-    'diff --git a/mm/migrate_device.c b/mm/migrate_device.c',
-    '--- a/mm/migrate_device.c',
-    '+++ b/mm/migrate_device.c',
-    '@@ -3,5 +3,5 @@',
-    ' ',
-    ' int migrate_vma_setup(unsigned long start, unsigned long end)',
-    ' {',
-    `-${from}`,
-    `+${to}`,
-    ' }',
-    '--',
-    '2.39.5',
-    '',
-  ].join('\n');
+  const patch = (subject: string, from: string, to: string) =>
+    [
+      'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001',
+      'From: Dev <dev@example.org>',
+      'Date: Mon, 1 Jan 2024 00:00:00 +0000',
+      `Subject: [PATCH] ${subject}`,
+      '',
+      '---',
+      'diff --git a/mm/migrate_device.c b/mm/migrate_device.c',
+      '--- a/mm/migrate_device.c',
+      '+++ b/mm/migrate_device.c',
+      '@@ -3,5 +3,5 @@',
+      ' ',
+      ' int migrate_vma_setup(unsigned long start, unsigned long end)',
+      ' {',
+      `-${from}`,
+      `+${to}`,
+      ' }',
+      '--',
+      '2.39.5',
+      '',
+    ].join('\n');
   const mbox = join(work, 'series.mbox');
-  writeFileSync(mbox, patch('one', '\treturn start < end ? 0 : -22;', '\treturn start < end ? 0 : -14;') + patch('two', '\treturn nothing_like_this;', '\treturn 1;'));
+  writeFileSync(
+    mbox,
+    patch('one', '\treturn start < end ? 0 : -22;', '\treturn start < end ? 0 : -14;') +
+      patch('two', '\treturn nothing_like_this;', '\treturn 1;'),
+  );
   const am = (() => {
     try {
       gitSync(slot.worktree, ['-c', 'user.name=x', '-c', 'user.email=x@x', 'am', mbox]);
@@ -141,7 +168,12 @@ t.test('a half-applied git am in a slot is aborted on the next acquire', async (
   t.equal(next.worktree, slot.worktree);
   t.equal(gitSync(next.worktree, ['rev-parse', 'HEAD']).trim(), tree.baseline);
   t.match(readFileSync(join(next.worktree, 'mm', 'migrate_device.c'), 'utf8'), /-22/, 'back to the baseline content');
-  const rebaseApply = gitSync(next.worktree, ['rev-parse', '--path-format=absolute', '--git-path', 'rebase-apply']).trim();
+  const rebaseApply = gitSync(next.worktree, [
+    'rev-parse',
+    '--path-format=absolute',
+    '--git-path',
+    'rebase-apply',
+  ]).trim();
   t.notOk(existsSync(rebaseApply), 'no am in progress');
   await next.release();
 });
@@ -171,7 +203,12 @@ t.test('moving a slot to another commit only rewrites the files that changed', a
 t.test('unknown revision is a tree error', async (t) => {
   const repo = userRepo('user-e');
   const tree = await adoptUserTree(repo);
-  const err = await acquireSlot({ tree, rev: 'no-such-branch', configKey: 'k', cache: cacheLayout(join(work, 'cache-e')) }).catch((e: unknown) => e);
+  const err = await acquireSlot({
+    tree,
+    rev: 'no-such-branch',
+    configKey: 'k',
+    cache: cacheLayout(join(work, 'cache-e')),
+  }).catch((e: unknown) => e);
   t.equal((err as HmmciError).exitCode, ExitCode.TREE);
   t.match((err as HmmciError).message, /no-such-branch/);
 });
@@ -188,7 +225,12 @@ t.test('a throwaway worktree is removed by remove() or by the cleanup handlers',
   t.ok(existsSync(w2.path));
   await runCleanup();
   t.notOk(existsSync(w2.path), 'interrupted run: cleanup removed it');
-  t.equal(gitSync(repo, ['worktree', 'list', '--porcelain']).split('\n').filter((l) => l.startsWith('worktree ')).length, 1);
+  t.equal(
+    gitSync(repo, ['worktree', 'list', '--porcelain'])
+      .split('\n')
+      .filter((l) => l.startsWith('worktree ')).length,
+    1,
+  );
 });
 
 t.test('status lists slots with sizes; clean leaves slots in use alone', async (t) => {
@@ -217,7 +259,7 @@ t.test('status lists slots with sizes; clean leaves slots in use alone', async (
   t.same(listSlots(cache), []);
 });
 
-t.test('configure once per config key: a new slot starts from a sibling slot\'s .config and stamp', async (t) => {
+t.test("configure once per config key: a new slot starts from a sibling slot's .config and stamp", async (t) => {
   const repo = userRepo('user-h');
   const cache = cacheLayout(join(work, 'cache-h'));
   const tree = await adoptUserTree(repo);
@@ -229,8 +271,16 @@ t.test('configure once per config key: a new slot starts from a sibling slot\'s 
   writeFileSync(join(s1.buildDir, '.hmmci', 'config.json'), JSON.stringify(stamp));
   const s2 = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k', cache });
   t.equal(s2.index, 2);
-  t.equal(readFileSync(join(s2.buildDir, '.config'), 'utf8'), config, 'the sibling\'s .config, while the sibling is still held');
-  t.same(await currentConfigStamp({ buildDir: s2.buildDir, srcDir: s2.worktree, key: 'k' }), stamp, 'kconfig takes it as current: configure is skipped');
+  t.equal(
+    readFileSync(join(s2.buildDir, '.config'), 'utf8'),
+    config,
+    "the sibling's .config, while the sibling is still held",
+  );
+  t.same(
+    await currentConfigStamp({ buildDir: s2.buildDir, srcDir: s2.worktree, key: 'k' }),
+    stamp,
+    'kconfig takes it as current: configure is skipped',
+  );
   const other = await acquireSlot({ tree, rev: 'HEAD', configKey: 'other', cache });
   t.notOk(existsSync(join(other.buildDir, '.config')), 'never from another config key');
   // A sibling caught mid-configure (.config newer than its stamp) is not copied.

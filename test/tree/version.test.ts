@@ -14,7 +14,10 @@ t.test('the version comes from VERSION/PATCHLEVEL/SUBLEVEL, not a hard-coded sub
   const v = parseMakefileVersion(DEBIAN_612_MAKEFILE);
   t.same(v, { version: 6, patchlevel: 12, sublevel: 117, extraversion: '', text: '6.12.117' });
   t.equal(parseMakefileVersion(DEBIAN_612_MAKEFILE.replace('117', '118'))?.text, '6.12.118');
-  t.equal(parseMakefileVersion('VERSION = 6\nPATCHLEVEL = 13\nSUBLEVEL = 0\nEXTRAVERSION = -rc1\n')?.text, '6.13.0-rc1');
+  t.equal(
+    parseMakefileVersion('VERSION = 6\nPATCHLEVEL = 13\nSUBLEVEL = 0\nEXTRAVERSION = -rc1\n')?.text,
+    '6.13.0-rc1',
+  );
 });
 
 t.test('a Makefile without a version is not a kernel Makefile', async (t) => {
@@ -31,7 +34,10 @@ t.test('the baseline identity is fixed and its date follows the version', async 
   t.equal(a.env.GIT_AUTHOR_DATE, `@${946684800 + versionCode(v)} +0000`);
   t.equal(a.env.GIT_COMMITTER_DATE, a.env.GIT_AUTHOR_DATE);
   t.match(a.message, /^Linux 6\.12\.117 \(linux-source-6\.12\.tar\.xz\)/);
-  const next = baselineCommitIdentity(parseMakefileVersion(DEBIAN_612_MAKEFILE.replace('117', '118'))!, 'linux-source-6.12.tar.xz');
+  const next = baselineCommitIdentity(
+    parseMakefileVersion(DEBIAN_612_MAKEFILE.replace('117', '118'))!,
+    'linux-source-6.12.tar.xz',
+  );
   t.not(next.env.GIT_AUTHOR_DATE, a.env.GIT_AUTHOR_DATE, 'a newer sublevel gets a later date');
   t.notMatch(JSON.stringify(a), /\/home|\/root|\/tmp/, 'nothing machine-specific');
 });

@@ -21,7 +21,9 @@ t.test('one source, and it must be one', async (t) => {
   const notMaildir = await runCli(['watch', '--once', '--maildir', work], { cacheDir: join(work, 'cache') });
   t.equal(notMaildir.code, 3);
   t.match(notMaildir.err, /is not a Maildir: it has neither new\/ nor cur\//);
-  const badSettle = await runCli(['watch', '--once', '--settle', 'soon', '--maildir', work], { cacheDir: join(work, 'cache') });
+  const badSettle = await runCli(['watch', '--once', '--settle', 'soon', '--maildir', work], {
+    cacheDir: join(work, 'cache'),
+  });
   t.equal(badSettle.code, 2);
 });
 

@@ -34,11 +34,16 @@ t.test('kill -9 mid-run, then --once: tested once, answered once', { skip: publi
   const state = join(work, 'state');
   const cache = join(work, 'cache');
   const marker = join(work, 'guest-started');
-  const child = spawn(process.execPath, ['--import=tsx', join(ROOT, 'test/watch/watch-child.ts'), inbox.dir, state, cache, traffic.repo, '120000', marker], { cwd: ROOT, detached: true, stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    ['--import=tsx', join(ROOT, 'test/watch/watch-child.ts'), inbox.dir, state, cache, traffic.repo, '120000', marker],
+    { cwd: ROOT, detached: true, stdio: 'ignore' },
+  );
   const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_c, sig) => r(sig)));
   const deadline = Date.now() + 240_000;
   // Wait for the patched guest (the second boot) to start, then kill the whole process group.
-  while (Date.now() < deadline && !(existsSync(marker) && readFileSync(marker, 'utf8').trim().split('\n').length >= 2)) await sleep(200);
+  while (Date.now() < deadline && !(existsSync(marker) && readFileSync(marker, 'utf8').trim().split('\n').length >= 2))
+    await sleep(200);
   t.ok(existsSync(marker), 'the child reached the guest');
   process.kill(-(child.pid as number), 'SIGKILL');
   t.equal(await exited, 'SIGKILL');
@@ -47,19 +52,42 @@ t.test('kill -9 mid-run, then --once: tested once, answered once', { skip: publi
   t.equal(saved.series[v2key]?.status, 'running', 'killed while running: the state says so');
   const runsAfterKill = readdirSync(join(cache, 'runs'));
   t.equal(runsAfterKill.length, 1);
-  t.equal(readRecord(join(cache, 'runs', runsAfterKill[0] as string)).status, 'running', 'the killed run never finished');
+  t.equal(
+    readRecord(join(cache, 'runs', runsAfterKill[0] as string)).status,
+    'running',
+    'the killed run never finished',
+  );
 
   const stages = fakeKernelStages();
   const setup: WatchSetup = {
-    inbox: inbox.dir, state, settleMs: 30 * 60_000, maxParts: 100, outbox: join(state, 'outbox'), replyTo: 'author', tree: traffic.repo,
-    variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] }, configArgs: [], runner: 'qemu', reruns: 0,
+    inbox: inbox.dir,
+    state,
+    settleMs: 30 * 60_000,
+    maxParts: 100,
+    outbox: join(state, 'outbox'),
+    replyTo: 'author',
+    tree: traffic.repo,
+    variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
+    configArgs: [],
+    runner: 'qemu',
+    reruns: 0,
   };
-  const again = await createWatcher(setup, { stages, cache: cacheLayout(cache), reporter: silentReporter, signal: new AbortController().signal });
+  const again = await createWatcher(setup, {
+    stages,
+    cache: cacheLayout(cache),
+    reporter: silentReporter,
+    signal: new AbortController().signal,
+  });
   const summary = await again.watcher.once();
   t.same(summary.tested, [v2key], 'v2 tested to the end once');
   t.equal(summary.scanned, 0, 'no message read twice');
   t.equal(readdirSync(join(state, 'outbox', 'new')).length, 1, 'one reply');
-  const third = await createWatcher(setup, { stages, cache: cacheLayout(cache), reporter: silentReporter, signal: new AbortController().signal });
+  const third = await createWatcher(setup, {
+    stages,
+    cache: cacheLayout(cache),
+    reporter: silentReporter,
+    signal: new AbortController().signal,
+  });
   t.same((await third.watcher.once()).tested, [], 'and never again');
   t.equal(readdirSync(join(state, 'outbox', 'new')).length, 1);
 
@@ -72,7 +100,13 @@ t.test('kill -9 mid-run, then --once: tested once, answered once', { skip: publi
   Object.assign(v2, { status: 'running', runId: undefined, runDir: undefined });
   store.save(st);
   const tests = stages.tests;
-  const fourth = await createWatcher(setup, { stages, cache: cacheLayout(cache), reporter: silentReporter, signal: new AbortController().signal, keepLog: true });
+  const fourth = await createWatcher(setup, {
+    stages,
+    cache: cacheLayout(cache),
+    reporter: silentReporter,
+    signal: new AbortController().signal,
+    keepLog: true,
+  });
   await fourth.watcher.once();
   t.equal(stages.tests, tests, 'no new boot: the finished run was adopted');
   t.equal(fourth.watcher.state.series[v2key]?.runDir, runDir);

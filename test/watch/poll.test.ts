@@ -31,10 +31,22 @@ t.test('a newer version cancels the running older one', { skip: publicInboxMissi
   const stages = fakeKernelStages({ guestMs: (n) => (n === 1 ? 600_000 : 0), onTest: () => patchedStarted++ });
   const stop = new AbortController();
   const cache = cacheLayout(join(work, 'cache'));
-  const { watcher } = await createWatcher({
-    inbox: inbox.dir, state: join(work, 'state'), settleMs: 30 * 60_000, maxParts: 100, outbox: join(work, 'outbox'), replyTo: 'author', tree: traffic.repo,
-    variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] }, configArgs: [], runner: 'qemu', reruns: 0,
-  }, { stages, cache, reporter: silentReporter, signal: stop.signal, keepLog: true });
+  const { watcher } = await createWatcher(
+    {
+      inbox: inbox.dir,
+      state: join(work, 'state'),
+      settleMs: 30 * 60_000,
+      maxParts: 100,
+      outbox: join(work, 'outbox'),
+      replyTo: 'author',
+      tree: traffic.repo,
+      variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
+      configArgs: [],
+      runner: 'qemu',
+      reruns: 0,
+    },
+    { stages, cache, reporter: silentReporter, signal: stop.signal, keepLog: true },
+  );
   const polling = watcher.poll(300);
   const v1key = `${traffic.v1.cover} v1`;
   const v2key = `${traffic.v2.cover} v2`;
@@ -43,7 +55,10 @@ t.test('a newer version cancels the running older one', { skip: publicInboxMissi
     while (!what() && Date.now() < end) await sleep(100);
     return what();
   };
-  t.ok(await until(() => patchedStarted >= 2 && watcher.state.series[v1key]?.status === 'running'), 'v1 is in its patched boot');
+  t.ok(
+    await until(() => patchedStarted >= 2 && watcher.state.series[v1key]?.status === 'running'),
+    'v1 is in its patched boot',
+  );
   inbox.deliverMany(traffic.v2.mails);
   t.ok(await until(() => watcher.state.series[v2key]?.status === 'answered'), 'v2 tested and answered');
   stop.abort();
@@ -56,5 +71,8 @@ t.test('a newer version cancels the running older one', { skip: publicInboxMissi
   t.equal(runs.filter((r) => r.status === 'complete').length, 1, "v2's run completed");
   const replies = readdirSync(join(work, 'outbox', 'new'));
   t.equal(replies.length, 1, 'only v2 is answered');
-  t.match(readFileSync(join(work, 'outbox', 'new', replies[0] as string), 'utf8'), /supersedes v1 .*whose run was cancelled when this one arrived/);
+  t.match(
+    readFileSync(join(work, 'outbox', 'new', replies[0] as string), 'utf8'),
+    /supersedes v1 .*whose run was cancelled when this one arrived/,
+  );
 });

@@ -10,11 +10,33 @@ import { DEFAULT_FRAGMENTS } from '../../src/run/real-stages.js';
 import { createWatcher } from '../../src/watch/setup.js';
 import { fakeKernelStages } from './traffic.js';
 
-const [inbox, state, cache, tree, guestMs, marker] = process.argv.slice(2) as [string, string, string, string, string, string];
-const stages = fakeKernelStages({ guestMs: Number(guestMs), onTest: () => writeFileSync(marker, `${process.pid}\n`, { flag: 'a' }) });
-const { watcher } = await createWatcher({
-  inbox, state, settleMs: 30 * 60_000, maxParts: 100, outbox: `${state}/outbox`, replyTo: 'author', tree,
-  variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] }, configArgs: [], runner: 'qemu', reruns: 0,
-}, { stages, cache: cacheLayout(cache), reporter: silentReporter, signal: new AbortController().signal });
+const [inbox, state, cache, tree, guestMs, marker] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
+const stages = fakeKernelStages({
+  guestMs: Number(guestMs),
+  onTest: () => writeFileSync(marker, `${process.pid}\n`, { flag: 'a' }),
+});
+const { watcher } = await createWatcher(
+  {
+    inbox,
+    state,
+    settleMs: 30 * 60_000,
+    maxParts: 100,
+    outbox: `${state}/outbox`,
+    replyTo: 'author',
+    tree,
+    variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
+    configArgs: [],
+    runner: 'qemu',
+    reruns: 0,
+  },
+  { stages, cache: cacheLayout(cache), reporter: silentReporter, signal: new AbortController().signal },
+);
 const summary = await watcher.once();
 process.stdout.write(`${JSON.stringify(summary)}\n`);

@@ -9,7 +9,11 @@ import { writeRunDir } from './web-fixtures.js';
 
 t.test('hmmci serve: loopback, read-only, 404s that echo the request as text, the .config download', async (t) => {
   const cache = cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-serve-')));
-  const r = writeRunDir(cache.runs, { id: '20261121-102300-hostile-1a2b', createdAt: '2026-11-21T10:23:00.000Z', hostile: true });
+  const r = writeRunDir(cache.runs, {
+    id: '20261121-102300-hostile-1a2b',
+    createdAt: '2026-11-21T10:23:00.000Z',
+    hostile: true,
+  });
   const w = openCacheHistory(cache);
   importRuns(w, runDirsOf(cache));
   w.close();

@@ -13,26 +13,62 @@ export const HOSTILE_MSGID = '<x"><script>alert(3)</script>@evil.example>';
  * A run directory with a record over the fixture results (constructed: the record shape
  * src/run writes, with the oops fixture as the patched side), its logs, .config and series.
  */
-export function writeRunDir(runsDir: string, opts: { id: string; createdAt: string; hostile?: boolean; patched?: string[]; baseline?: string; consoleBytes?: number; slower?: number }): RunRecord {
+export function writeRunDir(
+  runsDir: string,
+  opts: {
+    id: string;
+    createdAt: string;
+    hostile?: boolean;
+    patched?: string[];
+    baseline?: string;
+    consoleBytes?: number;
+    slower?: number;
+  },
+): RunRecord {
   const dir = join(runsDir, opts.id);
   mkdirSync(dir, { recursive: true });
-  const base = structuredClone(record(opts.baseline ?? 'baseline-58-pass', opts.patched ?? ['patched-coherent-remote-snapshot-fails', 'patched-coherent-remote-snapshot-fails']));
+  const base = structuredClone(
+    record(
+      opts.baseline ?? 'baseline-58-pass',
+      opts.patched ?? ['patched-coherent-remote-snapshot-fails', 'patched-coherent-remote-snapshot-fails'],
+    ),
+  );
   const r: RunRecord = {
-    ...base, id: opts.id, createdAt: opts.createdAt, finishedAt: opts.createdAt, runDir: dir,
+    ...base,
+    id: opts.id,
+    createdAt: opts.createdAt,
+    finishedAt: opts.createdAt,
+    runDir: dir,
     artifacts: {
-      dir, series: join(dir, 'series.mbox'), config: join(dir, 'config'), patchedBuildLog: join(dir, 'patched.build.log'),
+      dir,
+      series: join(dir, 'series.mbox'),
+      config: join(dir, 'config'),
+      patchedBuildLog: join(dir, 'patched.build.log'),
       baselineConsole: join(dir, 'baseline.console.log'),
-      patchedConsoles: [join(dir, 'patched.console.log'), ...base.reruns.map((_, i) => join(dir, `patched.rerun${i + 1}.console.log`))],
+      patchedConsoles: [
+        join(dir, 'patched.console.log'),
+        ...base.reruns.map((_, i) => join(dir, `patched.rerun${i + 1}.console.log`)),
+      ],
     },
   };
   // Constructed durations (the fixture results carry none): stable per test, a little slower patched.
-  const timed = (x: TestRunResult | null, slower: number) => x?.tests.forEach((t, i) => { t.durationMs ??= 40 + ((i * 37) % 200) + slower; });
+  const timed = (x: TestRunResult | null, slower: number) =>
+    x?.tests.forEach((t, i) => {
+      t.durationMs ??= 40 + ((i * 37) % 200) + slower;
+    });
   timed(r.baseline, 0);
   [r.patched, ...r.reruns].forEach((x) => timed(x, opts.slower ?? 0));
   if (opts.hostile) r.series = { ...r.series, title: HOSTILE_TITLE, author: HOSTILE_AUTHOR, messageId: HOSTILE_MSGID };
-  writeFileSync(join(dir, 'config'), '# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_HMM_MIRROR=y\nCONFIG_TEST_HMM=m\n');
-  writeFileSync(join(dir, 'patched.build.log'), 'make -C /src O=/build bzImage modules\n  CC      mm/hmm.o\n  LD      vmlinux\n');
-  const consoleText = '[    0.000000] Linux version 6.12.117\n[    2.100000] # RUN hmm2.hmm2_device_coherent.snapshot ...\n\x1b[31m[    2.2] hostile \x1b]0;title\x07 escape in a log\n';
+  writeFileSync(
+    join(dir, 'config'),
+    '# Linux/x86 6.12.117 Kernel Configuration\nCONFIG_HMM_MIRROR=y\nCONFIG_TEST_HMM=m\n',
+  );
+  writeFileSync(
+    join(dir, 'patched.build.log'),
+    'make -C /src O=/build bzImage modules\n  CC      mm/hmm.o\n  LD      vmlinux\n',
+  );
+  const consoleText =
+    '[    0.000000] Linux version 6.12.117\n[    2.100000] # RUN hmm2.hmm2_device_coherent.snapshot ...\n\x1b[31m[    2.2] hostile \x1b]0;title\x07 escape in a log\n';
   writeFileSync(join(dir, 'baseline.console.log'), consoleText);
   for (const p of r.artifacts.patchedConsoles) {
     if (opts.consoleBytes) {

@@ -21,7 +21,10 @@ import { fakeSeries, fleetEnv, runCli, startWorkerProc } from '../../test/fleet/
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const S = Number(process.env.HMMCI_BENCH_SERIES ?? 4);
-const work = { HMMCI_FAKE_GUEST_MS: process.env.HMMCI_FAKE_GUEST_MS ?? '1500', FAKE_KERNEL_SLOW: process.env.FAKE_KERNEL_SLOW ?? '2' };
+const work = {
+  HMMCI_FAKE_GUEST_MS: process.env.HMMCI_FAKE_GUEST_MS ?? '1500',
+  FAKE_KERNEL_SLOW: process.env.FAKE_KERNEL_SLOW ?? '2',
+};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 async function commands(url: string): Promise<number> {
@@ -38,7 +41,10 @@ async function storeBench(dir: string) {
     for (const mib of [1, 16, 64]) {
       const f = join(dir, `blob-${mib}`);
       writeFileSync(f, Buffer.alloc(mib * 2 ** 20, mib));
-      for (const [name, store] of [['dir', openStore(join(dir, 'dir-store'))], ['http', openStore(`${nginx.url}/o`)]] as const) {
+      for (const [name, store] of [
+        ['dir', openStore(join(dir, 'dir-store'))],
+        ['http', openStore(`${nginx.url}/o`)],
+      ] as const) {
         let t = Date.now();
         const { sha256 } = await store.put(f);
         const put = Date.now() - t;
@@ -74,17 +80,32 @@ async function overheads(port: number) {
 async function throughput(workers: number) {
   const redis = await startRedis();
   const e = fleetEnv();
-  const series = Array.from({ length: S }, (_, i) => fakeSeries(e.dir, `s${i}`, i % 2 ? 'fail-coherent-snapshot' : 'clean-58-pass'));
-  const ws = Array.from({ length: workers }, (_, i) => startWorkerProc(e, redis.url, `bench-${i}`, { lease: 10, env: work }));
+  const series = Array.from({ length: S }, (_, i) =>
+    fakeSeries(e.dir, `s${i}`, i % 2 ? 'fail-coherent-snapshot' : 'clean-58-pass'),
+  );
+  const ws = Array.from({ length: workers }, (_, i) =>
+    startWorkerProc(e, redis.url, `bench-${i}`, { lease: 10, env: work }),
+  );
   try {
     await Promise.all(ws.map((w) => w.waitFor(/serving/)));
     const before = await commands(redis.url);
     const t = Date.now();
-    const r = await runCli(['run', ...series, '--fleet', redis.url, '--json', '--reruns', '0'], e.env(join(e.dir, 'submit')), 30 * 60_000);
+    const r = await runCli(
+      ['run', ...series, '--fleet', redis.url, '--json', '--reruns', '0'],
+      e.env(join(e.dir, 'submit')),
+      30 * 60_000,
+    );
     const ms = Date.now() - t;
     if (r.code !== 1) throw new Error(`run --fleet exited ${r.code}: ${r.stderr.slice(-2000)}`);
     const cmds = (await commands(redis.url)) - before;
-    return { workers, series: S, wallMs: ms, seriesPerMinute: +(S / (ms / 60_000)).toFixed(2), redisCommandsPerSeries: Math.round(cmds / S), ...(await overheads(redis.port)) };
+    return {
+      workers,
+      series: S,
+      wallMs: ms,
+      seriesPerMinute: +(S / (ms / 60_000)).toFixed(2),
+      redisCommandsPerSeries: Math.round(cmds / S),
+      ...(await overheads(redis.port)),
+    };
   } finally {
     for (const w of ws) w.proc.kill('SIGKILL');
     await stopRedis(redis);
@@ -92,8 +113,16 @@ async function throughput(workers: number) {
 }
 
 const dir = fleetEnv().dir;
-const results = { date: new Date().toISOString(), work, store: await storeBench(dir), one: await throughput(1), two: await throughput(2) };
+const results = {
+  date: new Date().toISOString(),
+  work,
+  store: await storeBench(dir),
+  one: await throughput(1),
+  two: await throughput(2),
+};
 mkdirSync(join(root, 'bench'), { recursive: true });
 writeFileSync(join(root, 'bench', 'fleet-results.json'), `${JSON.stringify(results, null, 2)}\n`);
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-process.stdout.write(`2 workers / 1 worker throughput: ${(results.two.seriesPerMinute / results.one.seriesPerMinute).toFixed(2)}x\n`);
+process.stdout.write(
+  `2 workers / 1 worker throughput: ${(results.two.seriesPerMinute / results.one.seriesPerMinute).toFixed(2)}x\n`,
+);

@@ -85,19 +85,42 @@ export function createPublicInbox(opts: PublicInboxOptions = {}): PublicInbox {
   };
   delete env.GIT_CONFIG_GLOBAL;
   writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = hmmci test\n\temail = test@hmmci.invalid\n');
-  execFileSync('public-inbox-init', ['-V2', ...(opts.indexLevel ? ['-L', opts.indexLevel] : []), name, dir, `http://127.0.0.1/${name}`, address], { env, stdio: 'pipe' });
+  execFileSync(
+    'public-inbox-init',
+    ['-V2', ...(opts.indexLevel ? ['-L', opts.indexLevel] : []), name, dir, `http://127.0.0.1/${name}`, address],
+    { env, stdio: 'pipe' },
+  );
   execFileSync('git', ['config', '-f', env.PI_CONFIG as string, 'publicinboxmda.spamcheck', 'none'], { env });
   const servers: InboxServer[] = [];
   return {
-    dir, home, name, address, env,
+    dir,
+    home,
+    name,
+    address,
+    env,
     deliver(raw) {
-      const r = spawnSync('public-inbox-mda', ['--no-precheck'], { env: { ...env, ORIGINAL_RECIPIENT: address }, input: raw });
+      const r = spawnSync('public-inbox-mda', ['--no-precheck'], {
+        env: { ...env, ORIGINAL_RECIPIENT: address },
+        input: raw,
+      });
       if (r.error) throw r.error;
-      return r.status === 0 ? undefined : (r.stderr.toString().trim() || `public-inbox-mda exited ${r.status}`);
+      return r.status === 0 ? undefined : r.stderr.toString().trim() || `public-inbox-mda exited ${r.status}`;
     },
     deliverMany(raws) {
-      const mboxrd = raws.map((r) => `From mboxrd@z Thu Jan  1 00:00:00 1970\n${String(r).replace(/^(>*From )/gm, '>$1').replace(/\n*$/, '\n')}\n`).join('');
-      const out = execFileSync('perl', [join(HERE, 'import.pl'), name], { env, input: mboxrd, stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+      const mboxrd = raws
+        .map(
+          (r) =>
+            `From mboxrd@z Thu Jan  1 00:00:00 1970\n${String(r)
+              .replace(/^(>*From )/gm, '>$1')
+              .replace(/\n*$/, '\n')}\n`,
+        )
+        .join('');
+      const out = execFileSync('perl', [join(HERE, 'import.pl'), name], {
+        env,
+        input: mboxrd,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        maxBuffer: 1 << 30,
+      });
       return Number.parseInt(out.toString().trim(), 10);
     },
     async serve() {
@@ -146,7 +169,11 @@ async function startHttpd(env: NodeJS.ProcessEnv, name: string): Promise<InboxSe
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn('public-inbox-httpd', ['-W', '0', '-l', url], { env, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('public-inbox-httpd', ['-W', '0', '-l', url], {
+      env,
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     let exited = false;
@@ -173,7 +200,17 @@ async function startHttpd(env: NodeJS.ProcessEnv, name: string): Promise<InboxSe
 }
 
 /** A minimal RFC 5322 message (constructed traffic for tests; every header given explicitly). */
-export function mail(h: { from: string; to?: string; subject: string; messageId: string; inReplyTo?: string; references?: string[]; date?: string; body: string; contentType?: string }): string {
+export function mail(h: {
+  from: string;
+  to?: string;
+  subject: string;
+  messageId: string;
+  inReplyTo?: string;
+  references?: string[];
+  date?: string;
+  body: string;
+  contentType?: string;
+}): string {
   const lines = [
     `From: ${h.from}`,
     `To: ${h.to ?? 'linux-mm@kvack.org'}`,
@@ -184,6 +221,10 @@ export function mail(h: { from: string; to?: string; subject: string; messageId:
   if (h.inReplyTo) lines.push(`In-Reply-To: <${h.inReplyTo}>`);
   const refs = h.references ?? (h.inReplyTo ? [h.inReplyTo] : []);
   if (refs.length) lines.push(`References: ${refs.map((r) => `<${r}>`).join(' ')}`);
-  lines.push('MIME-Version: 1.0', `Content-Type: ${h.contentType ?? 'text/plain; charset=UTF-8'}`, 'Content-Transfer-Encoding: 8bit');
+  lines.push(
+    'MIME-Version: 1.0',
+    `Content-Type: ${h.contentType ?? 'text/plain; charset=UTF-8'}`,
+    'Content-Transfer-Encoding: 8bit',
+  );
   return `${lines.join('\n')}\n\n${h.body.endsWith('\n') ? h.body : `${h.body}\n`}`;
 }

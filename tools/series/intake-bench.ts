@@ -64,7 +64,9 @@ async function measure(name: string, file: string): Promise<void> {
     outcome = `refused: ${(err as Error).message.slice(0, 80)}`;
   }
   const ms = performance.now() - t0;
-  console.log(`${name}: ${(ms / 1000).toFixed(2)} s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (${outcome})`);
+  console.log(
+    `${name}: ${(ms / 1000).toFixed(2)} s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (${outcome})`,
+  );
 }
 
 try {
@@ -73,13 +75,27 @@ try {
   const bigBody = join(dir, 'big-body.mbox');
   writeFileSync(bigBody, patchMail(1, 'x'.repeat(50 * 1024 * 1024)));
   const bigSubject = join(dir, 'big-subject.mbox');
-  writeFileSync(bigSubject, patchMail(1).replace('Subject: [PATCH 1/10000]', `Subject: [PATCH 1/1] ${'y'.repeat(50 * 1024 * 1024)}`));
+  writeFileSync(
+    bigSubject,
+    patchMail(1).replace('Subject: [PATCH 1/10000]', `Subject: [PATCH 1/1] ${'y'.repeat(50 * 1024 * 1024)}`),
+  );
   await measure('10,000-patch mbox', many);
   await measure('50 MB line in the body', bigBody);
   await measure('50 MB Subject line', bigSubject);
   if (applyN > 0) {
     const repo = join(dir, 'repo');
-    const git = (a: string[]) => execFileSync('git', a, { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' } });
+    const git = (a: string[]) =>
+      execFileSync('git', a, {
+        cwd: repo,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'b',
+          GIT_AUTHOR_EMAIL: 'b@b',
+          GIT_COMMITTER_NAME: 'b',
+          GIT_COMMITTER_EMAIL: 'b@b',
+        },
+      });
     execFileSync('git', ['init', '-q', repo]);
     writeFileSync(join(repo, 'f.txt'), 'start\n');
     git(['add', '.']);

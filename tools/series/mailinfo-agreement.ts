@@ -45,12 +45,17 @@ for (const file of args) {
       agree++; // both refuse it: git finds no author, hmmci says why it is not a mail
       return;
     }
-    const subject = m ? (mailinfo ? mailinfo.mailinfoSubject(m.subject) : subjectMod.parseSubject(m.subject).title) : undefined;
+    const subject = m
+      ? mailinfo
+        ? mailinfo.mailinfoSubject(m.subject)
+        : subjectMod.parseSubject(m.subject).title
+      : undefined;
     const date = m ? (headers.isoDate(m.date) ?? (mailinfo ? null : m.date)) : undefined;
     const diffs: string[] = [];
     if (m?.from !== g.author) diffs.push(`author ${JSON.stringify(m?.from)} vs git ${JSON.stringify(g.author)}`);
     if (subject !== g.subject) diffs.push(`subject ${JSON.stringify(subject)} vs git ${JSON.stringify(g.subject)}`);
-    if (date !== g.date) diffs.push(`date ${JSON.stringify(date)} vs git ${JSON.stringify(g.date)} (${JSON.stringify(g.rawDate)})`);
+    if (date !== g.date)
+      diffs.push(`date ${JSON.stringify(date)} vs git ${JSON.stringify(g.date)} (${JSON.stringify(g.rawDate)})`);
     if (diffs.length === 0) agree++;
     else console.log(`${file} #${i + 1}: ${diffs.join('; ')}`);
   });

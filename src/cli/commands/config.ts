@@ -25,19 +25,36 @@ export interface ConfigFlags {
  */
 export function configInputsFrom(opts: ConfigFlags): ConfigInputs {
   const v = opts.variant ? resolveVariantSpec(opts.variant) : undefined;
-  return resolveConfigInputs({ kconfig: [...runnerFragments(opts.runner), ...(opts.kconfig ?? []), ...(v?.fragments ?? [])], extra: [...(opts.config ?? []), ...(v?.extra ?? [])], defaults: opts.defaults });
+  return resolveConfigInputs({
+    kconfig: [...runnerFragments(opts.runner), ...(opts.kconfig ?? []), ...(v?.fragments ?? [])],
+    extra: [...(opts.config ?? []), ...(v?.extra ?? [])],
+    defaults: opts.defaults,
+  });
 }
 
 /** Options shared by `hmmci config` and `hmmci build`. */
 export function addConfigOptions(cmd: Command): Command {
   return cmd
     .option('--tree <dir>', 'your kernel git checkout (default: the default tree made from linux-source-6.12)')
-    .option('--rev <rev>', 'commit to configure/build (default: the tree\'s baseline)')
-    .option('--kconfig <file>', 'add a config fragment (CONFIG_X=y lines) after hmmci\'s; repeatable', collect, [])
+    .option('--rev <rev>', "commit to configure/build (default: the tree's baseline)")
+    .option('--kconfig <file>', "add a config fragment (CONFIG_X=y lines) after hmmci's; repeatable", collect, [])
     .option('--config <CONFIG_X=y>', 'set one option last; repeatable', collect, [])
-    .option('--variant <name>', 'a named config variant after the defaults (debug: KASAN, lockdep, hung-task…; see --list-variants), or name:fragment.config,CONFIG_X=y')
-    .option('--no-defaults', 'do not merge hmmci\'s kernel-configs/ fragments (only --kconfig/--config on top of tinyconfig)')
-    .addOption(new Option('--runner <runner>', 'the runner the kernel is for: vng adds kernel-configs/vng.config (as `run --runner vng` does)').choices(['qemu', 'vng']).default('qemu'));
+    .option(
+      '--variant <name>',
+      'a named config variant after the defaults (debug: KASAN, lockdep, hung-task…; see --list-variants), or name:fragment.config,CONFIG_X=y',
+    )
+    .option(
+      '--no-defaults',
+      "do not merge hmmci's kernel-configs/ fragments (only --kconfig/--config on top of tinyconfig)",
+    )
+    .addOption(
+      new Option(
+        '--runner <runner>',
+        'the runner the kernel is for: vng adds kernel-configs/vng.config (as `run --runner vng` does)',
+      )
+        .choices(['qemu', 'vng'])
+        .default('qemu'),
+    );
 }
 
 /** `hmmci config`: make the .config of a slot and check every requested option landed. */
@@ -45,33 +62,58 @@ export function registerConfig(program: Command): void {
   addConfigOptions(
     program
       .command('config')
-      .description('Make the kernel .config: tinyconfig + kernel-configs/base-x86_64-qemu.config + hmm.config (+ --kconfig/--config), merged with merge_config.sh and olddefconfig; every requested option must land, or each one that did not is named with its unmet dependency (exit 10)'),
+      .description(
+        'Make the kernel .config: tinyconfig + kernel-configs/base-x86_64-qemu.config + hmm.config (+ --kconfig/--config), merged with merge_config.sh and olddefconfig; every requested option must land, or each one that did not is named with its unmet dependency (exit 10)',
+      ),
   )
     .option('--report-only', 'list options that did not land without failing')
     .option('--list-variants', 'list the named variants (kernel-configs/<name>.config) and exit')
     .option('--json', 'print {configPath, configHash, configKey, requested, missing, fragments, worktree, buildDir}')
-    .action(async (opts: ConfigFlags & { json?: boolean; reportOnly?: boolean; listVariants?: boolean }, cmd: Command) => {
-      const ctx = contextFrom(cmd);
-      if (opts.listVariants) {
-        const vs = listVariants();
-        ctx.out(opts.json ? JSON.stringify(vs, null, 2) : vs.map((v) => `${v.name.padEnd(12)} ${v.description}\n${''.padEnd(12)} ${v.fragment}`).join('\n'));
-        return;
-      }
-      const signal = interruptSignal();
-      const inputs = configInputsFrom(opts);
-      const tree = await resolveTree({ tree: opts.tree, cache: ctx.cache, reporter: ctx.reporter, signal });
-      const slot = await acquireSlot({ tree, rev: opts.rev ?? tree.baseline, configKey: inputs.key, cache: ctx.cache, reporter: ctx.reporter, signal });
-      try {
-        const r = await configure({ srcDir: slot.worktree, buildDir: slot.buildDir, inputs, reporter: ctx.reporter, signal, reportOnly: opts.reportOnly });
-        if (opts.json) {
-          ctx.out(JSON.stringify({ ...r, worktree: slot.worktree, buildDir: slot.buildDir }, null, 2));
-        } else {
-          const lines = [`config ${r.configHash} (inputs ${r.configKey}): ${r.configPath}`, `${r.requested.length - r.missing.length}/${r.requested.length} requested options landed`];
-          for (const m of r.missing) lines.push(`  ${formatMissing(m)}`);
-          ctx.out(lines.join('\n'));
+    .action(
+      async (opts: ConfigFlags & { json?: boolean; reportOnly?: boolean; listVariants?: boolean }, cmd: Command) => {
+        const ctx = contextFrom(cmd);
+        if (opts.listVariants) {
+          const vs = listVariants();
+          ctx.out(
+            opts.json
+              ? JSON.stringify(vs, null, 2)
+              : vs.map((v) => `${v.name.padEnd(12)} ${v.description}\n${''.padEnd(12)} ${v.fragment}`).join('\n'),
+          );
+          return;
         }
-      } finally {
-        await slot.release();
-      }
-    });
+        const signal = interruptSignal();
+        const inputs = configInputsFrom(opts);
+        const tree = await resolveTree({ tree: opts.tree, cache: ctx.cache, reporter: ctx.reporter, signal });
+        const slot = await acquireSlot({
+          tree,
+          rev: opts.rev ?? tree.baseline,
+          configKey: inputs.key,
+          cache: ctx.cache,
+          reporter: ctx.reporter,
+          signal,
+        });
+        try {
+          const r = await configure({
+            srcDir: slot.worktree,
+            buildDir: slot.buildDir,
+            inputs,
+            reporter: ctx.reporter,
+            signal,
+            reportOnly: opts.reportOnly,
+          });
+          if (opts.json) {
+            ctx.out(JSON.stringify({ ...r, worktree: slot.worktree, buildDir: slot.buildDir }, null, 2));
+          } else {
+            const lines = [
+              `config ${r.configHash} (inputs ${r.configKey}): ${r.configPath}`,
+              `${r.requested.length - r.missing.length}/${r.requested.length} requested options landed`,
+            ];
+            for (const m of r.missing) lines.push(`  ${formatMissing(m)}`);
+            ctx.out(lines.join('\n'));
+          }
+        } finally {
+          await slot.release();
+        }
+      },
+    );
 }

@@ -7,8 +7,13 @@ import { contextFrom } from '../context.js';
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('Check the tools, headers, kernel tarball, Node.js and disk space hmmci needs; print what is missing and the apt-get command that installs it (exit 8 when something required is missing)')
-    .option('--json', 'print {checks: [{name, ok, required, pkg, detail}], missingPackages, missingRequired, installCommand, ok}')
+    .description(
+      'Check the tools, headers, kernel tarball, Node.js and disk space hmmci needs; print what is missing and the apt-get command that installs it (exit 8 when something required is missing)',
+    )
+    .option(
+      '--json',
+      'print {checks: [{name, ok, required, pkg, detail}], missingPackages, missingRequired, installCommand, ok}',
+    )
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       const r = runDoctor(systemProbe(ctx.cache.root));

@@ -1,6 +1,15 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
-import { flakyRanking, historyPath, importRuns, openCacheHistory, renderFlakyText, renderHistoryText, runDirsOf, testHistory } from '../../history/index.js';
+import {
+  flakyRanking,
+  historyPath,
+  importRuns,
+  openCacheHistory,
+  renderFlakyText,
+  renderHistoryText,
+  runDirsOf,
+  testHistory,
+} from '../../history/index.js';
 import { printable } from '../../history/printable.js';
 import { contextFrom, wholeNumber } from '../context.js';
 
@@ -13,14 +22,23 @@ interface HistoryFlags {
 export function registerHistory(program: Command): void {
   const history = program
     .command('history')
-    .description('Results of tests over time from the history database: `history <test-glob>`, `history --flaky`, `history import`.')
+    .description(
+      'Results of tests over time from the history database: `history <test-glob>`, `history --flaky`, `history import`.',
+    )
     .argument('[test-glob]', 'test name or glob, e.g. "hmm2.*.snapshot" or "*coherent*"')
     .option('--flaky', 'rank tests by flips (pass↔fail changes on the same base and config)')
-    .option('--limit <n>', 'runs shown per test (default 20; 0 = all), or tests shown with --flaky', wholeNumber('--limit', 0))
+    .option(
+      '--limit <n>',
+      'runs shown per test (default 20; 0 = all), or tests shown with --flaky',
+      wholeNumber('--limit', 0),
+    )
     .option('--json', 'as JSON')
     .action((glob: string | undefined, opts: HistoryFlags, cmd: Command) => {
       const ctx = contextFrom(cmd);
-      if (!glob && !opts.flaky) throw new UsageError('Give a test glob (`hmmci history "hmm2.*.snapshot"`), --flaky, or `hmmci history import`.');
+      if (!glob && !opts.flaky)
+        throw new UsageError(
+          'Give a test glob (`hmmci history "hmm2.*.snapshot"`), --flaky, or `hmmci history import`.',
+        );
       const db = openCacheHistory(ctx.cache);
       try {
         if (opts.flaky) {
@@ -31,7 +49,9 @@ export function registerHistory(program: Command): void {
         const shown = opts.limit ?? 20;
         const list = testHistory(db, glob as string, { limit: shown || undefined });
         if (!list.length) {
-          ctx.out(`No test matching "${printable(glob as string)}" in ${historyPath(ctx.cache)}. \`hmmci history import\` (re)builds the history from the run directories.`);
+          ctx.out(
+            `No test matching "${printable(glob as string)}" in ${historyPath(ctx.cache)}. \`hmmci history import\` (re)builds the history from the run directories.`,
+          );
           process.exitCode = 1;
           return;
         }
@@ -52,14 +72,18 @@ export function registerHistory(program: Command): void {
       try {
         const stage = ctx.reporter.stage('history import');
         const list = runDirsOf(ctx.cache, dirs);
-        const res = importRuns(db, list, { onProgress: (done, total) => stage.update(`${done}/${total} run directories`) });
+        const res = importRuns(db, list, {
+          onProgress: (done, total) => stage.update(`${done}/${total} run directories`),
+        });
         stage.done(`${res.imported} runs`);
         // `history --json` and `history import --json` are one flag to commander.
         if (opts.json || cmd.optsWithGlobals<{ json?: boolean }>().json) {
           ctx.out(JSON.stringify({ database: historyPath(ctx.cache), ...res }, null, 2));
           return;
         }
-        ctx.out(`imported ${res.imported} run${res.imported === 1 ? '' : 's'} into ${historyPath(ctx.cache)}${res.running ? ` (${res.running} still running, left for their run to record)` : ''}`);
+        ctx.out(
+          `imported ${res.imported} run${res.imported === 1 ? '' : 's'} into ${historyPath(ctx.cache)}${res.running ? ` (${res.running} still running, left for their run to record)` : ''}`,
+        );
         for (const u of res.unreadable) ctx.out(`  skipped ${u.dir}: ${u.reason}`);
       } finally {
         db.close();

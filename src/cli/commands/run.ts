@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { UsageError } from '../../common/errors.js';
 import { interruptSignal } from '../../common/cleanup.js';
 import { emitReports, type ReportFlags } from '../../report/emit.js';
 import { listRuns, readRecord, resolveRunRef, runSeries, type RunListing, type RunRequest } from '../../run/index.js';
@@ -18,10 +17,26 @@ import { runnerFragments } from '../../guest/vng-config.js';
 export { emitReports } from '../../report/emit.js';
 
 interface RunFlags {
-  repeat?: number; smp?: number; memoryPressure?: boolean; shards?: string;
-  fleet?: string; store?: string;
-  tree?: string; base?: string; kconfig: string[]; config: string[]; variant: string[]; runner: 'qemu' | 'vng';
-  reruns: number; jobs?: number; baselineCache: boolean; json?: boolean; junit?: string; kcidb?: string; mail?: string; testedBy?: string;
+  repeat?: number;
+  smp?: number;
+  memoryPressure?: boolean;
+  shards?: string;
+  fleet?: string;
+  store?: string;
+  tree?: string;
+  base?: string;
+  kconfig: string[];
+  config: string[];
+  variant: string[];
+  runner: 'qemu' | 'vng';
+  reruns: number;
+  jobs?: number;
+  baselineCache: boolean;
+  json?: boolean;
+  junit?: string;
+  kcidb?: string;
+  mail?: string;
+  testedBy?: string;
 }
 
 /** `--variant debug` (kernel-configs/debug.config) or `name:frag.config,CONFIG_X=y,...` → a config variant after `defaults`. */
@@ -32,37 +47,86 @@ export function parseVariant(spec: string, defaults: readonly string[]): ConfigV
 
 /** The run flags as a request: the default fragments plus --kconfig, each --variant on top. */
 export function runRequest(ctx: CliContext, inputs: string[], opts: RunFlags): RunRequest {
-  const base: ConfigVariant = { fragments: [...DEFAULT_FRAGMENTS, ...runnerFragments(opts.runner), ...opts.kconfig.map((f) => resolve(f))], extra: opts.config };
-  const variants = opts.variant.length ? opts.variant.map((v) => {
-    const parsed = parseVariant(v, base.fragments);
-    return { ...parsed, extra: [...base.extra, ...parsed.extra] };
-  }) : [base];
+  const base: ConfigVariant = {
+    fragments: [...DEFAULT_FRAGMENTS, ...runnerFragments(opts.runner), ...opts.kconfig.map((f) => resolve(f))],
+    extra: opts.config,
+  };
+  const variants = opts.variant.length
+    ? opts.variant.map((v) => {
+        const parsed = parseVariant(v, base.fragments);
+        return { ...parsed, extra: [...base.extra, ...parsed.extra] };
+      })
+    : [base];
   return {
-    inputs, tree: opts.tree, base: opts.base, variants, runner: opts.runner, reruns: opts.reruns, jobs: opts.jobs,
-    useBaselineCache: opts.baselineCache, cache: ctx.cache, reporter: ctx.reporter, signal: interruptSignal(), guest: guestOptionsFrom(opts),
+    inputs,
+    tree: opts.tree,
+    base: opts.base,
+    variants,
+    runner: opts.runner,
+    reruns: opts.reruns,
+    jobs: opts.jobs,
+    useBaselineCache: opts.baselineCache,
+    cache: ctx.cache,
+    reporter: ctx.reporter,
+    signal: interruptSignal(),
+    guest: guestOptionsFrom(opts),
   };
 }
 
 /** `hmmci runs`: id, status, summary, title in aligned columns. */
 function runsTable(runs: readonly RunListing[], dir: string): string {
   if (runs.length === 0) return `No runs in ${dir} yet.`;
-  const rows = runs.map((r) => [r.id, r.status === 'complete' ? `exit ${r.exitCode ?? '?'}` : r.status, r.summary, r.title]);
+  const rows = runs.map((r) => [
+    r.id,
+    r.status === 'complete' ? `exit ${r.exitCode ?? '?'}` : r.status,
+    r.summary,
+    r.title,
+  ]);
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i < 3 ? c.padEnd(w[i] ?? 0) : c)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i < 3 ? c.padEnd(w[i] ?? 0) : c))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function registerRun(program: Command): void {
   const run = program
     .command('run')
-    .description('Test series against the unpatched baseline: apply, configure, build, boot, run hmm-tests, compare per subtest, report.')
-    .argument('<series...>', 'mbox file, folder of .patch/.eml, A..B range of the tree, or a message-id (fetched with b4)')
-    .option('--tree <dir>', 'kernel git checkout to use (never modified; default: the default tree from linux-source-6.12)')
+    .description(
+      'Test series against the unpatched baseline: apply, configure, build, boot, run hmm-tests, compare per subtest, report.',
+    )
+    .argument(
+      '<series...>',
+      'mbox file, folder of .patch/.eml, A..B range of the tree, or a message-id (fetched with b4)',
+    )
+    .option(
+      '--tree <dir>',
+      'kernel git checkout to use (never modified; default: the default tree from linux-source-6.12)',
+    )
     .option('--base <rev>', 'base revision when a series does not name one (default: the tree baseline)')
     .option('--kconfig <fragment>', 'extra config fragment (repeatable)', collect, [])
     .option('--config <CONFIG_X=y>', 'extra config option (repeatable)', collect, [])
-    .option('--variant <name:items>', 'a config variant to run as its own job: a named one (debug: KASAN, lockdep, hung-task…; see `hmmci config --list-variants`) or name:fragment.config,CONFIG_X=y (repeatable)', collect, [])
-    .addOption(new Option('--runner <runner>', 'how the kernel is booted (vng adds kernel-configs/vng.config)').choices(['qemu', 'vng']).default('qemu'))
-    .option('--reruns <n>', 're-runs of the patched kernel that confirm a changed result before it is called a regression', wholeNumber('--reruns', 0), 1)
+    .option(
+      '--variant <name:items>',
+      'a config variant to run as its own job: a named one (debug: KASAN, lockdep, hung-task…; see `hmmci config --list-variants`) or name:fragment.config,CONFIG_X=y (repeatable)',
+      collect,
+      [],
+    )
+    .addOption(
+      new Option('--runner <runner>', 'how the kernel is booted (vng adds kernel-configs/vng.config)')
+        .choices(['qemu', 'vng'])
+        .default('qemu'),
+    )
+    .option(
+      '--reruns <n>',
+      're-runs of the patched kernel that confirm a changed result before it is called a regression',
+      wholeNumber('--reruns', 0),
+      1,
+    )
     .option('--jobs <n>', 'make -j for builds (default: from cores and memory)', wholeNumber('--jobs', 0))
     .option('--no-baseline-cache', 'rebuild and rerun the baseline even when a cached result matches')
     .option('--json', 'print the JSON report on stdout (progress stays on stderr)')
@@ -70,18 +134,27 @@ export function registerRun(program: Command): void {
     .option('--kcidb <file>', 'write KernelCI KCIDB JSON (checkouts, builds, tests)')
     .option('--mail <file>', 'write a plain-text reply for the mailing list')
     .option('--tested-by <who>', 'Tested-by identity for --mail (default: git config user.name/user.email)')
-    .option('--fleet <url>', 'submit the builds and boots to the fleet behind this Redis (redis://HOST:PORT) instead of running them here')
-    .option('--store <dir|url>', 'with --fleet: the artifact store every worker reaches (a shared directory or an http:// WebDAV URL; default $HMMCI_STORE or <cache>/fleet/store)');
-  addGuestOptions(run)
-    .action(async (inputs: string[], opts: RunFlags, cmd: Command) => {
-      const ctx = contextFrom(cmd);
-      const request = runRequest(ctx, inputs, opts);
-      const outcome = opts.fleet
-        ? await withFleet(opts.fleet, { cache: ctx.cache, store: opts.store, local: realStages(), runner: opts.runner }, (stages, machine) => runSeries({ ...request, machine }, stages))
-        : await runSeries(request, realStages());
-      await emitReports(ctx, outcome.records, opts);
-      process.exitCode = outcome.exitCode;
-    });
+    .option(
+      '--fleet <url>',
+      'submit the builds and boots to the fleet behind this Redis (redis://HOST:PORT) instead of running them here',
+    )
+    .option(
+      '--store <dir|url>',
+      'with --fleet: the artifact store every worker reaches (a shared directory or an http:// WebDAV URL; default $HMMCI_STORE or <cache>/fleet/store)',
+    );
+  addGuestOptions(run).action(async (inputs: string[], opts: RunFlags, cmd: Command) => {
+    const ctx = contextFrom(cmd);
+    const request = runRequest(ctx, inputs, opts);
+    const outcome = opts.fleet
+      ? await withFleet(
+          opts.fleet,
+          { cache: ctx.cache, store: opts.store, local: realStages(), runner: opts.runner },
+          (stages, machine) => runSeries({ ...request, machine }, stages),
+        )
+      : await runSeries(request, realStages());
+    await emitReports(ctx, outcome.records, opts);
+    process.exitCode = outcome.exitCode;
+  });
 
   program
     .command('report')

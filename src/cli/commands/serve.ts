@@ -11,7 +11,11 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('Serve the history read-only in a browser: run list, run pages, test history, flaky ranking.')
     .option('--port <n>', 'TCP port (0 picks a free one)', wholeNumber('--port', 0), 8014)
-    .option('--host <addr>', 'address to bind (default loopback only; give 0.0.0.0 to publish the history)', '127.0.0.1')
+    .option(
+      '--host <addr>',
+      'address to bind (default loopback only; give 0.0.0.0 to publish the history)',
+      '127.0.0.1',
+    )
     .action(async (opts: { port: number; host: string }, cmd: Command) => {
       const ctx = contextFrom(cmd);
       if (opts.port > 65535) throw new UsageError(`--port wants 0..65535, got ${opts.port}.`);
@@ -26,7 +30,9 @@ export function registerServe(program: Command): void {
       const unregister = onCleanup('stop hmmci serve', stop);
       ctx.reporter.info(`serving ${historyPath(ctx.cache)} read-only at ${srv.url} (Ctrl-C stops)`);
       ctx.out(srv.url);
-      await new Promise<void>((resolve) => interruptSignal().addEventListener('abort', () => resolve(), { once: true }));
+      await new Promise<void>((resolve) =>
+        interruptSignal().addEventListener('abort', () => resolve(), { once: true }),
+      );
       unregister();
       await stop();
     });

@@ -21,7 +21,8 @@ export const x86_64: QemuArchConfig = {
   coherent: {
     memmap: 'memmap=512M$0x40000000',
     testHmmParams: ['spm_addr_dev0=0x40000000', 'spm_addr_dev1=0x50000000'],
-    description: 'memmap=512M$0x40000000 reserves 1 GiB..1.5 GiB of a 3 GiB guest (e820 reserved); test_hmm spm_addr_dev0=0x40000000, spm_addr_dev1=0x50000000 (256 MiB each)',
+    description:
+      'memmap=512M$0x40000000 reserves 1 GiB..1.5 GiB of a 3 GiB guest (e820 reserved); test_hmm spm_addr_dev0=0x40000000, spm_addr_dev1=0x50000000 (256 MiB each)',
   },
   hugepages: 16,
 };

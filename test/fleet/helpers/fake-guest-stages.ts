@@ -30,7 +30,23 @@ export function fleetStages(): Stages {
       const dir = req.logDir ?? join(req.buildDir, 'guest');
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'kernel.txt'), `${req.buildDir}\n`);
-      const qemu = execa('qemu-system-x86_64', ['-machine', 'none', '-nodefaults', '-display', 'none', '-monitor', 'none', '-serial', 'none', '-name', `hmmci-fake-guest:${req.buildDir}`], { detached: true, reject: false, stdio: 'ignore' });
+      const qemu = execa(
+        'qemu-system-x86_64',
+        [
+          '-machine',
+          'none',
+          '-nodefaults',
+          '-display',
+          'none',
+          '-monitor',
+          'none',
+          '-serial',
+          'none',
+          '-name',
+          `hmmci-fake-guest:${req.buildDir}`,
+        ],
+        { detached: true, reject: false, stdio: 'ignore' },
+      );
       const pid = qemu.pid;
       const killGroup = () => {
         try {
@@ -47,7 +63,13 @@ export function fleetStages(): Stages {
       const consoleLogPath = join(dir, 'console.log');
       copyFileSync(join(LOGS, `${name}.log`), consoleLogPath);
       const parsed = await parseConsole(readFileSync(consoleLogPath, 'utf8'));
-      return { ok: true, result: { tests: parsed.tests, counts: parsed.counts, events: parsed.events }, consoleLogPath, accel: 'tcg', runner: req.runner };
+      return {
+        ok: true,
+        result: { tests: parsed.tests, counts: parsed.counts, events: parsed.events },
+        consoleLogPath,
+        accel: 'tcg',
+        runner: req.runner,
+      };
     },
   };
 }

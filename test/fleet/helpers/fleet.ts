@@ -15,8 +15,21 @@ export const FAKE_STAGES = fileURLToPath(new URL('./fake-guest-stages.ts', impor
  */
 export function fakeSeries(dir: string, name: string, consoleName: string): string {
   const repo = fakeKernelRepo(join(dir, `repo-${name}`));
-  appendFileSync(join(repo, 'mm/hmm.c'), `\nconst char hmmci_fake_console_${name.replace(/\W/g, '_')}[] = "HMMCI_FAKE_CONSOLE=${consoleName}";\n`);
-  gitSync(repo, ['commit', '-q', '-a', '-m', `mm/hmm: ${name}`, '-m', 'Constructed for hmmci fleet tests.', '-m', 'Signed-off-by: Test Developer <dev@example.org>']);
+  appendFileSync(
+    join(repo, 'mm/hmm.c'),
+    `\nconst char hmmci_fake_console_${name.replace(/\W/g, '_')}[] = "HMMCI_FAKE_CONSOLE=${consoleName}";\n`,
+  );
+  gitSync(repo, [
+    'commit',
+    '-q',
+    '-a',
+    '-m',
+    `mm/hmm: ${name}`,
+    '-m',
+    'Constructed for hmmci fleet tests.',
+    '-m',
+    'Signed-off-by: Test Developer <dev@example.org>',
+  ]);
   const mbox = join(dir, `${name}.mbox`);
   writeFileSync(mbox, gitSync(repo, ['format-patch', '-1', '--stdout']));
   return mbox;
@@ -31,12 +44,28 @@ export function fakeSeriesOf(dir: string, name: string, patches: Array<string | 
   const repo = fakeKernelRepo(join(dir, `repo-${name}`));
   const base = gitSync(repo, ['rev-parse', 'HEAD']).trim();
   patches.forEach((consoleName, i) => {
-    const line = consoleName ? `const char hmmci_fake_console_${i}[] = "HMMCI_FAKE_CONSOLE=${consoleName}";` : `/* ${name}: harmless change ${i + 1} */`;
+    const line = consoleName
+      ? `const char hmmci_fake_console_${i}[] = "HMMCI_FAKE_CONSOLE=${consoleName}";`
+      : `/* ${name}: harmless change ${i + 1} */`;
     appendFileSync(join(repo, 'mm/hmm.c'), `\n${line}\n`);
-    gitSync(repo, ['commit', '-q', '-a', '-m', `mm/hmm: ${name} step ${i + 1}`, '-m', 'Signed-off-by: Test Developer <dev@example.org>']);
+    gitSync(repo, [
+      'commit',
+      '-q',
+      '-a',
+      '-m',
+      `mm/hmm: ${name} step ${i + 1}`,
+      '-m',
+      'Signed-off-by: Test Developer <dev@example.org>',
+    ]);
   });
   const mbox = join(dir, `${name}.mbox`);
-  writeFileSync(mbox, gitSync(repo, ['format-patch', '--cover-letter', '--stdout', `${base}..HEAD`]).replace('*** SUBJECT HERE ***', `${name}`));
+  writeFileSync(
+    mbox,
+    gitSync(repo, ['format-patch', '--cover-letter', '--stdout', `${base}..HEAD`]).replace(
+      '*** SUBJECT HERE ***',
+      `${name}`,
+    ),
+  );
   return mbox;
 }
 
@@ -53,8 +82,17 @@ export function fleetEnv(): Env {
   const store = join(dir, 'store');
   mkdirSync(store);
   return {
-    dir, tarball, store,
-    env: (cache, extra = {}) => ({ ...process.env, HMMCI_CACHE: cache, HMMCI_TARBALL: tarball, HMMCI_STORE: store, HMMCI_FLEET_STAGES: FAKE_STAGES, ...extra }),
+    dir,
+    tarball,
+    store,
+    env: (cache, extra = {}) => ({
+      ...process.env,
+      HMMCI_CACHE: cache,
+      HMMCI_TARBALL: tarball,
+      HMMCI_STORE: store,
+      HMMCI_FLEET_STAGES: FAKE_STAGES,
+      ...extra,
+    }),
   };
 }
 
@@ -68,15 +106,40 @@ export interface WorkerProc {
 }
 
 /** Start `hmmci worker` as its own process (tsx), with its own cache. */
-export function startWorkerProc(e: Env, redisUrl: string, id: string, opts: { lease?: number; env?: Record<string, string>; args?: string[] } = {}): WorkerProc {
+export function startWorkerProc(
+  e: Env,
+  redisUrl: string,
+  id: string,
+  opts: { lease?: number; env?: Record<string, string>; args?: string[] } = {},
+): WorkerProc {
   const cache = join(e.dir, `cache-${id}`);
-  const proc = spawn(process.execPath, ['--import', 'tsx', CLI, 'worker', '--redis', redisUrl, '--id', id, '--lease', String(opts.lease ?? 2), ...(opts.args ?? [])], { env: e.env(cache, opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      CLI,
+      'worker',
+      '--redis',
+      redisUrl,
+      '--id',
+      id,
+      '--lease',
+      String(opts.lease ?? 2),
+      ...(opts.args ?? []),
+    ],
+    { env: e.env(cache, opts.env), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   proc.stdout?.on('data', (b) => (out += b));
   proc.stderr?.on('data', (b) => (out += b));
   const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
   return {
-    id, cache, proc, exited, output: () => out,
+    id,
+    cache,
+    proc,
+    exited,
+    output: () => out,
     async waitFor(re, ms = 60_000) {
       const end = Date.now() + ms;
       for (;;) {
@@ -104,7 +167,11 @@ export function processesUnder(path: string): string[] {
 }
 
 /** Run the CLI (tsx) to completion: exit code, stdout, stderr. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 240_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 240_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

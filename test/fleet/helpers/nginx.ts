@@ -17,7 +17,9 @@ export async function startNginx(): Promise<Nginx> {
   const root = join(prefix, 'store');
   for (const d of ['store', 'logs', 'tmp']) mkdirSync(join(prefix, d));
   const port = await freePort();
-  writeFileSync(join(prefix, 'nginx.conf'), `daemon off;
+  writeFileSync(
+    join(prefix, 'nginx.conf'),
+    `daemon off;
 master_process off;
 pid ${prefix}/nginx.pid;
 error_log ${prefix}/logs/error.log warn;
@@ -36,15 +38,20 @@ http {
     }
   }
 }
-`);
+`,
+  );
   const proc: ChildProcess = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf')], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/`).then(
+      () => true,
+      () => false,
+    );
     if (ok) break;
     await sleep(50);
   }
   return {
-    url: `http://127.0.0.1:${port}`, root,
+    url: `http://127.0.0.1:${port}`,
+    root,
     async stop() {
       if (proc.exitCode === null) {
         const gone = new Promise((r) => proc.once('exit', r));

@@ -32,4 +32,3 @@ export async function waitForProcess(w: WorkerProc, what: RegExp, ms = 60_000): 
   }
   throw new Error(`no ${what} under ${w.cache}`);
 }
-

@@ -31,7 +31,13 @@ export interface RedisServer {
 
 async function waitPing(port: number): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 1 });
+    const r = new Redis({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 1,
+    });
     r.on('error', () => undefined);
     try {
       await r.connect();
@@ -48,9 +54,29 @@ async function waitPing(port: number): Promise<void> {
 export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'hmmci-redis-'));
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', opts.appendonly ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--appendonly',
+    opts.appendonly ? 'yes' : 'no',
+    '--appendfsync',
+    'always',
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
+  ];
   const server: RedisServer = {
-    url: `redis://127.0.0.1:${port}`, port, dir, proc: undefined as unknown as ChildProcess,
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    dir,
+    proc: undefined as unknown as ChildProcess,
     async stop() {
       const p = server.proc;
       if (p.exitCode !== null || p.signalCode !== null) return;

@@ -18,7 +18,17 @@ const order = [];
 const choices = [];
 
 function sym(name) {
-  if (!syms.has(name)) syms.set(name, { name, type: undefined, prompt: false, promptIf: 'y', deps: [], defaults: [], selects: [], choice: undefined });
+  if (!syms.has(name))
+    syms.set(name, {
+      name,
+      type: undefined,
+      prompt: false,
+      promptIf: 'y',
+      deps: [],
+      defaults: [],
+      selects: [],
+      choice: undefined,
+    });
   return syms.get(name);
 }
 
@@ -68,7 +78,7 @@ function parseFile(rel, outerDeps) {
     } else if ((m = /^menu\s+/.exec(t))) {
       blockKinds.push('menu');
       depStack.push('y');
-      cur = { deps: [] , menu: true, depIndex: depStack.length - 1 };
+      cur = { deps: [], menu: true, depIndex: depStack.length - 1 };
     } else if (t === 'endif' || t === 'endmenu') {
       blockKinds.pop();
       depStack.pop();
@@ -153,7 +163,8 @@ const user = new Map();
 if ((mode === 'olddefconfig' || mode === 'oldconfig') && existsSync(configFile)) {
   for (const line of readFileSync(configFile, 'utf8').split('\n')) {
     let m;
-    if ((m = /^CONFIG_(\w+)=(.*)$/.exec(line))) user.set(m[1], m[2] === 'y' ? 2 : m[2] === 'm' ? 1 : m[2] === 'n' ? 0 : m[2]);
+    if ((m = /^CONFIG_(\w+)=(.*)$/.exec(line)))
+      user.set(m[1], m[2] === 'y' ? 2 : m[2] === 'm' ? 1 : m[2] === 'n' ? 0 : m[2]);
     else if ((m = /^# CONFIG_(\w+) is not set$/.exec(line))) user.set(m[1], 0);
   }
 } else if (mode === 'allnoconfig' || mode === 'tinyconfig') {
@@ -176,7 +187,9 @@ for (let iter = 0; iter < 30; iter++) {
     const dep = depOf(s);
     const visible = s.prompt && dep > 0 && evalExpr(s.promptIf) > 0;
     let rev = 0;
-    for (const o of order) for (const sel of o.selects) if (sel.target === s.name) rev = Math.max(rev, Math.min(val.get(o.name) ?? 0, evalExpr(sel.cond)));
+    for (const o of order)
+      for (const sel of o.selects)
+        if (sel.target === s.name) rev = Math.max(rev, Math.min(val.get(o.name) ?? 0, evalExpr(sel.cond)));
     let v = 0;
     const d = s.defaults.find((x) => evalExpr(x.cond) > 0);
     if (visible && user.has(s.name) && typeof user.get(s.name) === 'number') v = Math.min(user.get(s.name), dep);
@@ -201,7 +214,12 @@ for (let iter = 0; iter < 30; iter++) {
 
 const makefile = readFileSync(join(srctree, 'Makefile'), 'utf8');
 const field = (n) => (new RegExp(`^${n}\\s*=\\s*(.*)$`, 'm').exec(makefile)?.[1] ?? '').trim();
-const out = ['#', '# Automatically generated file; DO NOT EDIT.', `# Linux/x86 ${field('VERSION')}.${field('PATCHLEVEL')}.${field('SUBLEVEL')}${field('EXTRAVERSION')} Kernel Configuration`, '#'];
+const out = [
+  '#',
+  '# Automatically generated file; DO NOT EDIT.',
+  `# Linux/x86 ${field('VERSION')}.${field('PATCHLEVEL')}.${field('SUBLEVEL')}${field('EXTRAVERSION')} Kernel Configuration`,
+  '#',
+];
 for (const s of order) {
   const v = val.get(s.name) ?? 0;
   const visible = (s.prompt || s.choice) && depOf(s) > 0;
