@@ -41,3 +41,20 @@ t.test(
     t.equal(r.session.exitStatus, 1);
   },
 );
+
+t.test(
+  "vng-oops-migrate-release.log: an oops under the real vng is the running test's crash, with its function",
+  async (t) => {
+    const r = parseConsole(log('vng-oops-migrate-release.log'));
+    t.same(r.counts, { pass: 57, crash: 1 });
+    const s = r.tests.find((x) => x.name === 'hmm.hmm_device_private.migrate_release')!;
+    t.equal(s.status, 'crash');
+    t.match(s.reason, /^kernel oops in dmirror_fops_unlocked_ioctl: BUG: kernel NULL pointer dereference/);
+    t.equal(r.events.length, 1);
+    t.match(r.events[0], {
+      kind: 'oops',
+      test: 'hmm.hmm_device_private.migrate_release',
+      function: 'dmirror_fops_unlocked_ioctl',
+    });
+  },
+);
