@@ -7,10 +7,8 @@ import { buildKernel } from '../../build/build.js';
 import { formatDiagnostic } from '../../build/log-parse.js';
 import { configure } from '../../kconfig/configure.js';
 import { configIsCurrent } from '../../kconfig/current.js';
-import { resolveTree } from '../../tree/resolve.js';
-import { acquireSlot } from '../../tree/slots.js';
 import { contextFrom } from '../context.js';
-import { addConfigOptions, configInputsFrom, type ConfigFlags } from './config.js';
+import { addConfigOptions, configSlot, type ConfigFlags } from './config.js';
 
 function intOption(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -41,16 +39,7 @@ export function registerBuild(program: Command): void {
         const signal = interruptSignal();
         const jobs = intOption('--jobs', opts.jobs);
         const nice = intOption('--nice', opts.nice);
-        const inputs = configInputsFrom(opts);
-        const tree = await resolveTree({ tree: opts.tree, cache: ctx.cache, reporter: ctx.reporter, signal });
-        const slot = await acquireSlot({
-          tree,
-          rev: opts.rev ?? tree.baseline,
-          configKey: inputs.key,
-          cache: ctx.cache,
-          reporter: ctx.reporter,
-          signal,
-        });
+        const { inputs, slot } = await configSlot(ctx, opts, signal);
         try {
           if (!(await configIsCurrent({ buildDir: slot.buildDir, srcDir: slot.worktree, key: inputs.key }))) {
             await configure({ srcDir: slot.worktree, buildDir: slot.buildDir, inputs, reporter: ctx.reporter, signal });

@@ -5,7 +5,8 @@ import { listVariants, resolveVariantSpec } from '../../kconfig/variants.js';
 import { formatMissing } from '../../kconfig/validate.js';
 import { resolveTree } from '../../tree/resolve.js';
 import { acquireSlot } from '../../tree/slots.js';
-import { collect, contextFrom } from '../context.js';
+import type { Slot } from '../../tree/types.js';
+import { collect, contextFrom, type CliContext } from '../context.js';
 import { runnerFragments } from '../../guest/vng-config.js';
 
 export interface ConfigFlags {
@@ -30,6 +31,25 @@ export function configInputsFrom(opts: ConfigFlags): ConfigInputs {
     extra: [...(opts.config ?? []), ...(v?.extra ?? [])],
     defaults: opts.defaults,
   });
+}
+
+/** The config inputs of the flags, and the slot of the tree (at --rev, else the baseline) they name. */
+export async function configSlot(
+  ctx: CliContext,
+  opts: ConfigFlags,
+  signal: AbortSignal,
+): Promise<{ inputs: ConfigInputs; slot: Slot }> {
+  const inputs = configInputsFrom(opts);
+  const tree = await resolveTree({ tree: opts.tree, cache: ctx.cache, reporter: ctx.reporter, signal });
+  const slot = await acquireSlot({
+    tree,
+    rev: opts.rev ?? tree.baseline,
+    configKey: inputs.key,
+    cache: ctx.cache,
+    reporter: ctx.reporter,
+    signal,
+  });
+  return { inputs, slot };
 }
 
 /** Options shared by `hmmci config` and `hmmci build`. */
@@ -82,16 +102,7 @@ export function registerConfig(program: Command): void {
           return;
         }
         const signal = interruptSignal();
-        const inputs = configInputsFrom(opts);
-        const tree = await resolveTree({ tree: opts.tree, cache: ctx.cache, reporter: ctx.reporter, signal });
-        const slot = await acquireSlot({
-          tree,
-          rev: opts.rev ?? tree.baseline,
-          configKey: inputs.key,
-          cache: ctx.cache,
-          reporter: ctx.reporter,
-          signal,
-        });
+        const { inputs, slot } = await configSlot(ctx, opts, signal);
         try {
           const r = await configure({
             srcDir: slot.worktree,
