@@ -34,6 +34,12 @@ function lineStatus(c: LineOf<'result'>): TestStatus {
   return c.directive === 'TIMEOUT' ? 'timeout' : 'fail';
 }
 
+/**
+ * The task name (`Comm:`, 15 characters at most) of hmm-tests: `hmm-tests` in our initramfs, the
+ * cached binary `hmm-tests-<hash>` (cut to `hmm-tests-51898`) under vng, which runs it from the host.
+ */
+const HMM_TESTS_COMM_RE = /^hmm-tests(?:-[0-9a-f]*)?$/;
+
 /** TH_LOG(): "# file.c:123:test_name:message" (the 5.8/5.9 harness printed it without the `# `). */
 const TH_LOG_RE = /^(?:# )?(?:[\w./-]*\/)?(?<file>[\w.-]+\.c):(?<line>\d+):\w+:(?<msg>.*)$/;
 
@@ -374,7 +380,8 @@ export class ConsoleParser implements StreamHost {
     const comm = /\bComm: (\S+)/.exec(ev.text)?.[1];
     const lastName = this.ledger.lastFinished;
     const last = lastName === undefined ? undefined : this.ledger.tests.get(lastName);
-    const next = comm === undefined || comm === 'hmm-tests' ? this.ledger.nextPlanned(this.plannedNames) : undefined;
+    const next =
+      comm === undefined || HMM_TESTS_COMM_RE.test(comm) ? this.ledger.nextPlanned(this.plannedNames) : undefined;
     if (last && !last.fatal && /signal/.test(last.terminated ?? '')) {
       ev.test = last.name;
       this.note(

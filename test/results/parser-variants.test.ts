@@ -163,6 +163,19 @@ t.test('panic-run-line-lost.log: RUN line lost before a panic; next case crashed
 });
 
 t.test(
+  'panic-run-line-lost.log with the task named as under vng (Comm: hmm-tests-51898): the same attribution',
+  async (t) => {
+    // Constructed in the test from the real log: vng runs the cached binary hmm-tests-<hash> from
+    // the host, and the kernel prints its name cut to 15 characters (see vng-oops-migrate-release.log).
+    const text = log('panic-run-line-lost.log').replace(/Comm: hmm-tests /g, 'Comm: hmm-tests-51898 ');
+    t.match(text, /Comm: hmm-tests-51898 /);
+    const r = parseConsole(text);
+    t.same(r.counts, { pass: 14, crash: 1, notrun: 43 });
+    t.match(r.events, [{ kind: 'oops', test: RELEASE }]);
+  },
+);
+
+t.test(
   'crcrlf-kernel-message-midline.log: `\\r\\r\\n` is one line end; the split result line is rejoined',
   async (t) => {
     const r = parseConsole(log('crcrlf-kernel-message-midline.log'));
