@@ -149,7 +149,9 @@ export function registerRun(program: Command): void {
       ? await withFleet(
           opts.fleet,
           { cache: ctx.cache, store: opts.store, local: realStages(), runner: opts.runner },
-          (stages, machine) => runSeries({ ...request, machine }, stages),
+          // On a fleet the baseline's boot is a test job of its own; its kernel lives in the store,
+          // not in a build dir a snapshot could copy: no overlap with the patched build here.
+          (stages, machine) => runSeries({ ...request, machine, overlapBaselineBoot: false }, stages),
         )
       : await runSeries(request, realStages());
     await emitReports(ctx, outcome.records, opts);
