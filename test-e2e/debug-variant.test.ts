@@ -1,7 +1,5 @@
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { hmmci } from './helpers.js';
 
 // End to end, real stages, the debug variant (kernel-configs/debug.config: KASAN, lockdep,
 // atomic-sleep and hung-task checks): one `hmmci run --variant debug` of the planted-bug series.
@@ -13,26 +11,6 @@ import { fileURLToPath } from 'node:url';
 // Opt-in (HMMCI_E2E_DEBUG=1) until it has run once: written 2026-11-29 against what the debug
 // checks print for the planted bugs, before the debug kernel could be built on the shared
 // machine; the tests and functions asserted below are the expected ones, not yet observed.
-const root = fileURLToPath(new URL('../', import.meta.url));
-const bin = join(root, 'bin', 'hmmci.js');
-
-function hmmci(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: root, maxBuffer: 256 * 1024 * 1024, timeout: 80 * 60_000 },
-      (err, stdout, stderr) => {
-        const code = err
-          ? typeof (err as { code?: unknown }).code === 'number'
-            ? (err as { code: number }).code
-            : 1
-          : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 interface Side {
   counts: Record<string, number>;
@@ -51,15 +29,10 @@ t.test(
   '--variant debug: stock 6.12 passes 58/58 silently; lock inversion, sleep in atomic and use-after-free are reported where planted',
   { skip: process.env.HMMCI_E2E_DEBUG !== '1' && 'opt-in until first run: HMMCI_E2E_DEBUG=1' },
   async (t) => {
-    const r = await hmmci([
-      'run',
-      'fixtures/series/planted-debug-bugs.mbox',
-      '--variant',
-      'debug',
-      '--reruns',
-      '0',
-      '--json',
-    ]);
+    const r = await hmmci(
+      ['run', 'fixtures/series/planted-debug-bugs.mbox', '--variant', 'debug', '--reruns', '0', '--json'],
+      { timeoutMs: 80 * 60_000 },
+    );
     t.equal(r.code, 1, 'new kernel reports are a regression: exit 1', { stderr: r.stderr.slice(-4000) });
     const report = JSON.parse(r.stdout) as Report;
     t.same(report.baseline.counts, { pass: 58 }, 'stock 6.12 under the debug variant: 58 pass');

@@ -1,34 +1,13 @@
 import t from 'tap';
-import { execFile } from 'node:child_process';
+import { hmmci } from './helpers.js';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 // End to end, real stages: the default tree from linux-source-6.12, a real kbuild build, a real
 // QEMU boot running hmm-tests. The first run computes (and caches) the baseline; later runs
 // reuse it, so the second series costs one incremental build and one or two boots.
-const root = fileURLToPath(new URL('../', import.meta.url));
-const bin = join(root, 'bin', 'hmmci.js');
 const out = mkdtempSync(join(tmpdir(), 'hmmci-e2e-run-'));
-
-function hmmci(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: root, maxBuffer: 256 * 1024 * 1024, timeout: 50 * 60_000 },
-      (err, stdout, stderr) => {
-        const code = err
-          ? typeof (err as { code?: unknown }).code === 'number'
-            ? (err as { code: number }).code
-            : 1
-          : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 t.test('a series whose patch breaks one hmm test: exit 1, exactly that test regressed', async (t) => {
   const junit = join(out, 'break.xml');

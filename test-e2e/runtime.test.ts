@@ -1,33 +1,11 @@
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { hmmci } from './helpers.js';
 
 // End to end, real stages on the default tree (builds shared with run.test.ts: the same slot and
 // cached baseline; hang.mbox only changes lib/test_hmm.c, so its build relinks one module).
 // 1. A series that livelocks the kernel gets its verdict from the stall watchdog, not the 90 s
 //    per-test one. 2. --repeat 2 --shards 2 runs both sides twice in two guests side by side and
 //    every test of both sides carries repeat {pass, total}.
-const root = fileURLToPath(new URL('../', import.meta.url));
-const bin = join(root, 'bin', 'hmmci.js');
-
-function hmmci(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: root, maxBuffer: 256 * 1024 * 1024, timeout: 50 * 60_000 },
-      (err, stdout, stderr) => {
-        const code = err
-          ? typeof (err as { code?: unknown }).code === 'number'
-            ? (err as { code: number }).code
-            : 1
-          : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 interface Side {
   tests: Array<{ name: string; status: string; reason?: string; repeat?: { pass: number; total: number } }>;

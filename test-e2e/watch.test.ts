@@ -6,34 +6,12 @@
  * shared cache, so the baseline (cached by run.test.ts) and the build are reused; --reruns 0.
  */
 import t from 'tap';
-import { execFile } from 'node:child_process';
+import { hmmci, root } from './helpers.js';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { splitMbox, textLines } from '../src/series/mbox.js';
 import { createPublicInbox, publicInboxMissing } from '../tools/public-inbox/fixture.js';
-
-const root = fileURLToPath(new URL('../', import.meta.url));
-const bin = join(root, 'bin', 'hmmci.js');
-
-function hmmci(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [bin, ...args],
-      { cwd: root, maxBuffer: 256 * 1024 * 1024, timeout: 50 * 60_000 },
-      (err, stdout, stderr) => {
-        const code = err
-          ? typeof (err as { code?: unknown }).code === 'number'
-            ? (err as { code: number }).code
-            : 1
-          : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
 
 t.test(
   'watch --once on the real tree: the HMM series tested, its regression answered',
