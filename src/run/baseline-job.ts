@@ -161,6 +161,7 @@ async function baselineInSlot(
       key,
       result: { tests: tested.result.tests, counts: tested.result.counts, events: tested.result.events },
       accel: tested.accel,
+      ...(tested.shape ? { shape: tested.shape } : {}),
       fromRun: first.runDir.id,
       createdAt: new Date().toISOString(),
     },

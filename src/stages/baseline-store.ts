@@ -6,6 +6,7 @@ import { writeJsonAtomic } from '../common/json-file.js';
 import { withLock } from '../common/lock.js';
 import { parseConsole } from '../results/parser.js';
 import type { TestRunResult } from '../results/types.js';
+import type { GuestShape } from '../guest/guest-shape.js';
 
 /**
  * Baseline results are reused across runs and bisects: the unpatched kernel's hmm-tests results
@@ -23,8 +24,13 @@ export interface BaselineKey {
 export interface BaselineEntry {
   key: BaselineKey;
   result: TestRunResult;
-  /** Copy of the console log kept with the entry. */
+  /** Copy of the (first) console log kept with the entry. */
   consoleLog?: string;
+  /**
+   * How the guest ran when not one plain boot (`--repeat`, shards, reboots): the result then
+   * merges several runs or logs, so the one kept console log is not the whole truth.
+   */
+  shape?: GuestShape;
   buildLog?: string;
   accel: string;
   /** Run that produced it ("bisect" when a bisect tested the base). */
@@ -57,14 +63,16 @@ export class BaselineStore {
     return { base: facts.base, configHash: facts.configHash, toolchain: facts.toolchain, runner: facts.runner };
   }
 
+  /** v2: entries record their guest shape (a v1 entry of a sharded or repeated run would be re-parsed wrong). */
   entryDir(k: BaselineKey): string {
-    return join(this.dir, shortHash('baseline-v1', k.base, k.configHash, k.toolchain, k.runner));
+    return join(this.dir, shortHash('baseline-v2', k.base, k.configHash, k.toolchain, k.runner));
   }
 
   /**
-   * The stored entry for this key, or undefined. The console log is the truth; the stored result
-   * is what the parser of the day made of it: it is parsed again (milliseconds) so a parser fix
-   * reaches cached baselines too. A torn or foreign entry is a miss.
+   * The stored entry for this key, or undefined. For one plain boot the console log is the truth;
+   * the stored result is what the parser of the day made of it: it is parsed again (milliseconds)
+   * so a parser fix reaches cached baselines too. A shaped run (repeats, shards, reboots) merged
+   * several runs or logs, so its stored result stands. A torn or foreign entry is a miss.
    */
   lookup(k: BaselineKey): BaselineEntry | undefined {
     const file = join(this.entryDir(k), 'entry.json');
@@ -72,7 +80,7 @@ export class BaselineStore {
     try {
       const e = JSON.parse(readFileSync(file, 'utf8')) as BaselineEntry;
       if (!sameKey(e.key, k) || !Array.isArray(e.result?.tests)) return undefined;
-      if (e.consoleLog && existsSync(e.consoleLog)) {
+      if (!e.shape && e.consoleLog && existsSync(e.consoleLog)) {
         const { tests, counts, events } = parseConsole(readFileSync(e.consoleLog, 'utf8'));
         if (tests.length) e.result = { tests, counts, events };
       }

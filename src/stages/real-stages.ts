@@ -194,6 +194,7 @@ async function realTest(req: Parameters<Stages['test']>[0], ctx: StageContext): 
       accel: r.accel,
       runner: r.runner,
       hmmTests: bin.path,
+      ...(r.shape ? { shape: r.shape } : {}),
     };
   } catch (err) {
     if (err instanceof GuestError) return failure('no-results', err, ctx.signal);

@@ -1,4 +1,5 @@
 import type { GuestRunOptions } from '../guest/guest-options.js';
+import type { GuestShape } from '../guest/guest-shape.js';
 import type { CacheLayout } from '../common/cache.js';
 import type { Reporter } from '../common/progress.js';
 import type { TestRunResult } from '../results/types.js';
@@ -100,6 +101,8 @@ export interface Tested {
   runner: string;
   /** The static hmm-tests binary the guest ran (when the stage knows it). */
   hmmTests?: string;
+  /** How the guest ran when not one plain boot (repeats, shards, reboots, CPUs, memory pressure). */
+  shape?: GuestShape;
 }
 
 /**
