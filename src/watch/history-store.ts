@@ -12,7 +12,7 @@
  * database: a state directory with the marker but no row (the database was deleted or moved) is
  * refused, since starting over would test every series of the inbox again.
  */
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
 import { BadInputError } from '../common/errors.js';
@@ -149,6 +149,7 @@ export class HistoryPositionStore implements PositionStore {
       })
       .immediate();
     this.remember(state);
+    mkdirSync(this.stateDir, { recursive: true });
     writeFileSync(this.marker, `position in ${this.dbPath} (table watchers, state_dir ${this.stateDir})\n`);
     if (legacy) renameSync(file.location, `${file.location}.migrated`);
     return state;
