@@ -144,11 +144,11 @@ export async function createWatcher(
     });
   }
   const outbox = outboxOf(o);
+  const executor = d.executor ?? (await executorOf(o, d));
   const log = new WatchLog(join(stateDir, 'watch.log'), d.reporter, d.keepLog);
   const ctx = { cache: d.cache, reporter: d.reporter, signal: d.signal };
   const tree = await d.stages.resolveTree({ tree: o.tree }, ctx);
   const selection = loadSelection(tree.path, o.paths ?? DEFAULT_EXTRA_PATHS);
-  const executor = d.executor ?? (await executorOf(o, d));
   const store = d.store ?? openHistoryPositionStore(d.cache, stateDir);
   log.say(
     {

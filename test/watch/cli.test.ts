@@ -45,3 +45,21 @@ t.test('one watcher per state directory', async (t) => {
   t.equal(r.code, 2);
   t.match(r.err, new RegExp(`Another hmmci watch follows .* \\(pid ${process.ppid}\\)\\. One watcher per state`));
 });
+
+t.test('--fleet: a bad URL is a usage error, Redis down is exit 12, --store needs --fleet', async (t) => {
+  const { mkdirSync } = await import('node:fs');
+  const md = join(work, 'Maildir-fleet');
+  for (const d of ['new', 'cur', 'tmp']) mkdirSync(join(md, d), { recursive: true });
+  const base = ['watch', '--once', '--maildir', md, '--state', join(work, 'state-fleet')];
+  const bad = await runCli([...base, '--fleet', 'http://127.0.0.1:6379'], { cacheDir: join(work, 'cache') });
+  t.equal(bad.code, 2);
+  t.match(bad.err, /--fleet "http:\/\/127\.0\.0\.1:6379" is a http URL; the fleet runs on Redis/);
+  const { freePort } = await import('../fleet/helpers/redis.js');
+  const port = await freePort(); // nothing listens there
+  const down = await runCli([...base, '--fleet', `redis://127.0.0.1:${port}`], { cacheDir: join(work, 'cache') });
+  t.equal(down.code, 12);
+  t.match(down.err, new RegExp(`Cannot reach the fleet's Redis at 127\\.0\\.0\\.1:${port} \\(--fleet`));
+  const store = await runCli([...base, '--store', work], { cacheDir: join(work, 'cache') });
+  t.equal(store.code, 2);
+  t.match(store.err, /--store names the fleet's artifact store: give it with --fleet/);
+});
