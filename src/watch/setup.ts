@@ -115,7 +115,7 @@ async function executorOf(o: WatchSetup, d: WatchDeps): Promise<Executor> {
     jobs: o.jobs,
   };
   if (!o.fleet) {
-    if (o.artifactStore) throw new UsageError('--store names the fleet\'s artifact store: give it with --fleet.');
+    if (o.artifactStore) throw new UsageError("--store names the fleet's artifact store: give it with --fleet.");
     return localExecutor(local);
   }
   await (await connectFleet(o.fleet, { flag: '--fleet' })).close();

@@ -46,7 +46,9 @@ function sample(): WatchState {
   st.position.epochs = { '0.git': 'a'.repeat(40), '1.git': 'b'.repeat(40) };
   st.scanned = 12;
   st.series['v2.0@example.org v2'] = entry('v2.0@example.org v2', 'collecting', {
-    parts: { '1': { messageId: 'v2.1@example.org', file: 'mail/x.eml', subject: '[PATCH v2 1/2] x', files: ['mm/hmm.c'] } },
+    parts: {
+      '1': { messageId: 'v2.1@example.org', file: 'mail/x.eml', subject: '[PATCH v2 1/2] x', files: ['mm/hmm.c'] },
+    },
   });
   st.series['pa.0@example.org v1'] = entry('pa.0@example.org v1', 'skipped', {
     reason: 'touches none of the HMM files (mm/page_alloc.c)',
@@ -113,7 +115,11 @@ t.test('a result and its job rows commit together, or neither does', async (t) =
   );
   Object.assign(s, { status: 'tested', runId: record.id, runDir: record.runDir, exitCode: 0 });
   t.throws(() => store.save(st, { record }), /disk on fire/);
-  t.equal(db.prepare('SELECT count(*) FROM jobs WHERE id = ?').pluck().get(record.id), 0, 'no job row without the result');
+  t.equal(
+    db.prepare('SELECT count(*) FROM jobs WHERE id = ?').pluck().get(record.id),
+    0,
+    'no job row without the result',
+  );
   t.equal(open().load(SOURCE).series[s.key]?.status, 'running', 'the series is still running in the database');
 
   db.exec('DROP TRIGGER fail_tested');

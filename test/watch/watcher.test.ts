@@ -171,9 +171,7 @@ t.test(
     );
     t.same(
       db
-        .prepare(
-          'SELECT s.status, j.id AS job FROM watch_series s LEFT JOIN jobs j ON j.id = s.run_id WHERE s.key = ?',
-        )
+        .prepare('SELECT s.status, j.id AS job FROM watch_series s LEFT JOIN jobs j ON j.id = s.run_id WHERE s.key = ?')
         .get(v2key),
       { status: 'answered', job: v2?.runId },
       "v2's outcome names its run, whose rows are in the history",

@@ -134,7 +134,7 @@ function addRunOptions(cmd: Command): Command {
     )
     .option(
       '--store <dir|url>',
-      "with --fleet: the artifact store every worker reaches (default $HMMCI_STORE or <cache>/fleet/store)",
+      'with --fleet: the artifact store every worker reaches (default $HMMCI_STORE or <cache>/fleet/store)',
     )
     .option('--json', "with --once: print the round's summary as JSON");
 }
