@@ -40,6 +40,16 @@ const noneSaved = (): Saved => ({
   messages: new Map(),
 });
 
+function snapshot(state: WatchState): Saved {
+  return {
+    scanned: state.scanned,
+    epochs: new Map(Object.entries(state.position.epochs ?? {})),
+    maildir: new Set(state.position.maildir ?? []),
+    series: new Map(Object.values(state.series).map((s) => [s.key, JSON.stringify(s)])),
+    messages: new Map(Object.entries(state.messages)),
+  };
+}
+
 function seriesRow(watcherId: number, s: SeriesEntry, entry: string, now: number) {
   return {
     watcher_id: watcherId,
@@ -128,7 +138,7 @@ export class HistoryPositionStore implements PositionStore {
     }
     for (const m of this.q.messages.all(row.id) as Array<{ message_id: string; series_key: string }>)
       state.messages[m.message_id] = m.series_key;
-    this.remember(state);
+    this.saved = snapshot(state);
     return state;
   }
 
@@ -142,13 +152,12 @@ export class HistoryPositionStore implements PositionStore {
       );
     const state = legacy ? file.load(source) : emptyState(source);
     const now = this.clock();
-    this.db
+    this.saved = this.db
       .transaction(() => {
         this.watcherId = (this.q.addWatcher.get(this.stateDir, source, iso(now), iso(now)) as { id: number }).id;
-        this.write(state, now);
+        return this.write(state, now);
       })
       .immediate();
-    this.remember(state);
     mkdirSync(this.stateDir, { recursive: true });
     writeFileSync(this.marker, `position in ${this.dbPath} (table watchers, state_dir ${this.stateDir})\n`);
     if (legacy) renameSync(file.location, `${file.location}.migrated`);
@@ -159,13 +168,12 @@ export class HistoryPositionStore implements PositionStore {
     if (this.watcherId === undefined) throw new Error('HistoryPositionStore: save before load');
     const now = this.clock();
     let stored = true;
-    this.db
+    this.saved = this.db
       .transaction(() => {
         if (extra.record) stored = this.storeRun(extra.record);
-        this.write(state, now);
+        return this.write(state, now);
       })
       .immediate();
-    this.remember(state);
     if (!stored) extra.onRecordError?.(extra.record as RunRecord);
   }
 
@@ -179,32 +187,23 @@ export class HistoryPositionStore implements PositionStore {
     }
   }
 
-  /** Write what differs from the last save (inside the caller's transaction). */
-  private write(state: WatchState, now: number): void {
+  /** Write what differs from the last save (inside the caller's transaction); returns the new snapshot. */
+  private write(state: WatchState, now: number): Saved {
     const id = this.watcherId as number;
     const was = this.saved;
-    if (state.scanned !== was.scanned) this.q.touch.run(state.scanned, iso(now), id);
-    for (const [epoch, commit] of Object.entries(state.position.epochs ?? {}))
+    const next = snapshot(state);
+    if (next.scanned !== was.scanned) this.q.touch.run(next.scanned, iso(now), id);
+    for (const [epoch, commit] of next.epochs)
       if (was.epochs.get(epoch) !== commit) this.q.epoch.run(id, epoch, commit);
-    for (const name of state.position.maildir ?? []) if (!was.maildir.has(name)) this.q.seen.run(id, name);
-    for (const s of Object.values(state.series)) {
-      const entry = JSON.stringify(s);
-      if (was.series.get(s.key) !== entry) this.q.putSeries.run(seriesRow(id, s, entry, now));
-    }
-    for (const key of was.series.keys()) if (!state.series[key]) this.q.dropSeries.run(id, key);
-    for (const [msgid, key] of Object.entries(state.messages))
+    for (const name of next.maildir) if (!was.maildir.has(name)) this.q.seen.run(id, name);
+    for (const [key, entry] of next.series)
+      if (was.series.get(key) !== entry)
+        this.q.putSeries.run(seriesRow(id, state.series[key] as SeriesEntry, entry, now));
+    for (const key of was.series.keys()) if (!next.series.has(key)) this.q.dropSeries.run(id, key);
+    for (const [msgid, key] of next.messages)
       if (was.messages.get(msgid) !== key) this.q.putMessage.run(id, msgid, key);
-    for (const msgid of was.messages.keys()) if (!(msgid in state.messages)) this.q.dropMessage.run(id, msgid);
-  }
-
-  private remember(state: WatchState): void {
-    this.saved = {
-      scanned: state.scanned,
-      epochs: new Map(Object.entries(state.position.epochs ?? {})),
-      maildir: new Set(state.position.maildir ?? []),
-      series: new Map(Object.values(state.series).map((s) => [s.key, JSON.stringify(s)])),
-      messages: new Map(Object.entries(state.messages)),
-    };
+    for (const msgid of was.messages.keys()) if (!next.messages.has(msgid)) this.q.dropMessage.run(id, msgid);
+    return next;
   }
 
   close(): void {
