@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
 import { interruptSignal } from '../../common/cleanup.js';
 import { run as exec } from '../../common/exec.js';
+import { runnerFragments } from '../../guest/vng-config.js';
 import { DEFAULT_FRAGMENTS, realStages } from '../../run/real-stages.js';
 import { createWatcher, type WatchSetup } from '../../watch/setup.js';
 import { collect, contextFrom, wholeNumber } from '../context.js';
@@ -161,7 +162,11 @@ export async function watchSetupOf(opts: WatchFlags): Promise<WatchSetup> {
     url: opts.url,
     tree: opts.tree,
     base: opts.base,
-    variant: { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig.map((f) => resolve(f))], extra: opts.config },
+    // As `hmmci run`: --runner vng adds kernel-configs/vng.config (its own config key and baseline).
+    variant: {
+      fragments: [...DEFAULT_FRAGMENTS, ...runnerFragments(opts.runner), ...opts.kconfig.map((f) => resolve(f))],
+      extra: opts.config,
+    },
     configArgs: [...opts.kconfig.flatMap((k) => ['--kconfig', k]), ...opts.config.flatMap((c) => ['--config', c])],
     runner: opts.runner,
     reruns: opts.reruns,
