@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   try {
     const inbox = createPublicInbox({ root: join(work, 'pi'), indexLevel: 'basic' });
     const mails = traffic(N);
-    let t0 = Date.now();
+    const t0 = Date.now();
     for (let i = 0; i < mails.length; i += 2000) inbox.deliverMany(mails.slice(i, i + 2000));
     const importMs = Date.now() - t0;
     process.stderr.write(
