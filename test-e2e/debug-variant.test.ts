@@ -8,9 +8,9 @@ import { hmmci } from './helpers.js';
 // passes all 58 under it with no kernel report (no false regression), and the three planted
 // bugs each come back as a report of their kind, in their test, naming their function.
 //
-// Opt-in (HMMCI_E2E_DEBUG=1) until it has run once: written 2026-11-29 against what the debug
-// checks print for the planted bugs, before the debug kernel could be built on the shared
-// machine; the tests and functions asserted below are the expected ones, not yet observed.
+// First run 2026-11-29 on this machine (fixtures/logs/debug-*.log are that run's console logs):
+// cold debug build 1,169 objects, 1,110 CPU-s; baseline boot + 58 cases 6m05s, patched 5m01s (TCG,
+// load ~20). `HMMCI_E2E_DEBUG=0` skips it (a quick local e2e pass); CI runs it.
 
 interface Side {
   counts: Record<string, number>;
@@ -27,7 +27,7 @@ interface Report {
 
 t.test(
   '--variant debug: stock 6.12 passes 58/58 silently; lock inversion, sleep in atomic and use-after-free are reported where planted',
-  { skip: process.env.HMMCI_E2E_DEBUG !== '1' && 'opt-in until first run: HMMCI_E2E_DEBUG=1' },
+  { skip: process.env.HMMCI_E2E_DEBUG === '0' && 'HMMCI_E2E_DEBUG=0' },
   async (t) => {
     const r = await hmmci(
       ['run', 'fixtures/series/planted-debug-bugs.mbox', '--variant', 'debug', '--reruns', '0', '--json'],
