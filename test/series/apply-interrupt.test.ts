@@ -37,7 +37,7 @@ t.test('SIGTERM during git am of a long series leaves no temp dir and a clean wo
 
   const tmp = join(work, 'tmp');
   mkdirSync(tmp);
-  const script = join(work, 'apply.mts');
+  const script = join(work, 'apply.mjs');
   writeFileSync(
     script,
     [
