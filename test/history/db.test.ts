@@ -26,8 +26,8 @@ t.test('a database from a newer hmmci, or a read-only open of an old one, is ref
     exitCode: 3,
     message: /schema version \d+, newer than this hmmci knows \(\d+\).*hmmci history import/s,
   });
-  t.throws(
-    () => openHistory(join(scratchDir('hmmci-hist-none-'), 'history.sqlite'), { readonly: true }),
-    { exitCode: 3, message: /hmmci history import/ },
-  );
+  t.throws(() => openHistory(join(scratchDir('hmmci-hist-none-'), 'history.sqlite'), { readonly: true }), {
+    exitCode: 3,
+    message: /hmmci history import/,
+  });
 });

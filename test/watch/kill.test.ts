@@ -37,7 +37,16 @@ t.test('kill -9 mid-run, then --once: tested once, answered once', { skip: publi
   const marker = join(work, 'guest-started');
   const child = spawn(
     process.execPath,
-    [...LOADER_ARGS, join(ROOT, `test/watch/watch-child${EXT}`), inbox.dir, state, cache, traffic.repo, '120000', marker],
+    [
+      ...LOADER_ARGS,
+      join(ROOT, `test/watch/watch-child${EXT}`),
+      inbox.dir,
+      state,
+      cache,
+      traffic.repo,
+      '120000',
+      marker,
+    ],
     { cwd: ROOT, detached: true, stdio: 'ignore' },
   );
   const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_c, sig) => r(sig)));
