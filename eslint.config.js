@@ -3,7 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'fixtures/**', '.tap/**', 'bench/out/**', 'tools/fake-kernel/**/*.c'] },
+  {
+    ignores: [
+      'dist/**',
+      '.test-build/**',
+      'node_modules/**',
+      'fixtures/**',
+      '.tap/**',
+      'bench/out/**',
+      'tools/fake-kernel/**/*.c',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

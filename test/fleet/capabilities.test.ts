@@ -1,11 +1,11 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { release } from 'node:os';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { describeCapabilities, probeCapabilities, servedQueues } from '../../src/fleet/capabilities.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hmmci-caps-'));
+const dir = scratchDir('hmmci-caps-');
 const onPath = (bins: string[]) => (b: string) => (bins.includes(b) ? `/usr/bin/${b}` : undefined);
 
 t.test('a build-and-boot x86_64 machine with a cross compiler', async (t) => {

@@ -1,5 +1,6 @@
 /** Bad --redis URL, Redis down, Redis too old, no live worker for a job: one paragraph, distinct exit status. */
 import t from 'tap';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectFleet, parseRedisUrl, redisVersionOf, versionBelow } from '../../src/fleet/connection.js';
 import { ExitCode } from '../../src/common/exit-codes.js';
@@ -29,6 +30,7 @@ t.test('Redis down: one paragraph, exit 12, from the library and the CLI', async
     message: new RegExp(`Cannot reach the fleet's Redis at 127.0.0.1:${port}`),
   });
   const e = fleetEnv();
+  t.teardown(() => rmSync(e.dir, { recursive: true, force: true }));
   const r = await runCli(['fleet', 'status', '--redis', `redis://127.0.0.1:${port}`], e.env(join(e.dir, 'c')));
   t.equal(r.code, ExitCode.FLEET);
   t.equal(r.stderr.trim().split('\n').length, 1, `one paragraph: ${r.stderr}`);

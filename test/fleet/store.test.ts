@@ -2,14 +2,14 @@ import t from 'tap';
 
 /** The assertions contract() uses (a subtest's t). */
 type Tap = Pick<typeof t, 'equal' | 'same' | 'ok' | 'notOk' | 'rejects'>;
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { DirStore, HttpStore, objectPath, openStore, fetchCached, type ArtifactStore } from '../../src/fleet/store.js';
 import { startNginx } from './helpers/nginx.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'hmmci-store-'));
+const dir = scratchDir('hmmci-store-');
 const file = join(dir, 'bzImage');
 const content = Buffer.concat([Buffer.from('MZ fake kernel image\n'), Buffer.alloc(300_000, 7)]);
 writeFileSync(file, content);

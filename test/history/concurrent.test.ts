@@ -1,20 +1,19 @@
 import t from 'tap';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { MIGRATIONS, openHistory } from '../../src/history/index.js';
+import { LOADER_ARGS, siblingModule } from '../helpers/child-node.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const writer = fileURLToPath(new URL('./concurrent-writer.ts', import.meta.url));
+const writer = siblingModule('./concurrent-writer.ts', import.meta.url);
 
 t.test('parallel processes writing runs at once: every run lands, the database stays intact', async (t) => {
-  const file = join(mkdtempSync(join(tmpdir(), 'hmmci-hist-conc-')), 'history.sqlite');
+  const file = join(scratchDir('hmmci-hist-conc-'), 'history.sqlite');
   const writers = 4;
   const each = 15;
   // Each process opens (and, the first time, creates and migrates) the same new database.
   const procs = Array.from({ length: writers }, (_, w) =>
-    execa(process.execPath, ['--import=tsx', writer, file, String(w), String(each), String(writers)], {
+    execa(process.execPath, [...LOADER_ARGS, writer, file, String(w), String(each), String(writers)], {
       reject: false,
     }),
   );

@@ -1,10 +1,9 @@
 import t from 'tap';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MIGRATIONS, openHistory } from '../../src/history/index.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const file = () => join(mkdtempSync(join(tmpdir(), 'hmmci-hist-db-')), 'history.sqlite');
+const file = () => join(scratchDir('hmmci-hist-db-'), 'history.sqlite');
 
 t.test('a new database is created in WAL mode at the latest schema version; reopening migrates nothing', async (t) => {
   const f = file();
@@ -27,8 +26,8 @@ t.test('a database from a newer hmmci, or a read-only open of an old one, is ref
     exitCode: 3,
     message: /schema version \d+, newer than this hmmci knows \(\d+\).*hmmci history import/s,
   });
-  t.throws(
-    () => openHistory(join(mkdtempSync(join(tmpdir(), 'hmmci-hist-none-')), 'history.sqlite'), { readonly: true }),
-    { exitCode: 3, message: /hmmci history import/ },
-  );
+  t.throws(() => openHistory(join(scratchDir('hmmci-hist-none-'), 'history.sqlite'), { readonly: true }), {
+    exitCode: 3,
+    message: /hmmci history import/,
+  });
 });

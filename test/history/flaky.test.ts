@@ -1,6 +1,4 @@
 import t from 'tap';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   flakyRanking,
@@ -14,6 +12,7 @@ import {
 import { renderTerminal } from '../../src/report/index.js';
 import { result } from '../report/records.js';
 import { BASE_A, BASE_B, job, MULTIPLE, SNAPSHOT, withStatuses } from './history-fixtures.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const PASS = result('baseline-58-pass');
 const COHERENT = 'hmm2.hmm2_device_coherent.anon_read';
@@ -44,7 +43,7 @@ function constructed(db: HistoryDb): void {
 }
 
 function fresh(t: { teardown(fn: () => void): void }): HistoryDb {
-  const db = openHistory(join(mkdtempSync(join(tmpdir(), 'hmmci-hist-')), 'history.sqlite'));
+  const db = openHistory(join(scratchDir('hmmci-hist-'), 'history.sqlite'));
   t.teardown(() => db.close());
   return db;
 }

@@ -1,6 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { silentReporter } from '../../src/common/progress.js';
@@ -9,6 +8,7 @@ import { runSeries, type RunRequest } from '../../src/run/pipeline.js';
 import { readRecord } from '../../src/run/run-dir.js';
 import { FakeStages, fixture } from '../run/fake-stages.js';
 import { runCli } from '../helpers/cli.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const BREAK = fixture('fixtures/series/break-test-at-2.mbox');
 const BENIGN = fixture('fixtures/series/benign-3.mbox');
@@ -43,7 +43,7 @@ async function runs(cache: ReturnType<typeof cacheLayout>) {
 t.test(
   'hmmci run records each job when it finishes; import rebuilds the same history from the run directories',
   async (t) => {
-    const root = mkdtempSync(join(tmpdir(), 'hmmci-hist-import-'));
+    const root = scratchDir('hmmci-hist-import-');
     const cache = cacheLayout(root);
     const records = await runs(cache);
     t.equal(records.length, 3);
@@ -102,7 +102,7 @@ t.test(
 );
 
 t.test('hmmci history <glob> and --flaky on the CLI', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'hmmci-hist-cli-'));
+  const root = scratchDir('hmmci-hist-cli-');
   const cache = cacheLayout(root);
   await runs(cache);
   const h = await runCli(['history', '*coherent.snapshot'], { cacheDir: root });
@@ -126,7 +126,7 @@ t.test('hmmci history <glob> and --flaky on the CLI', async (t) => {
 });
 
 t.test('hmmci run labels a regression on a test that flipped before on the same base and config', async (t) => {
-  const cache = cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-hist-known-')));
+  const cache = cacheLayout(scratchDir('hmmci-hist-known-'));
   // Run 1: the benign series' first patched run fails the snapshot test, its rerun passes (a flake).
   const flake = ({ applied, call }: { applied: string | null; call: number }) =>
     applied === BENIGN && call === 0 ? 'patched-coherent-remote-snapshot-fails' : 'baseline-58-pass';

@@ -1,10 +1,10 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelConfigsDir } from '../../src/kconfig/key.js';
 import { parseFragment } from '../../src/kconfig/fragment.js';
 import { listVariants, resolveVariantSpec, variantFragment } from '../../src/kconfig/variants.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 t.test(
   'the shipped named variants: debug, described by its first comment; the defaults are not variants',
@@ -39,7 +39,7 @@ t.test(
 );
 
 t.test('--variant forms: a name, NAME:ITEMS with options, files and names, a lone option', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'hmmci-variants-'));
+  const dir = scratchDir('hmmci-variants-');
   writeFileSync(join(dir, 'base-x86_64-qemu.config'), 'CONFIG_64BIT=y\n');
   writeFileSync(join(dir, 'slow.config'), '# Slow things.\nCONFIG_X=y\n');
   const user = join(dir, 'mine.config');
@@ -74,7 +74,7 @@ t.test('hmmci config --list-variants names them; a wrong --variant is a usage er
   t.equal(list.code, 0);
   t.ok((JSON.parse(list.out) as Array<{ name: string }>).some((v) => v.name === 'debug'));
   const bad = await runCli(['build', '--variant', 'nope'], {
-    cacheDir: mkdtempSync(join(tmpdir(), 'hmmci-variants-cache-')),
+    cacheDir: scratchDir('hmmci-variants-cache-'),
   });
   t.equal(bad.code, 2);
   t.match(bad.err, /"nope" is neither a named variant \(debug/);

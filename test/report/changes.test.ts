@@ -1,5 +1,13 @@
 import t from 'tap';
-import { changeRows, compactRows, headline, shortSha, type ChangeRow } from '../../src/report/changes.js';
+import {
+  changeRows,
+  compactRows,
+  headline,
+  passText,
+  repeatLine,
+  shortSha,
+  type ChangeRow,
+} from '../../src/report/changes.js';
 import { compareResults } from '../../src/compare/index.js';
 import { record, result } from './records.js';
 
@@ -92,4 +100,19 @@ t.test('headline: the verdict, or why there is none', async (t) => {
   );
   t.equal(headline({ ...r, comparison: undefined as never }), 'no comparison');
   t.equal(shortSha('0123456789abcdef0123'), '0123456789ab');
+});
+
+t.test('--repeat: k/N text, and the repeat line only when a side was repeated', async (t) => {
+  t.equal(passText({ pass: 17, total: 20 }), '17/20 pass');
+  const plain = record('baseline-58-pass', ['baseline-58-pass']);
+  t.equal(repeatLine(plain), undefined, 'no --repeat: no line');
+  const patched = result('baseline-58-pass');
+  patched.tests = patched.tests.map((x, i) => ({ ...x, repeat: { pass: 5, total: i === 0 ? 7 : 5 } }));
+  const repeated = record('baseline-58-pass', ['baseline-58-pass'], { patched });
+  t.match(
+    repeatLine(repeated),
+    /^--repeat: each test ran up to 7 times patched, - at the baseline \(k\/N = runs passed of runs with a verdict\)/,
+    'the most runs of any test on the patched side; "-" for a baseline run once',
+  );
+  t.match(repeatLine(repeated), /Barnard's exact test, one-sided, α = 0\.05$/);
 });

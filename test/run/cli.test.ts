@@ -1,6 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
@@ -8,6 +7,7 @@ import { parseVariant } from '../../src/cli/commands/run.js';
 import { kernelConfigsDir } from '../../src/kconfig/key.js';
 import { createRunDir, writeRecord } from '../../src/run/run-dir.js';
 import { record } from '../report/records.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 /** Run the CLI in-process, capturing stdout. */
 function cli(args: string[]): Promise<CliResult> {
@@ -15,7 +15,7 @@ function cli(args: string[]): Promise<CliResult> {
 }
 
 function cacheWithRuns() {
-  const root = mkdtempSync(join(tmpdir(), 'hmmci-cli-'));
+  const root = scratchDir('hmmci-cli-');
   const cache = cacheLayout(root);
   const mk = (input: string, base: string, patched: string[], when: number) => {
     const rd = createRunDir(cache, input, new Date(Date.UTC(2026, 10, 21, 10, when)));
@@ -49,7 +49,7 @@ t.test('hmmci runs lists past runs newest first', async (t) => {
     JSON.parse(j.out).map((x: { id: string }) => x.id),
     [broken, clean],
   );
-  const empty = await cli(['--cache-dir', mkdtempSync(join(tmpdir(), 'hmmci-cli-')), 'runs']);
+  const empty = await cli(['--cache-dir', scratchDir('hmmci-cli-'), 'runs']);
   t.match(empty.out, /^No runs in .* yet\./);
 });
 
@@ -99,7 +99,7 @@ t.test('--variant specs', async (t) => {
     fragments: ['a.config'],
     extra: ['CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS=y'],
   });
-  const frag = join(mkdtempSync(join(tmpdir(), 'hmmci-variant-')), 'kasan.config');
+  const frag = join(scratchDir('hmmci-variant-'), 'kasan.config');
   writeFileSync(frag, 'CONFIG_KASAN=y\n');
   t.same(parseVariant(`kasan:${frag},CONFIG_KASAN_INLINE=y`, []), {
     name: 'kasan',
@@ -118,7 +118,7 @@ t.test('--variant specs', async (t) => {
 });
 
 t.test('hmmci run checks its arguments before building anything', async (t) => {
-  const r = await cli(['--cache-dir', mkdtempSync(join(tmpdir(), 'hmmci-cli-')), 'run', 'x.mbox', '--reruns', 'two']);
+  const r = await cli(['--cache-dir', scratchDir('hmmci-cli-'), 'run', 'x.mbox', '--reruns', 'two']);
   t.equal(r.code, 2);
   t.match(r.err, /--reruns wants a whole number/);
 });

@@ -1,12 +1,10 @@
 import t from 'tap';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { silentReporter } from '../../src/common/progress.js';
 import { runSeries, type RunRequest } from '../../src/run/pipeline.js';
 import { guestOptionsFrom } from '../../src/cli/guest-options.js';
 import { FakeStages, fixture } from './fake-stages.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const BENIGN = fixture('fixtures/series/benign-3.mbox');
 
@@ -25,7 +23,7 @@ function request(cache: ReturnType<typeof cacheLayout>, over: Partial<RunRequest
 }
 
 t.test('--repeat and friends reach the test stage of both sides; a repeated baseline is cached apart', async (t) => {
-  const cache = cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-run-guest-')));
+  const cache = cacheLayout(scratchDir('hmmci-run-guest-'));
   const guest = guestOptionsFrom({ repeat: 20, smp: 4, memoryPressure: true, shards: 'auto' });
   t.same(guest, { repeat: 20, smp: 4, memoryPressure: true, shards: 'auto' });
   const first = new FakeStages(cache);

@@ -1,6 +1,5 @@
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { BadInputError } from '../../src/common/errors.js';
@@ -15,8 +14,9 @@ import {
   writeRecord,
 } from '../../src/run/run-dir.js';
 import { record } from '../report/records.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const cacheOf = () => cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-runs-')));
+const cacheOf = () => cacheLayout(scratchDir('hmmci-runs-'));
 
 t.test('run ids sort by time and name the series', async (t) => {
   t.equal(slugOf('fixtures/series/break-test-at-2.mbox'), 'break-test-at-2');

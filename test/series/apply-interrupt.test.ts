@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cleanup, gitSync, tempDir } from './helpers.js';
+import { EXT, LOADER_ARGS } from '../helpers/child-node.js';
 
 t.setTimeout(180_000);
 const TOP = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -36,13 +37,13 @@ t.test('SIGTERM during git am of a long series leaves no temp dir and a clean wo
 
   const tmp = join(work, 'tmp');
   mkdirSync(tmp);
-  const script = join(work, 'apply.mts');
+  const script = join(work, 'apply.mjs');
   writeFileSync(
     script,
     [
-      `import { installSignalHandlers, interruptSignal, runCleanup } from ${JSON.stringify(join(TOP, 'src/common/cleanup.ts'))};`,
-      `import { loadSeries } from ${JSON.stringify(join(TOP, 'src/series/load.ts'))};`,
-      `import { applySeries } from ${JSON.stringify(join(TOP, 'src/series/apply.ts'))};`,
+      `import { installSignalHandlers, interruptSignal, runCleanup } from ${JSON.stringify(join(TOP, `src/common/cleanup${EXT}`))};`,
+      `import { loadSeries } from ${JSON.stringify(join(TOP, `src/series/load${EXT}`))};`,
+      `import { applySeries } from ${JSON.stringify(join(TOP, `src/series/apply${EXT}`))};`,
       'installSignalHandlers();',
       `const series = await loadSeries(${JSON.stringify(mbox)});`,
       // As the CLI's main(): an error is printed, the cleanup actions run, the signal handler exits 130.
@@ -56,7 +57,7 @@ t.test('SIGTERM during git am of a long series leaves no temp dir and a clean wo
       '}',
     ].join('\n'),
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...LOADER_ARGS, script], {
     cwd: TOP,
     env: { ...process.env, TMPDIR: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],

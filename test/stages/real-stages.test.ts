@@ -1,6 +1,5 @@
 import t from 'tap';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { silentReporter } from '../../src/common/progress.js';
@@ -8,6 +7,7 @@ import { loadSeries } from '../../src/series/load.js';
 import { DEFAULT_FRAGMENTS, mboxOf, realStages } from '../../src/stages/real-stages.js';
 import { copyFakeKernel, fakeKernelRepo, gitSync, tempDir } from '../../tools/fake-kernel/fixture.js';
 import { errorWith } from '../helpers/match.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const FIXTURES = new URL('../../fixtures/series/', import.meta.url).pathname;
 
@@ -16,7 +16,7 @@ t.test(
   async (t) => {
     for (const input of ['folder-v3-5', 'malformed/from-escapes.mboxrd', 'benign-3.mbox']) {
       const s = await loadSeries(join(FIXTURES, input));
-      const file = join(mkdtempSync(join(tmpdir(), 'hmmci-mbox-')), 'series.mbox');
+      const file = join(scratchDir('hmmci-mbox-'), 'series.mbox');
       writeFileSync(file, mboxOf(s));
       const back = await loadSeries(file);
       t.same(

@@ -18,6 +18,7 @@ import { openHistoryPositionStore } from '../../src/watch/history-store.js';
 import { createWatcher, type WatchSetup } from '../../src/watch/setup.js';
 import { createPublicInbox, publicInboxMissing } from '../../tools/public-inbox/fixture.js';
 import { fakeKernelStages, makeTraffic } from './traffic.js';
+import { EXT, LOADER_ARGS } from '../helpers/child-node.js';
 
 t.setTimeout(400_000);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,7 +37,16 @@ t.test('kill -9 mid-run, then --once: tested once, answered once', { skip: publi
   const marker = join(work, 'guest-started');
   const child = spawn(
     process.execPath,
-    ['--import=tsx', join(ROOT, 'test/watch/watch-child.ts'), inbox.dir, state, cache, traffic.repo, '120000', marker],
+    [
+      ...LOADER_ARGS,
+      join(ROOT, `test/watch/watch-child${EXT}`),
+      inbox.dir,
+      state,
+      cache,
+      traffic.repo,
+      '120000',
+      marker,
+    ],
     { cwd: ROOT, detached: true, stdio: 'ignore' },
   );
   const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_c, sig) => r(sig)));

@@ -1,12 +1,12 @@
 import t from 'tap';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { cacheLayout } from '../../src/common/cache.js';
 import { importRuns, openCacheHistory, runDirsOf } from '../../src/history/index.js';
 import { startServer } from '../../src/web/server.js';
 import { HOSTILE_TITLE, writeRunDir } from './web-fixtures.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = [
@@ -22,7 +22,7 @@ const CRASHED = 'hmm.hmm_device_private.migrate_fault';
 
 /** A fixture history (constructed run directories over the fixture results), imported into a new database. */
 function fixtureHistory() {
-  const root = mkdtempSync(join(tmpdir(), 'hmmci-browser-'));
+  const root = scratchDir('hmmci-browser-');
   const cache = cacheLayout(root);
   for (let i = 1; i <= 6; i++) {
     writeRunDir(cache.runs, {

@@ -1,12 +1,12 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { loadRunPageData, matrixRows, renderRunReport, reproduceCommand, shellQuote } from '../../src/web/index.js';
 import { runCli } from '../helpers/cli.js';
 import { record } from '../report/records.js';
 import { HOSTILE_AUTHOR, writeRunDir } from './web-fixtures.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const SNAPSHOT = 'hmm2.hmm2_device_coherent.snapshot';
 
@@ -57,7 +57,7 @@ t.test('the reproduce command quotes what a mail could put in it', async (t) => 
 });
 
 t.test('report --html: one self-contained page, changes first, hostile mail text shown as text', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'hmmci-html-'));
+  const root = scratchDir('hmmci-html-');
   const cache = cacheLayout(root);
   const r = writeRunDir(cache.runs, {
     id: '20261121-102300-hostile-1a2b',
@@ -94,7 +94,7 @@ t.test('report --html: one self-contained page, changes first, hostile mail text
 });
 
 t.test('a 50 MB console log: the page keeps its head and tail and names the whole log', async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'hmmci-html-big-'));
+  const root = scratchDir('hmmci-html-big-');
   const r = writeRunDir(cacheLayout(root).runs, {
     id: 'big',
     createdAt: '2026-11-21T10:23:00.000Z',

@@ -1,14 +1,12 @@
 import t from 'tap';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { importRuns, openCacheHistory, runDirsOf } from '../../src/history/index.js';
 import { startServer } from '../../src/web/server.js';
 import { writeRunDir } from './web-fixtures.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 t.test('hmmci serve: loopback, read-only, 404s that echo the request as text, the .config download', async (t) => {
-  const cache = cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-serve-')));
+  const cache = cacheLayout(scratchDir('hmmci-serve-'));
   const r = writeRunDir(cache.runs, {
     id: '20261121-102300-hostile-1a2b',
     createdAt: '2026-11-21T10:23:00.000Z',

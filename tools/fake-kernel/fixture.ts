@@ -31,7 +31,8 @@ export function tempDir(prefix = 'hmmci-test-'): string {
 /** Copy the fake kernel tree into `dest` (created), with Debian's .gitignore. */
 export function copyFakeKernel(dest: string): string {
   mkdirSync(dest, { recursive: true });
-  cpSync(FAKE_KERNEL_DIR, dest, { recursive: true, filter: (src) => !src.endsWith('fixture.ts') });
+  // Not this helper itself (fixture.ts, or fixture.js[.map] when the tests run compiled: .test-build).
+  cpSync(FAKE_KERNEL_DIR, dest, { recursive: true, filter: (src) => !/\/fixture\.(ts|js|js\.map)$/.test(src) });
   writeFileSync(join(dest, '.gitignore'), DEBIAN_GITIGNORE);
   return dest;
 }

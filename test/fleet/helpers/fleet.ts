@@ -2,12 +2,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fakeKernelRepo, fakeKernelTarball, gitSync, tempDir } from '../../../tools/fake-kernel/fixture.js';
+import { LOADER_ARGS, siblingModule } from '../../helpers/child-node.js';
 
-export const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
-export const FAKE_STAGES = fileURLToPath(new URL('./fake-guest-stages.ts', import.meta.url));
+export const CLI = siblingModule('./cli.ts', import.meta.url);
+export const FAKE_STAGES = siblingModule('./fake-guest-stages.ts', import.meta.url);
 
 /**
  * A one-patch series for the fake kernel (constructed: git format-patch of a commit on a fake
@@ -105,7 +105,7 @@ export interface WorkerProc {
   exited: Promise<number | null>;
 }
 
-/** Start `hmmci worker` as its own process (tsx), with its own cache. */
+/** Start `hmmci worker` as its own process (from source with tsx, or compiled), with its own cache. */
 export function startWorkerProc(
   e: Env,
   redisUrl: string,
@@ -116,8 +116,7 @@ export function startWorkerProc(
   const proc = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
+      ...LOADER_ARGS,
       CLI,
       'worker',
       '--redis',
@@ -166,14 +165,14 @@ export function processesUnder(path: string): string[] {
   return found;
 }
 
-/** Run the CLI (tsx) to completion: exit code, stdout, stderr. */
+/** Run the CLI (from source with tsx, or compiled) to completion: exit code, stdout, stderr. */
 export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv,
   timeoutMs = 240_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [...LOADER_ARGS, CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (b) => (stdout += b));
