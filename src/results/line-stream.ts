@@ -8,6 +8,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import { isTapLine } from './grammar.js';
+import { SENTINEL } from './sentinels.js';
 
 export interface ConsoleLine {
   /** 1-based line number in the raw console log. */
@@ -123,6 +124,8 @@ export class LineNormalizer {
   push(raw: string, n: number, atMs?: number): ConsoleLine[] {
     const clean = stripAnsi(raw);
     const out: ConsoleLine[] = [];
+    // hmmci's own kill line quotes the kernel report that caused it: never a message to split off.
+    if (clean.startsWith(SENTINEL.killed)) return [this.kernelLine(raw, clean, n, atMs)];
     // A kernel message starting mid-line: everything before it is a user-space fragment.
     let cut = -1;
     const ts = MID_PRINTK_RE.exec(clean);

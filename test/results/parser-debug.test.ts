@@ -15,38 +15,68 @@ t.test('debug-clean-58-pass.log: stock 6.12 under KASAN and lockdep passes 58/58
   t.ok(allPassed(r));
 });
 
-t.test('debug-lockdep-sleep-kasan.log: each planted bug is one report of its kind, in its test, at its function', async (t) => {
-  const r = parseConsole(log('debug-lockdep-sleep-kasan.log'));
-  t.same(r.counts, { pass: 58 }, 'every test passes: only the kernel saw the bugs');
-  const ev = r.events.map((e) => ({ kind: e.kind, test: e.test, function: e.function, head: e.text.split('\n')[0] }));
-  t.match(ev, [
-    {
-      kind: 'lockdep',
-      test: 'hmm.hmm_device_private.anon_read',
-      // the acquisition lockdep refused: mmap_lock taken (inlined in test_hmm) under dmirror->mutex
-      function: 'mmap_read_lock',
-      head: /WARNING: possible circular locking dependency detected/,
-    },
-    {
-      kind: 'bug',
-      test: 'hmm.hmm_device_private.migrate_release',
-      function: 'dmirror_device_remove_chunks',
-      head: /BUG: sleeping function called from invalid context at lib\/test_hmm\.c:\d+/,
-    },
-    {
-      kind: 'kasan',
-      test: 'hmm.hmm_device_private.migrate_release',
-      function: 'dmirror_device_remove_chunks',
-      head: /BUG: KASAN: slab-use-after-free in dmirror_device_remove_chunks\+0x[0-9a-f]+\/0x[0-9a-f]+ \[test_hmm\]/,
-    },
-    // KASAN reports once per address, and taints the kernel, which turns lockdep off; the
-    // sleep-in-atomic check still fires in the device-coherent variant of the same test.
-    { kind: 'bug', test: 'hmm.hmm_device_coherent.migrate_release', function: 'dmirror_device_remove_chunks' },
-  ]);
-  t.equal(ev.length, 4);
-  const kasan = r.events.find((e) => e.kind === 'kasan')!;
-  t.match(kasan.text, /Read of size \d+ at addr [0-9a-f]+ by task hmm-tests\/\d+/, 'the access is kept');
-  t.match(kasan.text, /Freed by task \d+:/, 'and where it was freed');
-  const lockdep = r.events.find((e) => e.kind === 'lockdep')!;
-  t.match(lockdep.text, /dmirror_interval_invalidate/, 'the other side of the inversion (the notifier path) is kept');
-});
+t.test(
+  'debug-lockdep-sleep-kasan.log: each planted bug is one report of its kind, in its test, at its function',
+  async (t) => {
+    const r = parseConsole(log('debug-lockdep-sleep-kasan.log'));
+    t.same(r.counts, { pass: 58 }, 'every test passes: only the kernel saw the bugs');
+    const ev = r.events.map((e) => ({ kind: e.kind, test: e.test, function: e.function, head: e.text.split('\n')[0] }));
+    t.match(ev, [
+      {
+        kind: 'lockdep',
+        test: 'hmm.hmm_device_private.anon_read',
+        // the acquisition lockdep refused: mmap_lock taken (inlined in test_hmm) under dmirror->mutex
+        function: 'mmap_read_lock',
+        head: /WARNING: possible circular locking dependency detected/,
+      },
+      {
+        kind: 'bug',
+        test: 'hmm.hmm_device_private.migrate_release',
+        function: 'dmirror_device_remove_chunks',
+        head: /BUG: sleeping function called from invalid context at lib\/test_hmm\.c:\d+/,
+      },
+      {
+        kind: 'kasan',
+        test: 'hmm.hmm_device_private.migrate_release',
+        function: 'dmirror_device_remove_chunks',
+        head: /BUG: KASAN: slab-use-after-free in dmirror_device_remove_chunks\+0x[0-9a-f]+\/0x[0-9a-f]+ \[test_hmm\]/,
+      },
+      // KASAN reports once per address, and taints the kernel, which turns lockdep off; the
+      // sleep-in-atomic check still fires in the device-coherent variant of the same test.
+      { kind: 'bug', test: 'hmm.hmm_device_coherent.migrate_release', function: 'dmirror_device_remove_chunks' },
+    ]);
+    t.equal(ev.length, 4);
+    const kasan = r.events.find((e) => e.kind === 'kasan')!;
+    t.match(kasan.text, /Read of size \d+ at addr [0-9a-f]+ by task hmm-tests\/\d+/, 'the access is kept');
+    t.match(kasan.text, /Freed by task \d+:/, 'and where it was freed');
+    const lockdep = r.events.find((e) => e.kind === 'lockdep')!;
+    t.match(lockdep.text, /dmirror_interval_invalidate/, 'the other side of the inversion (the notifier path) is kept');
+  },
+);
+
+t.test(
+  'debug-hung-task.log: a task blocked forever is a hung-task report; the kill line keeps its whole reason',
+  async (t) => {
+    const r = parseConsole(log('debug-hung-task.log'));
+    t.same(r.counts, { pass: 3, timeout: 1, notrun: 54 });
+    t.match(
+      r.events.map((e) => ({ kind: e.kind, test: e.test, function: e.function })),
+      [
+        // the mutex held across dmirror_fault() against the notifier path that takes it
+        { kind: 'lockdep', test: 'hmm.hmm_device_private.anon_write', function: 'mmu_interval_read_begin' },
+        { kind: 'hung_task', test: 'hmm.hmm_device_private.anon_write', function: 'dmirror_fault' },
+      ],
+    );
+    t.equal(r.events.length, 2, "the hung-task line quoted in hmmci's kill line is not a second report");
+    const why =
+      'the kernel reported "INFO: task hmm-tests:69 blocked for more than 10 seconds." 83 s into the run and hmm.hmm_device_private.anon_write made no progress for 10 s after';
+    t.equal(r.session.killed, why, 'the HMMCI-KILLED line is not cut at the kernel text it quotes');
+    t.match(
+      r.tests.find((x) => x.status === 'timeout'),
+      {
+        name: 'hmm.hmm_device_private.anon_write',
+        reason: `killed by hmmci: ${why}`,
+      },
+    );
+  },
+);

@@ -19,6 +19,7 @@ import { DEFAULT_FRAGMENTS } from '../../src/run/real-stages.js';
 import { watchOutcomes } from '../../src/watch/outcomes.js';
 import { createWatcher } from '../../src/watch/setup.js';
 import { fakeKernelStages, makeTraffic } from './traffic.js';
+import { EXT, LOADER_ARGS } from '../helpers/child-node.js';
 
 t.setTimeout(300_000);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -62,7 +63,7 @@ t.test('kill -9 mid-scan, then --once: every message once, every series once', a
   const db = historyPath(cacheLayout(cache));
   const child = spawn(
     process.execPath,
-    ['--import=tsx', join(ROOT, 'test/watch/watch-child.ts'), md, state, cache, traffic.repo, '0', join(work, 'm')],
+    [...LOADER_ARGS, join(ROOT, `test/watch/watch-child${EXT}`), md, state, cache, traffic.repo, '0', join(work, 'm')],
     { cwd: ROOT, detached: true, stdio: 'ignore' },
   );
   const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_c, sig) => r(sig)));
