@@ -56,3 +56,37 @@ t.test(
     for (const s of report.stages) t.comment(`${s.name} [${s.side}] ${(s.ms / 1000).toFixed(1)} s`);
   },
 );
+
+t.test(
+  '--variant debug: a task blocked forever is a hung-task report in its test, and the guest is stopped soon after',
+  { skip: process.env.HMMCI_E2E_DEBUG === '0' && 'HMMCI_E2E_DEBUG=0' },
+  async (t) => {
+    // The debug build and its baseline come from the test above (same base and config).
+    const r = await hmmci(
+      ['run', 'fixtures/series/planted-hung-task.mbox', '--variant', 'debug', '--reruns', '0', '--json'],
+      { timeoutMs: 40 * 60_000 },
+    );
+    t.equal(r.code, 1, 'exit 1', { stderr: r.stderr.slice(-4000) });
+    const report = JSON.parse(r.stdout) as Report & {
+      patched: Side & { tests: Array<{ name: string; status: string; reason?: string }> };
+    };
+    const test = 'hmm.hmm_device_private.anon_write';
+    t.match(
+      report.patched.tests.find((x) => x.name === test),
+      {
+        status: 'timeout',
+        reason: /killed by hmmci: the kernel reported "INFO: task hmm-tests:\d+ blocked for more than 10 seconds\."/,
+      },
+    );
+    t.match(
+      report.newEvents.filter((e) => e.kind === 'hung_task'),
+      [{ test, function: 'dmirror_fault' }],
+      'the blocked task, in its test, at the function it is stuck in',
+    );
+    t.ok(
+      report.newEvents.some((e) => e.kind === 'lockdep' && e.test === test),
+      'lockdep saw the inversion first',
+    );
+    for (const s of report.stages) t.comment(`${s.name} [${s.side}] ${(s.ms / 1000).toFixed(1)} s`);
+  },
+);
