@@ -36,6 +36,7 @@ export interface ClientOptions {
 /** The submitting side of the fleet: adds jobs (deduplicated by id) and follows them until they end. */
 export class FleetClient {
   private readonly queues = new Map<string, Queue>();
+  private closed = false;
   private constructor(
     readonly conn: FleetConnection,
     private readonly opts: ClientOptions,
@@ -114,6 +115,7 @@ export class FleetClient {
     const end = (async (): Promise<JobEnd<R>> => {
       let waitingSince = Date.now();
       for (;;) {
+        if (this.closed) throw new Error(`fleet: stopped following ${queue} job ${id}: the client is closed`);
         const job = await Job.fromId(this.queue(queue), id).catch(() => undefined);
         if (job) {
           const p = job.progress as JobProgress | number;
@@ -154,6 +156,7 @@ export class FleetClient {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
     await this.conn.close();
   }

@@ -186,7 +186,8 @@ class BuildJobs {
     const h = await this.start(v, req.variant, ctx);
     const p = await h.reached(['configured', 'built', 'done']);
     const configPath = join(req.buildDir, '.config');
-    if (p?.configHash) return { ok: true, configPath, configHash: p.configHash, ...(p.configReused ? { reused: true } : {}) };
+    if (p?.configHash)
+      return { ok: true, configPath, configHash: p.configHash, ...(p.configReused ? { reused: true } : {}) };
     const r = await finished(h);
     if (!r.ok) return outcomeOf(r.failure, 'config', await fetchLog(this.o, r.failure.log, 'config.log'));
     return { ok: true, configPath, configHash: r.configHash };
@@ -201,7 +202,10 @@ class BuildJobs {
     stage.update(`built on ${r.worker}`);
     // The build dir names its build job: a copy of it (a snapshot the pipeline boots while the
     // slot moves on to the patched kernel) still names the kernel it holds.
-    writeFileSync(join(req.buildDir, BUILD_MARKER), JSON.stringify({ queue: v.build.handle.queue, id: v.build.handle.id }));
+    writeFileSync(
+      join(req.buildDir, BUILD_MARKER),
+      JSON.stringify({ queue: v.build.handle.queue, id: v.build.handle.id }),
+    );
     for (const a of r.manifest.artifacts.filter((x) => x.name === '.config' || x.name === 'build.log')) {
       await this.o.store.get(a.sha256, join(req.buildDir, a.name === '.config' ? '.config' : 'build.log'));
     }

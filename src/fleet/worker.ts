@@ -144,8 +144,7 @@ interface ProcessorEnv {
  * only reads Redis); every other job runs in a forked job runner, its own process group.
  */
 const processorFor = (queue: string, env: ProcessorEnv) => async (job: Job<JobData>, token?: string) => {
-  if (job.data.kind === 'run' || job.data.kind === 'hold')
-    return processRunJob(job as Job<RunJobData | HoldJobData>);
+  if (job.data.kind === 'run' || job.data.kind === 'hold') return processRunJob(job as Job<RunJobData | HoldJobData>);
   const { presence, log } = env;
   const child = fork(RUNNER, [], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const a: Active = { job, queue, token, child };

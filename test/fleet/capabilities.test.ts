@@ -42,7 +42,11 @@ t.test('KVM: usable when /dev/kvm opens, TCG only when it hung here before', asy
   const c = probeCapabilities({ which: tools, kvmOpenable: () => true, machineFile: machine });
   t.equal(c.kvm, 'tcg-only');
   t.match(c.kvmReason, /hangs here \(silent/);
-  t.same(servedQueues(c), ['bisect', 'run', 'build-x86_64', 'test-x86_64-qemu', 'test-x86_64-vng'], 'vng adds its own queue');
+  t.same(
+    servedQueues(c),
+    ['bisect', 'run', 'build-x86_64', 'test-x86_64-qemu', 'test-x86_64-vng'],
+    'vng adds its own queue',
+  );
 });
 
 t.test('nothing to serve without make, gcc or qemu', async (t) => {

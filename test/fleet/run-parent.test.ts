@@ -85,9 +85,16 @@ function runDir(name: string, status: string, regressions: string[] = []): strin
       id: name,
       status,
       exitCode: status === 'complete' ? (regressions.length ? 1 : 0) : undefined,
-      series: { input: 'x.mbox', title: '<script>alert(1)</script> mm/hmm: x', patches: [], base: 'abc', patchsetHash: 'ph' },
+      series: {
+        input: 'x.mbox',
+        title: '<script>alert(1)</script> mm/hmm: x',
+        patches: [],
+        base: 'abc',
+        patchsetHash: 'ph',
+      },
       config: { fragments: ['base.config'], extra: [], configHash: 'ch' },
-      comparison: status === 'complete' ? { regressions: regressions.map((name) => ({ name })), fixed: [], flaky: [] } : null,
+      comparison:
+        status === 'complete' ? { regressions: regressions.map((name) => ({ name })), fixed: [], flaky: [] } : null,
     }),
   );
   return d;
@@ -105,11 +112,15 @@ const testData: TestJobData = {
 t.test('open, interrupt, adopt, close, summarise', async (t) => {
   const a = runDir('run-a', 'running');
   const first = new RunParents(client, { leaseMs: 500 });
-  const parent = await first.parentFor(join(a, 'guest', 'patched'), { runner: 'qemu' }, {
-    side: 'patched',
-    queue: 'build-x86_64',
-    id: 'b-1',
-  });
+  const parent = await first.parentFor(
+    join(a, 'guest', 'patched'),
+    { runner: 'qemu' },
+    {
+      side: 'patched',
+      queue: 'build-x86_64',
+      id: 'b-1',
+    },
+  );
   const pjob = await client.queue(RUN_QUEUE).getJob(parent.id);
   t.equal(await pjob?.getState(), 'waiting-children', 'the parent waits for its children (the hold at least)');
   const id = testJobId(parent.id, 'patched', testData.manifest.key);
@@ -154,7 +165,11 @@ t.test('open, interrupt, adopt, close, summarise', async (t) => {
   t.ok(done, 'closed: a worker summarised the parent');
   t.equal(done?.closed, true);
   t.same(done?.summary?.regressions, ['hmm.hmm_device_private.anon_write'], 'with the outcome its submitter wrote');
-  t.match(done?.tests, [{ side: 'patched', ok: true, worker: 'inline', counts: { pass: 58 } }], 'and its children’s results');
+  t.match(
+    done?.tests,
+    [{ side: 'patched', ok: true, worker: 'inline', counts: { pass: 58 } }],
+    'and its children’s results',
+  );
   t.equal(await (await client.queue(RUN_QUEUE).getJob(`${parent.id}-hold`))?.getState(), undefined, 'the hold is gone');
 
   s = await fleetStatus(client.conn);
