@@ -21,7 +21,8 @@ import { publishWorker } from '../../src/fleet/registry.js';
 import { RUN_QUEUE, RunParents, testJobId } from '../../src/fleet/run-parent.js';
 import { openCacheHistory } from '../../src/history/index.js';
 import { startServer } from '../../src/web/server.js';
-import { startRedis, stopRedis } from '../fleet/helpers/redis.js';
+import { runCli } from '../fleet/helpers/fleet.js';
+import { freePort, startRedis, stopRedis } from '../fleet/helpers/redis.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FLAGS = [
@@ -205,4 +206,15 @@ t.test('without --fleet there is no fleet page', async (t) => {
   t.equal(r.status, 404);
   t.match(await r.text(), /hmmci serve --fleet/);
   t.notMatch(await (await fetch(srv.url)).text(), 'href="/fleet"');
+});
+
+t.test('serve --fleet: a bad URL or an absent Redis is one paragraph and its exit status', async (t) => {
+  const env = { ...process.env, HMMCI_CACHE: mkdtempSync(join(tmpdir(), 'hmmci-fleet-page-cli-')) };
+  const bad = await runCli(['serve', '--port', '0', '--fleet', 'not a url'], env, 60_000);
+  t.equal(bad.code, 2, 'usage error');
+  t.match(bad.stderr, /--fleet "not a url" is not a URL/);
+  const port = await freePort();
+  const down = await runCli(['serve', '--port', '0', '--fleet', `redis://127.0.0.1:${port}`], env, 60_000);
+  t.equal(down.code, 12, 'the fleet is unusable');
+  t.match(down.stderr, /Cannot reach the fleet's Redis at 127\.0\.0\.1:\d+ \(--fleet/);
 });
