@@ -13,7 +13,7 @@
  *  - on paper, a 20-worker fleet on the real kernel: those per-series counts and rates with the
  *    real artifact sizes (a default-config build and a run of this machine's cache) and the real
  *    build + boot time (bench/results.json `floor`).
- * Writes bench/fleet-results.json and the `fleet` entry of bench/results.json.
+ * Writes the `fleet` entry of bench/results.json (the project's figures file).
  * HMMCI_BENCH_SERIES (default 4), HMMCI_FAKE_GUEST_MS (1500), FAKE_KERNEL_SLOW (2) shape the
  * simulated work; HMMCI_BENCH_REAL_BUILD / HMMCI_BENCH_REAL_RUN name the real build dir / run dir.
  */
@@ -348,7 +348,6 @@ const results = {
   onPaper20Workers: onPaper(two, poll, real, all.floor),
 };
 mkdirSync(join(root, 'bench'), { recursive: true });
-writeFileSync(join(root, 'bench', 'fleet-results.json'), `${JSON.stringify(results, null, 2)}\n`);
 all.fleet = results;
 writeFileSync(resultsFile, `${JSON.stringify(all, null, 2)}\n`);
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
