@@ -2,17 +2,21 @@
  * Benchmark of `hmmci watch` scanning (a script, not a test): a real public-inbox holding N
  * non-HMM messages (default 10,000: single patches and 3-part series touching mm/page_alloc.c,
  * review replies, chatter), then one `--once` round that reads, assembles and skips them all.
- * Prints messages per second and memory (peak RSS, heap), and writes bench/watch-results.json.
+ * Prints messages per second and memory (peak RSS), and writes bench/watch-results.json. The round
+ * runs twice in one process: with the position in the history database (the default), then with
+ * the JSON state file of older versions, so the two compare as a ratio on one machine.
  *
  *   npm run bench:watch            # HMMCI_BENCH_WATCH_N=2000 for a quick run
  */
-import { mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cacheLayout } from '../src/common/cache.js';
 import { silentReporter } from '../src/common/progress.js';
 import { DEFAULT_FRAGMENTS, realStages } from '../src/run/real-stages.js';
+import { historyPath } from '../src/history/index.js';
+import { StateFileStore } from '../src/watch/position-store.js';
 import { createWatcher } from '../src/watch/setup.js';
 import { fakeKernelRepo } from './fake-kernel/fixture.js';
 import { createPublicInbox } from './public-inbox/fixture.js';
@@ -47,59 +51,80 @@ function traffic(n: number): string[] {
   return out.slice(0, n);
 }
 
+/** One `--once` round over the inbox (then an idle one) with the position in the history database or a state file. */
+async function round(work: string, inbox: string, tree: string, kind: 'history' | 'state-file') {
+  const cache = cacheLayout(join(work, `cache-${kind}`));
+  const stateDir = join(work, `state-${kind}`);
+  mkdirSync(cache.root, { recursive: true });
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const rssBefore = process.memoryUsage().rss;
+  const { watcher } = await createWatcher(
+    {
+      inbox,
+      state: stateDir,
+      settleMs: 30 * 60_000,
+      maxParts: 100,
+      replyTo: 'author',
+      tree,
+      variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
+      configArgs: [],
+      runner: 'qemu',
+      reruns: 0,
+    },
+    {
+      stages: realStages(),
+      cache,
+      reporter: silentReporter,
+      signal: new AbortController().signal,
+      ...(kind === 'state-file' ? { store: new StateFileStore(stateDir) } : {}),
+    },
+  );
+  let t0 = Date.now();
+  const first = await watcher.once();
+  const scanMs = Date.now() - t0;
+  t0 = Date.now();
+  const second = await watcher.once();
+  const idleMs = Date.now() - t0;
+  watcher.close();
+  clearInterval(sampler);
+  const size = (f: string) => (existsSync(f) ? statSync(f).size : 0);
+  const db = historyPath(cache);
+  return {
+    messages: first.scanned,
+    tested: first.tested.length,
+    skippedSeries: first.skipped,
+    scanMs,
+    messagesPerSecond: Math.round(first.scanned / (scanMs / 1000)),
+    idleRoundMs: idleMs,
+    idleScanned: second.scanned,
+    rssBeforeMiB: Math.round(rssBefore / 2 ** 20),
+    peakRssMiB: Math.round(peak / 2 ** 20),
+    stateBytes: kind === 'history' ? size(db) + size(`${db}-wal`) : size(join(stateDir, 'state.json')),
+  };
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'hmmci-bench-watch-'));
   try {
     const inbox = createPublicInbox({ root: join(work, 'pi'), indexLevel: 'basic' });
     const mails = traffic(N);
-    let t0 = Date.now();
+    const t0 = Date.now();
     for (let i = 0; i < mails.length; i += 2000) inbox.deliverMany(mails.slice(i, i + 2000));
     const importMs = Date.now() - t0;
     process.stderr.write(
       `imported ${mails.length} messages into ${inbox.dir} in ${(importMs / 1000).toFixed(1)} s (PublicInbox::V2Writable)\n`,
     );
     const tree = fakeKernelRepo(join(work, 'linux'));
-    const cache = cacheLayout(join(work, 'cache'));
-    mkdirSync(cache.root, { recursive: true });
-    let peak = process.memoryUsage().rss;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-    const rssBefore = process.memoryUsage().rss;
-    const { watcher } = await createWatcher(
-      {
-        inbox: inbox.dir,
-        state: join(work, 'state'),
-        settleMs: 30 * 60_000,
-        maxParts: 100,
-        replyTo: 'author',
-        tree,
-        variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
-        configArgs: [],
-        runner: 'qemu',
-        reruns: 0,
-      },
-      { stages: realStages(), cache, reporter: silentReporter, signal: new AbortController().signal },
-    );
-    t0 = Date.now();
-    const first = await watcher.once();
-    const scanMs = Date.now() - t0;
-    t0 = Date.now();
-    const second = await watcher.once();
-    const idleMs = Date.now() - t0;
-    clearInterval(sampler);
+    const history = await round(work, inbox.dir, tree, 'history');
+    const stateFile = await round(work, inbox.dir, tree, 'state-file');
     const result = {
       date: new Date().toISOString(),
-      messages: first.scanned,
-      tested: first.tested.length,
-      skippedSeries: first.skipped,
-      scanMs,
-      messagesPerSecond: Math.round(first.scanned / (scanMs / 1000)),
-      idleRoundMs: idleMs,
-      idleScanned: second.scanned,
-      rssBeforeMiB: Math.round(rssBefore / 2 ** 20),
-      peakRssMiB: Math.round(peak / 2 ** 20),
-      maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-      stateBytes: statSync(join(work, 'state', 'state.json')).size,
+      ...history,
       importMs,
+      // The same round with the JSON state file of older versions, in the same run (ratio).
+      stateFile,
+      historyVsStateFile: Number((history.scanMs / stateFile.scanMs).toFixed(2)),
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     mkdirSync(join(ROOT, 'bench'), { recursive: true });

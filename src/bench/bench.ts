@@ -139,6 +139,164 @@ async function floor(cache: CacheLayout, warm: RunRecord): Promise<{ makeMs: num
   }
 }
 
+type Previous = Record<string, unknown> & { cold?: unknown };
+
+/** bench/results.json as it is before this run ({} when there is none). */
+function readPrevious(): Previous {
+  try {
+    return JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8')) as Previous;
+  } catch {
+    return {};
+  }
+}
+
+/** One back-to-back pair: a warm run (and a sharded one) and the floor, with the load average. */
+interface Sample {
+  warmMs: number;
+  makeMs: number;
+  bootMs: number;
+  floorMs: number;
+  ratio: number;
+  loadavg: number;
+  shardedMs?: number;
+  shardedRatio?: number;
+}
+
+interface Pairs {
+  samples: Sample[];
+  /** The last warm run and floor. */
+  warm: Timed;
+  f: Awaited<ReturnType<typeof floor>>;
+}
+
+/**
+ * Warm run and floor alternate REPEAT times (default 3): on a shared machine a single pair is at
+ * the mercy of whatever else runs; medians of back-to-back pairs are what is compared.
+ */
+async function measurePairs(cache: CacheLayout): Promise<Pairs> {
+  const samples: Sample[] = [];
+  let warm: Timed | undefined;
+  let f: Awaited<ReturnType<typeof floor>> | undefined;
+  for (let i = 1; i <= REPEAT; i++) {
+    warm = await harness(cache, `warm ${i}/${REPEAT}`);
+    // The sharded warm run follows the serial one: same cache, baseline cached; like every warm
+    // run it resets the slot to the base and applies the patch again, so it builds the same.
+    const sharded =
+      SHARDS > 1 ? await harness(cache, `warm ${i}/${REPEAT} with --shards ${SHARDS}`, { shards: SHARDS }) : undefined;
+    f = await floor(cache, warm.record);
+    const floorMs = f.makeMs + f.bootMs;
+    samples.push({
+      warmMs: warm.ms,
+      makeMs: f.makeMs,
+      bootMs: f.bootMs,
+      floorMs,
+      ratio: Number((warm.ms / floorMs).toFixed(3)),
+      loadavg: Number(loadavg()[0]?.toFixed(2) ?? 0),
+      ...(sharded ? { shardedMs: sharded.ms, shardedRatio: Number((sharded.ms / floorMs).toFixed(3)) } : {}),
+    });
+  }
+  if (!warm || !f) throw new Error('no warm sample');
+  return { samples, warm, f };
+}
+
+/** The medians the verdict is made of. */
+interface Figures {
+  cold: Timed;
+  /** HMMCI_BENCH_CACHE was given: the cold run was a warm-up, its figures are not written. */
+  given: boolean;
+  previous: Previous;
+  pairs: Pairs;
+  warmMs: number;
+  floorMs: number;
+  ratio: number;
+}
+
+const stageTimes = (r: RunRecord) => r.stages.map((s) => ({ name: s.name, side: s.side, ms: s.ms }));
+const shardedMedian = (samples: readonly Sample[]) => median(samples.map((x) => x.shardedMs ?? 0));
+
+/** The object bench/results.json holds (the cold-build figures are added by writeResults). */
+function benchResults(x: Figures) {
+  const { cold, given, previous, warmMs, floorMs, ratio } = x;
+  const { samples, warm, f } = x.pairs;
+  return {
+    date: new Date().toISOString(),
+    machine: {
+      cores: availableParallelism(),
+      cpu: cpus()[0]?.model ?? '',
+      memGiB: Math.round(totalmem() / 1024 ** 3),
+    },
+    kernel: warm.record.env.kernel,
+    gcc: warm.record.env.gcc,
+    qemu: warm.record.env.qemu,
+    accel: warm.record.env.accel,
+    series: 'fixtures/series/one-patch.mbox',
+    notes:
+      'warm and floor: medians of back-to-back pairs (HMMCI_BENCH_REPEAT, default 3) on a machine shared with other builds, load average per pair in samples. cold: fresh temporary cache directory (tarball unpack, baseline commit, configure, build, boot for baseline and patched); ccache kept as it is. warm: same run again on that cache (baseline cached, slot reused). floor: raw incremental make for the patch in the same slot + one raw QEMU boot-and-test of the same bzImage/initramfs.',
+    cold: given ? (previous.cold ?? null) : { ms: cold.ms, stages: stageTimes(cold.record) },
+    warm: {
+      ms: warmMs,
+      stages: stageTimes(warm.record),
+      stagesTotalMs: warm.record.stages.reduce((a, s) => a + s.ms, 0),
+    },
+    floor: {
+      makeMs: median(samples.map((x) => x.makeMs)),
+      bootMs: median(samples.map((x) => x.bootMs)),
+      ms: floorMs,
+      tests: f.tests,
+    },
+    samples,
+    // Figures measured by other scripts (hang verdict, shard check) are kept as they are.
+    ...Object.fromEntries(
+      Object.entries(previous).filter(([k]) => k === 'hangVerdict' || k === 'shardCheck' || k === 'repeat'),
+    ),
+    ratio: Number(ratio.toFixed(3)),
+    ...(SHARDS > 1
+      ? {
+          sharding: {
+            shards: SHARDS,
+            warmMs: shardedMedian(samples),
+            ratio: Number((shardedMedian(samples) / floorMs).toFixed(3)),
+            note: 'warm run with --shards N right after each serial warm run of the pair (same cache, baseline cached); ratio against the same floor',
+          },
+        }
+      : {}),
+    target: TARGET,
+    meetsTarget: ratio <= TARGET,
+  };
+}
+
+/** Writes bench/results.json, keeping the cold-build figures of `npm run bench:cold` (src/bench/cold-build.ts). */
+function writeResults(results: ReturnType<typeof benchResults>): void {
+  mkdirSync(join(root, 'bench'), { recursive: true });
+  const file = join(root, 'bench', 'results.json');
+  const coldBuild = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { coldBuild?: unknown }).coldBuild
+    : undefined;
+  writeFileSync(file, `${JSON.stringify(coldBuild ? { ...results, coldBuild } : results, null, 2)}\n`);
+}
+
+/** The summary printed at the end: cold, warm (with stages), floor and the ratios. */
+function summaryLines(x: Figures): string[] {
+  const { cold, warmMs, floorMs, ratio } = x;
+  const { samples, warm } = x.pairs;
+  return [
+    '',
+    `cold  (tarball → results): ${formatMs(cold.ms)}`,
+    `warm  (time to result):    ${formatMs(warmMs)}  (median of ${samples.length}: ${samples.map((x) => formatMs(x.warmMs)).join(', ')}; stages of the last:)`,
+    ...warm.record.stages.map(
+      (s) => `    ${`${s.name}${s.side === 'run' ? '' : ` [${s.side}]`}`.padEnd(20)} ${formatMs(s.ms)}`,
+    ),
+    `floor (raw make + boot):   ${formatMs(floorMs)}  (median; samples ${samples.map((x) => `${formatMs(x.makeMs)} + ${formatMs(x.bootMs)}`).join(', ')})`,
+    ...(SHARDS > 1
+      ? [
+          `harness/floor (--shards ${SHARDS}): ${(shardedMedian(samples) / floorMs).toFixed(2)}  (per pair ${samples.map((x) => x.shardedRatio?.toFixed(2)).join(', ')})`,
+        ]
+      : []),
+    `harness/floor (warm):      ${ratio.toFixed(2)}  (target ≤ ${TARGET}; per pair ${samples.map((x) => x.ratio.toFixed(2)).join(', ')}; load average ${samples.map((x) => x.loadavg).join(', ')})`,
+    `wrote ${join(root, 'bench', 'results.json')}`,
+  ];
+}
+
 async function main(): Promise<number> {
   installSignalHandlers();
   const keep = process.env.HMMCI_BENCH_KEEP === '1';
@@ -148,122 +306,16 @@ async function main(): Promise<number> {
   const dir = given ? resolve(given) : mkdtempSync(join(process.env.HMMCI_BENCH_TMP ?? tmpdir(), 'hmmci-bench-'));
   const cache = cacheLayout(dir);
   try {
-    const previous = (() => {
-      try {
-        return JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8')) as Record<string, unknown> & {
-          cold?: unknown;
-        };
-      } catch {
-        return {};
-      }
-    })();
+    const previous = readPrevious();
     const cold = given
       ? await harness(cache, 'warm-up (existing cache; not a cold figure)')
       : await harness(cache, 'cold (fresh cache dir, ccache kept)');
-    // Warm run and floor alternate REPEAT times (default 3): on a shared machine a single pair is
-    // at the mercy of whatever else runs; medians of back-to-back pairs are what is compared.
-    const samples: Array<{
-      warmMs: number;
-      makeMs: number;
-      bootMs: number;
-      floorMs: number;
-      ratio: number;
-      loadavg: number;
-      shardedMs?: number;
-      shardedRatio?: number;
-    }> = [];
-    let warm: Timed | undefined;
-    let f: Awaited<ReturnType<typeof floor>> | undefined;
-    for (let i = 1; i <= REPEAT; i++) {
-      warm = await harness(cache, `warm ${i}/${REPEAT}`);
-      // The sharded warm run follows the serial one: same cache, baseline cached; like every warm
-      // run it resets the slot to the base and applies the patch again, so it builds the same.
-      const sharded =
-        SHARDS > 1
-          ? await harness(cache, `warm ${i}/${REPEAT} with --shards ${SHARDS}`, { shards: SHARDS })
-          : undefined;
-      f = await floor(cache, warm.record);
-      const floorMs = f.makeMs + f.bootMs;
-      samples.push({
-        warmMs: warm.ms,
-        makeMs: f.makeMs,
-        bootMs: f.bootMs,
-        floorMs,
-        ratio: Number((warm.ms / floorMs).toFixed(3)),
-        loadavg: Number(loadavg()[0]?.toFixed(2) ?? 0),
-        ...(sharded ? { shardedMs: sharded.ms, shardedRatio: Number((sharded.ms / floorMs).toFixed(3)) } : {}),
-      });
-    }
-    if (!warm || !f) throw new Error('no warm sample');
-    const warmMs = median(samples.map((x) => x.warmMs));
-    const floorMs = median(samples.map((x) => x.floorMs));
-    const ratio = warmMs / floorMs;
-    const stage = (r: RunRecord) => r.stages.map((s) => ({ name: s.name, side: s.side, ms: s.ms }));
-    const results = {
-      date: new Date().toISOString(),
-      machine: {
-        cores: availableParallelism(),
-        cpu: cpus()[0]?.model ?? '',
-        memGiB: Math.round(totalmem() / 1024 ** 3),
-      },
-      kernel: warm.record.env.kernel,
-      gcc: warm.record.env.gcc,
-      qemu: warm.record.env.qemu,
-      accel: warm.record.env.accel,
-      series: 'fixtures/series/one-patch.mbox',
-      notes:
-        'warm and floor: medians of back-to-back pairs (HMMCI_BENCH_REPEAT, default 3) on a machine shared with other builds, load average per pair in samples. cold: fresh temporary cache directory (tarball unpack, baseline commit, configure, build, boot for baseline and patched); ccache kept as it is. warm: same run again on that cache (baseline cached, slot reused). floor: raw incremental make for the patch in the same slot + one raw QEMU boot-and-test of the same bzImage/initramfs.',
-      cold: given ? (previous.cold ?? null) : { ms: cold.ms, stages: stage(cold.record) },
-      warm: { ms: warmMs, stages: stage(warm.record), stagesTotalMs: warm.record.stages.reduce((a, s) => a + s.ms, 0) },
-      floor: {
-        makeMs: median(samples.map((x) => x.makeMs)),
-        bootMs: median(samples.map((x) => x.bootMs)),
-        ms: floorMs,
-        tests: f.tests,
-      },
-      samples,
-      // Figures measured by other scripts (hang verdict, shard check) are kept as they are.
-      ...Object.fromEntries(
-        Object.entries(previous).filter(([k]) => k === 'hangVerdict' || k === 'shardCheck' || k === 'repeat'),
-      ),
-      ratio: Number(ratio.toFixed(3)),
-      ...(SHARDS > 1
-        ? {
-            sharding: {
-              shards: SHARDS,
-              warmMs: median(samples.map((x) => x.shardedMs ?? 0)),
-              ratio: Number((median(samples.map((x) => x.shardedMs ?? 0)) / floorMs).toFixed(3)),
-              note: 'warm run with --shards N right after each serial warm run of the pair (same cache, baseline cached); ratio against the same floor',
-            },
-          }
-        : {}),
-      target: TARGET,
-      meetsTarget: ratio <= TARGET,
-    };
-    mkdirSync(join(root, 'bench'), { recursive: true });
-    // Keep the cold-build figures of `npm run bench:cold` (src/bench/cold-build.ts).
-    const file = join(root, 'bench', 'results.json');
-    const coldBuild = existsSync(file)
-      ? (JSON.parse(readFileSync(file, 'utf8')) as { coldBuild?: unknown }).coldBuild
-      : undefined;
-    writeFileSync(file, `${JSON.stringify(coldBuild ? { ...results, coldBuild } : results, null, 2)}\n`);
-    const lines = [
-      '',
-      `cold  (tarball → results): ${formatMs(cold.ms)}`,
-      `warm  (time to result):    ${formatMs(warmMs)}  (median of ${samples.length}: ${samples.map((x) => formatMs(x.warmMs)).join(', ')}; stages of the last:)`,
-      ...warm.record.stages.map(
-        (s) => `    ${`${s.name}${s.side === 'run' ? '' : ` [${s.side}]`}`.padEnd(20)} ${formatMs(s.ms)}`,
-      ),
-      `floor (raw make + boot):   ${formatMs(floorMs)}  (median; samples ${samples.map((x) => `${formatMs(x.makeMs)} + ${formatMs(x.bootMs)}`).join(', ')})`,
-      ...(SHARDS > 1
-        ? [
-            `harness/floor (--shards ${SHARDS}): ${(median(samples.map((x) => x.shardedMs ?? 0)) / floorMs).toFixed(2)}  (per pair ${samples.map((x) => x.shardedRatio?.toFixed(2)).join(', ')})`,
-          ]
-        : []),
-      `harness/floor (warm):      ${ratio.toFixed(2)}  (target ≤ ${TARGET}; per pair ${samples.map((x) => x.ratio.toFixed(2)).join(', ')}; load average ${samples.map((x) => x.loadavg).join(', ')})`,
-      `wrote ${join(root, 'bench', 'results.json')}`,
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+    const pairs = await measurePairs(cache);
+    const warmMs = median(pairs.samples.map((x) => x.warmMs));
+    const floorMs = median(pairs.samples.map((x) => x.floorMs));
+    const figures: Figures = { cold, given: Boolean(given), previous, pairs, warmMs, floorMs, ratio: warmMs / floorMs };
+    writeResults(benchResults(figures));
+    process.stdout.write(`${summaryLines(figures).join('\n')}\n`);
     return 0;
   } finally {
     await runCleanup();

@@ -14,10 +14,10 @@ import { InterruptedError } from '../common/errors.js';
 import { requireTool, spawnStreaming, which } from '../common/exec.js';
 import { ExitCode } from '../common/exit-codes.js';
 import { HmmciError } from '../common/errors.js';
-import { silentReporter, type Reporter } from '../common/progress.js';
+import { silentReporter, type Reporter, type StageHandle } from '../common/progress.js';
 import { DiskFullError, isDiskFull } from '../tree/errors.js';
 import { BuildError } from './errors.js';
-import { createBuildLogParser, formatDiagnostic, progressFromLine } from './log-parse.js';
+import { createBuildLogParser, formatDiagnostic, progressFromLine, type BuildLogParser } from './log-parse.js';
 import type { BuildArtifacts, BuildResult } from './types.js';
 
 export const DEFAULT_TARGETS = ['bzImage', 'modules'] as const;
@@ -100,25 +100,24 @@ export function findArtifacts(buildDir: string): BuildArtifacts {
   return { bzImage: existsSync(bz) ? bz : undefined, vmlinux: existsSync(vm) ? vm : undefined, modules };
 }
 
-/**
- * Build the kernel out of tree (`O=`) with kbuild: make's output is streamed to
- * `<buildDir>/.hmmci/build.log` (the previous one kept as build.log.1), progress (objects
- * compiled/linked, current folder, elapsed) goes to the reporter, and the log is parsed as it
- * comes for errors and warnings. A failed build throws BuildError (exit 5) with the first errors
- * and the log path — not a wall of make output — unless `throwOnError: false`.
- */
-export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
-  const reporter = req.reporter ?? silentReporter;
-  const srcDir = resolve(req.srcDir);
-  const buildDir = resolve(req.buildDir);
-  requireTool('make');
-  requireTool('gcc');
+function requireConfig(buildDir: string): void {
   if (!existsSync(join(buildDir, '.config'))) {
     throw new HmmciError(
       `There is no kernel configuration in ${buildDir} (.config missing), so nothing can be built. Run \`hmmci config\` for this tree first (or \`hmmci run\`, which configures before building).`,
       { exitCode: ExitCode.CONFIG },
     );
   }
+}
+
+/** The build's files in `<buildDir>/.hmmci`: the log (previous one kept as .1) and last-build.json. */
+interface BuildFiles {
+  logPath: string;
+  lastPath: string;
+  /** Objects the last full build compiled (0 when unknown): the progress denominator. */
+  lastFull: number;
+}
+
+function prepareBuildFiles(buildDir: string): BuildFiles {
   const meta = join(buildDir, '.hmmci');
   mkdirSync(meta, { recursive: true });
   const logPath = join(meta, 'build.log');
@@ -130,36 +129,54 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   } catch {
     /* first build */
   }
-  const cmd = kbuildCommand(req);
-  const command = [cmd.file, ...cmd.args];
+  return { logPath, lastPath, lastFull };
+}
+
+/** Follows make's output line by line: the log parser, objects compiled/linked, disk-full, progress. */
+class BuildProgress {
+  readonly parser: BuildLogParser;
+  compiled = 0;
+  linked = 0;
+  diskFull = false;
+  private dir = '';
+  private lastUpdate = 0;
+
+  constructor(
+    private readonly buildDir: string,
+    private readonly lastFull: number,
+    private readonly stage: StageHandle,
+    srcDir: string,
+  ) {
+    this.parser = createBuildLogParser({ srcDir });
+  }
+
+  line(line: string): void {
+    this.parser.push(line);
+    if (!this.diskFull && isDiskFull(line)) this.diskFull = true;
+    const step = progressFromLine(line);
+    if (!step) return;
+    if (step.kind === 'compile') this.compiled++;
+    else if (step.kind === 'link') this.linked++;
+    const buildDir = this.buildDir;
+    this.dir = step.dir.startsWith(`${buildDir}/`) ? step.dir.slice(buildDir.length + 1) : step.dir; // objtool prints absolute paths
+    const now = Date.now();
+    if (now - this.lastUpdate >= 250) {
+      this.lastUpdate = now;
+      this.stage.update(
+        `${this.compiled}${this.lastFull ? `/~${this.lastFull}` : ''} compiled, ${this.linked} linked — ${this.dir}`,
+      );
+    }
+  }
+}
+
+/** Runs make, copying its output to the log at `logPath` and handing each line to `onLine`. */
+async function runMake(cmd: KbuildCommand, req: BuildRequest, logPath: string, onLine: (line: string) => void) {
   const log = createWriteStream(logPath);
   log.write(
-    `# ${command.join(' ')}\n# env: ${Object.entries(cmd.env)
+    `# ${[cmd.file, ...cmd.args].join(' ')}\n# env: ${Object.entries(cmd.env)
       .map(([k, v]) => `${k}=${v}`)
       .join(' ')}\n`,
   );
-  const parser = createBuildLogParser({ srcDir });
-  const stage = reporter.stage('build', req.side ?? (req.targets ?? DEFAULT_TARGETS).join(' '));
-  const started = Date.now();
-  let compiled = 0;
-  let linked = 0;
-  let dir = '';
-  let lastUpdate = 0;
-  let diskFull = false;
-  const onLine = (line: string) => {
-    parser.push(line);
-    if (!diskFull && isDiskFull(line)) diskFull = true;
-    const step = progressFromLine(line);
-    if (!step) return;
-    if (step.kind === 'compile') compiled++;
-    else if (step.kind === 'link') linked++;
-    dir = step.dir.startsWith(`${buildDir}/`) ? step.dir.slice(buildDir.length + 1) : step.dir; // objtool prints absolute paths
-    const now = Date.now();
-    if (now - lastUpdate >= 250) {
-      lastUpdate = now;
-      stage.update(`${compiled}${lastFull ? `/~${lastFull}` : ''} compiled, ${linked} linked — ${dir}`);
-    }
-  };
   const proc = spawnStreaming(cmd.file, cmd.args, {
     env: { ...process.env, ...cmd.env },
     signal: req.signal,
@@ -176,8 +193,53 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   const r = await proc;
   if (rest) onLine(rest);
   await new Promise<void>((res) => log.end(res));
+  return r;
+}
+
+/** The BuildError of a failed build: the first five errors, else the end of the log. */
+function buildError(srcDir: string, result: BuildResult, makeSignal: string | undefined): BuildError {
+  const { errors, exitCode, logPath, command } = result;
+  const first = errors.slice(0, 5).map(formatDiagnostic);
+  if (errors.length > 5) first.push(`… and ${errors.length - 5} more error(s)`);
+  if (first.length === 0) {
+    const tail = readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-8);
+    first.push(...tail);
+  }
+  return new BuildError(
+    `The kernel in ${srcDir} did not build (make exit ${exitCode}${makeSignal ? `, ${makeSignal}` : ''}); ${errors.length ? `the first error${errors.length > 1 ? 's are' : ' is'} below` : 'no compiler error was recognized, the end of the log is below'}. Fix the patch or the tree and build again.`,
+    {
+      command,
+      commandExitCode: exitCode,
+      logPath,
+      details: first,
+    },
+  );
+}
+
+/**
+ * Build the kernel out of tree (`O=`) with kbuild: make's output is streamed to
+ * `<buildDir>/.hmmci/build.log` (the previous one kept as build.log.1), progress (objects
+ * compiled/linked, current folder, elapsed) goes to the reporter, and the log is parsed as it
+ * comes for errors and warnings. A failed build throws BuildError (exit 5) with the first errors
+ * and the log path — not a wall of make output — unless `throwOnError: false`.
+ */
+export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
+  const reporter = req.reporter ?? silentReporter;
+  const srcDir = resolve(req.srcDir);
+  const buildDir = resolve(req.buildDir);
+  requireTool('make');
+  requireTool('gcc');
+  requireConfig(buildDir);
+  const { logPath, lastPath, lastFull } = prepareBuildFiles(buildDir);
+  const cmd = kbuildCommand(req);
+  const command = [cmd.file, ...cmd.args];
+  const stage = reporter.stage('build', req.side ?? (req.targets ?? DEFAULT_TARGETS).join(' '));
+  const started = Date.now();
+  const progress = new BuildProgress(buildDir, lastFull, stage, srcDir);
+  const r = await runMake(cmd, req, logPath, (l) => progress.line(l));
   const ms = Date.now() - started;
-  const summary = parser.result();
+  const summary = progress.parser.result();
+  const { compiled, linked } = progress;
   const exitCode = typeof r.exitCode === 'number' ? r.exitCode : -1;
   const ok = exitCode === 0;
   const result: BuildResult = {
@@ -204,21 +266,7 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   }
   stage.fail(`${summary.errors.length} error(s)`);
   if (req.signal?.aborted || r.isCanceled) throw new InterruptedError(interruptedSignalName() ?? 'a signal');
-  if (diskFull) throw new DiskFullError(buildDir, 'building the kernel', { command, logPath });
+  if (progress.diskFull) throw new DiskFullError(buildDir, 'building the kernel', { command, logPath });
   if (req.throwOnError === false) return result;
-  const first = summary.errors.slice(0, 5).map(formatDiagnostic);
-  if (summary.errors.length > 5) first.push(`… and ${summary.errors.length - 5} more error(s)`);
-  if (first.length === 0) {
-    const tail = readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-8);
-    first.push(...tail);
-  }
-  throw new BuildError(
-    `The kernel in ${srcDir} did not build (make exit ${exitCode}${r.signal ? `, ${r.signal}` : ''}); ${summary.errors.length ? `the first error${summary.errors.length > 1 ? 's are' : ' is'} below` : 'no compiler error was recognized, the end of the log is below'}. Fix the patch or the tree and build again.`,
-    {
-      command,
-      commandExitCode: exitCode,
-      logPath,
-      details: first,
-    },
-  );
+  throw buildError(srcDir, result, r.signal ?? undefined);
 }

@@ -50,112 +50,172 @@ export interface BuildLogParser {
   result(): BuildLogSummary;
 }
 
+/** What the parser has found so far, and the context later lines refer to. */
+class BuildLogState {
+  readonly errors: Diagnostic[] = [];
+  readonly warnings: Diagnostic[] = [];
+  readonly failedTargets: string[] = [];
+  private readonly seen = new Set<string>();
+  lineNo = 0;
+  /** The last gcc "In function" line: the function later gcc diagnostics of that file are in. */
+  gccFunction: { file: string; fn?: string } | undefined;
+  /** The last ld "in function" line: the function later undefined references are in. */
+  ldFunction: { file: string; fn: string } | undefined;
+
+  constructor(private readonly srcDir: string | undefined) {}
+
+  rel(path: string): string {
+    return treeRelative(path, this.srcDir);
+  }
+
+  /** Records a diagnostic at the current line, once: identical ones are kept once. */
+  add(d: Omit<Diagnostic, 'logLine'>): void {
+    const key = `${d.severity}|${d.tool}|${d.file ?? ''}|${d.line ?? ''}|${d.column ?? ''}|${d.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    (d.severity === 'error' ? this.errors : this.warnings).push({ ...d, logLine: this.lineNo });
+  }
+
+  summary(): BuildLogSummary {
+    const out: BuildLogSummary = {
+      errors: [...this.errors],
+      warnings: [...this.warnings],
+      failedTargets: [...new Set(this.failedTargets)],
+    };
+    // A failure whose cause printed nothing recognizable: make's own line is the best we have.
+    if (out.errors.length === 0 && out.failedTargets.length) {
+      out.errors.push({
+        severity: 'error',
+        tool: 'make',
+        message: `failed to build ${out.failedTargets[0]}`,
+        logLine: this.lineNo,
+      });
+    }
+    return out;
+  }
+}
+
+/** One kind of build-log line: its pattern, an optional further check, and what it records. */
+interface LineRule {
+  name: string;
+  re: RegExp;
+  when?: (m: RegExpExecArray, line: string) => boolean;
+  apply: (m: RegExpExecArray, s: BuildLogState) => void;
+}
+
+const LD_TOOL = /^(?:\S*\/)?ld(?:\.\w+)?$/;
+
+/** The build-log grammar, tried in order: the first rule that matches a line takes it. */
+const RULES: readonly LineRule[] = [
+  {
+    name: 'gcc-context',
+    re: GCC_CONTEXT,
+    when: (_m, line) => !line.startsWith('make'),
+    apply: (m, s) => {
+      s.gccFunction = { file: s.rel(m[1]!), fn: m[2] };
+    },
+  },
+  {
+    name: 'gcc',
+    re: GCC,
+    when: (m) => !LD_TOOL.test(m[1]!),
+    apply: (m, s) => {
+      const file = s.rel(m[1]!);
+      s.add({
+        severity: m[4] === 'warning' ? 'warning' : 'error',
+        tool: 'gcc',
+        file,
+        line: Number(m[2]),
+        column: m[3] ? Number(m[3]) : undefined,
+        message: m[5]!.trim(),
+        function: s.gccFunction && s.gccFunction.file === file ? s.gccFunction.fn : undefined,
+      });
+    },
+  },
+  {
+    name: 'ld-in-function',
+    re: LD_IN_FUNCTION,
+    apply: (m, s) => {
+      s.ldFunction = { file: s.rel(m[1]!), fn: m[2]! };
+    },
+  },
+  {
+    name: 'ld-undefined',
+    re: LD_UNDEFINED,
+    apply: (m, s) =>
+      s.add({
+        severity: 'error',
+        tool: 'ld',
+        file: s.ldFunction?.file ?? (m[1] ? s.rel(m[1]) : undefined),
+        message: m[3]!.trim(),
+        function: s.ldFunction?.fn,
+      }),
+  },
+  {
+    name: 'modpost',
+    re: MODPOST,
+    apply: (m, s) =>
+      s.add({ severity: m[1] === 'ERROR' ? 'error' : 'warning', tool: 'modpost', message: m[2]!.trim() }),
+  },
+  {
+    name: 'objtool',
+    re: OBJTOOL,
+    apply: (m, s) =>
+      s.add({
+        severity: m[2] === 'error' ? 'error' : 'warning',
+        tool: 'objtool',
+        file: s.rel(m[1]!),
+        message: m[3]!.trim(),
+      }),
+  },
+  {
+    name: 'ld',
+    re: LD_GENERIC,
+    apply: (m, s) => {
+      const msg = m[1]!;
+      if (/error|cannot find|multiple definition|undefined/i.test(msg))
+        s.add({ severity: 'error', tool: 'ld', message: msg.trim() });
+      else if (/warning/i.test(msg)) s.add({ severity: 'warning', tool: 'ld', message: msg.trim() });
+    },
+  },
+  {
+    name: 'make-failed-target',
+    re: MAKE_FAIL,
+    apply: (m, s) => {
+      s.failedTargets.push(s.rel(m[3]!));
+    },
+  },
+  {
+    name: 'make-no-rule',
+    re: MAKE_NO_RULE,
+    apply: (m, s) => s.add({ severity: 'error', tool: 'make', message: m[1]!.trim() }),
+  },
+  {
+    name: 'no-config',
+    re: NO_CONFIG,
+    apply: (m, s) => s.add({ severity: 'error', tool: 'kconfig', message: `configuration file ${m[1]} not found` }),
+  },
+];
+
 /**
  * Lazy line-by-line parser of kbuild output (kunit_tool style: it records what it finds and never
  * throws). Recognizes gcc errors and warnings (file:line:col), their "In function" context, ld
  * undefined references and other ld errors, modpost and objtool messages, make's failed targets
- * and a missing .config. Identical diagnostics (a header warning printed for every file that
- * includes it) are kept once.
+ * and a missing .config (the grammar is `RULES`). Identical diagnostics (a header warning printed
+ * for every file that includes it) are kept once.
  */
 export function createBuildLogParser(opts: { srcDir?: string } = {}): BuildLogParser {
-  const errors: Diagnostic[] = [];
-  const warnings: Diagnostic[] = [];
-  const failedTargets: string[] = [];
-  const seen = new Set<string>();
-  let lineNo = 0;
-  let gccFunction: { file: string; fn?: string } | undefined;
-  let ldFunction: { file: string; fn: string } | undefined;
-  const add = (d: Omit<Diagnostic, 'logLine'>) => {
-    const key = `${d.severity}|${d.tool}|${d.file ?? ''}|${d.line ?? ''}|${d.column ?? ''}|${d.message}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    (d.severity === 'error' ? errors : warnings).push({ ...d, logLine: lineNo });
-  };
+  const state = new BuildLogState(opts.srcDir);
   return {
     push(raw: string) {
-      lineNo++;
+      state.lineNo++;
       const line = raw.replace(/\r$/, '');
-      let m: RegExpExecArray | null;
-      if ((m = GCC_CONTEXT.exec(line)) && !line.startsWith('make')) {
-        gccFunction = { file: treeRelative(m[1]!, opts.srcDir), fn: m[2] };
-        return;
-      }
-      if ((m = GCC.exec(line)) && !/^(?:\S*\/)?ld(?:\.\w+)?$/.test(m[1]!)) {
-        const file = treeRelative(m[1]!, opts.srcDir);
-        add({
-          severity: m[4] === 'warning' ? 'warning' : 'error',
-          tool: 'gcc',
-          file,
-          line: Number(m[2]),
-          column: m[3] ? Number(m[3]) : undefined,
-          message: m[5]!.trim(),
-          function: gccFunction && gccFunction.file === file ? gccFunction.fn : undefined,
-        });
-        return;
-      }
-      if ((m = LD_IN_FUNCTION.exec(line))) {
-        ldFunction = { file: treeRelative(m[1]!, opts.srcDir), fn: m[2]! };
-        return;
-      }
-      if ((m = LD_UNDEFINED.exec(line))) {
-        add({
-          severity: 'error',
-          tool: 'ld',
-          file: ldFunction?.file ?? (m[1] ? treeRelative(m[1], opts.srcDir) : undefined),
-          message: m[3]!.trim(),
-          function: ldFunction?.fn,
-        });
-        return;
-      }
-      if ((m = MODPOST.exec(line))) {
-        add({ severity: m[1] === 'ERROR' ? 'error' : 'warning', tool: 'modpost', message: m[2]!.trim() });
-        return;
-      }
-      if ((m = OBJTOOL.exec(line))) {
-        add({
-          severity: m[2] === 'error' ? 'error' : 'warning',
-          tool: 'objtool',
-          file: treeRelative(m[1]!, opts.srcDir),
-          message: m[3]!.trim(),
-        });
-        return;
-      }
-      if ((m = LD_GENERIC.exec(line))) {
-        const msg = m[1]!;
-        if (/error|cannot find|multiple definition|undefined/i.test(msg))
-          add({ severity: 'error', tool: 'ld', message: msg.trim() });
-        else if (/warning/i.test(msg)) add({ severity: 'warning', tool: 'ld', message: msg.trim() });
-        return;
-      }
-      if ((m = MAKE_FAIL.exec(line))) {
-        failedTargets.push(treeRelative(m[3]!, opts.srcDir));
-        return;
-      }
-      if ((m = MAKE_NO_RULE.exec(line))) {
-        add({ severity: 'error', tool: 'make', message: m[1]!.trim() });
-        return;
-      }
-      if ((m = NO_CONFIG.exec(line))) {
-        add({ severity: 'error', tool: 'kconfig', message: `configuration file ${m[1]} not found` });
+      for (const rule of RULES) {
+        const m = rule.re.exec(line);
+        if (m && (!rule.when || rule.when(m, line))) return rule.apply(m, state);
       }
     },
-    result() {
-      const out: BuildLogSummary = {
-        errors: [...errors],
-        warnings: [...warnings],
-        failedTargets: [...new Set(failedTargets)],
-      };
-      // A failure whose cause printed nothing recognizable: make's own line is the best we have.
-      if (out.errors.length === 0 && out.failedTargets.length) {
-        out.errors.push({
-          severity: 'error',
-          tool: 'make',
-          message: `failed to build ${out.failedTargets[0]}`,
-          logLine: lineNo,
-        });
-      }
-      return out;
-    },
+    result: () => state.summary(),
   };
 }
 

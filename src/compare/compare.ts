@@ -104,6 +104,121 @@ function consensus(runs: readonly TestStatus[]): TestStatus | undefined {
   return informative[0];
 }
 
+function emptyComparison(patchedRuns: number): Comparison {
+  return {
+    regressions: [],
+    fixed: [],
+    stillFailing: [],
+    newSkips: [],
+    added: [],
+    removed: [],
+    flaky: [],
+    notRun: [],
+    otherChanges: [],
+    newEvents: [],
+    goneEvents: [],
+    patchedRuns,
+    regressed: false,
+    summary: '',
+  };
+}
+
+/** One test's results across the patched runs, and how to describe a change of it. */
+interface TestSides {
+  /** Its baseline result (undefined when only the patched side has it). */
+  b: TestResult | undefined;
+  /** Statuses of the patched runs that have it, in run order. */
+  statuses: TestStatus[];
+  /** Its result in the first patched run that has it. */
+  first: TestResult | undefined;
+  change: (patched: TestStatus | null) => TestChange;
+}
+
+function testSides(name: string, b: TestResult | undefined, runs: readonly Map<string, TestResult>[]): TestSides {
+  const results = runs.map((m) => m.get(name));
+  const statuses = results.filter((r): r is TestResult => r !== undefined).map((r) => r.status);
+  const first = results.find((r) => r !== undefined);
+  const notPassing = results.find((r) => r && r.status !== 'pass' && (r.reason || r.output?.length));
+  const reason = (notPassing ? failureDetail(notPassing) : undefined) ?? first?.reason;
+  const change = (patched: TestStatus | null): TestChange => ({
+    name,
+    baseline: b?.status ?? null,
+    patched,
+    runs: statuses,
+    ...(reason ? { reason } : {}),
+  });
+  return { b, statuses, first, change };
+}
+
+/** Files one test into the list of `c` its baseline and patched results put it in (or none). */
+function classifyTest(c: Comparison, t: TestSides, singleRun: boolean): void {
+  const { b, statuses, first, change } = t;
+  if (!b) {
+    const agreed = consensus(statuses);
+    if (agreed === undefined) c.flaky.push(change(first?.status ?? null));
+    else if (agreed !== 'notrun') c.added.push(change(agreed));
+    return;
+  }
+  if (statuses.length === 0) {
+    // Listed but never run at the baseline and absent now: nothing is known about it either way.
+    if (b.status !== 'notrun') c.removed.push(change(null));
+    return;
+  }
+  if (singleRun && byRates(c, change(first?.status ?? null), b.repeat, first?.repeat)) return;
+  const agreed = consensus(statuses);
+  if (agreed === undefined) {
+    c.flaky.push(change(first?.status ?? null));
+    return;
+  }
+  const bc = statusClass(b.status);
+  const pc = statusClass(agreed);
+  const ch = change(agreed);
+  if (bc === 'bad' && pc === 'bad') c.stillFailing.push(ch);
+  else if (pc === 'bad') c.regressions.push(ch);
+  else if (bc === 'bad' && pc === 'pass') c.fixed.push(ch);
+  else if (pc === 'skip' && bc !== 'skip') c.newSkips.push(ch);
+  else if (pc === 'notrun' && bc !== 'notrun') c.notRun.push(ch);
+  else if (bc !== pc) c.otherChanges.push(ch);
+}
+
+/** Kernel events the baseline lacks, matched by key; confirmed when every patched run shows them. */
+export function newEvents(baseline: TestRunResult, patchedRuns: readonly TestRunResult[]): NewEvent[] {
+  const baseKeys = new Set(baseline.events.map(eventKey));
+  const byKey = new Map<string, { ev: KernelEvent; runs: Set<number> }>();
+  patchedRuns.forEach((r, i) => {
+    for (const ev of r.events) {
+      const key = eventKey(ev);
+      if (baseKeys.has(key)) continue;
+      const slot = byKey.get(key) ?? { ev, runs: new Set<number>() };
+      slot.runs.add(i);
+      byKey.set(key, slot);
+    }
+  });
+  return [...byKey].map(([key, { ev, runs: inRuns }]) => ({
+    kind: ev.kind,
+    key,
+    test: ev.test,
+    summary: eventSummary(ev),
+    text: ev.text,
+    seenIn: inRuns.size,
+    runsTotal: patchedRuns.length,
+    confirmed: inRuns.size === patchedRuns.length,
+    ...(ev.function ? { function: ev.function } : {}),
+  }));
+}
+
+/** Baseline kernel events no patched run shows (one per key). */
+export function goneEvents(baseline: TestRunResult, patchedRuns: readonly TestRunResult[]): GoneEvent[] {
+  const patchedKeys = new Set(patchedRuns.flatMap((r) => r.events.map(eventKey)));
+  const gone = new Map<string, GoneEvent>();
+  for (const ev of baseline.events) {
+    const key = eventKey(ev);
+    if (patchedKeys.has(key) || gone.has(key)) continue;
+    gone.set(key, { kind: ev.kind, key, summary: eventSummary(ev), ...(ev.function ? { function: ev.function } : {}) });
+  }
+  return [...gone.values()];
+}
+
 /**
  * Compare the baseline with one or more runs of the patched kernel (first run, then reruns).
  * A test is a regression only when every patched run that reached it agrees it is broken; when
@@ -122,98 +237,10 @@ export function compareResults(
   // Every name in order: baseline order first, then tests only the patched side has.
   const names = [...new Set([...base.keys(), ...patchedRuns.flatMap((r) => r.tests.map((t) => t.name))])];
 
-  const c: Comparison = {
-    regressions: [],
-    fixed: [],
-    stillFailing: [],
-    newSkips: [],
-    added: [],
-    removed: [],
-    flaky: [],
-    notRun: [],
-    otherChanges: [],
-    newEvents: [],
-    goneEvents: [],
-    patchedRuns: patchedRuns.length,
-    regressed: false,
-    summary: '',
-  };
-
-  for (const name of names) {
-    const b = base.get(name);
-    const results = runs.map((m) => m.get(name));
-    const statuses = results.filter((r): r is TestResult => r !== undefined).map((r) => r.status);
-    const first = results.find((r) => r !== undefined);
-    const notPassing = results.find((r) => r && r.status !== 'pass' && (r.reason || r.output?.length));
-    const reason = (notPassing ? failureDetail(notPassing) : undefined) ?? first?.reason;
-    const change = (patched: TestStatus | null): TestChange => ({
-      name,
-      baseline: b?.status ?? null,
-      patched,
-      runs: statuses,
-      ...(reason ? { reason } : {}),
-    });
-    if (!b) {
-      const agreed = consensus(statuses);
-      if (agreed === undefined) c.flaky.push(change(first?.status ?? null));
-      else if (agreed !== 'notrun') c.added.push(change(agreed));
-      continue;
-    }
-    if (statuses.length === 0) {
-      // Listed but never run at the baseline and absent now: nothing is known about it either way.
-      if (b.status !== 'notrun') c.removed.push(change(null));
-      continue;
-    }
-    if (patchedRuns.length === 1 && byRates(c, change(first?.status ?? null), b.repeat, first?.repeat)) continue;
-    const agreed = consensus(statuses);
-    if (agreed === undefined) {
-      c.flaky.push(change(first?.status ?? null));
-      continue;
-    }
-    const bc = statusClass(b.status);
-    const pc = statusClass(agreed);
-    if (bc === 'bad' && pc === 'bad') c.stillFailing.push(change(agreed));
-    else if (pc === 'bad') c.regressions.push(change(agreed));
-    else if (bc === 'bad' && pc === 'pass') c.fixed.push(change(agreed));
-    else if (pc === 'skip' && bc !== 'skip') c.newSkips.push(change(agreed));
-    else if (pc === 'notrun' && bc !== 'notrun') c.notRun.push(change(agreed));
-    else if (bc !== pc) c.otherChanges.push(change(agreed));
-  }
-
-  // Kernel events: matched by kind + function; confirmed when every patched run shows them.
-  const baseKeys = new Set(baseline.events.map(eventKey));
-  const byKey = new Map<string, { ev: KernelEvent; runs: Set<number> }>();
-  patchedRuns.forEach((r, i) => {
-    for (const ev of r.events) {
-      const key = eventKey(ev);
-      if (baseKeys.has(key)) continue;
-      const slot = byKey.get(key) ?? { ev, runs: new Set<number>() };
-      slot.runs.add(i);
-      byKey.set(key, slot);
-    }
-  });
-  for (const [key, { ev, runs: inRuns }] of byKey) {
-    const e: NewEvent = {
-      kind: ev.kind,
-      key,
-      test: ev.test,
-      summary: eventSummary(ev),
-      text: ev.text,
-      seenIn: inRuns.size,
-      runsTotal: patchedRuns.length,
-      confirmed: inRuns.size === patchedRuns.length,
-      ...(ev.function ? { function: ev.function } : {}),
-    };
-    c.newEvents.push(e);
-  }
-  const patchedKeys = new Set(patchedRuns.flatMap((r) => r.events.map(eventKey)));
-  const gone = new Map<string, GoneEvent>();
-  for (const ev of baseline.events) {
-    const key = eventKey(ev);
-    if (patchedKeys.has(key) || gone.has(key)) continue;
-    gone.set(key, { kind: ev.kind, key, summary: eventSummary(ev), ...(ev.function ? { function: ev.function } : {}) });
-  }
-  c.goneEvents = [...gone.values()];
+  const c = emptyComparison(patchedRuns.length);
+  for (const name of names) classifyTest(c, testSides(name, base.get(name), runs), patchedRuns.length === 1);
+  c.newEvents = newEvents(baseline, patchedRuns);
+  c.goneEvents = goneEvents(baseline, patchedRuns);
 
   const failingAdded = failingAddedRegresses
     ? c.added.filter((t) => t.patched !== null && statusClass(t.patched) === 'bad')

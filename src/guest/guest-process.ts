@@ -2,6 +2,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { onCleanup } from '../common/cleanup.js';
 import { spawnStreaming } from '../common/exec.js';
+import type { ResultPromise } from 'execa';
 import { HmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import type { SessionInfo } from '../results/parser.js';
@@ -106,29 +107,32 @@ export interface GuestProcessRequest {
 const BANNER_RE = /Linux version \d/;
 
 /**
- * Run one guest (QEMU or vng) in its own process group, stream its console into the log file
- * and the parser, and enforce the watchdogs. On any expiry, on interruption, or if hmmci itself
- * exits, the whole process group is killed (registered with common/cleanup): no QEMU outlives us.
+ * The guest's process group: spawned detached (its own group), killed whole with SIGKILL, and
+ * registered with common/cleanup until unregistered, so hmmci exiting kills it too.
  */
-export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestProcessOutcome> {
-  mkdirSync(dirname(req.logPath), { recursive: true });
-  const log = createWriteStream(req.logPath);
-  const started = Date.now();
-  const [file, ...args] = req.command;
-  const both = req.console === 'stdout+stderr';
-  const child = spawnStreaming(file, args, {
-    env: req.env,
-    extra: {
-      detached: true,
-      stdout: 'pipe',
-      stderr: 'pipe',
-      all: both,
-      cancelSignal: undefined,
-      forceKillAfterDelay: false,
-    },
-  });
-  const pid = child.pid;
-  const killGroup = () => {
+class GuestGroup {
+  readonly child: ResultPromise;
+  readonly unregister: () => void;
+  private readonly pid: number | undefined;
+
+  constructor(file: string, args: readonly string[], env: GuestProcessRequest['env'], both: boolean) {
+    this.child = spawnStreaming(file, args, {
+      env,
+      extra: {
+        detached: true,
+        stdout: 'pipe',
+        stderr: 'pipe',
+        all: both,
+        cancelSignal: undefined,
+        forceKillAfterDelay: false,
+      },
+    });
+    this.pid = this.child.pid;
+    this.unregister = onCleanup(`guest ${file} (pid ${this.pid ?? '?'})`, () => this.killGroup());
+  }
+
+  killGroup(): void {
+    const pid = this.pid;
     if (pid === undefined) return;
     try {
       process.kill(-pid, 'SIGKILL');
@@ -139,117 +143,196 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
         /* already gone */
       }
     }
-  };
-  const unregister = onCleanup(`guest ${file} (pid ${pid ?? '?'})`, killGroup);
+  }
+}
 
-  const split = new LineSplitter();
-  const norm = new LineNormalizer();
-  let n = 0;
-  let stderr = '';
-  let bannerMs: number | undefined;
-  let lastProgressAt = started;
-  let sawStart = false;
-  let lastCompleted = -1;
-  let lastTest: string | undefined;
-  let testSince = started;
-  let testBudget = req.timeouts.testMs;
-  let killed: GuestProcessOutcome['killed'];
-  let lastOutputAt = started;
+/** The last of the guest's stderr (capped: a guest that floods it keeps its latest 500 kB). */
+class StderrTail {
+  text = '';
+  push(chunk: string): void {
+    this.text += chunk;
+    if (this.text.length > 1_000_000) this.text = this.text.slice(-500_000);
+  }
+}
+
+/** A watchdog that expired: why, and the one-line message the log and the outcome carry. */
+interface Expiry {
+  reason: KillReason;
+  message: string;
+}
+
+/**
+ * The console as the watchdogs see it: lines fed to the parser, the kernel banner, test progress,
+ * the running test and its time budget, and the first stuck-CPU/task report since progress.
+ */
+class ConsoleWatch {
+  bannerMs: number | undefined;
+  private readonly split = new LineSplitter();
+  private readonly norm = new LineNormalizer();
+  private n = 0;
+  private lastProgressAt: number;
+  private sawStart = false;
+  private lastCompleted = -1;
+  private lastTest: string | undefined;
+  private testSince: number;
+  private testBudget: number;
+  private lastOutputAt: number;
   /** The first stuck-CPU/task report since the last progress: when, and its header line. */
-  let stuck: { at: number; header: string; test?: string } | undefined;
+  private stuck: { at: number; header: string; test?: string } | undefined;
 
-  const feed = (raw: string) => {
-    n++;
+  constructor(
+    private readonly req: GuestProcessRequest,
+    private readonly started: number,
+  ) {
+    this.lastProgressAt = started;
+    this.testSince = started;
+    this.testBudget = req.timeouts.testMs;
+    this.lastOutputAt = started;
+  }
+
+  /** A console chunk arrived (before it is logged and fed). */
+  sawOutput(): void {
+    this.lastOutputAt = Date.now();
+  }
+
+  push(chunk: string): void {
+    for (const raw of this.split.push(chunk)) this.feed(raw);
+  }
+
+  /** The guest is gone: feed what is left of a last unterminated line. */
+  end(): void {
+    for (const raw of this.split.end()) this.feed(raw);
+    for (const line of this.norm.end(this.n)) this.req.parser.feed(line);
+  }
+
+  private feed(raw: string): void {
+    this.n++;
     const now = Date.now();
-    for (const line of norm.push(raw, n, now - started)) {
-      if (bannerMs === undefined && BANNER_RE.test(line.text)) bannerMs = now - started;
-      if (!stuck) {
+    for (const line of this.norm.push(raw, this.n, now - this.started)) {
+      if (this.bannerMs === undefined && BANNER_RE.test(line.text)) this.bannerMs = now - this.started;
+      if (!this.stuck) {
         const ev = matchEvent(line.text);
-        if (ev && STUCK_KINDS.has(ev.kind)) stuck = { at: now, header: line.text.trim(), test: req.parser.current };
+        if (ev && STUCK_KINDS.has(ev.kind))
+          this.stuck = { at: now, header: line.text.trim(), test: this.req.parser.current };
       }
       const m = /^(?:# )*# timeout set to (\d+)\s*$/.exec(line.text);
-      if (m) testBudget = Math.max(req.timeouts.testMs, Number(m[1]) * 1000 + 30_000);
-      req.parser.feed(line);
+      if (m) this.testBudget = Math.max(this.req.timeouts.testMs, Number(m[1]) * 1000 + 30_000);
+      this.req.parser.feed(line);
     }
-    const p = req.parser;
+    this.progress(now);
+  }
+
+  private progress(now: number): void {
+    const p = this.req.parser;
     // The no-progress clock starts when the tests do: a boot slower than progressMs (vng's
     // virtme-init under TCG on a loaded machine: ~110 s) is the boot watchdog's business.
-    if (!sawStart && p.session.started) {
-      sawStart = true;
-      lastProgressAt = now;
+    if (!this.sawStart && p.session.started) {
+      this.sawStart = true;
+      this.lastProgressAt = now;
     }
-    if (p.completed !== lastCompleted || p.current !== lastTest) {
-      if (p.current !== lastTest) testSince = now;
-      stuck = undefined;
-      lastCompleted = p.completed;
-      lastTest = p.current;
-      lastProgressAt = now;
+    if (p.completed !== this.lastCompleted || p.current !== this.lastTest) {
+      if (p.current !== this.lastTest) this.testSince = now;
+      this.stuck = undefined;
+      this.lastCompleted = p.completed;
+      this.lastTest = p.current;
+      this.lastProgressAt = now;
       const planned = p.plannedCount;
-      req.onProgress?.(
+      this.req.onProgress?.(
         `${p.completed}${planned ? `/${planned}` : ''} done${p.current ? `, running ${p.current}` : ''}`,
       );
     }
-  };
+  }
+
+  /** Time without progress since the stuck report: test progress, or (at boot) any console output. */
+  private stuckFor(now: number): number {
+    return now - Math.max(this.stuck!.at, this.req.parser.session.started ? this.lastProgressAt : this.lastOutputAt);
+  }
+
+  /** The first watchdog (in this order) that expired at `now`, if any. */
+  expired(now: number): Expiry | undefined {
+    const t = this.req.timeouts;
+    const s = this.req.parser.session;
+    const current = this.req.parser.current;
+    if (t.silentMs && this.bannerMs === undefined && now - this.started > t.silentMs) {
+      return { reason: 'silent', message: `the guest printed no kernel banner within ${t.silentMs / 1000} s` };
+    }
+    if (
+      t.stallGraceMs &&
+      this.stuck &&
+      this.stuckFor(now) > t.stallGraceMs &&
+      (!current || now - this.testSince >= t.stallMinTestMs)
+    ) {
+      const where = current ?? (s.started ? 'hmm-tests' : 'the boot');
+      return {
+        reason: 'stall',
+        message: `the kernel reported "${this.stuck.header}" ${((this.stuck.at - this.started) / 1000).toFixed(0)} s into the run and ${where} made no progress for ${t.stallGraceMs / 1000} s after`,
+      };
+    }
+    if (t.bootQuietMs && !s.started && this.bannerMs !== undefined && now - this.lastOutputAt > t.bootQuietMs) {
+      return {
+        reason: 'boot-quiet',
+        message: `the boot stopped printing: no console output for ${t.bootQuietMs / 1000} s before hmm-tests started`,
+      };
+    }
+    if (t.bootMs && !s.started && now - this.started > t.bootMs) {
+      return { reason: 'boot', message: `hmm-tests did not start within ${t.bootMs / 1000} s of boot` };
+    }
+    if (this.testBudget && current && now - this.testSince > this.testBudget) {
+      return { reason: 'test', message: `${current} ran for more than ${Math.round(this.testBudget / 1000)} s` };
+    }
+    if (t.progressMs && s.started && now - this.lastProgressAt > t.progressMs) {
+      return {
+        reason: 'progress',
+        message: `no test progress for ${t.progressMs / 1000} s${current ? ` while ${current} ran` : ''}`,
+      };
+    }
+    if (t.runMs && now - this.started > t.runMs) {
+      return { reason: 'run', message: `the whole run took more than ${t.runMs / 1000} s` };
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Run one guest (QEMU or vng) in its own process group, stream its console into the log file
+ * and the parser, and enforce the watchdogs. On any expiry, on interruption, or if hmmci itself
+ * exits, the whole process group is killed (registered with common/cleanup): no QEMU outlives us.
+ */
+export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestProcessOutcome> {
+  mkdirSync(dirname(req.logPath), { recursive: true });
+  const log = createWriteStream(req.logPath);
+  const started = Date.now();
+  const [file, ...args] = req.command;
+  const both = req.console === 'stdout+stderr';
+  const group = new GuestGroup(file, args, req.env, both);
+  const { child } = group;
+  const watch = new ConsoleWatch(req, started);
+  const stderr = new StderrTail();
+  let killed: GuestProcessOutcome['killed'];
+
   const consoleStream = both ? child.all : child.stdout;
   consoleStream?.setEncoding('utf8');
   consoleStream?.on('data', (chunk: string) => {
-    lastOutputAt = Date.now();
+    watch.sawOutput();
     log.write(chunk);
     req.onOutput?.(chunk);
-    for (const raw of split.push(chunk)) feed(raw);
+    watch.push(chunk);
   });
   child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    stderr += chunk;
-    if (stderr.length > 1_000_000) stderr = stderr.slice(-500_000);
-  });
+  child.stderr?.on('data', (chunk: string) => stderr.push(chunk));
 
   const kill = (reason: KillReason, message: string) => {
     if (killed) return;
     const test = req.parser.current;
     killed = { reason, test, afterMs: Date.now() - started, message };
     req.parser.markKilled(message);
-    killGroup();
+    group.killGroup();
     // Say so in the saved log (a line of hmmci's own, after whatever the guest printed last).
     log.write(`\n${SENTINEL.killed} ${message}\n`);
   };
-  /** Time without progress since the stuck report: test progress, or (at boot) any console output. */
-  const stuckFor = (now: number) =>
-    now - Math.max(stuck!.at, req.parser.session.started ? lastProgressAt : lastOutputAt);
   const timer = setInterval(() => {
-    const now = Date.now();
-    const t = req.timeouts;
-    const s = req.parser.session;
-    if (t.silentMs && bannerMs === undefined && now - started > t.silentMs) {
-      kill('silent', `the guest printed no kernel banner within ${t.silentMs / 1000} s`);
-    } else if (
-      t.stallGraceMs &&
-      stuck &&
-      stuckFor(now) > t.stallGraceMs &&
-      (!req.parser.current || now - testSince >= t.stallMinTestMs)
-    ) {
-      const where = req.parser.current ?? (s.started ? 'hmm-tests' : 'the boot');
-      kill(
-        'stall',
-        `the kernel reported "${stuck.header}" ${((stuck.at - started) / 1000).toFixed(0)} s into the run and ${where} made no progress for ${t.stallGraceMs / 1000} s after`,
-      );
-    } else if (t.bootQuietMs && !s.started && bannerMs !== undefined && now - lastOutputAt > t.bootQuietMs) {
-      kill(
-        'boot-quiet',
-        `the boot stopped printing: no console output for ${t.bootQuietMs / 1000} s before hmm-tests started`,
-      );
-    } else if (t.bootMs && !s.started && now - started > t.bootMs) {
-      kill('boot', `hmm-tests did not start within ${t.bootMs / 1000} s of boot`);
-    } else if (testBudget && req.parser.current && now - testSince > testBudget) {
-      kill('test', `${req.parser.current} ran for more than ${Math.round(testBudget / 1000)} s`);
-    } else if (t.progressMs && s.started && now - lastProgressAt > t.progressMs) {
-      kill(
-        'progress',
-        `no test progress for ${t.progressMs / 1000} s${req.parser.current ? ` while ${req.parser.current} ran` : ''}`,
-      );
-    } else if (t.runMs && now - started > t.runMs) {
-      kill('run', `the whole run took more than ${t.runMs / 1000} s`);
-    }
+    const expiry = watch.expired(Date.now());
+    if (expiry) kill(expiry.reason, expiry.message);
   }, 200);
   const onAbort = () => kill('interrupted', 'interrupted');
   req.signal?.addEventListener('abort', onAbort, { once: true });
@@ -258,7 +341,7 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
   try {
     result = await child;
   } catch (err) {
-    unregister();
+    group.unregister();
     log.end();
     throw new HmmciError(`Could not start ${file}: ${(err as Error).message}`, {
       exitCode: ExitCode.INFRA,
@@ -270,10 +353,9 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
     req.signal?.removeEventListener('abort', onAbort);
   }
   // The group may still hold helpers (vng's virtiofsd): make sure nothing is left.
-  killGroup();
-  unregister();
-  for (const raw of split.end()) feed(raw);
-  for (const line of norm.end(n)) req.parser.feed(line);
+  group.killGroup();
+  group.unregister();
+  watch.end();
   await new Promise<void>((resolve) => log.end(resolve));
   if ((result as { code?: string }).code === 'ENOENT') {
     throw new HmmciError(`${file} is not installed or not executable.`, {
@@ -285,8 +367,8 @@ export async function runGuestProcess(req: GuestProcessRequest): Promise<GuestPr
     exitCode: result.exitCode ?? undefined,
     signal: result.signal ?? undefined,
     killed,
-    kernelBannerMs: bannerMs,
+    kernelBannerMs: watch.bannerMs,
     ms: Date.now() - started,
-    stderr,
+    stderr: stderr.text,
   };
 }

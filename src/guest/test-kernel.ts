@@ -8,9 +8,16 @@ import { requireTool } from '../common/exec.js';
 import { silentReporter, type Reporter } from '../common/progress.js';
 import type { ParseResult } from '../results/parser.js';
 import { decodeEvents } from '../results/decode.js';
-import { archConfig, type Accel } from './arch/index.js';
-import { kvmDeviceUsable, planAccel, readMachineFacts, writeMachineFacts } from './accel.js';
-import { buildHmmTests } from './hmm-tests-binary.js';
+import { archConfig, type Accel, type QemuArchConfig } from './arch/index.js';
+import {
+  kvmDeviceUsable,
+  planAccel,
+  readMachineFacts,
+  writeMachineFacts,
+  type AccelPlan,
+  type MachineFacts,
+} from './accel.js';
+import { buildHmmTests, type HmmTestsBinary } from './hmm-tests-binary.js';
 import { buildInitramfs } from './initramfs.js';
 import { renderRunScript } from './init-script.js';
 import { qemuArgs, kernelCmdline, testHmmParams } from './qemu-command.js';
@@ -124,6 +131,52 @@ function stamp(): string {
  */
 export async function testKernel(req: TestKernelRequest): Promise<TestKernelResult> {
   const started = Date.now();
+  const setup = await setUp(req);
+  const device = kvmDeviceUsable();
+  const facts = readMachineFacts(req.cache.machineFile);
+  const plan = planAccel({ requested: req.accel, device, verdict: facts.kvm });
+  const cmdline = kernelCmdline(setup.cfg, { coherent: setup.coherent, extraCmdline: guestCmdline(req, setup.repeat) });
+  // Shards boot side by side: not while KVM is still being probed (one boot decides it first).
+  const shardCount =
+    plan.probe && plan.accel === 'kvm' ? 1 : decideShards(req, setup.cfg.memoryMiB, setup.bin.cases.length);
+  const shards: Shard[] =
+    shardCount > 1
+      ? planShards(setup.bin.cases, shardCount)
+      : [{ index: 0, cases: setup.bin.cases, testArgs: [...(req.testArgs ?? [])] }];
+  const booter = new Booter(setup, shards);
+  const boots = await runBoots(setup, booter, plan, facts);
+  return finishResult({
+    ...setup,
+    started,
+    cmdline,
+    shards,
+    initramfsMs: booter.initramfsMs,
+    ...boots,
+  });
+}
+
+/** Everything the boots share, settled before the first: config, watchdogs, hmm-tests, log folder. */
+interface TestSetup {
+  req: TestKernelRequest;
+  reporter: Reporter;
+  runner: Runner;
+  cfg: QemuArchConfig;
+  coherent: boolean;
+  repeat: number;
+  timeouts: GuestTimeouts;
+  /** The QEMU or vng executable. */
+  binary: string;
+  /** lib/test_hmm.ko in the build directory. */
+  ko: string;
+  bin: HmmTestsBinary;
+  /** test_hmm's module parameters. */
+  params: readonly string[];
+  logDir: string;
+  consoleLogPath: string;
+}
+
+/** Check the build and the tools, build hmm-tests, make the log folder. */
+async function setUp(req: TestKernelRequest): Promise<TestSetup> {
   const reporter = req.reporter ?? silentReporter;
   const runner: Runner = req.runner ?? 'qemu';
   const baseCfg = archConfig(req.arch);
@@ -155,84 +208,87 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
   const logDir = req.logDir ?? join(req.cache.runs, `test-${stamp()}-${process.pid}`);
   mkdirSync(logDir, { recursive: true });
   const consoleLogPath = join(logDir, 'console.log');
+  return { req, reporter, runner, cfg, coherent, repeat, timeouts, binary, ko, bin, params, logDir, consoleLogPath };
+}
 
-  const device = kvmDeviceUsable();
-  const facts = readMachineFacts(req.cache.machineFile);
-  const plan = planAccel({ requested: req.accel, device, verdict: facts.kvm });
-  const cmdline = kernelCmdline(cfg, { coherent, extraCmdline: guestCmdline(req, repeat) });
-  // Shards boot side by side: not while KVM is still being probed (one boot decides it first).
-  const shardCount = plan.probe && plan.accel === 'kvm' ? 1 : decideShards(req, cfg.memoryMiB, bin.cases.length);
-  const shards: Shard[] =
-    shardCount > 1
-      ? planShards(bin.cases, shardCount)
-      : [{ index: 0, cases: bin.cases, testArgs: [...(req.testArgs ?? [])] }];
+/**
+ * Boots of the shards: each shard's initramfs (qemu) or run script (vng) is made once, up front;
+ * a boot runs hmm-tests `runs` times and saves its command line, console log and stderr.
+ */
+class Booter {
+  initramfsMs = 0;
+  private readonly initrds: Array<string | undefined>;
+  private readonly vngScripts: string[];
 
-  let initramfsMs = 0;
-  const initrdOf = (shard: Shard): string | undefined => {
-    if (runner !== 'qemu') return undefined;
-    const st = reporter.stage('initramfs', shards.length > 1 ? `shard ${shard.index + 1}` : undefined);
+  constructor(
+    private readonly s: TestSetup,
+    readonly shards: Shard[],
+  ) {
+    this.initrds = shards.map((shard) => this.initrdOf(shard));
+    this.vngScripts = s.runner === 'vng' ? shards.map((shard) => this.vngScriptOf(shard)) : [];
+  }
+
+  private initrdOf(shard: Shard): string | undefined {
+    const { s } = this;
+    if (s.runner !== 'qemu') return undefined;
+    const st = s.reporter.stage('initramfs', this.shards.length > 1 ? `shard ${shard.index + 1}` : undefined);
     const img = buildInitramfs({
-      hmmTests: bin.path,
-      testHmmKo: ko,
-      cacheDir: req.cache.initramfs,
-      hugepages: cfg.hugepages,
-      testHmmParams: params,
+      hmmTests: s.bin.path,
+      testHmmKo: s.ko,
+      cacheDir: s.req.cache.initramfs,
+      hugepages: s.cfg.hugepages,
+      testHmmParams: s.params,
       testArgs: shard.testArgs,
     });
-    initramfsMs += img.ms;
+    this.initramfsMs += img.ms;
     st.done(`${(img.bytes / 1048576).toFixed(1)} MiB${img.cached ? ' (cached)' : ''}`);
     return img.path;
-  };
-  const initrds = shards.map(initrdOf);
-  // vng: the guest reads its script from the host's root (see vngArgs), kept beside the log.
-  const vngScriptOf = (shard: Shard): string => {
-    const path = join(logDir, `vng-run${shards.length > 1 ? `-shard${shard.index + 1}` : ''}.sh`);
+  }
+
+  /** vng: the guest reads its script from the host's root (see vngArgs), kept beside the log. */
+  private vngScriptOf(shard: Shard): string {
+    const { s } = this;
+    const path = join(s.logDir, `vng-run${this.shards.length > 1 ? `-shard${shard.index + 1}` : ''}.sh`);
     writeFileSync(
       path,
       renderRunScript({
         mode: 'vng',
-        hmmTests: bin.path,
-        testHmmKo: ko,
-        hugepages: cfg.hugepages,
-        testHmmParams: params,
+        hmmTests: s.bin.path,
+        testHmmKo: s.ko,
+        hugepages: s.cfg.hugepages,
+        testHmmParams: s.params,
         testArgs: shard.testArgs,
       }),
     );
     return path;
-  };
-  const vngScripts = runner === 'vng' ? shards.map(vngScriptOf) : [];
+  }
+
+  private command(shard: Shard, accel: Accel, runs: number): [string, ...string[]] {
+    const { s } = this;
+    const common = { buildDir: s.req.buildDir, accel, coherent: s.coherent, extraCmdline: guestCmdline(s.req, runs) };
+    return s.runner === 'qemu'
+      ? [s.binary, ...qemuArgs(s.cfg, { ...common, initrd: this.initrds[shard.index]! })]
+      : [s.binary, ...vngArgs(s.cfg, { ...common, scriptPath: this.vngScripts[shard.index]! })];
+  }
+
+  /** The console log of boot `n` of a shard: console.log for the first boot of the first shard. */
+  logOf(shard: Shard, n: number): string {
+    if (shard.index === 0 && n === 0) return this.s.consoleLogPath;
+    const sh = this.shards.length > 1 ? `-shard${shard.index + 1}` : '';
+    return join(this.s.logDir, `console${sh}${n > 0 ? `-boot${n + 1}` : ''}.log`);
+  }
 
   /** One boot of one shard, running hmm-tests `runs` times. */
-  const boot = async (shard: Shard, accel: Accel, logPath: string, probe: boolean, runs: number) => {
-    const parser = new RepeatParser(bin.cases);
-    const extra = guestCmdline(req, runs);
-    const command: [string, ...string[]] =
-      runner === 'qemu'
-        ? [
-            binary,
-            ...qemuArgs(cfg, {
-              buildDir: req.buildDir,
-              initrd: initrds[shard.index]!,
-              accel,
-              coherent,
-              extraCmdline: extra,
-            }),
-          ]
-        : [
-            binary,
-            ...vngArgs(cfg, {
-              buildDir: req.buildDir,
-              accel,
-              coherent,
-              extraCmdline: extra,
-              scriptPath: vngScripts[shard.index]!,
-            }),
-          ];
-    const tag = logPath === consoleLogPath ? accel : `${accel}-${basename(logPath, '.log').replace(/^console-?/, '')}`;
-    writeFileSync(join(logDir, `command-${tag}.json`), `${JSON.stringify(command)}\n`);
-    const st = reporter.stage(
+  async boot(shard: Shard, accel: Accel, logPath: string, probe: boolean, runs: number): Promise<BootRun> {
+    const { s } = this;
+    const parser = new RepeatParser(s.bin.cases);
+    const command = this.command(shard, accel, runs);
+    const tag =
+      logPath === s.consoleLogPath ? accel : `${accel}-${basename(logPath, '.log').replace(/^console-?/, '')}`;
+    writeFileSync(join(s.logDir, `command-${tag}.json`), `${JSON.stringify(command)}\n`);
+    const st = s.reporter.stage(
       `boot + hmm-tests`,
-      [`${runner}/${accel}`, shards.length > 1 ? `shard ${shard.index + 1}/${shards.length}` : '']
+      [`${s.runner}/${accel}`, this.shards.length > 1 ? `shard ${shard.index + 1}/${this.shards.length}` : '']
         .filter(Boolean)
         .join(' '),
     );
@@ -240,13 +296,17 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
       command,
       logPath,
       parser,
-      timeouts: { ...timeouts, silentMs: probe ? timeouts.silentMs : 0, runMs: (timeouts.runMs / repeat) * runs },
+      timeouts: {
+        ...s.timeouts,
+        silentMs: probe ? s.timeouts.silentMs : 0,
+        runMs: (s.timeouts.runMs / s.repeat) * runs,
+      },
       onProgress: (t) => st.update(runs > 1 ? `${t} (${runs} runs this boot)` : t),
-      onOutput: req.onOutput,
-      signal: req.signal,
-      console: runner === 'vng' ? 'stdout+stderr' : 'stdout',
+      onOutput: s.req.onOutput,
+      signal: s.req.signal,
+      console: s.runner === 'vng' ? 'stdout+stderr' : 'stdout',
     });
-    if (outcome.stderr.trim()) writeFileSync(join(logDir, `${runner}-${tag}.stderr`), outcome.stderr);
+    if (outcome.stderr.trim()) writeFileSync(join(s.logDir, `${s.runner}-${tag}.stderr`), outcome.stderr);
     const results = parser.finish();
     const last = results.at(-1)!;
     if (outcome.killed) st.fail(outcome.killed.message);
@@ -255,63 +315,59 @@ export async function testKernel(req: TestKernelRequest): Promise<TestKernelResu
         `${last.tests.filter((t) => t.status === 'pass').length}/${last.tests.length} pass${results.length > 1 ? ` (run ${results.length})` : ''}`,
       );
     return { outcome, results, logPath };
-  };
+  }
+}
 
+/** What the boots gave: every shard's runs, and the accelerator they ended up on. */
+interface BootsOutcome {
+  perShard: ShardRuns[];
+  accel: Accel;
+  accelReason: string;
+  kvmProbeMs?: number;
+  guestMs: number;
+}
+
+/**
+ * Boot every shard until its runs are complete. One shard under KVM not yet proven here boots
+ * first as the probe: a silent guest is retried under TCG (kvmVerdict), and later boots use TCG.
+ */
+async function runBoots(s: TestSetup, booter: Booter, plan: AccelPlan, facts: MachineFacts): Promise<BootsOutcome> {
+  const { req, consoleLogPath } = s;
+  const { shards } = booter;
   let accel = plan.accel;
   let accelReason = plan.reason;
   let kvmProbeMs: number | undefined;
   const guestStart = Date.now();
-  const logOf = (shard: Shard, n: number) =>
-    shard.index === 0 && n === 0
-      ? consoleLogPath
-      : join(
-          logDir,
-          `console${shards.length > 1 ? `-shard${shard.index + 1}` : ''}${n > 0 ? `-boot${n + 1}` : ''}.log`,
-        );
   const moreBoots = (shard: Shard, first: BootRun | undefined) =>
-    completeRuns(repeat, first, (runs, n) => boot(shard, accel, logOf(shard, n), false, runs), req.signal);
+    completeRuns(
+      s.repeat,
+      first,
+      (runs, n) => booter.boot(shard, accel, booter.logOf(shard, n), false, runs),
+      req.signal,
+    );
   let perShard: ShardRuns[];
   if (shards.length === 1) {
     const probe = plan.probe && accel === 'kvm';
-    const first = await boot(shards[0]!, accel, consoleLogPath, probe, repeat);
+    const first = await booter.boot(shards[0]!, accel, consoleLogPath, probe, s.repeat);
     const checked =
       accel === 'kvm' && !req.accel
         ? await kvmVerdict(first, {
-            runner,
+            runner: s.runner,
             machineFile: req.cache.machineFile,
             facts,
-            reporter,
+            reporter: s.reporter,
             consoleLogPath,
-            logDir,
-            retry: () => boot(shards[0]!, 'tcg', consoleLogPath, false, repeat),
+            logDir: s.logDir,
+            retry: () => booter.boot(shards[0]!, 'tcg', consoleLogPath, false, s.repeat),
           })
         : undefined;
     if (checked?.fellBack) ({ accel, accelReason, kvmProbeMs } = checked.fellBack);
     perShard = [await moreBoots(shards[0]!, checked?.run ?? first)];
   } else {
-    perShard = await Promise.all(shards.map((s) => moreBoots(s, undefined)));
+    perShard = await Promise.all(shards.map((sh) => moreBoots(sh, undefined)));
   }
   const guestMs = Date.now() - guestStart - (kvmProbeMs ?? 0);
-  return finishResult({
-    req,
-    started,
-    runner,
-    accel,
-    accelReason,
-    coherent,
-    cfg,
-    params,
-    cmdline,
-    logDir,
-    consoleLogPath,
-    bin,
-    initramfsMs,
-    kvmProbeMs,
-    guestMs,
-    shards,
-    perShard,
-    repeat,
-  });
+  return { perShard, accel, accelReason, kvmProbeMs, guestMs };
 }
 
 function checkBuildDir(buildDir: string, bzImage: string, ko: string): void {
@@ -433,25 +489,11 @@ function decideShards(req: TestKernelRequest, guestMiB: number, cases: number): 
   return Math.max(1, Math.min(2, availableParallelism(), fits));
 }
 
-interface FinishInput {
-  req: TestKernelRequest;
+interface FinishInput extends TestSetup, BootsOutcome {
   started: number;
-  runner: Runner;
-  accel: Accel;
-  accelReason: string;
-  coherent: boolean;
-  cfg: ReturnType<typeof archConfig>;
-  params: readonly string[];
   cmdline: string;
-  logDir: string;
-  consoleLogPath: string;
-  bin: { ms: number; cases: string[] };
   initramfsMs: number;
-  kvmProbeMs?: number;
-  guestMs: number;
   shards: Shard[];
-  perShard: ShardRuns[];
-  repeat: number;
 }
 
 /** Merge runs and shards into one result, decode events, save result.json, throw when nothing ran. */

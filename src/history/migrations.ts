@@ -101,6 +101,57 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX changes_job_test ON changes (job_id, test);
   `,
+  // 2: hmmci watch's durable state, one watcher per state directory: its position (last commit
+  // per public-inbox epoch, Maildir names seen), every series version it met with its outcome
+  // (the whole entry as JSON beside queryable columns; run_id names the job in `jobs`), and the
+  // Message-ID index of series still being assembled.
+  `
+  CREATE TABLE watchers (
+    id INTEGER PRIMARY KEY,
+    state_dir TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    scanned INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE watch_epochs (
+    watcher_id INTEGER NOT NULL REFERENCES watchers(id) ON DELETE CASCADE,
+    epoch TEXT NOT NULL,
+    last_commit TEXT NOT NULL,
+    PRIMARY KEY (watcher_id, epoch)
+  ) WITHOUT ROWID;
+  CREATE TABLE watch_maildir_seen (
+    watcher_id INTEGER NOT NULL REFERENCES watchers(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    PRIMARY KEY (watcher_id, name)
+  ) WITHOUT ROWID;
+  CREATE TABLE watch_series (
+    watcher_id INTEGER NOT NULL REFERENCES watchers(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    root_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    author TEXT NOT NULL,
+    status TEXT NOT NULL,
+    reason TEXT,
+    run_id TEXT,
+    exit_code INTEGER,
+    summary TEXT,
+    superseded_by TEXT,
+    first_seen_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    entry TEXT NOT NULL,
+    PRIMARY KEY (watcher_id, key)
+  );
+  CREATE INDEX watch_series_status ON watch_series (status, updated_at);
+  CREATE INDEX watch_series_run ON watch_series (run_id);
+  CREATE TABLE watch_messages (
+    watcher_id INTEGER NOT NULL REFERENCES watchers(id) ON DELETE CASCADE,
+    message_id TEXT NOT NULL,
+    series_key TEXT NOT NULL,
+    PRIMARY KEY (watcher_id, message_id)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Apply the migrations this database has not seen yet; returns the schema version. */

@@ -25,6 +25,154 @@ interface Frame {
 
 let nextChoiceId = 1;
 
+/** One file's parse: what it found, the open blocks, and the entry or block attributes attach to. */
+class KconfigFileParse {
+  readonly defs: KconfigSymbolDef[] = [];
+  readonly sources: SourceDirective[] = [];
+  readonly choices = new Map<number, string[]>();
+  readonly stack: Frame[];
+  /** The config entry whose attributes follow. */
+  cur: KconfigSymbolDef | undefined;
+  /** A menu or choice whose attributes follow. */
+  curFrame: Frame | undefined;
+  private helpIndent: number | undefined;
+  private inHelp = false;
+
+  constructor(
+    readonly file: string,
+    inherited: readonly string[],
+  ) {
+    this.stack = [{ kind: 'file', deps: [...inherited] }];
+  }
+
+  inheritedDeps(): string[] {
+    return this.stack.flatMap((f) => f.deps);
+  }
+
+  /** Ends the current entry and block: attributes that follow belong to neither. */
+  detach(): void {
+    this.cur = undefined;
+    this.curFrame = undefined;
+  }
+
+  startHelp(): void {
+    this.inHelp = true;
+    this.helpIndent = undefined;
+  }
+
+  /** True when `raw` is a line of help text (its first line sets the indent; a shallower one ends it). */
+  inHelpText(raw: string): boolean {
+    if (!this.inHelp) return false;
+    const width = /^[ \t]*/.exec(raw)![0].replace(/\t/g, '        ').length;
+    if (raw.trim() === '') return true;
+    if (this.helpIndent === undefined) {
+      if (width > 0) {
+        this.helpIndent = width;
+        return true;
+      }
+    } else if (width >= this.helpIndent) return true;
+    this.inHelp = false;
+    this.helpIndent = undefined;
+    return false;
+  }
+
+  result(): ParsedKconfig {
+    return { defs: this.defs, sources: this.sources, choices: this.choices };
+  }
+}
+
+/** One Kconfig directive: its pattern and what it does to the parse (`line` is its 1-based number). */
+interface KconfigRule {
+  name: string;
+  re: RegExp;
+  apply: (m: RegExpExecArray, p: KconfigFileParse, line: number) => void;
+}
+
+function configEntry(m: RegExpExecArray, p: KconfigFileParse, lineNo: number): void {
+  const choiceFrame = [...p.stack].reverse().find((f) => f.kind === 'choice');
+  const cur: KconfigSymbolDef = {
+    name: m[1]!,
+    file: p.file,
+    line: lineNo,
+    prompt: false,
+    depends: p.inheritedDeps(),
+    selects: [],
+    implies: [],
+    defaults: [],
+  };
+  if (choiceFrame?.choiceId !== undefined) {
+    cur.choice = choiceFrame.choiceId;
+    p.choices.get(choiceFrame.choiceId)!.push(cur.name);
+  }
+  p.defs.push(cur);
+  p.cur = cur;
+  p.curFrame = undefined;
+}
+
+function openBlock(p: KconfigFileParse, f: Frame): void {
+  p.stack.push(f);
+  p.curFrame = f;
+  p.cur = undefined;
+}
+
+const BLOCK_OF_END = { endchoice: 'choice', endmenu: 'menu', endif: 'if' } as const;
+
+/** The directives that structure a Kconfig file, tried in order; other lines are entry attributes. */
+const RULES: readonly KconfigRule[] = [
+  { name: 'config', re: /^(?:menu)?config\s+([A-Za-z0-9_]+)$/, apply: configEntry },
+  {
+    name: 'choice',
+    re: /^choice(\s+\w+)?$/,
+    apply: (_m, p) => {
+      const id = nextChoiceId++;
+      p.choices.set(id, []);
+      openBlock(p, { kind: 'choice', deps: [], choiceId: id });
+    },
+  },
+  {
+    name: 'end',
+    re: /^(endchoice|endmenu|endif)$/,
+    apply: (m, p) => {
+      const want = BLOCK_OF_END[m[1] as keyof typeof BLOCK_OF_END];
+      const idx = p.stack.map((f) => f.kind).lastIndexOf(want);
+      if (idx > 0) p.stack.splice(idx);
+      p.detach();
+    },
+  },
+  {
+    name: 'if',
+    re: /^if\s+(.+)$/,
+    apply: (m, p) => {
+      p.stack.push({ kind: 'if', deps: [m[1]!.trim()] });
+      p.detach();
+    },
+  },
+  { name: 'menu', re: /^menu\s+"/, apply: (_m, p) => openBlock(p, { kind: 'menu', deps: [] }) },
+  {
+    name: 'source',
+    re: /^(o?r?source)\s+"([^"]+)"/,
+    apply: (m, p) => {
+      p.sources.push({
+        path: m[2]!,
+        relative: m[1] === 'rsource' || m[1] === 'orsource',
+        optional: m[1]!.startsWith('o'),
+        depends: p.inheritedDeps(),
+      });
+      p.detach();
+    },
+  },
+  { name: 'comment', re: /^(comment|mainmenu)\s/, apply: (_m, p) => p.detach() },
+  { name: 'help', re: /^(help|---help---)$/, apply: (_m, p) => p.startHelp() },
+  {
+    name: 'depends',
+    re: /^depends\s+on\s+(.+)$/,
+    apply: (m, p) => {
+      if (p.cur) p.cur.depends.push(m[1]!.trim());
+      else if (p.curFrame) p.curFrame.deps.push(m[1]!.trim());
+    },
+  },
+];
+
 /**
  * Parse one Kconfig file (kconfig-language.rst subset that matters for dependencies): config and
  * menuconfig entries with their type, prompt, `depends on`, `select`, `imply`, `default`;
@@ -32,98 +180,25 @@ let nextChoiceId = 1;
  * inside inherits; `source` directives (followed by the caller). Help text is skipped. Pure.
  */
 export function parseKconfig(text: string, file: string, inherited: readonly string[] = []): ParsedKconfig {
-  const defs: KconfigSymbolDef[] = [];
-  const sources: SourceDirective[] = [];
-  const choices = new Map<number, string[]>();
-  const stack: Frame[] = [{ kind: 'file', deps: [...inherited] }];
-  const inheritedDeps = () => stack.flatMap((f) => f.deps);
-  let cur: KconfigSymbolDef | undefined;
-  let curFrame: Frame | undefined; // a menu or choice whose attributes follow
-  let helpIndent: number | undefined;
-  let inHelp = false;
+  const p = new KconfigFileParse(file, inherited);
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const lineNo = i + 1;
     let raw = lines[i]!;
     while (raw.endsWith('\\') && i + 1 < lines.length) raw = `${raw.slice(0, -1)} ${lines[++i]}`;
-    if (inHelp) {
-      const width = /^[ \t]*/.exec(raw)![0].replace(/\t/g, '        ').length;
-      if (raw.trim() === '') continue;
-      if (helpIndent === undefined) {
-        if (width > 0) {
-          helpIndent = width;
-          continue;
-        }
-      } else if (width >= helpIndent) continue;
-      inHelp = false;
-      helpIndent = undefined;
-    }
+    if (p.inHelpText(raw)) continue;
     const line = stripComment(raw).trim();
-    if (!line) continue;
-    let m: RegExpExecArray | null;
-    if ((m = /^(?:menu)?config\s+([A-Za-z0-9_]+)$/.exec(line))) {
-      const choiceFrame = [...stack].reverse().find((f) => f.kind === 'choice');
-      cur = {
-        name: m[1]!,
-        file,
-        line: lineNo,
-        prompt: false,
-        depends: inheritedDeps(),
-        selects: [],
-        implies: [],
-        defaults: [],
-      };
-      if (choiceFrame?.choiceId !== undefined) {
-        cur.choice = choiceFrame.choiceId;
-        choices.get(choiceFrame.choiceId)!.push(cur.name);
-      }
-      defs.push(cur);
-      curFrame = undefined;
-    } else if (/^choice(\s+\w+)?$/.test(line)) {
-      const id = nextChoiceId++;
-      choices.set(id, []);
-      const f: Frame = { kind: 'choice', deps: [], choiceId: id };
-      stack.push(f);
-      curFrame = f;
-      cur = undefined;
-    } else if (line === 'endchoice' || line === 'endmenu' || line === 'endif') {
-      const want = line === 'endchoice' ? 'choice' : line === 'endmenu' ? 'menu' : 'if';
-      const idx = stack.map((f) => f.kind).lastIndexOf(want);
-      if (idx > 0) stack.splice(idx);
-      cur = undefined;
-      curFrame = undefined;
-    } else if ((m = /^if\s+(.+)$/.exec(line))) {
-      stack.push({ kind: 'if', deps: [m[1]!.trim()] });
-      cur = undefined;
-      curFrame = undefined;
-    } else if (/^menu\s+"/.test(line)) {
-      const f: Frame = { kind: 'menu', deps: [] };
-      stack.push(f);
-      curFrame = f;
-      cur = undefined;
-    } else if ((m = /^(o?r?source)\s+"([^"]+)"/.exec(line))) {
-      sources.push({
-        path: m[2]!,
-        relative: m[1] === 'rsource' || m[1] === 'orsource',
-        optional: m[1]!.startsWith('o'),
-        depends: inheritedDeps(),
-      });
-      cur = undefined;
-      curFrame = undefined;
-    } else if (/^(comment|mainmenu)\s/.test(line)) {
-      cur = undefined;
-      curFrame = undefined;
-    } else if (/^(help|---help---)$/.test(line)) {
-      inHelp = true;
-      helpIndent = undefined;
-    } else if ((m = /^depends\s+on\s+(.+)$/.exec(line))) {
-      if (cur) cur.depends.push(m[1]!.trim());
-      else if (curFrame) curFrame.deps.push(m[1]!.trim());
-    } else if (cur) {
-      parseAttribute(cur, line);
-    }
+    if (line) parseLine(p, line, lineNo);
   }
-  return { defs, sources, choices };
+  return p.result();
+}
+
+function parseLine(p: KconfigFileParse, line: string, lineNo: number): void {
+  for (const rule of RULES) {
+    const m = rule.re.exec(line);
+    if (m) return rule.apply(m, p, lineNo);
+  }
+  if (p.cur) parseAttribute(p.cur, line);
 }
 
 function stripComment(line: string): string {

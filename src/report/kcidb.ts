@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import type { TestStatus } from '../results/types.js';
+import type { TestResult, TestStatus } from '../results/types.js';
 import type { RunRecord, SideResult } from './record.js';
 
 /** KCIDB I/O schema version these reports follow (kcidb-io v5.0). */
@@ -38,13 +38,15 @@ function drop<T extends Record<string, unknown>>(o: T): T {
   return o;
 }
 
-function sideObjects(r: RunRecord, side: 'baseline' | 'patched', result: SideResult | null) {
-  const checkoutId = `${KCIDB_ORIGIN}:${idPart(r.id)}:${side}`;
-  const buildId = `${checkoutId}:build`;
+type KcidbSide = 'baseline' | 'patched';
+
+const checkoutIdOf = (r: RunRecord, side: KcidbSide) => `${KCIDB_ORIGIN}:${idPart(r.id)}:${side}`;
+
+function kcidbCheckout(r: RunRecord, side: KcidbSide) {
   const applied = side === 'baseline' || (r.series.commits !== undefined && r.series.commits.length > 0);
   const msgId = r.series.messageId?.replace(/^<|>$/g, '');
-  const checkout = drop({
-    id: checkoutId,
+  return drop({
+    id: checkoutIdOf(r, side),
     origin: KCIDB_ORIGIN,
     tree_name: r.env.kernel ? `linux-${r.env.kernel}` : undefined,
     git_commit_hash: isSha1(r.series.base) ? r.series.base : undefined,
@@ -55,71 +57,90 @@ function sideObjects(r: RunRecord, side: 'baseline' | 'patched', result: SideRes
     valid: side === 'baseline' ? true : applied,
     misc: { run: r.id, input: r.series.input },
   });
-  const buildLog = side === 'baseline' ? r.artifacts.baselineBuildLog : r.artifacts.patchedBuildLog;
-  const buildMs = r.stages.filter((s) => s.side === side && s.name === 'build').reduce((a, s) => a + s.ms, 0);
+}
+
+/** The side's build, when there was one: it passed, or it failed as the build of this side. */
+function kcidbBuilds(r: RunRecord, side: KcidbSide, result: SideResult | null) {
   const built =
     result !== null ||
     (side === 'patched' && r.error?.exitCode === 5) ||
     (side === 'baseline' && r.error?.exitCode === 6);
-  const builds = built
-    ? [
-        drop({
-          id: buildId,
-          checkout_id: checkoutId,
-          origin: KCIDB_ORIGIN,
-          architecture: 'x86_64',
-          compiler: r.env.gcc || undefined,
-          config_name: [...r.config.fragments, ...r.config.extra].join('+') || undefined,
-          config_url: fileUrl(r.artifacts.config),
-          log_url: fileUrl(buildLog),
-          duration: buildMs ? buildMs / 1000 : undefined,
-          start_time: r.createdAt,
-          status: (result !== null ? 'PASS' : 'FAIL') as KcidbStatus,
-          log_excerpt:
-            result === null && r.error ? excerpt([r.error.message, ...(r.error.details ?? [])].join('\n')) : undefined,
-          misc: { config_hash: r.config.configHash, cached: result?.cached ?? false },
-        }),
-      ]
-    : [];
-  const consoleLog = side === 'baseline' ? r.artifacts.baselineConsole : r.artifacts.patchedConsoles[0];
-  const changes = new Map<string, string>();
-  if (side === 'patched' && r.comparison) {
-    const c = r.comparison;
-    for (const [kind, list] of [
-      ['regression', c.regressions],
-      ['fixed', c.fixed],
-      ['flaky', c.flaky],
-      ['still_failing', c.stillFailing],
-      ['new_skip', c.newSkips],
-      ['added', c.added],
-      ['not_run', c.notRun],
-    ] as const) {
-      for (const t of list) changes.set(t.name, kind);
-    }
-  }
-  const tests = (result?.tests ?? []).map((t) =>
+  if (!built) return [];
+  const checkoutId = checkoutIdOf(r, side);
+  const buildLog = side === 'baseline' ? r.artifacts.baselineBuildLog : r.artifacts.patchedBuildLog;
+  const buildMs = r.stages.filter((s) => s.side === side && s.name === 'build').reduce((a, s) => a + s.ms, 0);
+  return [
     drop({
-      id: `${buildId}:${idPart(t.name)}`,
-      build_id: buildId,
+      id: `${checkoutId}:build`,
+      checkout_id: checkoutId,
       origin: KCIDB_ORIGIN,
-      path: `kselftest.mm.hmm-tests.${t.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
-      status: kcidbStatus(t.status),
-      duration: t.durationMs !== undefined ? t.durationMs / 1000 : undefined,
-      log_url: fileUrl(consoleLog),
-      log_excerpt:
-        t.reason || t.output?.length ? excerpt([t.reason, ...(t.output ?? [])].filter(Boolean).join('\n')) : undefined,
-      environment: { comment: `QEMU x86_64 (${r.env.accel || 'unknown accel'}) via ${r.env.runner || 'qemu'}` },
+      architecture: 'x86_64',
+      compiler: r.env.gcc || undefined,
+      config_name: [...r.config.fragments, ...r.config.extra].join('+') || undefined,
+      config_url: fileUrl(r.artifacts.config),
+      log_url: fileUrl(buildLog),
+      duration: buildMs ? buildMs / 1000 : undefined,
       start_time: r.createdAt,
-      misc: drop({
-        hmmci_status: t.status,
-        change: changes.get(t.name),
-        ...(t.repeat
-          ? { repeat: `${t.repeat.pass}/${t.repeat.total}`, repeat_pass: t.repeat.pass, repeat_total: t.repeat.total }
-          : {}),
-      }),
+      status: (result !== null ? 'PASS' : 'FAIL') as KcidbStatus,
+      log_excerpt:
+        result === null && r.error ? excerpt([r.error.message, ...(r.error.details ?? [])].join('\n')) : undefined,
+      misc: { config_hash: r.config.configHash, cached: result?.cached ?? false },
     }),
-  );
-  return { checkout, builds, tests };
+  ];
+}
+
+/** Test name → its change kind against the baseline (patched side only). */
+function changeKinds(r: RunRecord, side: KcidbSide): Map<string, string> {
+  const changes = new Map<string, string>();
+  if (side !== 'patched' || !r.comparison) return changes;
+  const c = r.comparison;
+  for (const [kind, list] of [
+    ['regression', c.regressions],
+    ['fixed', c.fixed],
+    ['flaky', c.flaky],
+    ['still_failing', c.stillFailing],
+    ['new_skip', c.newSkips],
+    ['added', c.added],
+    ['not_run', c.notRun],
+  ] as const) {
+    for (const t of list) changes.set(t.name, kind);
+  }
+  return changes;
+}
+
+function kcidbTest(
+  r: RunRecord,
+  t: TestResult,
+  ctx: { buildId: string; consoleLog: string | undefined; change: string | undefined },
+) {
+  return drop({
+    id: `${ctx.buildId}:${idPart(t.name)}`,
+    build_id: ctx.buildId,
+    origin: KCIDB_ORIGIN,
+    path: `kselftest.mm.hmm-tests.${t.name.replace(/[^A-Za-z0-9_.-]/g, '_')}`,
+    status: kcidbStatus(t.status),
+    duration: t.durationMs !== undefined ? t.durationMs / 1000 : undefined,
+    log_url: fileUrl(ctx.consoleLog),
+    log_excerpt:
+      t.reason || t.output?.length ? excerpt([t.reason, ...(t.output ?? [])].filter(Boolean).join('\n')) : undefined,
+    environment: { comment: `QEMU x86_64 (${r.env.accel || 'unknown accel'}) via ${r.env.runner || 'qemu'}` },
+    start_time: r.createdAt,
+    misc: drop({
+      hmmci_status: t.status,
+      change: ctx.change,
+      ...(t.repeat
+        ? { repeat: `${t.repeat.pass}/${t.repeat.total}`, repeat_pass: t.repeat.pass, repeat_total: t.repeat.total }
+        : {}),
+    }),
+  });
+}
+
+function sideObjects(r: RunRecord, side: KcidbSide, result: SideResult | null) {
+  const buildId = `${checkoutIdOf(r, side)}:build`;
+  const consoleLog = side === 'baseline' ? r.artifacts.baselineConsole : r.artifacts.patchedConsoles[0];
+  const changes = changeKinds(r, side);
+  const tests = (result?.tests ?? []).map((t) => kcidbTest(r, t, { buildId, consoleLog, change: changes.get(t.name) }));
+  return { checkout: kcidbCheckout(r, side), builds: kcidbBuilds(r, side, result), tests };
 }
 
 /**

@@ -138,145 +138,205 @@ function looksLikeHunkLine(l: string, next: string): boolean {
  * it was edited by hand (`excess` holds the first line past the header's count).
  */
 export function scanDiff(lines: readonly string[], start: number): { changes: FileChange[]; end: number } {
-  const changes: FileChange[] = [];
-  let file: FileChange | undefined;
-  let inGitHeader = false;
-  let end = start;
-  let i = start;
-  const newFile = (from: string, to: string): FileChange => {
-    const f: FileChange = {
-      from,
-      to,
-      isNew: false,
-      isDeleted: false,
-      isRename: false,
-      isBinary: false,
-      hunks: [],
-      additions: 0,
-      deletions: 0,
-    };
-    changes.push(f);
-    return f;
+  return new DiffScanner(lines, start).scan();
+}
+
+function emptyChange(from: string, to: string): FileChange {
+  return {
+    from,
+    to,
+    isNew: false,
+    isDeleted: false,
+    isRename: false,
+    isBinary: false,
+    hunks: [],
+    additions: 0,
+    deletions: 0,
   };
-  while (i < lines.length) {
-    const l = lines[i] ?? '';
-    if (l.startsWith('diff --git ')) {
-      const p = gitDiffPaths(l);
-      file = newFile(p?.from ?? '', p?.to ?? '');
-      inGitHeader = true;
-      end = ++i;
-      continue;
-    }
-    if (
-      l.startsWith('--- ') &&
-      (lines[i + 1] ?? '').startsWith('+++ ') &&
-      (inGitHeader || HUNK.test(lines[i + 2] ?? ''))
-    ) {
-      const from = stripComponent(l.slice(4));
-      const to = stripComponent((lines[i + 1] ?? '').slice(4));
-      if (!inGitHeader || !file) file = newFile(from, to);
-      else {
-        file.from = from;
-        file.to = to;
-      }
-      if (from === '/dev/null') file.isNew = true;
-      if (to === '/dev/null') file.isDeleted = true;
-      inGitHeader = false;
-      end = i += 2;
-      continue;
-    }
-    if (file && inGitHeader && FILE_HEADER.test(l)) {
-      if (l.startsWith('new file mode ')) {
-        file.isNew = true;
-        file.newMode = l.slice('new file mode '.length).trim();
-      } else if (l.startsWith('deleted file mode ')) {
-        file.isDeleted = true;
-        file.oldMode = l.slice('deleted file mode '.length).trim();
-      } else if (l.startsWith('old mode ')) file.oldMode = l.slice(9).trim();
-      else if (l.startsWith('new mode ')) file.newMode = l.slice(9).trim();
-      else if (l.startsWith('rename from ')) {
-        file.isRename = true;
-        file.from = unquoteMaybe(l.slice(12));
-      } else if (l.startsWith('rename to ')) file.to = unquoteMaybe(l.slice(10));
-      else if (l.startsWith('copy from ')) file.from = unquoteMaybe(l.slice(10));
-      else if (l.startsWith('copy to ')) file.to = unquoteMaybe(l.slice(8));
-      else if (l.startsWith('index ')) {
-        const mode = /\s(\d{6})$/.exec(l);
-        if (mode) file.newMode ??= mode[1];
-      }
-      end = ++i;
-      continue;
-    }
-    if (file && inGitHeader && (l.startsWith('Binary files ') || l === 'GIT binary patch')) {
-      file.isBinary = true;
-      inGitHeader = false;
-      i++;
-      if (l === 'GIT binary patch') {
-        // A `literal N`/`delta N` block of base85 lines ends at a blank line; a second block (the
-        // reverse) follows only when the next line starts one: anything else is the next section.
-        for (let block = 0; block < 2 && BINARY_BLOCK.test(lines[i] ?? ''); block++) {
-          for (i++; i < lines.length && (lines[i] ?? '') !== ''; i++);
-          if (i < lines.length) i++;
-        }
-      }
-      end = i;
-      continue;
-    }
-    const h = HUNK.exec(l);
-    if (h && file) {
-      inGitHeader = false;
-      const hunk: HunkInfo = {
-        header: l,
-        oldStart: Number(h[1]),
-        oldLines: h[2] === undefined ? 1 : Number(h[2]),
-        newStart: Number(h[3]),
-        newLines: h[4] === undefined ? 1 : Number(h[4]),
-        oldSeen: 0,
-        newSeen: 0,
-      };
-      file.hunks.push(hunk);
-      i++;
-      const added: string[] = [];
-      while (i < lines.length && (hunk.oldSeen < hunk.oldLines || hunk.newSeen < hunk.newLines)) {
-        const b = lines[i] ?? '';
-        const c = b[0];
-        if (c === ' ' || b === '') {
-          hunk.oldSeen++;
-          hunk.newSeen++;
-        } else if (c === '-') {
-          hunk.oldSeen++;
-          file.deletions = (file.deletions ?? 0) + 1;
-        } else if (c === '+') {
-          hunk.newSeen++;
-          file.additions = (file.additions ?? 0) + 1;
-          added.push(b.slice(1));
-        } else if (c === '\\') {
-          /* "\ No newline at end of file" */
-        } else break;
-        i++;
-      }
-      while (i < lines.length && (lines[i] ?? '').startsWith('\\')) i++;
-      end = i;
-      const complete = hunk.oldSeen >= hunk.oldLines && hunk.newSeen >= hunk.newLines;
-      if (!complete && i < lines.length && lines.slice(i).some((x) => x.trim() !== '' && x !== '-- '))
-        hunk.endedBy = lines[i];
-      if (
-        complete &&
-        i < lines.length &&
-        looksLikeHunkLine(lines[i] ?? '', lines[i + 1] ?? '') &&
-        !HUNK.test(lines[i] ?? '')
-      ) {
-        hunk.excess = lines[i];
-      }
-      if (file.newMode === '120000' && added.length > 0) file.symlinkTarget = added.join('\n');
-      continue;
-    }
-    // Anything else (blank lines between sections, `diff -urN …`, `Index:`/`====`, `Only in …`,
-    // the signature, an excess line of a hand-edited hunk) is skipped, as git apply skips it.
-    if (!l.startsWith('diff ') && !l.startsWith('Index: ') && !/^=+$/.test(l)) inGitHeader = false;
-    i++;
+}
+
+/** One line of a git extended header (`new file mode`, `rename from`, `index`…) applied to its file. */
+function applyExtendedHeader(file: FileChange, l: string): void {
+  if (l.startsWith('new file mode ')) {
+    file.isNew = true;
+    file.newMode = l.slice('new file mode '.length).trim();
+  } else if (l.startsWith('deleted file mode ')) {
+    file.isDeleted = true;
+    file.oldMode = l.slice('deleted file mode '.length).trim();
+  } else if (l.startsWith('old mode ')) file.oldMode = l.slice(9).trim();
+  else if (l.startsWith('new mode ')) file.newMode = l.slice(9).trim();
+  else if (l.startsWith('rename from ')) {
+    file.isRename = true;
+    file.from = unquoteMaybe(l.slice(12));
+  } else if (l.startsWith('rename to ')) file.to = unquoteMaybe(l.slice(10));
+  else if (l.startsWith('copy from ')) file.from = unquoteMaybe(l.slice(10));
+  else if (l.startsWith('copy to ')) file.to = unquoteMaybe(l.slice(8));
+  else if (l.startsWith('index ')) {
+    const mode = /\s(\d{6})$/.exec(l);
+    if (mode) file.newMode ??= mode[1];
   }
-  return { changes, end };
+}
+
+/**
+ * One scan of a diff (see scanDiff): a cursor over the lines, the file section being read, and
+ * one method per kind of line, tried in scan()'s order (the first that takes a line wins).
+ */
+class DiffScanner {
+  private readonly changes: FileChange[] = [];
+  private file: FileChange | undefined;
+  private inGitHeader = false;
+  private end: number;
+  private i: number;
+
+  constructor(
+    private readonly lines: readonly string[],
+    start: number,
+  ) {
+    this.end = start;
+    this.i = start;
+  }
+
+  scan(): { changes: FileChange[]; end: number } {
+    while (this.i < this.lines.length) {
+      const l = this.at(this.i);
+      if (this.gitHeader(l) || this.unifiedPair(l) || this.extendedHeader(l) || this.binary(l) || this.hunk(l))
+        continue;
+      // Anything else (blank lines between sections, `diff -urN …`, `Index:`/`====`, `Only in …`,
+      // the signature, an excess line of a hand-edited hunk) is skipped, as git apply skips it.
+      if (!l.startsWith('diff ') && !l.startsWith('Index: ') && !/^=+$/.test(l)) this.inGitHeader = false;
+      this.i++;
+    }
+    return { changes: this.changes, end: this.end };
+  }
+
+  private at(i: number): string {
+    return this.lines[i] ?? '';
+  }
+
+  private newFile(from: string, to: string): FileChange {
+    const f = emptyChange(from, to);
+    this.changes.push(f);
+    return f;
+  }
+
+  /** `diff --git a/X b/Y`: a new file section, its extended header follows. */
+  private gitHeader(l: string): boolean {
+    if (!l.startsWith('diff --git ')) return false;
+    const p = gitDiffPaths(l);
+    this.file = this.newFile(p?.from ?? '', p?.to ?? '');
+    this.inGitHeader = true;
+    this.end = ++this.i;
+    return true;
+  }
+
+  /** A `---`/`+++` pair: ends a git header, or (followed by a hunk) starts a plain unified section. */
+  private unifiedPair(l: string): boolean {
+    if (!(
+      l.startsWith('--- ') &&
+      this.at(this.i + 1).startsWith('+++ ') &&
+      (this.inGitHeader || HUNK.test(this.at(this.i + 2)))
+    ))
+      return false;
+    const from = stripComponent(l.slice(4));
+    const to = stripComponent(this.at(this.i + 1).slice(4));
+    let file = this.file;
+    if (!this.inGitHeader || !file) file = this.file = this.newFile(from, to);
+    else {
+      file.from = from;
+      file.to = to;
+    }
+    if (from === '/dev/null') file.isNew = true;
+    if (to === '/dev/null') file.isDeleted = true;
+    this.inGitHeader = false;
+    this.end = this.i += 2;
+    return true;
+  }
+
+  /** A git extended header line (modes, renames, copies, index). */
+  private extendedHeader(l: string): boolean {
+    if (!(this.file && this.inGitHeader && FILE_HEADER.test(l))) return false;
+    applyExtendedHeader(this.file, l);
+    this.end = ++this.i;
+    return true;
+  }
+
+  /** `Binary files … differ`, or a `GIT binary patch` with its base85 blocks. */
+  private binary(l: string): boolean {
+    if (!(this.file && this.inGitHeader && (l.startsWith('Binary files ') || l === 'GIT binary patch'))) return false;
+    this.file.isBinary = true;
+    this.inGitHeader = false;
+    this.i++;
+    if (l === 'GIT binary patch') {
+      // A `literal N`/`delta N` block of base85 lines ends at a blank line; a second block (the
+      // reverse) follows only when the next line starts one: anything else is the next section.
+      for (let block = 0; block < 2 && BINARY_BLOCK.test(this.at(this.i)); block++) {
+        for (this.i++; this.i < this.lines.length && this.at(this.i) !== ''; this.i++);
+        if (this.i < this.lines.length) this.i++;
+      }
+    }
+    this.end = this.i;
+    return true;
+  }
+
+  /** A hunk of the current file: its lines counted against its header. */
+  private hunk(l: string): boolean {
+    const h = HUNK.exec(l);
+    const file = this.file;
+    if (!(h && file)) return false;
+    this.inGitHeader = false;
+    const hunk: HunkInfo = {
+      header: l,
+      oldStart: Number(h[1]),
+      oldLines: h[2] === undefined ? 1 : Number(h[2]),
+      newStart: Number(h[3]),
+      newLines: h[4] === undefined ? 1 : Number(h[4]),
+      oldSeen: 0,
+      newSeen: 0,
+    };
+    file.hunks.push(hunk);
+    this.i++;
+    const added = this.hunkBody(file, hunk);
+    while (this.i < this.lines.length && this.at(this.i).startsWith('\\')) this.i++;
+    this.end = this.i;
+    this.hunkEnding(hunk);
+    if (file.newMode === '120000' && added.length > 0) file.symlinkTarget = added.join('\n');
+    return true;
+  }
+
+  /** Count a hunk's lines until its header's numbers are reached; returns the added lines. */
+  private hunkBody(file: FileChange, hunk: HunkInfo): string[] {
+    const added: string[] = [];
+    while (this.i < this.lines.length && (hunk.oldSeen < hunk.oldLines || hunk.newSeen < hunk.newLines)) {
+      const b = this.at(this.i);
+      const c = b[0];
+      if (c === ' ' || b === '') {
+        hunk.oldSeen++;
+        hunk.newSeen++;
+      } else if (c === '-') {
+        hunk.oldSeen++;
+        file.deletions = (file.deletions ?? 0) + 1;
+      } else if (c === '+') {
+        hunk.newSeen++;
+        file.additions = (file.additions ?? 0) + 1;
+        added.push(b.slice(1));
+      } else if (c === '\\') {
+        /* "\ No newline at end of file" */
+      } else break;
+      this.i++;
+    }
+    return added;
+  }
+
+  /** What ended a hunk: a foreign line before its count (`endedBy`), or one more hunk line after it (`excess`). */
+  private hunkEnding(hunk: HunkInfo): void {
+    const { lines, i } = this;
+    const complete = hunk.oldSeen >= hunk.oldLines && hunk.newSeen >= hunk.newLines;
+    if (!complete && i < lines.length && lines.slice(i).some((x) => x.trim() !== '' && x !== '-- '))
+      hunk.endedBy = lines[i];
+    if (complete && i < lines.length && looksLikeHunkLine(this.at(i), this.at(i + 1)) && !HUNK.test(this.at(i))) {
+      hunk.excess = lines[i];
+    }
+  }
 }
 
 function unquoteMaybe(p: string): string {

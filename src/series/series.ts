@@ -26,13 +26,41 @@ interface Candidate {
   patch: Omit<Patch, 'index' | 'total'>;
 }
 
+type Cover = { mail: MailMessage; subject: SubjectInfo };
+type Numbered = Candidate & { index: number };
+
+/** The mails sorted into cover letters and patch candidates, with the base the series names. */
+interface Sorted {
+  candidates: Candidate[];
+  covers: Cover[];
+  baseCommit: string | undefined;
+  prerequisitePatchIds: string[];
+}
+
 export function buildSeries(mails: readonly MailMessage[], source: { kind: SeriesSourceKind; input: string }): Series {
   const warnings: SeriesWarning[] = [];
-  let candidates: Candidate[] = [];
-  const covers: Array<{ mail: MailMessage; subject: SubjectInfo }> = [];
-  let baseCommit: string | undefined;
-  let prerequisitePatchIds: string[] = [];
+  const sorted = sortMails(mails, warnings);
+  const candidates = dropUnnumbered(sorted.candidates, warnings);
+  const { chosen, version, cover } = chooseVersion(candidates, sorted.covers, warnings);
+  const { patches, numbered, total, byIndex } = numberPatches(chosen, cover, warnings);
+  if (numbered && patches.length > 0) missingWarning(byIndex, total, warnings);
+  damageWarnings(patches, warnings);
+  const touchesHmm = hmmWarning(patches, warnings);
+  return {
+    source,
+    cover: cover ? { subject: cover.subject.title, messageId: cover.mail.messageId, body: cover.mail.body } : null,
+    version,
+    baseCommit: sorted.baseCommit ?? null,
+    prerequisitePatchIds: sorted.prerequisitePatchIds,
+    patches,
+    warnings,
+    touchesHmm,
+  };
+}
 
+/** Every mail in input order: a reply or a mail without a diff is ignored (warned), 0/N is a cover. */
+function sortMails(mails: readonly MailMessage[], warnings: SeriesWarning[]): Sorted {
+  const out: Sorted = { candidates: [], covers: [], baseCommit: undefined, prerequisitePatchIds: [] };
   for (const mail of mails) {
     const subject = parseSubject(mail.subject);
     const split = splitBody(mail.body);
@@ -54,9 +82,9 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
     }
     // 0/N is the cover letter, even when it carries a diff (format-patch --interdiff/--range-diff).
     if (subject.index === 0 || (!hasDiff && looksLikeCover(mail, subject, base.baseCommit))) {
-      covers.push({ mail, subject });
-      if (base.baseCommit) baseCommit ??= base.baseCommit;
-      if (base.prerequisitePatchIds.length) prerequisitePatchIds = base.prerequisitePatchIds;
+      out.covers.push({ mail, subject });
+      if (base.baseCommit) out.baseCommit ??= base.baseCommit;
+      if (base.prerequisitePatchIds.length) out.prerequisitePatchIds = base.prerequisitePatchIds;
       continue;
     }
     if (!hasDiff) {
@@ -68,49 +96,63 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
       });
       continue;
     }
-    if (base.baseCommit) baseCommit ??= base.baseCommit;
-    if (base.prerequisitePatchIds.length && prerequisitePatchIds.length === 0)
-      prerequisitePatchIds = base.prerequisitePatchIds;
-    candidates.push({
-      mail,
-      subject,
-      patch: {
-        subject: mailinfoSubject(mail.subject),
-        rawSubject: mail.subject,
-        author: mail.from,
-        date: isoDate(mail.date) ?? null,
-        rawDate: mail.date,
-        messageId: mail.messageId,
-        version: subject.version ?? 1,
-        message: split.message,
-        trailers: parseTrailers(split.message),
-        files: patchFileStats(split.diff, split.changes),
-        changes: split.changes,
-        diff: split.diff,
-        body: mail.body,
-        ...(mail.inBody ? { inBody: mail.inBody } : {}),
-        notes: split.notes,
-        baseCommit: base.baseCommit,
-        prerequisitePatchIds: base.prerequisitePatchIds,
-        origin: mail.origin,
-      },
+    if (base.baseCommit) out.baseCommit ??= base.baseCommit;
+    if (base.prerequisitePatchIds.length && out.prerequisitePatchIds.length === 0)
+      out.prerequisitePatchIds = base.prerequisitePatchIds;
+    out.candidates.push({ mail, subject, patch: patchOf(mail, subject, split, base) });
+  }
+  return out;
+}
+
+function patchOf(
+  mail: MailMessage,
+  subject: SubjectInfo,
+  split: ReturnType<typeof splitBody>,
+  base: ReturnType<typeof baseInfo>,
+): Candidate['patch'] {
+  return {
+    subject: mailinfoSubject(mail.subject),
+    rawSubject: mail.subject,
+    author: mail.from,
+    date: isoDate(mail.date) ?? null,
+    rawDate: mail.date,
+    messageId: mail.messageId,
+    version: subject.version ?? 1,
+    message: split.message,
+    trailers: parseTrailers(split.message),
+    files: patchFileStats(split.diff, split.changes),
+    changes: split.changes,
+    diff: split.diff,
+    body: mail.body,
+    ...(mail.inBody ? { inBody: mail.inBody } : {}),
+    notes: split.notes,
+    baseCommit: base.baseCommit,
+    prerequisitePatchIds: base.prerequisitePatchIds,
+    origin: mail.origin,
+  };
+}
+
+/** An unnumbered [PATCH] among numbered ones (a fixup posted in the thread) is not part of the series. */
+function dropUnnumbered(candidates: Candidate[], warnings: SeriesWarning[]): Candidate[] {
+  if (!candidates.some((c) => c.subject.index !== undefined)) return candidates;
+  for (const c of candidates.filter((x) => x.subject.index === undefined)) {
+    warnings.push({
+      kind: 'not-a-patch',
+      message: `${describe(c.mail)} has no N/M number in a numbered series, so it is not part of the series (a fixup or a separate patch posted in the thread); ignored. Apply it separately if it belongs.`,
     });
   }
+  return candidates.filter((c) => c.subject.index !== undefined);
+}
 
-  // An unnumbered [PATCH] among numbered ones (a fixup posted in the thread) is not part of the series.
-  if (candidates.some((c) => c.subject.index !== undefined)) {
-    for (const c of candidates.filter((x) => x.subject.index === undefined)) {
-      warnings.push({
-        kind: 'not-a-patch',
-        message: `${describe(c.mail)} has no N/M number in a numbered series, so it is not part of the series (a fixup or a separate patch posted in the thread); ignored. Apply it separately if it belongs.`,
-      });
-    }
-    candidates = candidates.filter((c) => c.subject.index !== undefined);
-  }
+/** A point version (`[PATCH v2.1 03/12]`, a corrected patch posted in the v2 thread) belongs to v2. */
+const major = (v: number) => Math.floor(v);
 
-  // Versions: never mix code from two postings; keep the newest.
-  // A point version (`[PATCH v2.1 03/12]`, a corrected patch posted in the v2 thread) belongs to v2.
-  const major = (v: number) => Math.floor(v);
+/** Versions: never mix code from two postings; keep the newest (and its cover letter). */
+function chooseVersion(
+  candidates: Candidate[],
+  covers: Cover[],
+  warnings: SeriesWarning[],
+): { chosen: Candidate[]; version: number; cover: Cover | undefined } {
   const versions = [...new Set(candidates.map((c) => major(c.patch.version)))].sort((a, b) => a - b);
   let chosen = candidates;
   const version = versions[versions.length - 1] ?? covers[0]?.subject.version ?? 1;
@@ -130,8 +172,15 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
   }
   const cover =
     covers.find((c) => major(c.subject.version ?? 1) === version) ?? (versions.length <= 1 ? covers[0] : undefined);
+  return { chosen, version, cover };
+}
 
-  // Numbering: N/M from subjects; unnumbered patches take their place in the input.
+/** Numbering: N/M from subjects; unnumbered patches take their place in the input. */
+function numberPatches(
+  chosen: Candidate[],
+  cover: Cover | undefined,
+  warnings: SeriesWarning[],
+): { patches: Patch[]; numbered: boolean; total: number; byIndex: Map<number, Numbered> } {
   const numbered = chosen.every((c) => c.subject.index !== undefined);
   const totals = [...new Set(chosen.map((c) => c.subject.total).filter((x): x is number => x !== undefined))];
   if (totals.length > 1) {
@@ -143,11 +192,19 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
   const total = numbered
     ? Math.max(...totals, cover?.subject.total ?? 0, new Set(chosen.map((c) => c.subject.index)).size)
     : chosen.length;
-  const ordered: Array<Candidate & { index: number }> = numbered
+  const ordered: Numbered[] = numbered
     ? chosen.map((c) => ({ ...c, index: c.subject.index as number }))
     : chosen.map((c, i) => ({ ...c, index: i + 1 }));
+  orderWarning(ordered, total, warnings);
+  const byIndex = dedupe(ordered, total, warnings);
+  const patches: Patch[] = [...byIndex.values()]
+    .sort((a, b) => a.index - b.index)
+    .map((c) => ({ ...c.patch, index: c.index, total }));
+  return { patches, numbered, total, byIndex };
+}
 
-  // Out of order: the input's order is not the N/M order.
+/** Out of order: the input's order is not the N/M order. */
+function orderWarning(ordered: Numbered[], total: number, warnings: SeriesWarning[]): void {
   const inputOrder = ordered.map((c) => c.index);
   const sortedOrder = [...inputOrder].sort((a, b) => a - b);
   if (inputOrder.join(',') !== sortedOrder.join(',')) {
@@ -156,8 +213,11 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
       message: `The patches come in the order ${inputOrder.map((n) => `${n}/${total}`).join(', ')}; applying them in N/M order.`,
     });
   }
-  // Duplicates: the later copy wins (a RESEND or a corrected copy comes later).
-  const byIndex = new Map<number, Candidate & { index: number }>();
+}
+
+/** Duplicates: the later copy wins (a RESEND or a corrected copy comes later), unless older in version. */
+function dedupe(ordered: Numbered[], total: number, warnings: SeriesWarning[]): Map<number, Numbered> {
+  const byIndex = new Map<number, Numbered>();
   for (const c of ordered) {
     const prev = byIndex.get(c.index);
     if (prev) {
@@ -172,20 +232,22 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
     }
     byIndex.set(c.index, c);
   }
-  const patches: Patch[] = [...byIndex.values()]
-    .sort((a, b) => a.index - b.index)
-    .map((c) => ({ ...c.patch, index: c.index, total }));
+  return byIndex;
+}
 
-  if (numbered && patches.length > 0) {
-    const missing: number[] = [];
-    for (let n = 1; n <= total; n++) if (!byIndex.has(n)) missing.push(n);
-    if (missing.length) {
-      warnings.push({
-        kind: 'missing-patch',
-        message: `Missing from the input: ${missing.map((n) => `${n}/${total}`).join(', ')}. Later patches may not apply without them; fetch the whole thread (lore's t.mbox.gz, or b4 am).`,
-      });
-    }
+function missingWarning(byIndex: Map<number, Numbered>, total: number, warnings: SeriesWarning[]): void {
+  const missing: number[] = [];
+  for (let n = 1; n <= total; n++) if (!byIndex.has(n)) missing.push(n);
+  if (missing.length) {
+    warnings.push({
+      kind: 'missing-patch',
+      message: `Missing from the input: ${missing.map((n) => `${n}/${total}`).join(', ')}. Later patches may not apply without them; fetch the whole thread (lore's t.mbox.gz, or b4 am).`,
+    });
   }
+}
+
+/** Unreadable dates and cut-short hunks (per patch), then hand-edited hunks (all patches). */
+function damageWarnings(patches: readonly Patch[], warnings: SeriesWarning[]): void {
   for (const p of patches) {
     if (p.date === null) {
       warnings.push({
@@ -211,6 +273,10 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
       });
     }
   }
+}
+
+/** Whether the series touches an HMM file; a warning when it touches none. */
+function hmmWarning(patches: readonly Patch[], warnings: SeriesWarning[]): boolean {
   const touchesHmm = patches.some(
     (p) => p.files.some((f) => isHmmPath(f.path)) || p.changes.some((c) => isHmmPath(c.from) || isHmmPath(c.to)),
   );
@@ -221,16 +287,7 @@ export function buildSeries(mails: readonly MailMessage[], source: { kind: Serie
       message: `The series touches none of the HMM files (mm/hmm.c, mm/migrate_device.c, mm/memremap.c, include/linux/{hmm,migrate,memremap}.h, lib/test_hmm*, hmm-tests.c): it changes ${files.slice(0, 5).join(', ')}${files.length > 5 ? ', …' : ''}. hmm-tests will run, but they may not exercise it.`,
     });
   }
-  return {
-    source,
-    cover: cover ? { subject: cover.subject.title, messageId: cover.mail.messageId, body: cover.mail.body } : null,
-    version,
-    baseCommit: baseCommit ?? null,
-    prerequisitePatchIds,
-    patches,
-    warnings,
-    touchesHmm,
-  };
+  return touchesHmm;
 }
 
 /**

@@ -10,7 +10,7 @@ import { aptInstallCommand } from '../common/tools.js';
 import { DiskFullError, TreeError, isDiskFull } from './errors.js';
 import { commitSha, git } from './git.js';
 import type { KernelTree } from './types.js';
-import { baselineCommitIdentity, parseMakefileVersion } from './version.js';
+import { baselineCommitIdentity, parseMakefileVersion, type KernelVersion } from './version.js';
 
 /** Debian's linux-source package for the kernel series hmmci targets, and its tarball. */
 export const DEFAULT_SOURCE_PACKAGE = 'linux-source-6.12';
@@ -143,6 +143,100 @@ export function removeStaleUnpacks(treesDir: string): string[] {
   return removed;
 }
 
+/** A tarball unpacked into a temporary folder, its files counted (tar -v) for progress. */
+async function unpackTarball(
+  cache: CacheLayout,
+  tarball: string,
+  tmp: string,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<number> {
+  const unpack = reporter.stage('tree: unpack', basename(tarball));
+  let files = 0;
+  const tarArgs = ['-xJvf', tarball, '-C', tmp, '--strip-components=1', '--no-same-owner'];
+  const proc = spawnStreaming('tar', tarArgs, { signal, env: { ...process.env, LC_ALL: 'C' } });
+  let stderr = '';
+  let partial = '';
+  proc.stdout?.on('data', (b: Buffer) => {
+    const lines = (partial + b.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) if (l && !l.endsWith('/')) files++; // tar -v lists folders with a trailing slash
+    unpack.update(`${files} files`);
+  });
+  proc.stderr?.on('data', (b: Buffer) => {
+    stderr += b.toString();
+    if (stderr.length > 8192) stderr = stderr.slice(-8192);
+  });
+  const r = await proc;
+  if (r.exitCode !== 0) {
+    unpack.fail();
+    if (isDiskFull(stderr))
+      throw new DiskFullError(cache.trees, `unpacking ${tarball}`, { command: ['tar', ...tarArgs] });
+    throw new TreeError(
+      `Unpacking ${tarball} failed (tar exit ${r.exitCode ?? r.signal}); the tarball may be truncated or corrupt. Reinstall it (\`apt-get install --reinstall -y ${DEFAULT_SOURCE_PACKAGE}\`) and run again.`,
+      {
+        command: ['tar', ...tarArgs],
+        commandExitCode: r.exitCode,
+        details: stderr.trim().split('\n').slice(-4),
+      },
+    );
+  }
+  unpack.done(`${files} files`);
+  return files;
+}
+
+/** The kernel version of an unpacked tarball, from its top-level Makefile. */
+function unpackedVersion(tmp: string, tarball: string): KernelVersion {
+  let makefile = '';
+  try {
+    makefile = readFileSync(join(tmp, 'Makefile'), 'utf8');
+  } catch {
+    /* checked below */
+  }
+  const version = parseMakefileVersion(makefile);
+  if (!version) {
+    throw new TreeError(
+      `${tarball} does not look like a kernel source tarball: its top-level Makefile has no VERSION/PATCHLEVEL. Give a linux-source tarball (HMMCI_TARBALL) or a kernel checkout with --tree DIR.`,
+    );
+  }
+  return version;
+}
+
+/** One reproducible commit holding every file, tagged BASELINE_REF; returns its sha. */
+async function commitBaseline(
+  tmp: string,
+  tarball: string,
+  version: KernelVersion,
+  files: number,
+  reporter: Reporter,
+  signal?: AbortSignal,
+): Promise<string> {
+  const commit = reporter.stage('tree: baseline commit', `linux ${version.text}`);
+  await git(tmp, ['init', '-q'], { what: 'creating the default tree repository' });
+  // No automatic gc: 90k loose objects would make a later `git am` start a long repack.
+  await git(tmp, ['config', 'gc.auto', '0']);
+  await git(tmp, ['config', 'core.fsync', 'none']);
+  let added = 0;
+  await git(tmp, ['-c', 'index.threads=true', 'add', '-f', '-A', '--verbose'], {
+    what: 'adding the unpacked tree to git',
+    signal,
+    onLine: () => {
+      added++;
+      if (added % 500 === 0) commit.update(`${added}/${files} files added`);
+    },
+  });
+  const ident = baselineCommitIdentity(version, basename(tarball));
+  await git(tmp, ['commit', '-q', '--no-verify', '--no-gpg-sign', '-m', ident.message], {
+    env: ident.env,
+    what: 'making the baseline commit',
+    signal,
+  });
+  await git(tmp, ['update-ref', BASELINE_REF, 'HEAD']);
+  const baseline = (await git(tmp, ['rev-parse', 'HEAD'])).trim();
+  commit.done(baseline);
+  return baseline;
+}
+
 async function makeTree(
   cache: CacheLayout,
   tarball: string,
@@ -157,75 +251,11 @@ async function makeTree(
   const unregister = onCleanup(`partial tree ${tmp}`, () => rmSync(tmp, { recursive: true, force: true }));
   try {
     // 1. Unpack, counting files for progress.
-    const unpack = reporter.stage('tree: unpack', basename(tarball));
-    let files = 0;
-    const tarArgs = ['-xJvf', tarball, '-C', tmp, '--strip-components=1', '--no-same-owner'];
-    const proc = spawnStreaming('tar', tarArgs, { signal, env: { ...process.env, LC_ALL: 'C' } });
-    let stderr = '';
-    let partial = '';
-    proc.stdout?.on('data', (b: Buffer) => {
-      const lines = (partial + b.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const l of lines) if (l && !l.endsWith('/')) files++; // tar -v lists folders with a trailing slash
-      unpack.update(`${files} files`);
-    });
-    proc.stderr?.on('data', (b: Buffer) => {
-      stderr += b.toString();
-      if (stderr.length > 8192) stderr = stderr.slice(-8192);
-    });
-    const r = await proc;
-    if (r.exitCode !== 0) {
-      unpack.fail();
-      if (isDiskFull(stderr))
-        throw new DiskFullError(cache.trees, `unpacking ${tarball}`, { command: ['tar', ...tarArgs] });
-      throw new TreeError(
-        `Unpacking ${tarball} failed (tar exit ${r.exitCode ?? r.signal}); the tarball may be truncated or corrupt. Reinstall it (\`apt-get install --reinstall -y ${DEFAULT_SOURCE_PACKAGE}\`) and run again.`,
-        {
-          command: ['tar', ...tarArgs],
-          commandExitCode: r.exitCode,
-          details: stderr.trim().split('\n').slice(-4),
-        },
-      );
-    }
-    unpack.done(`${files} files`);
-
-    let makefile = '';
-    try {
-      makefile = readFileSync(join(tmp, 'Makefile'), 'utf8');
-    } catch {
-      /* checked below */
-    }
-    const version = parseMakefileVersion(makefile);
-    if (!version) {
-      throw new TreeError(
-        `${tarball} does not look like a kernel source tarball: its top-level Makefile has no VERSION/PATCHLEVEL. Give a linux-source tarball (HMMCI_TARBALL) or a kernel checkout with --tree DIR.`,
-      );
-    }
+    const files = await unpackTarball(cache, tarball, tmp, reporter, signal);
+    const version = unpackedVersion(tmp, tarball);
 
     // 2. One reproducible baseline commit holding every file.
-    const commit = reporter.stage('tree: baseline commit', `linux ${version.text}`);
-    await git(tmp, ['init', '-q'], { what: 'creating the default tree repository' });
-    // No automatic gc: 90k loose objects would make a later `git am` start a long repack.
-    await git(tmp, ['config', 'gc.auto', '0']);
-    await git(tmp, ['config', 'core.fsync', 'none']);
-    let added = 0;
-    await git(tmp, ['-c', 'index.threads=true', 'add', '-f', '-A', '--verbose'], {
-      what: 'adding the unpacked tree to git',
-      signal,
-      onLine: () => {
-        added++;
-        if (added % 500 === 0) commit.update(`${added}/${files} files added`);
-      },
-    });
-    const ident = baselineCommitIdentity(version, basename(tarball));
-    await git(tmp, ['commit', '-q', '--no-verify', '--no-gpg-sign', '-m', ident.message], {
-      env: ident.env,
-      what: 'making the baseline commit',
-      signal,
-    });
-    await git(tmp, ['update-ref', BASELINE_REF, 'HEAD']);
-    const baseline = (await git(tmp, ['rev-parse', 'HEAD'])).trim();
-    commit.done(baseline);
+    const baseline = await commitBaseline(tmp, tarball, version, files, reporter, signal);
 
     // 3. Move into place.
     const id = `linux-${version.text}`;

@@ -1,21 +1,30 @@
 /**
- * Where the watcher's durable state lives (position, series being assembled, outcomes). Behind
- * a small interface so it can move into the history database (issue 14) without touching the
- * watcher: today a JSON state file, written atomically and fsynced (temp file + rename), so a
- * kill -9 at any point leaves either the old or the new state, never half of one.
+ * Where the watcher's durable state lives (position, series being assembled, outcomes), behind a
+ * small interface. The default is the history database (history-store.ts). StateFileStore is the
+ * JSON state file older versions kept (written atomically and fsynced: temp file + rename); it
+ * stays for the one-time import of such a file into the database, and as a store for tests.
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { BadInputError } from '../common/errors.js';
+import type { RunRecord } from '../report/record.js';
 import { emptyState, type WatchState } from './types.js';
+
+export interface SaveExtra {
+  /** The run whose result this save records: stored with the state in one transaction where the store can. */
+  record?: RunRecord;
+  /** The state was saved but the run's rows could not be (the history keeps the run directory for an import). */
+  onRecordError?: (record: RunRecord) => void;
+}
 
 export interface PositionStore {
   /** Human-readable location, for messages. */
   readonly location: string;
   /** The saved state, or a fresh one for `source` when nothing was saved yet. */
   load(source: string): WatchState;
-  /** Persist the whole state durably before returning. */
-  save(state: WatchState): void;
+  /** Persist the whole state durably before returning (with the run's result, when given). */
+  save(state: WatchState, extra?: SaveExtra): void;
+  close?(): void;
 }
 
 export class StateFileStore implements PositionStore {

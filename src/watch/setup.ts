@@ -1,7 +1,8 @@
 /**
  * Everything `hmmci watch` is made of, put together from its options: the source, the position
- * store, the selection from the tree's MAINTAINERS, the executor over the run pipeline, the
- * outbox and the check file. The CLI passes the real stages; tests pass stages over the fake kernel.
+ * store (the history database), the selection from the tree's MAINTAINERS, the executor over the
+ * run pipeline (local, or the fleet with --fleet), the outbox and the check file. The CLI passes
+ * the real stages; tests pass stages over the fake kernel.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
@@ -14,11 +15,13 @@ import { acquireLock } from '../common/lock.js';
 import type { Reporter } from '../common/progress.js';
 import type { ConfigVariant, Stages } from '../run/index.js';
 import { DEFAULT_LIMITS } from './assemble.js';
-import { localExecutor, type Executor } from './executor.js';
+import { connectFleet } from '../fleet/connection.js';
+import { fleetExecutor, localExecutor, type Executor, type LocalExecutorOptions } from './executor.js';
+import { openHistoryPositionStore } from './history-store.js';
 import { WatchLog } from './log.js';
 import { MailStore } from './mail-store.js';
 import { MaildirOutbox, SendmailOutbox, type Outbox } from './outbox.js';
-import { StateFileStore, type PositionStore } from './position-store.js';
+import type { PositionStore } from './position-store.js';
 import type { ReplyPolicy } from './reply.js';
 import { DEFAULT_EXTRA_PATHS, loadSelection } from './select.js';
 import { MaildirSource, PublicInboxSource, type MailSource } from './sources.js';
@@ -47,6 +50,10 @@ export interface WatchSetup {
   runner: 'qemu' | 'vng';
   reruns: number;
   jobs?: number;
+  /** Run each series on the fleet behind this Redis (`--fleet redis://HOST:PORT`). */
+  fleet?: string;
+  /** With fleet: the artifact store (`--store`). */
+  artifactStore?: string;
 }
 
 export interface WatchDeps {
@@ -54,8 +61,9 @@ export interface WatchDeps {
   cache: CacheLayout;
   reporter: Reporter;
   signal: AbortSignal;
-  /** Replace the local executor (the fleet's seam). */
+  /** Replace the executor made from the options (local, or the fleet with `fleet`). */
   executor?: Executor;
+  /** Default: the history database of `cache` (history-store.ts). */
   store?: PositionStore;
   now?: () => number;
   keepLog?: boolean;
@@ -93,6 +101,27 @@ function outboxOf(o: WatchSetup): Outbox | undefined {
   return undefined;
 }
 
+/** The local run pipeline, or the fleet (its Redis checked now: down or too old is exit 12 before any mail is read). */
+async function executorOf(o: WatchSetup, d: WatchDeps): Promise<Executor> {
+  const local: LocalExecutorOptions = {
+    stages: d.stages,
+    cache: d.cache,
+    reporter: d.reporter,
+    tree: o.tree,
+    base: o.base,
+    variants: [o.variant],
+    runner: o.runner,
+    reruns: o.reruns,
+    jobs: o.jobs,
+  };
+  if (!o.fleet) {
+    if (o.artifactStore) throw new UsageError("--store names the fleet's artifact store: give it with --fleet.");
+    return localExecutor(local);
+  }
+  await (await connectFleet(o.fleet, { flag: '--fleet' })).close();
+  return fleetExecutor({ ...local, url: o.fleet, artifactStore: o.artifactStore });
+}
+
 export async function createWatcher(
   o: WatchSetup,
   d: WatchDeps,
@@ -115,27 +144,23 @@ export async function createWatcher(
     });
   }
   const outbox = outboxOf(o);
+  const executor = d.executor ?? (await executorOf(o, d));
   const log = new WatchLog(join(stateDir, 'watch.log'), d.reporter, d.keepLog);
   const ctx = { cache: d.cache, reporter: d.reporter, signal: d.signal };
   const tree = await d.stages.resolveTree({ tree: o.tree }, ctx);
   const selection = loadSelection(tree.path, o.paths ?? DEFAULT_EXTRA_PATHS);
+  const store = d.store ?? openHistoryPositionStore(d.cache, stateDir);
   log.say(
-    { event: 'start', source: source.name, state: stateDir, selection: selection.patterns },
-    `following ${source.name} (state ${stateDir}); testing series that touch ${selection.source}`,
+    {
+      event: 'start',
+      source: source.name,
+      state: stateDir,
+      position: store.location,
+      executor: executor.name,
+      selection: selection.patterns,
+    },
+    `following ${source.name} (state ${stateDir}, position in ${store.location}); testing series that touch ${selection.source} (${executor.name})`,
   );
-  const executor =
-    d.executor ??
-    localExecutor({
-      stages: d.stages,
-      cache: d.cache,
-      reporter: d.reporter,
-      tree: o.tree,
-      base: o.base,
-      variants: [o.variant],
-      runner: o.runner,
-      reruns: o.reruns,
-      jobs: o.jobs,
-    });
   const reproduceArgs = [
     ...(o.tree ? ['--tree', o.tree] : []),
     ...o.configArgs,
@@ -143,7 +168,7 @@ export async function createWatcher(
   ];
   const watcher = new Watcher({
     source,
-    store: d.store ?? new StateFileStore(stateDir),
+    store,
     mails: new MailStore(stateDir),
     executor,
     selection,

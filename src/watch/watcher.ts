@@ -299,7 +299,9 @@ export class Watcher {
       }
       const machine =
         !isHmmciError(err) ||
-        [ExitCode.INFRA, ExitCode.MISSING_TOOL, ExitCode.TREE, ExitCode.INTERRUPTED].includes(err.exitCode as 7);
+        [ExitCode.INFRA, ExitCode.MISSING_TOOL, ExitCode.TREE, ExitCode.INTERRUPTED, ExitCode.FLEET].includes(
+          err.exitCode as 7,
+        );
       if (machine || this.o.signal.aborted) {
         s.status = 'queued';
         this.o.log.warn(
@@ -336,7 +338,20 @@ export class Watcher {
       { event: 'tested', series: s.key, msgid: s.rootId, run: r.id, exitCode: r.exitCode, summary: s.summary },
       `tested ${short(s)}: ${s.summary} (run ${r.id}, exit ${r.exitCode ?? '?'})`,
     );
-    this.save();
+    // The result and the run's history rows in one save (one transaction in the history database).
+    this.o.store.save(this.state, {
+      record: r,
+      onRecordError: () =>
+        this.o.log.warn(
+          { event: 'history-error', series: s.key, run: r.id },
+          `run ${r.id} of ${short(s)} is recorded as tested, but its rows could not be written into the history; \`hmmci history import\` adds them from its run directory`,
+        ),
+    });
+  }
+
+  /** Release the position store (the history database connection). */
+  close(): void {
+    this.o.store.close?.();
   }
 
   /** Reply and check records for a tested series; then it is answered. */

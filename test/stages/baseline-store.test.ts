@@ -36,29 +36,35 @@ t.test('a cached baseline is re-parsed from its console log, so a parser fix rea
   t.notOk(store.lookup({ ...key, runner: 'vng' }), 'another runner is another baseline');
 });
 
-t.test('a shaped baseline (--repeat, shards) keeps its merged result: its one console log is not the whole run', async (t) => {
-  const cache = cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-bl-')));
-  t.teardown(() => rmSync(cache.root, { recursive: true, force: true }));
-  const store = new BaselineStore(cache);
-  const log = join(cache.root, 'console.log');
-  // The first shard's log of a real 58-case boot stands in for "one of two shards": re-parsing it
-  // alone would lose the other shard's cases and every repeat count.
-  copyFileSync(fixture('listing-split-by-kernel-message.log'), log);
-  const merged = {
-    tests: [
-      { name: 'hmm.hmm_device_private.open_close', status: 'pass' as const, repeat: { pass: 2, total: 2 } },
-      { name: 'hmm.hmm_device_private.anon_read', status: 'pass' as const, repeat: { pass: 2, total: 2 } },
-    ],
-    counts: { pass: 2 },
-    events: [],
-  };
-  const shape = { repeat: 2, runs: [2, 2], boots: [1, 1], shards: [29, 29] };
-  const k = { ...key, runner: 'qemu repeat=2' };
-  store.save({ key: k, result: merged, shape, accel: 'tcg', fromRun: 'r1', createdAt: '2026-11-29T11:00:00Z' }, { console: log });
-  const hit = store.lookup(k);
-  t.same(hit!.result, merged, 'the merged result, repeat counts included');
-  t.same(hit!.shape, shape);
-});
+t.test(
+  'a shaped baseline (--repeat, shards) keeps its merged result: its one console log is not the whole run',
+  async (t) => {
+    const cache = cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-bl-')));
+    t.teardown(() => rmSync(cache.root, { recursive: true, force: true }));
+    const store = new BaselineStore(cache);
+    const log = join(cache.root, 'console.log');
+    // The first shard's log of a real 58-case boot stands in for "one of two shards": re-parsing it
+    // alone would lose the other shard's cases and every repeat count.
+    copyFileSync(fixture('listing-split-by-kernel-message.log'), log);
+    const merged = {
+      tests: [
+        { name: 'hmm.hmm_device_private.open_close', status: 'pass' as const, repeat: { pass: 2, total: 2 } },
+        { name: 'hmm.hmm_device_private.anon_read', status: 'pass' as const, repeat: { pass: 2, total: 2 } },
+      ],
+      counts: { pass: 2 },
+      events: [],
+    };
+    const shape = { repeat: 2, runs: [2, 2], boots: [1, 1], shards: [29, 29] };
+    const k = { ...key, runner: 'qemu repeat=2' };
+    store.save(
+      { key: k, result: merged, shape, accel: 'tcg', fromRun: 'r1', createdAt: '2026-11-29T11:00:00Z' },
+      { console: log },
+    );
+    const hit = store.lookup(k);
+    t.same(hit!.result, merged, 'the merged result, repeat counts included');
+    t.same(hit!.shape, shape);
+  },
+);
 
 t.test('an entry without its console log keeps the stored result; a torn entry is a miss', async (t) => {
   const cache = cacheLayout(mkdtempSync(join(tmpdir(), 'hmmci-bl-')));

@@ -5,10 +5,11 @@
  */
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
+import { historyPath, openHistory } from '../../src/history/index.js';
 import { silentReporter } from '../../src/common/progress.js';
 import { DEFAULT_FRAGMENTS } from '../../src/run/real-stages.js';
 import { createWatcher, type WatchSetup } from '../../src/watch/setup.js';
@@ -100,7 +101,15 @@ t.test(
     );
     const stored = readdirSync(join(work, 'state')).includes('mail') ? readdirSync(join(work, 'state', 'mail')) : [];
     t.equal(stored.length, 0, 'nothing of the bomb or the thread is kept');
-    t.ok(readFileSync(join(work, 'state', 'state.json')).length < 200_000, 'the state stays small');
+    const db = openHistory(historyPath(cache), { readonly: true });
+    const bytes = db
+      .prepare(
+        'SELECT (SELECT coalesce(sum(length(entry)), 0) FROM watch_series) + (SELECT coalesce(sum(length(message_id) + length(series_key)), 0) FROM watch_messages)',
+      )
+      .pluck()
+      .get() as number;
+    db.close();
+    t.ok(bytes < 200_000, `the state stays small (${bytes} bytes in the history database)`);
     const second = await round();
     t.same(
       second.summary,

@@ -45,3 +45,56 @@ t.test('one watcher per state directory', async (t) => {
   t.equal(r.code, 2);
   t.match(r.err, new RegExp(`Another hmmci watch follows .* \\(pid ${process.ppid}\\)\\. One watcher per state`));
 });
+
+t.test('--fleet: a bad URL is a usage error, Redis down is exit 12, --store needs --fleet', async (t) => {
+  const { mkdirSync } = await import('node:fs');
+  const md = join(work, 'Maildir-fleet');
+  for (const d of ['new', 'cur', 'tmp']) mkdirSync(join(md, d), { recursive: true });
+  const base = ['watch', '--once', '--maildir', md, '--state', join(work, 'state-fleet')];
+  const bad = await runCli([...base, '--fleet', 'http://127.0.0.1:6379'], { cacheDir: join(work, 'cache') });
+  t.equal(bad.code, 2);
+  t.match(bad.err, /--fleet "http:\/\/127\.0\.0\.1:6379" is a http URL; the fleet runs on Redis/);
+  const { freePort } = await import('../fleet/helpers/redis.js');
+  const port = await freePort(); // nothing listens there
+  const down = await runCli([...base, '--fleet', `redis://127.0.0.1:${port}`], { cacheDir: join(work, 'cache') });
+  t.equal(down.code, 12);
+  t.match(down.err, new RegExp(`Cannot reach the fleet's Redis at 127\\.0\\.0\\.1:${port} \\(--fleet`));
+  const store = await runCli([...base, '--store', work], { cacheDir: join(work, 'cache') });
+  t.equal(store.code, 2);
+  t.match(store.err, /--store names the fleet's artifact store: give it with --fleet/);
+});
+
+t.test('flags → setup: --paths split, --runner vng adds its config like run, --fleet/--store passed', async (t) => {
+  const { watchSetupOf } = await import('../../src/cli/commands/watch.js');
+  const flags = {
+    inbox: '/srv/lore/linux-mm',
+    interval: 300_000,
+    settle: 60_000,
+    paths: ['mm/a.c,mm/b.c', ' mm/c.c '],
+    maxParts: 100,
+    replyTo: 'author' as const,
+    testedBy: 'Bot <bot@example.org>',
+    kconfig: [],
+    config: ['CONFIG_X=y'],
+    runner: 'vng' as const,
+    reruns: 0,
+    fleet: 'redis://127.0.0.1:6379',
+    store: '/srv/store',
+  };
+  const s = await watchSetupOf(flags);
+  t.same(s.paths, ['mm/a.c', 'mm/b.c', 'mm/c.c']);
+  t.ok(
+    s.variant.fragments.some((f) => f.endsWith('vng.config')),
+    'vng.config with --runner vng',
+  );
+  t.same(s.configArgs, ['--config', 'CONFIG_X=y']);
+  t.match(s, {
+    fleet: 'redis://127.0.0.1:6379',
+    artifactStore: '/srv/store',
+    settleMs: 60_000,
+    testedBy: 'Bot <bot@example.org>',
+  });
+  const q = await watchSetupOf({ ...flags, runner: 'qemu', paths: [] });
+  t.notOk(q.variant.fragments.some((f) => f.endsWith('vng.config')));
+  t.equal(q.paths, undefined, 'default extra paths');
+});

@@ -14,7 +14,7 @@ import { cacheLayout } from '../../src/common/cache.js';
 import { silentReporter } from '../../src/common/progress.js';
 import { readRecord } from '../../src/run/index.js';
 import { DEFAULT_FRAGMENTS } from '../../src/run/real-stages.js';
-import { StateFileStore } from '../../src/watch/position-store.js';
+import { openHistoryPositionStore } from '../../src/watch/history-store.js';
 import { createWatcher, type WatchSetup } from '../../src/watch/setup.js';
 import { createPublicInbox, publicInboxMissing } from '../../tools/public-inbox/fixture.js';
 import { fakeKernelStages, makeTraffic } from './traffic.js';
@@ -48,8 +48,11 @@ t.test('kill -9 mid-run, then --once: tested once, answered once', { skip: publi
   process.kill(-(child.pid as number), 'SIGKILL');
   t.equal(await exited, 'SIGKILL');
   const v2key = `${traffic.v2.cover} v2`;
-  const saved = new StateFileStore(state).load(inbox.dir);
-  t.equal(saved.series[v2key]?.status, 'running', 'killed while running: the state says so');
+  const peek = openHistoryPositionStore(cacheLayout(cache), state);
+  const saved = peek.load(inbox.dir);
+  peek.close();
+  t.equal(saved.series[v2key]?.status, 'running', 'killed while running: the history database says so');
+  t.notOk(existsSync(join(state, 'state.json')), 'no state file: the position is in the database');
   const runsAfterKill = readdirSync(join(cache, 'runs'));
   t.equal(runsAfterKill.length, 1);
   t.equal(
@@ -92,13 +95,14 @@ t.test('kill -9 mid-run, then --once: tested once, answered once', { skip: publi
   t.equal(readdirSync(join(state, 'outbox', 'new')).length, 1);
 
   // A run that finished before the watcher could record it (kill between the two) is adopted.
-  const store = new StateFileStore(state);
+  const store = openHistoryPositionStore(cacheLayout(cache), state);
   const st = store.load(inbox.dir);
   const v2 = st.series[v2key];
   if (!v2) throw new Error('no v2');
   const runDir = v2.runDir as string;
   Object.assign(v2, { status: 'running', runId: undefined, runDir: undefined });
   store.save(st);
+  store.close();
   const tests = stages.tests;
   const fourth = await createWatcher(setup, {
     stages,

@@ -1,9 +1,11 @@
 /**
- * A watcher in its own process, for the kill -9 test (not a test file itself): `--once` over the
- * inbox with the fake-kernel stages, its guest slow (argv[5] ms) so the parent can kill it mid-run.
- * argv: inbox state cache tree guestMs marker
+ * A watcher in its own process, for the kill -9 tests (not a test file itself): `--once` over the
+ * inbox (or Maildir: a folder with new/) with the fake-kernel stages, its guest slow (argv[5] ms)
+ * so the parent can kill it mid-run.
+ * argv: inbox|maildir state cache tree guestMs marker
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { silentReporter } from '../../src/common/progress.js';
 import { DEFAULT_FRAGMENTS } from '../../src/run/real-stages.js';
@@ -24,7 +26,7 @@ const stages = fakeKernelStages({
 });
 const { watcher } = await createWatcher(
   {
-    inbox,
+    ...(existsSync(join(inbox, 'new')) ? { maildir: inbox } : { inbox }),
     state,
     settleMs: 30 * 60_000,
     maxParts: 100,

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { silentReporter } from '../../src/common/progress.js';
 import { DEFAULT_FRAGMENTS } from '../../src/run/real-stages.js';
+import { historyPath, openHistory } from '../../src/history/index.js';
+import { watchOutcomes } from '../../src/watch/outcomes.js';
 import { createWatcher, type WatchSetup } from '../../src/watch/setup.js';
 import type { WatchState } from '../../src/watch/types.js';
 import { createPublicInbox, publicInboxMissing } from '../../tools/public-inbox/fixture.js';
@@ -152,6 +154,29 @@ t.test(
     t.match(third.state.series[`${traffic.missing.cover} v1`]?.reason, /missing 2\/3/);
     const fourth = await round();
     t.same(fourth.summary.incomplete, []);
+
+    // The outcomes are in the history database: the incomplete and skipped series queryable, the
+    // tested one joined to its run's job row.
+    const db = openHistory(historyPath(cache), { readonly: true });
+    t.same(
+      watchOutcomes(db, { statuses: ['incomplete'] }).map((o) => [o.messageId, o.reason?.replace(/ \d+ min.*/, '')]),
+      [[traffic.missing.cover, 'missing 2/3']],
+      'the incomplete series, once',
+    );
+    t.ok(
+      watchOutcomes(db, { statuses: ['skipped'] }).some(
+        (o) => o.messageId === traffic.pageAlloc.cover && /mm\/page_alloc\.c/.test(o.reason ?? ''),
+      ),
+      'the non-HMM series with its reason',
+    );
+    t.same(
+      db
+        .prepare('SELECT s.status, j.id AS job FROM watch_series s LEFT JOIN jobs j ON j.id = s.run_id WHERE s.key = ?')
+        .get(v2key),
+      { status: 'answered', job: v2?.runId },
+      "v2's outcome names its run, whose rows are in the history",
+    );
+    db.close();
     t.equal(readdirSync(join(work, 'outbox', 'new')).length, 1, 'still one reply');
 
     // v3 arrives after v2 was tested: it is tested, and its reply names v2's run.

@@ -11,10 +11,12 @@ import {
   testHistory,
 } from '../../history/index.js';
 import { printable } from '../../history/printable.js';
+import { parseStatuses, renderWatchOutcomes, watchOutcomes } from '../../watch/outcomes.js';
 import { contextFrom, wholeNumber } from '../context.js';
 
 interface HistoryFlags {
   flaky?: boolean;
+  watch?: string | true;
   json?: boolean;
   limit?: number;
 }
@@ -28,6 +30,10 @@ export function registerHistory(program: Command): void {
     .argument('[test-glob]', 'test name or glob, e.g. "hmm2.*.snapshot" or "*coherent*"')
     .option('--flaky', 'rank tests by flips (pass↔fail changes on the same base and config)')
     .option(
+      '--watch [status]',
+      'series versions hmmci watch met, newest first, with their outcome (filter: tested, answered, skipped, incomplete, superseded, queued…; comma-separated)',
+    )
+    .option(
       '--limit <n>',
       'runs shown per test (default 20; 0 = all), or tests shown with --flaky',
       wholeNumber('--limit', 0),
@@ -35,12 +41,18 @@ export function registerHistory(program: Command): void {
     .option('--json', 'as JSON')
     .action((glob: string | undefined, opts: HistoryFlags, cmd: Command) => {
       const ctx = contextFrom(cmd);
-      if (!glob && !opts.flaky)
+      if (!glob && !opts.flaky && opts.watch === undefined)
         throw new UsageError(
-          'Give a test glob (`hmmci history "hmm2.*.snapshot"`), --flaky, or `hmmci history import`.',
+          'Give a test glob (`hmmci history "hmm2.*.snapshot"`), --flaky, --watch, or `hmmci history import`.',
         );
+      const statuses = parseStatuses(opts.watch);
       const db = openCacheHistory(ctx.cache);
       try {
+        if (opts.watch !== undefined) {
+          const list = watchOutcomes(db, { statuses, limit: opts.limit ?? 50 });
+          ctx.out(opts.json ? JSON.stringify(list, null, 2) : renderWatchOutcomes(list));
+          return;
+        }
         if (opts.flaky) {
           const list = flakyRanking(db, { limit: opts.limit });
           ctx.out(opts.json ? JSON.stringify(list, null, 2) : renderFlakyText(list));

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { interruptSignal } from '../../common/cleanup.js';
 import { emitReports, type ReportFlags } from '../../report/emit.js';
 import { listRuns, readRecord, resolveRunRef, runSeries, type RunListing, type RunRequest } from '../../run/index.js';
@@ -11,6 +11,7 @@ import { withFleet } from '../../fleet/submit.js';
 import { loadRunPageData, renderRunReport } from '../../web/index.js';
 import { collect, contextFrom, wholeNumber, type CliContext } from '../context.js';
 import { addGuestOptions, guestOptionsFrom } from '../guest-options.js';
+import { addOptions, type OptionSpec } from '../option-table.js';
 import { runnerFragments } from '../../guest/vng-config.js';
 
 /** `emitReports` moved to src/report/emit.ts; re-exported for older imports. */
@@ -93,6 +94,109 @@ function runsTable(runs: readonly RunListing[], dir: string): string {
     .join('\n');
 }
 
+/** The options of `hmmci run` (the guest options follow them). */
+const RUN_OPTIONS: readonly OptionSpec[] = [
+  {
+    flags: '--tree <dir>',
+    description: 'kernel git checkout to use (never modified; default: the default tree from linux-source-6.12)',
+  },
+  { flags: '--base <rev>', description: 'base revision when a series does not name one (default: the tree baseline)' },
+  { flags: '--kconfig <fragment>', description: 'extra config fragment (repeatable)', parse: collect, default: [] },
+  { flags: '--config <CONFIG_X=y>', description: 'extra config option (repeatable)', parse: collect, default: [] },
+  {
+    flags: '--variant <name:items>',
+    description:
+      'a config variant to run as its own job: a named one (debug: KASAN, lockdep, hung-task…; see `hmmci config --list-variants`) or name:fragment.config,CONFIG_X=y (repeatable)',
+    parse: collect,
+    default: [],
+  },
+  {
+    flags: '--runner <runner>',
+    description: 'how the kernel is booted (vng adds kernel-configs/vng.config)',
+    choices: ['qemu', 'vng'],
+    default: 'qemu',
+  },
+  {
+    flags: '--reruns <n>',
+    description: 're-runs of the patched kernel that confirm a changed result before it is called a regression',
+    parse: wholeNumber('--reruns', 0),
+    default: 1,
+  },
+  {
+    flags: '--jobs <n>',
+    description: 'make -j for builds (default: from cores and memory)',
+    parse: wholeNumber('--jobs', 0),
+  },
+  {
+    flags: '--no-baseline-cache',
+    description: 'rebuild and rerun the baseline even when a cached result matches',
+  },
+  { flags: '--json', description: 'print the JSON report on stdout (progress stays on stderr)' },
+  { flags: '--junit <file>', description: 'write a JUnit XML report' },
+  { flags: '--kcidb <file>', description: 'write KernelCI KCIDB JSON (checkouts, builds, tests)' },
+  { flags: '--mail <file>', description: 'write a plain-text reply for the mailing list' },
+  {
+    flags: '--tested-by <who>',
+    description: 'Tested-by identity for --mail (default: git config user.name/user.email)',
+  },
+  {
+    flags: '--fleet <url>',
+    description:
+      'submit the builds and boots to the fleet behind this Redis (redis://HOST:PORT) instead of running them here',
+  },
+  {
+    flags: '--store <dir|url>',
+    description:
+      'with --fleet: the artifact store every worker reaches (a shared directory or an http:// WebDAV URL; default $HMMCI_STORE or <cache>/fleet/store)',
+  },
+];
+
+/** The options of `hmmci report`. */
+const REPORT_OPTIONS: readonly OptionSpec[] = [
+  { flags: '--json', description: 'the JSON report' },
+  { flags: '--junit [file]', description: 'JUnit XML (to FILE, or stdout)' },
+  { flags: '--kcidb [file]', description: 'KCIDB JSON (to FILE, or stdout)' },
+  { flags: '--mail [file]', description: 'plain-text reply for the list (to FILE, or stdout)' },
+  {
+    flags: '--tested-by <who>',
+    description: 'Tested-by identity for --mail (default: git config user.name/user.email)',
+  },
+  {
+    flags: '--html <file>',
+    description: 'write one self-contained HTML page of the run (no network needed to open it)',
+  },
+];
+
+/** `hmmci run`: the request runs here, or on the fleet with --fleet; reports as the flags ask. */
+async function runAction(inputs: string[], opts: RunFlags, cmd: Command): Promise<void> {
+  const ctx = contextFrom(cmd);
+  const request = runRequest(ctx, inputs, opts);
+  const outcome = opts.fleet
+    ? await withFleet(
+        opts.fleet,
+        { cache: ctx.cache, store: opts.store, local: realStages(), runner: opts.runner, reporter: ctx.reporter },
+        // On a fleet the baseline's boot is a test job of its own; its kernel lives in the store,
+        // not in a build dir a snapshot could copy: no overlap with the patched build here.
+        (stages, machine) => runSeries({ ...request, machine, overlapBaselineBoot: false }, stages),
+      )
+    : await runSeries(request, realStages());
+  await emitReports(ctx, outcome.records, opts);
+  process.exitCode = outcome.exitCode;
+}
+
+/** `hmmci report [run]`: a past run's reports again (and --html). */
+async function reportAction(ref: string, opts: ReportFlags & { html?: string }, cmd: Command): Promise<void> {
+  const ctx = contextFrom(cmd);
+  const record = readRecord(resolveRunRef(ctx.cache, ref));
+  if (opts.html) {
+    writeFileSync(resolve(opts.html), renderRunReport(await loadRunPageData(record)));
+    ctx.reporter.info(`wrote ${resolve(opts.html)}`);
+  }
+  if (!opts.html || opts.json || opts.junit || opts.kcidb || opts.mail) await emitReports(ctx, [record], opts);
+  process.exitCode = record.exitCode ?? 0;
+}
+
+/** `hmmci run`, `hmmci report` and `hmmci runs`. */
 export function registerRun(program: Command): void {
   const run = program
     .command('run')
@@ -102,82 +206,14 @@ export function registerRun(program: Command): void {
     .argument(
       '<series...>',
       'mbox file, folder of .patch/.eml, A..B range of the tree, or a message-id (fetched with b4)',
-    )
-    .option(
-      '--tree <dir>',
-      'kernel git checkout to use (never modified; default: the default tree from linux-source-6.12)',
-    )
-    .option('--base <rev>', 'base revision when a series does not name one (default: the tree baseline)')
-    .option('--kconfig <fragment>', 'extra config fragment (repeatable)', collect, [])
-    .option('--config <CONFIG_X=y>', 'extra config option (repeatable)', collect, [])
-    .option(
-      '--variant <name:items>',
-      'a config variant to run as its own job: a named one (debug: KASAN, lockdep, hung-task…; see `hmmci config --list-variants`) or name:fragment.config,CONFIG_X=y (repeatable)',
-      collect,
-      [],
-    )
-    .addOption(
-      new Option('--runner <runner>', 'how the kernel is booted (vng adds kernel-configs/vng.config)')
-        .choices(['qemu', 'vng'])
-        .default('qemu'),
-    )
-    .option(
-      '--reruns <n>',
-      're-runs of the patched kernel that confirm a changed result before it is called a regression',
-      wholeNumber('--reruns', 0),
-      1,
-    )
-    .option('--jobs <n>', 'make -j for builds (default: from cores and memory)', wholeNumber('--jobs', 0))
-    .option('--no-baseline-cache', 'rebuild and rerun the baseline even when a cached result matches')
-    .option('--json', 'print the JSON report on stdout (progress stays on stderr)')
-    .option('--junit <file>', 'write a JUnit XML report')
-    .option('--kcidb <file>', 'write KernelCI KCIDB JSON (checkouts, builds, tests)')
-    .option('--mail <file>', 'write a plain-text reply for the mailing list')
-    .option('--tested-by <who>', 'Tested-by identity for --mail (default: git config user.name/user.email)')
-    .option(
-      '--fleet <url>',
-      'submit the builds and boots to the fleet behind this Redis (redis://HOST:PORT) instead of running them here',
-    )
-    .option(
-      '--store <dir|url>',
-      'with --fleet: the artifact store every worker reaches (a shared directory or an http:// WebDAV URL; default $HMMCI_STORE or <cache>/fleet/store)',
     );
-  addGuestOptions(run).action(async (inputs: string[], opts: RunFlags, cmd: Command) => {
-    const ctx = contextFrom(cmd);
-    const request = runRequest(ctx, inputs, opts);
-    const outcome = opts.fleet
-      ? await withFleet(
-          opts.fleet,
-          { cache: ctx.cache, store: opts.store, local: realStages(), runner: opts.runner, reporter: ctx.reporter },
-          // On a fleet the baseline's boot is a test job of its own; its kernel lives in the store,
-          // not in a build dir a snapshot could copy: no overlap with the patched build here.
-          (stages, machine) => runSeries({ ...request, machine, overlapBaselineBoot: false }, stages),
-        )
-      : await runSeries(request, realStages());
-    await emitReports(ctx, outcome.records, opts);
-    process.exitCode = outcome.exitCode;
-  });
+  addGuestOptions(addOptions(run, RUN_OPTIONS)).action(runAction);
 
-  program
+  const report = program
     .command('report')
     .description('Render a past run again: terminal (default), --json, --junit, --kcidb, --mail or --html.')
-    .argument('[run]', 'run id, a unique part of one, "last", or a run directory', 'last')
-    .option('--json', 'the JSON report')
-    .option('--junit [file]', 'JUnit XML (to FILE, or stdout)')
-    .option('--kcidb [file]', 'KCIDB JSON (to FILE, or stdout)')
-    .option('--mail [file]', 'plain-text reply for the list (to FILE, or stdout)')
-    .option('--tested-by <who>', 'Tested-by identity for --mail (default: git config user.name/user.email)')
-    .option('--html <file>', 'write one self-contained HTML page of the run (no network needed to open it)')
-    .action(async (ref: string, opts: ReportFlags & { html?: string }, cmd: Command) => {
-      const ctx = contextFrom(cmd);
-      const record = readRecord(resolveRunRef(ctx.cache, ref));
-      if (opts.html) {
-        writeFileSync(resolve(opts.html), renderRunReport(await loadRunPageData(record)));
-        ctx.reporter.info(`wrote ${resolve(opts.html)}`);
-      }
-      if (!opts.html || opts.json || opts.junit || opts.kcidb || opts.mail) await emitReports(ctx, [record], opts);
-      process.exitCode = record.exitCode ?? 0;
-    });
+    .argument('[run]', 'run id, a unique part of one, "last", or a run directory', 'last');
+  addOptions(report, REPORT_OPTIONS).action(reportAction);
 
   program
     .command('runs')

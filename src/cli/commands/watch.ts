@@ -3,8 +3,9 @@ import { Option, type Command } from 'commander';
 import { UsageError } from '../../common/errors.js';
 import { interruptSignal } from '../../common/cleanup.js';
 import { run as exec } from '../../common/exec.js';
+import { runnerFragments } from '../../guest/vng-config.js';
 import { DEFAULT_FRAGMENTS, realStages } from '../../run/real-stages.js';
-import { createWatcher } from '../../watch/setup.js';
+import { createWatcher, type WatchSetup } from '../../watch/setup.js';
 import { collect, contextFrom, wholeNumber } from '../context.js';
 
 /** `30` (minutes), `90s`, `30m`, `2h` → milliseconds. */
@@ -46,15 +47,14 @@ interface WatchFlags {
   runner: 'qemu' | 'vng';
   reruns: number;
   jobs?: number;
+  fleet?: string;
+  store?: string;
   json?: boolean;
 }
 
-export function registerWatch(program: Command): void {
-  program
-    .command('watch')
-    .description(
-      'Follow a public-inbox mirror or a Maildir, test every new series version that touches HMM once, and answer (reply mail, patchwork-style check records).',
-    )
+/** Where mail comes from, how often, and what the watcher keeps. */
+function addSourceOptions(cmd: Command): Command {
+  return cmd
     .option(
       '--inbox <dir>',
       'a public-inbox v2 mirror (its git/N.git epochs), e.g. a public-inbox-clone of lore.kernel.org/linux-mm',
@@ -73,7 +73,10 @@ export function registerWatch(program: Command): void {
       duration('--settle'),
       1_800_000,
     )
-    .option('--state <dir>', "the watcher's durable state (default <cache>/watch/<inbox>-<hash>/)")
+    .option(
+      '--state <dir>',
+      "the watcher's folder: mails being assembled, log, checks (default <cache>/watch/<inbox>-<hash>/); its position is in the history database",
+    )
     .option(
       '--paths <path>',
       'files tested beside the MAINTAINERS HMM entry (repeatable or comma-separated; default mm/migrate_device.c, include/linux/migrate.h, include/linux/memremap.h, mm/memremap.c)',
@@ -85,7 +88,12 @@ export function registerWatch(program: Command): void {
       'a series announcing more parts is skipped as a patch bomb',
       wholeNumber('--max-parts', 1),
       100,
-    )
+    );
+}
+
+/** How a tested series is answered. */
+function addAnswerOptions(cmd: Command): Command {
+  return cmd
     .option('--outbox <dir>', 'write each reply into this Maildir (new/)')
     .option(
       '--sendmail <cmd>',
@@ -108,7 +116,12 @@ export function registerWatch(program: Command): void {
     .option(
       '--url <base>',
       "base URL of run pages for the check records' target_url (default: file:// of the run directory)",
-    )
+    );
+}
+
+/** How each series is run: as `hmmci run` would, here or on the fleet. */
+function addRunOptions(cmd: Command): Command {
+  return cmd
     .option('--tree <dir>', 'kernel git checkout (never modified; default: the default tree)')
     .option('--base <rev>', "base when a series' base-commit is not in the tree (default: the tree baseline)")
     .option('--kconfig <fragment>', 'extra config fragment (repeatable)', collect, [])
@@ -116,52 +129,81 @@ export function registerWatch(program: Command): void {
     .addOption(new Option('--runner <runner>', 'how kernels are booted').choices(['qemu', 'vng']).default('qemu'))
     .option('--reruns <n>', 're-runs that confirm a changed result', wholeNumber('--reruns', 0), 1)
     .option('--jobs <n>', 'make -j for builds', wholeNumber('--jobs', 1))
-    .option('--json', "with --once: print the round's summary as JSON")
-    .action(async (opts: WatchFlags, cmd: Command) => {
-      const ctx = contextFrom(cmd);
-      const signal = interruptSignal();
-      const { watcher } = await createWatcher(
-        {
-          inbox: opts.inbox,
-          maildir: opts.maildir,
-          state: opts.state,
-          settleMs: opts.settle,
-          maxParts: opts.maxParts,
-          paths: opts.paths.length
-            ? opts.paths
-                .flatMap((p) => p.split(','))
-                .map((p) => p.trim())
-                .filter(Boolean)
-            : undefined,
-          outbox: opts.outbox,
-          sendmail: opts.sendmail,
-          replyTo: opts.replyTo,
-          from: opts.from,
-          testedBy: opts.testedBy ?? (await gitIdentity()),
-          checks: opts.checks,
-          url: opts.url,
-          tree: opts.tree,
-          base: opts.base,
-          variant: { fragments: [...DEFAULT_FRAGMENTS, ...opts.kconfig.map((f) => resolve(f))], extra: opts.config },
-          configArgs: [
-            ...opts.kconfig.flatMap((k) => ['--kconfig', k]),
-            ...opts.config.flatMap((c) => ['--config', c]),
-          ],
-          runner: opts.runner,
-          reruns: opts.reruns,
-          jobs: opts.jobs,
-        },
-        { stages: realStages(), cache: ctx.cache, reporter: ctx.reporter, signal, lock: true },
+    .option(
+      '--fleet <url>',
+      'run each series on the fleet behind this Redis (redis://HOST:PORT), as `hmmci run --fleet` does',
+    )
+    .option(
+      '--store <dir|url>',
+      'with --fleet: the artifact store every worker reaches (default $HMMCI_STORE or <cache>/fleet/store)',
+    )
+    .option('--json', "with --once: print the round's summary as JSON");
+}
+
+/** The flags as the watcher's setup (thin: defaults and parsing live in the options). */
+export async function watchSetupOf(opts: WatchFlags): Promise<WatchSetup> {
+  const paths = opts.paths
+    .flatMap((p) => p.split(','))
+    .map((p) => p.trim())
+    .filter(Boolean);
+  return {
+    inbox: opts.inbox,
+    maildir: opts.maildir,
+    state: opts.state,
+    settleMs: opts.settle,
+    maxParts: opts.maxParts,
+    paths: paths.length ? paths : undefined,
+    outbox: opts.outbox,
+    sendmail: opts.sendmail,
+    replyTo: opts.replyTo,
+    from: opts.from,
+    testedBy: opts.testedBy ?? (await gitIdentity()),
+    checks: opts.checks,
+    url: opts.url,
+    tree: opts.tree,
+    base: opts.base,
+    // As `hmmci run`: --runner vng adds kernel-configs/vng.config (its own config key and baseline).
+    variant: {
+      fragments: [...DEFAULT_FRAGMENTS, ...runnerFragments(opts.runner), ...opts.kconfig.map((f) => resolve(f))],
+      extra: opts.config,
+    },
+    configArgs: [...opts.kconfig.flatMap((k) => ['--kconfig', k]), ...opts.config.flatMap((c) => ['--config', c])],
+    runner: opts.runner,
+    reruns: opts.reruns,
+    jobs: opts.jobs,
+    fleet: opts.fleet,
+    artifactStore: opts.store,
+  };
+}
+
+async function runWatch(opts: WatchFlags, cmd: Command): Promise<void> {
+  const ctx = contextFrom(cmd);
+  const signal = interruptSignal();
+  const { watcher } = await createWatcher(await watchSetupOf(opts), {
+    stages: realStages(),
+    cache: ctx.cache,
+    reporter: ctx.reporter,
+    signal,
+    lock: true,
+  });
+  try {
+    if (!opts.once) return await watcher.poll(opts.interval);
+    const summary = await watcher.once();
+    if (opts.json) ctx.out(JSON.stringify(summary, null, 2));
+    else
+      ctx.out(
+        `watch: ${summary.scanned} message(s) read, ${summary.tested.length} series tested, ${summary.skipped} skipped, ${summary.incomplete.length} incomplete, ${summary.superseded.length} superseded, ${summary.problems} problem(s)`,
       );
-      if (!opts.once) {
-        await watcher.poll(opts.interval);
-        return;
-      }
-      const summary = await watcher.once();
-      if (opts.json) ctx.out(JSON.stringify(summary, null, 2));
-      else
-        ctx.out(
-          `watch: ${summary.scanned} message(s) read, ${summary.tested.length} series tested, ${summary.skipped} skipped, ${summary.incomplete.length} incomplete, ${summary.superseded.length} superseded, ${summary.problems} problem(s)`,
-        );
-    });
+  } finally {
+    watcher.close();
+  }
+}
+
+export function registerWatch(program: Command): void {
+  const cmd = program
+    .command('watch')
+    .description(
+      'Follow a public-inbox mirror or a Maildir, test every new series version that touches HMM once, and answer (reply mail, patchwork-style check records).',
+    );
+  addRunOptions(addAnswerOptions(addSourceOptions(cmd))).action(runWatch);
 }
