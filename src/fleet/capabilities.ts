@@ -2,7 +2,7 @@ import { accessSync, constants } from 'node:fs';
 import { arch as nodeArch, availableParallelism, release, totalmem } from 'node:os';
 import { which } from '../common/exec.js';
 import { readMachineFacts } from '../guest/accel.js';
-import { BISECT_QUEUE, buildQueue, testQueue } from './jobs.js';
+import { BISECT_QUEUE, buildQueue, RUN_QUEUE, testQueue } from './jobs.js';
 
 /** What a worker can do, probed when it starts and published with its heartbeat. */
 export interface Capabilities {
@@ -79,7 +79,7 @@ export function probeCapabilities(env: ProbeEnv = {}): Capabilities {
 
 /** The queues a worker with these capabilities can serve (limited to `only` when given). */
 export function servedQueues(c: Capabilities, only?: { builds?: boolean; tests?: boolean }): string[] {
-  const q: string[] = [BISECT_QUEUE];
+  const q: string[] = [BISECT_QUEUE, RUN_QUEUE];
   if (only?.builds !== false && c.make) q.push(...c.compilers.map(buildQueue));
   if (only?.tests !== false) {
     for (const a of c.qemu) {

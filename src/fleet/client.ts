@@ -12,6 +12,7 @@ import {
   type TestJobData,
 } from './jobs.js';
 import { liveWorkers } from './registry.js';
+import type { ParentRef } from './run-parent.js';
 
 export type JobEnd<R> = { state: 'completed'; value: R } | { state: 'failed'; reason: string; attempts: number };
 
@@ -35,6 +36,7 @@ export interface ClientOptions {
 /** The submitting side of the fleet: adds jobs (deduplicated by id) and follows them until they end. */
 export class FleetClient {
   private readonly queues = new Map<string, Queue>();
+  private closed = false;
   private constructor(
     readonly conn: FleetConnection,
     private readonly opts: ClientOptions,
@@ -73,12 +75,25 @@ export class FleetClient {
     return this.submit<R>(`build-${data.arch}`, data, buildKey(data), { attempts: 3 });
   }
 
-  async submitTest<R>(data: TestJobData): Promise<JobHandle<R>> {
-    return this.submit<R>(`test-${data.arch}-${data.runner}`, data, `t-${randomUUID()}`, { attempts: 3 });
+  /**
+   * A test job; with `parent`, a child of a run's parent job (`id` then keys it within the run, so
+   * an adopted run finds its finished tests); its failure after every attempt is the parent's to
+   * report, not a reason to hold the parent forever.
+   */
+  async submitTest<R>(data: TestJobData, o: { id?: string; parent?: ParentRef } = {}): Promise<JobHandle<R>> {
+    return this.submit<R>(`test-${data.arch}-${data.runner}`, data, o.id ?? `t-${randomUUID()}`, {
+      attempts: 3,
+      ...(o.parent ? { parent: o.parent } : {}),
+    });
   }
 
   /** Add a job under `id` (an existing job with that id is that job: one build per key); a failed one is retried. */
-  async submit<R>(queue: string, data: JobData, id: string, o: { attempts: number }): Promise<JobHandle<R>> {
+  async submit<R>(
+    queue: string,
+    data: JobData,
+    id: string,
+    o: { attempts: number; parent?: ParentRef },
+  ): Promise<JobHandle<R>> {
     await this.ensureServable(queue);
     const q = this.queue(queue);
     const job = await q.add(data.kind, data, {
@@ -87,6 +102,7 @@ export class FleetClient {
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: { age: 7 * 24 * 3600 },
       removeOnFail: { age: 24 * 3600 },
+      ...(o.parent ? { parent: o.parent, ignoreDependencyOnFailure: true } : {}),
     });
     if ((await job.getState()) === 'failed') await job.retry('failed');
     return this.follow<R>(queue, id);
@@ -99,6 +115,7 @@ export class FleetClient {
     const end = (async (): Promise<JobEnd<R>> => {
       let waitingSince = Date.now();
       for (;;) {
+        if (this.closed) throw new Error(`fleet: stopped following ${queue} job ${id}: the client is closed`);
         const job = await Job.fromId(this.queue(queue), id).catch(() => undefined);
         if (job) {
           const p = job.progress as JobProgress | number;
@@ -139,6 +156,7 @@ export class FleetClient {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
     await this.conn.close();
   }

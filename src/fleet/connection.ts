@@ -119,5 +119,8 @@ export async function connectFleet(
   }
   // From here on, reconnect through short outages (a Redis restart mid-run loses nothing with AOF).
   redis.options.retryStrategy = (n: number) => Math.min(200 * n, 2000);
-  return { target, redis, version, close: async () => void (await redis.quit().catch(() => redis.disconnect())) };
+  // Closing while Redis is away: a QUIT would wait for its return.
+  const close = async () =>
+    void (redis.status === 'ready' ? await redis.quit().catch(() => redis.disconnect()) : redis.disconnect());
+  return { target, redis, version, close };
 }

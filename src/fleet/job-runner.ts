@@ -100,6 +100,7 @@ async function runJob(m: RunMessage): Promise<void> {
       send({ type: 'result', value: await bisectStep(m.data) });
       return;
     }
+    if (m.data.kind !== 'build' && m.data.kind !== 'test') throw new Error(`a ${m.data.kind} job has no runner`);
     const stages = await loadStages();
     const env = {
       stages,

@@ -12,6 +12,7 @@ export function queueNeeds(queue: string): string {
   if (b)
     return `build kernels for ${b[1]} (make, and gcc for ${b[1]}: native or a cross compiler such as ${b[1]}-linux-gnu-gcc)`;
   if (queue === BISECT_QUEUE) return 'run bisect step jobs (any worker does)';
+  if (queue === RUN_QUEUE) return 'summarise finished runs (any worker does)';
   const t = /^test-(.+)-(qemu|vng)$/.exec(queue);
   if (t)
     return t[2] === 'vng'
@@ -106,10 +107,17 @@ export type TestJobResult =
   | { ok: true; worker: string; result: TestRunResult; console: string; accel: string; runner: string; ms: number }
   | { ok: false; worker: string; failure: StageFailure };
 
-export type JobData = BuildJobData | TestJobData | import('./bisect-job.js').BisectJobData;
+export type JobData =
+  | BuildJobData
+  | TestJobData
+  | import('./bisect-job.js').BisectJobData
+  | import('./run-parent.js').RunJobData
+  | import('./run-parent.js').HoldJobData;
 
 /** Bisect step jobs need no machine capability: any worker serves them. */
 export const BISECT_QUEUE = 'bisect';
+/** Run parent jobs (src/fleet/run-parent.ts): summarised by any worker once their children are done. */
+export const RUN_QUEUE = 'run';
 
 /** Progress a worker publishes on its job (`job.updateProgress`): the phase reached and a status line. */
 export interface JobProgress {

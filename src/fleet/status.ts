@@ -4,6 +4,7 @@ import { redisOptions, type FleetConnection } from './connection.js';
 import { QUEUE_PREFIX, type JobProgress } from './jobs.js';
 import { liveWorkers, type WorkerInfo } from './registry.js';
 import { describeCapabilities } from './capabilities.js';
+import { RUN_QUEUE, type RunBuildRef, type RunJobData, type RunJobResult, type RunSummary } from './run-parent.js';
 
 export interface FleetStatus {
   redis: { url: string; version: string };
@@ -19,6 +20,23 @@ export interface FleetStatus {
     startedAt?: string;
   }>;
   failed: Array<{ queue: string; id: string; reason: string; attempts: number; finishedAt?: string }>;
+  /** Run parent jobs: open ones (waiting for their test jobs or their submitter) and recent ones. */
+  runs: RunStatus[];
+}
+
+export interface RunStatus {
+  id: string;
+  runId: string;
+  title: string;
+  /** waiting-children: open; waiting/active: being summarised; completed. */
+  state: string;
+  createdAt: string;
+  /** Test job ids by state (the hold is not counted). */
+  tests: { done: string[]; pending: string[]; failed: string[] };
+  builds: RunBuildRef[];
+  summary?: RunSummary;
+  /** Completed without its submitter closing it (abandoned). */
+  abandoned?: boolean;
 }
 
 /** Queue names that exist in this Redis (BullMQ keeps a `<prefix>:<name>:meta` hash per queue). */
@@ -42,6 +60,7 @@ export async function fleetStatus(conn: FleetConnection): Promise<FleetStatus> {
     queues: [],
     running: [],
     failed: [],
+    runs: [],
   };
   for (const name of await queueNames(conn.redis)) {
     const q = new Queue(name, {
@@ -83,7 +102,48 @@ export async function fleetStatus(conn: FleetConnection): Promise<FleetStatus> {
       await q.close();
     }
   }
+  status.runs = await runStatuses(conn);
   return status;
+}
+
+const idOfKey = (k: string) => k.slice(k.lastIndexOf(':') + 1);
+
+/** The run parents in the `run` queue: open ones first, then the 10 most recent completed. */
+export async function runStatuses(conn: FleetConnection): Promise<RunStatus[]> {
+  const q = new Queue(RUN_QUEUE, {
+    connection: { ...redisOptions(conn.target), lazyConnect: false },
+    prefix: QUEUE_PREFIX,
+  });
+  try {
+    const open = await q.getJobs(['waiting-children', 'waiting', 'active'], 0, 100);
+    const done = await q.getJobs(['completed'], 0, 9);
+    const out: RunStatus[] = [];
+    for (const j of [...open, ...done]) {
+      if ((j.data as { kind?: string }).kind !== 'run') continue;
+      const d = j.data as RunJobData;
+      const deps = await j.getDependencies({ processed: {}, unprocessed: {}, ignored: {} });
+      const tests = (ks: string[]) => ks.map(idOfKey).filter((id) => !id.endsWith('-hold'));
+      const value = j.returnvalue as RunJobResult | null;
+      out.push({
+        id: j.id ?? '',
+        runId: d.runId,
+        title: d.title,
+        state: await j.getState(),
+        createdAt: new Date(j.timestamp).toISOString(),
+        tests: {
+          done: tests(Object.keys(deps.processed ?? {})),
+          pending: tests(deps.unprocessed ?? []),
+          failed: tests(Object.keys(deps.ignored ?? {})),
+        },
+        builds: d.builds,
+        ...(d.summary ? { summary: d.summary } : {}),
+        ...(value && value.closed === false ? { abandoned: true } : {}),
+      });
+    }
+    return out;
+  } finally {
+    await q.close();
+  }
 }
 
 const ago = (iso: string, now: number) => `${Math.max(0, Math.round((now - Date.parse(iso)) / 1000))}s ago`;
@@ -109,6 +169,20 @@ export function renderStatus(s: FleetStatus, now = Date.now()): string {
       out.push(
         `  ${r.queue} ${r.id} on ${r.worker ?? '?'}: ${r.stage ?? r.phase ?? 'started'}${r.text ? ` — ${r.text}` : ''}`,
       );
+  }
+  if (s.runs.length) {
+    out.push('', 'Runs:');
+    for (const r of s.runs) {
+      const t = r.tests;
+      const outcome = r.summary
+        ? `${r.summary.status}, exit ${r.summary.exitCode ?? '?'}, ${r.summary.regressions.length} regression(s)`
+        : r.abandoned
+          ? 'abandoned by its submitter'
+          : 'open';
+      out.push(
+        `  ${r.runId} (${r.id}) ${r.state}: ${outcome}; tests ${t.done.length} done, ${t.pending.length} pending, ${t.failed.length} failed; builds ${r.builds.map((b) => b.id).join(', ') || 'none'}`,
+      );
+    }
   }
   if (s.failed.length) {
     out.push('', 'Failed:');

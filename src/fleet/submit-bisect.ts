@@ -13,7 +13,7 @@ import { git } from '../tree/git.js';
 import type { BisectJobData, BisectJobResult } from './bisect-job.js';
 import { FleetClient } from './client.js';
 import { buildJobData, stageError } from './fleet-stages.js';
-import { BISECT_QUEUE, buildQueue, testQueue, type BuildJobResult } from './jobs.js';
+import { BISECT_QUEUE, buildQueue, testQueue, type BuildJobData, type BuildJobResult } from './jobs.js';
 import { openStore } from './store.js';
 import { storeSpec } from './submit.js';
 
@@ -31,6 +31,52 @@ export interface FleetBisectRequest {
   buildFailureIsBad: boolean;
   reporter: Reporter;
   signal: AbortSignal;
+}
+
+/** The same bisect (series, base, config, runner, --test, build failures) is one step job. */
+function bisectJobId(build: BuildJobData, req: FleetBisectRequest): string {
+  const key = JSON.stringify([
+    build.tree,
+    build.base,
+    build.series?.patchsetHash,
+    build.variant.configKey,
+    req.runner,
+    req.patterns,
+    req.buildFailureIsBad,
+  ]);
+  return `bisect-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+}
+
+/** The commits the tip's build job made (as soon as it has applied the series, or from its end). */
+async function tipCommits(client: FleetClient, build: BuildJobData, input: string) {
+  const tipJob = await client.submitBuild<BuildJobResult>(build);
+  const p = await tipJob.reached(['applied', 'configured', 'built']);
+  let applied = p?.apply;
+  if (!applied) {
+    const end = await tipJob.end;
+    if (end.state === 'failed')
+      throw new HmmciError(`The fleet gave up on the tip's build job ${tipJob.id}: ${end.reason}.`, {
+        exitCode: ExitCode.INFRA,
+      });
+    if (!end.value.ok) throw stageError(end.value.failure);
+    applied = end.value.apply;
+  }
+  if (!applied || applied.commits.length === 0) throw new UsageError(`Nothing to bisect: ${input} applied no commit.`);
+  return applied;
+}
+
+/** Wait for the step job; its report, once it ends. */
+async function stepJobReport(client: FleetClient, data: BisectJobData, req: FleetBisectRequest): Promise<BisectReport> {
+  const job = await client.submit<BisectJobResult>(BISECT_QUEUE, data, bisectJobId(data.build, req), { attempts: 3 });
+  req.reporter.info(`fleet: bisect step job ${job.id} over ${data.commits.length - 1} patches`);
+  const end = await job.end;
+  if (end.state === 'failed')
+    throw new HmmciError(`The fleet's bisect job ${job.id} failed after ${end.attempts} attempt(s): ${end.reason}`, {
+      exitCode: ExitCode.INFRA,
+    });
+  if (end.value.replayed)
+    req.reporter.info(`bisect: ${end.value.replayed} step(s) replayed from the job's data after a restart`);
+  return end.value.report;
 }
 
 /**
@@ -59,20 +105,7 @@ export async function fleetBisect(req: FleetBisectRequest): Promise<{ report: Bi
       { tree, rev: chosen.base, series, variant: req.variant },
       ctx,
     );
-    const tipJob = await client.submitBuild<BuildJobResult>(build);
-    const p = await tipJob.reached(['applied', 'configured', 'built']);
-    let applied = p?.apply;
-    if (!applied) {
-      const end = await tipJob.end;
-      if (end.state === 'failed')
-        throw new HmmciError(`The fleet gave up on the tip's build job ${tipJob.id}: ${end.reason}.`, {
-          exitCode: ExitCode.INFRA,
-        });
-      if (!end.value.ok) throw stageError(end.value.failure);
-      applied = end.value.apply;
-    }
-    if (!applied || applied.commits.length === 0)
-      throw new UsageError(`Nothing to bisect: ${req.input} applied no commit.`);
+    const applied = await tipCommits(client, build, req.input);
     const baseSubject = (await git(tree.path, ['log', '-1', '--format=%s', chosen.base]).catch(() => '')).trim();
     const commits: BisectCommit[] = [
       { index: 0, sha: applied.base, subject: baseSubject || 'base (the series not applied)' },
@@ -89,30 +122,7 @@ export async function fleetBisect(req: FleetBisectRequest): Promise<{ report: Bi
       outcomes: {},
       state: { good: 0, bad: commits.length - 1, step: 0 },
     };
-    const id = `bisect-${createHash('sha256')
-      .update(
-        JSON.stringify([
-          build.tree,
-          build.base,
-          build.series?.patchsetHash,
-          build.variant.configKey,
-          req.runner,
-          req.patterns,
-          req.buildFailureIsBad,
-        ]),
-      )
-      .digest('hex')
-      .slice(0, 32)}`;
-    const job = await client.submit<BisectJobResult>(BISECT_QUEUE, data, id, { attempts: 3 });
-    req.reporter.info(`fleet: bisect step job ${job.id} over ${commits.length - 1} patches`);
-    const end = await job.end;
-    if (end.state === 'failed')
-      throw new HmmciError(`The fleet's bisect job ${job.id} failed after ${end.attempts} attempt(s): ${end.reason}`, {
-        exitCode: ExitCode.INFRA,
-      });
-    if (end.value.replayed)
-      req.reporter.info(`bisect: ${end.value.replayed} step(s) replayed from the job's data after a restart`);
-    return { report: end.value.report, title: series.title };
+    return { report: await stepJobReport(client, data, req), title: series.title };
   } finally {
     unregister();
     await client.close();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { CacheLayout } from '../common/cache.js';
 import { onCleanup } from '../common/cleanup.js';
+import type { Reporter } from '../common/progress.js';
 import type { MachineShape } from '../run/concurrency.js';
 import type { Stages } from '../stages/types.js';
 import { FleetClient } from './client.js';
@@ -10,6 +11,7 @@ import { fleetStages } from './fleet-stages.js';
 import { buildQueue, testQueue } from './jobs.js';
 import { liveWorkers } from './registry.js';
 import { openStore } from './store.js';
+import { RunParents } from './run-parent.js';
 
 /** `--store`, else $HMMCI_STORE, else `<cache>/fleet/store` (a directory every machine must see). */
 export function storeSpec(cache: CacheLayout, flag?: string): string {
@@ -18,17 +20,30 @@ export function storeSpec(cache: CacheLayout, flag?: string): string {
 
 /**
  * Run `fn` with stages that submit to the fleet at `url`, and a machine shape that lets the run
- * keep one build in flight per live build worker and one guest per live test worker.
+ * keep one build in flight per live build worker and one guest per live test worker. Each run
+ * directory's test jobs are children of its run parent job; when `fn` is done every run that
+ * ended is closed (its parent summarised by a worker), an interrupted one stays open.
  */
 export async function withFleet<T>(
   url: string,
-  opts: { cache: CacheLayout; store?: string; local: Stages; runner?: 'qemu' | 'vng'; arch?: string },
+  opts: {
+    cache: CacheLayout;
+    store?: string;
+    local: Stages;
+    runner?: 'qemu' | 'vng';
+    arch?: string;
+    /** Where "run X is parent job Y" goes (default: nowhere). */
+    reporter?: Reporter;
+  },
   fn: (stages: Stages, machine: MachineShape) => Promise<T>,
 ): Promise<T> {
   const client = await FleetClient.connect(url);
   const workDir = join(opts.cache.root, 'fleet', 'submit', randomUUID().slice(0, 12));
   mkdirSync(workDir, { recursive: true });
+  const runs = new RunParents(client, { info: (t) => opts.reporter?.info(t) });
   const close = async () => {
+    // Runs that ended get their outcome and lose their hold; interrupted ones stay open for adoption.
+    await runs.closeAll().catch(() => undefined);
     await client.close();
     rmSync(workDir, { recursive: true, force: true });
   };
@@ -41,7 +56,7 @@ export async function withFleet<T>(
     const builders = Math.max(1, live.filter((w) => w.queues.some((q) => q.startsWith('build-'))).length);
     const machine: MachineShape = { cores: 8 * builders, memBytes: Math.max(1, live.length) * 64 * 1024 ** 3 };
     return await fn(
-      fleetStages({ client, store: openStore(storeSpec(opts.cache, opts.store)), local: opts.local, workDir }),
+      fleetStages({ client, store: openStore(storeSpec(opts.cache, opts.store)), local: opts.local, workDir, runs }),
       machine,
     );
   } finally {

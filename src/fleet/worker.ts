@@ -5,10 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { Worker, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Reporter } from '../common/progress.js';
 import { probeCapabilities, servedQueues, type Capabilities } from './capabilities.js';
-import { connectFleet, FleetError, redisOptions } from './connection.js';
-import { BISECT_QUEUE, QUEUE_PREFIX, type JobData, type JobProgress } from './jobs.js';
+import { connectFleet, FleetError, redisOptions, type FleetConnection } from './connection.js';
+import { BISECT_QUEUE, QUEUE_PREFIX, RUN_QUEUE, type JobData, type JobProgress } from './jobs.js';
 import type { RunMessage, RunnerMessage } from './job-runner.js';
 import { publishWorker, removeWorker, type WorkerInfo } from './registry.js';
+import { processRunJob, type HoldJobData, type RunJobData } from './run-parent.js';
 
 export interface WorkerOptions {
   redisUrl: string;
@@ -76,6 +77,153 @@ export interface FleetWorker {
   stop(): Promise<void>;
 }
 
+/** Serving only the any-worker queues (bisect steps, run summaries) is serving nothing of a machine's own. */
+const ANY_WORKER_QUEUES = new Set([BISECT_QUEUE, RUN_QUEUE]);
+
+function nothingToServe(caps: Capabilities): FleetError {
+  return new FleetError(
+    `This machine can serve no hmmci queue: it has ${caps.make ? '' : 'no make, '}${caps.compilers.length ? '' : 'no gcc, '}${caps.qemu.length ? '' : 'no qemu-system-*'}. Install what \`hmmci doctor\` names, or drop --builds-only/--tests-only.`,
+  );
+}
+
+/** What a worker is and does, as published in the registry at every heartbeat. */
+class Presence {
+  readonly active = new Map<string, Active>();
+  stopping = false;
+  private readonly startedAt = new Date().toISOString();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly conn: FleetConnection,
+    readonly id: string,
+    private readonly caps: Capabilities,
+    private readonly queues: string[],
+    private readonly beatMs: number,
+  ) {}
+
+  info(): WorkerInfo {
+    return {
+      id: this.id,
+      host: hostname(),
+      pid: process.pid,
+      capabilities: this.caps,
+      queues: this.queues,
+      startedAt: this.startedAt,
+      heartbeatAt: new Date().toISOString(),
+      current: [...this.active.values()].map((a) => ({
+        queue: a.queue,
+        jobId: a.job.id ?? '',
+        stage: a.progress?.stage,
+        text: a.progress?.text,
+      })),
+      state: this.stopping ? 'draining' : this.active.size ? 'busy' : 'idle',
+    };
+  }
+
+  readonly publish = (): Promise<void> =>
+    publishWorker(this.conn.redis, this.info(), this.beatMs * 3).catch(() => undefined);
+
+  start(): void {
+    this.timer = setInterval(this.publish, this.beatMs);
+  }
+
+  async remove(): Promise<void> {
+    clearInterval(this.timer);
+    await removeWorker(this.conn.redis, this.id).catch(() => undefined);
+  }
+}
+
+interface ProcessorEnv {
+  presence: Presence;
+  cacheRoot: string;
+  log: (text: string) => void;
+}
+
+/**
+ * A queue's job processor: a run parent (or an abandoned run's hold) is summarised right here (it
+ * only reads Redis); every other job runs in a forked job runner, its own process group.
+ */
+const processorFor = (queue: string, env: ProcessorEnv) => async (job: Job<JobData>, token?: string) => {
+  if (job.data.kind === 'run' || job.data.kind === 'hold') return processRunJob(job as Job<RunJobData | HoldJobData>);
+  const { presence, log } = env;
+  const child = fork(RUNNER, [], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const a: Active = { job, queue, token, child };
+  presence.active.set(job.id ?? '', a);
+  log(`took ${queue} job ${job.id} (attempt ${job.attemptsStarted})`);
+  void presence.publish();
+  try {
+    return await runInChild(
+      a,
+      { type: 'run', jobId: job.id ?? 'job', data: job.data, worker: presence.id, cacheRoot: env.cacheRoot },
+      presence.publish,
+    );
+  } catch (err) {
+    if (a.handback && token) {
+      await exitOf(child, 3000);
+      await job.moveToWait(token).catch(() => undefined);
+      log(`handed job ${job.id} back to the queue`);
+      throw new WaitingError();
+    }
+    throw err;
+  } finally {
+    presence.active.delete(job.id ?? '');
+    void presence.publish();
+  }
+};
+
+/** A BullMQ consumer of one queue: one job at a time, a lease renewed every half, lost leases kill the job. */
+function consume(queue: string, conn: FleetConnection, leaseMs: number, env: ProcessorEnv): Worker<JobData> {
+  const w = new Worker<JobData>(queue, processorFor(queue, env), {
+    connection: { ...redisOptions(conn.target), lazyConnect: false },
+    prefix: QUEUE_PREFIX,
+    concurrency: 1,
+    lockDuration: leaseMs,
+    stalledInterval: leaseMs,
+    maxStalledCount: 5,
+    name: env.presence.id,
+  });
+  w.on('lockRenewalFailed', (ids) => {
+    for (const jid of ids) {
+      const a = env.presence.active.get(jid);
+      if (!a || a.leaseLost) continue;
+      a.leaseLost = true;
+      env.log(`lost the lease of job ${jid} (another worker may have it now): stopping its processes`);
+      killRunner(a.child);
+    }
+  });
+  w.on('error', (err) => {
+    const m = /Missing lock for job ([^.\s]+)\. (moveToFinished|moveToFailed)/.exec(err.message);
+    env.log(m ? `late result of job ${m[1]} rejected: its lease was lost` : `queue ${queue}: ${err.message}`);
+  });
+  return w;
+}
+
+/** Stop taking jobs; let the current ones finish within `graceMs`, else hand them back; leave the registry. */
+async function drain(
+  presence: Presence,
+  workers: Worker<JobData>[],
+  conn: FleetConnection,
+  graceMs: number,
+): Promise<void> {
+  if (presence.stopping) return;
+  presence.stopping = true;
+  void presence.publish();
+  const closing = Promise.all(workers.map((w) => w.close()));
+  const t = setTimeout(
+    () => {
+      for (const a of presence.active.values()) {
+        a.handback = true;
+        killRunner(a.child, 1000);
+      }
+    },
+    presence.active.size ? graceMs : 0,
+  );
+  await closing;
+  clearTimeout(t);
+  await presence.remove();
+  await conn.close();
+}
+
 /**
  * `hmmci worker`: probe what this machine can do, consume only the queues it can serve, run each
  * job in a child process group (so a kill -9 of the worker takes its make and QEMU along), renew
@@ -85,116 +233,22 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
   const conn = await connectFleet(opts.redisUrl, { minVersion: opts.minRedisVersion });
   const caps = opts.capabilities ?? probeCapabilities({ machineFile: `${opts.cacheRoot}/machine.json` });
   const queues = servedQueues(caps, opts.only);
-  if (!queues.some((q) => q !== BISECT_QUEUE)) {
+  if (!queues.some((q) => !ANY_WORKER_QUEUES.has(q))) {
     await conn.close();
-    throw new FleetError(
-      `This machine can serve no hmmci queue: it has ${caps.make ? '' : 'no make, '}${caps.compilers.length ? '' : 'no gcc, '}${caps.qemu.length ? '' : 'no qemu-system-*'}. Install what \`hmmci doctor\` names, or drop --builds-only/--tests-only.`,
-    );
+    throw nothingToServe(caps);
   }
   const id = opts.id ?? `${hostname()}-${process.pid}`;
   const lease = opts.leaseMs ?? 30_000;
-  const beat = opts.heartbeatMs ?? Math.min(5000, lease / 2);
-  const active = new Map<string, Active>();
-  const info = (): WorkerInfo => ({
-    id,
-    host: hostname(),
-    pid: process.pid,
-    capabilities: caps,
-    queues,
-    startedAt,
-    heartbeatAt: new Date().toISOString(),
-    current: [...active.values()].map((a) => ({
-      queue: a.queue,
-      jobId: a.job.id ?? '',
-      stage: a.progress?.stage,
-      text: a.progress?.text,
-    })),
-    state: stopping ? 'draining' : active.size ? 'busy' : 'idle',
-  });
-  const startedAt = new Date().toISOString();
-  let stopping = false;
-  const publish = () => publishWorker(conn.redis, info(), beat * 3).catch(() => undefined);
-  await publish();
-  const timer = setInterval(publish, beat);
+  const presence = new Presence(conn, id, caps, queues, opts.heartbeatMs ?? Math.min(5000, lease / 2));
+  await presence.publish();
+  presence.start();
   const log = (t: string) => opts.reporter.info(`worker ${id}: ${t}`);
-
-  const processor = (queue: string) => async (job: Job<JobData>, token?: string) => {
-    const child = fork(RUNNER, [], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const a: Active = { job, queue, token, child };
-    active.set(job.id ?? '', a);
-    log(`took ${queue} job ${job.id} (attempt ${job.attemptsStarted})`);
-    void publish();
-    try {
-      return await runInChild(
-        a,
-        { type: 'run', jobId: job.id ?? 'job', data: job.data, worker: id, cacheRoot: opts.cacheRoot },
-        publish,
-      );
-    } catch (err) {
-      if (a.handback && token) {
-        await exitOf(child, 3000);
-        await job.moveToWait(token).catch(() => undefined);
-        log(`handed job ${job.id} back to the queue`);
-        throw new WaitingError();
-      }
-      throw err;
-    } finally {
-      active.delete(job.id ?? '');
-      void publish();
-    }
-  };
-
-  const workers = queues.map((q) => {
-    const w = new Worker<JobData>(q, processor(q), {
-      connection: { ...redisOptions(conn.target), lazyConnect: false },
-      prefix: QUEUE_PREFIX,
-      concurrency: 1,
-      lockDuration: lease,
-      stalledInterval: lease,
-      maxStalledCount: 5,
-      name: id,
-    });
-    w.on('lockRenewalFailed', (ids) => {
-      for (const jid of ids) {
-        const a = active.get(jid);
-        if (!a || a.leaseLost) continue;
-        a.leaseLost = true;
-        log(`lost the lease of job ${jid} (another worker may have it now): stopping its processes`);
-        killRunner(a.child);
-      }
-    });
-    w.on('error', (err) => {
-      const m = /Missing lock for job ([^.\s]+)\. (moveToFinished|moveToFailed)/.exec(err.message);
-      log(m ? `late result of job ${m[1]} rejected: its lease was lost` : `queue ${q}: ${err.message}`);
-    });
-    return w;
-  });
+  const env: ProcessorEnv = { presence, cacheRoot: opts.cacheRoot, log };
+  const workers = queues.map((q) => consume(q, conn, lease, env));
   log(
     `serving ${queues.join(', ')} (${caps.arch}, ${caps.kvm === 'usable' ? 'KVM' : 'TCG only'}, ${caps.cores} cores)`,
   );
-
-  async function stop(): Promise<void> {
-    if (stopping) return;
-    stopping = true;
-    void publish();
-    const closing = Promise.all(workers.map((w) => w.close()));
-    const grace = opts.graceMs ?? 30_000;
-    const t = setTimeout(
-      () => {
-        for (const a of active.values()) {
-          a.handback = true;
-          killRunner(a.child, 1000);
-        }
-      },
-      active.size ? grace : 0,
-    );
-    await closing;
-    clearTimeout(t);
-    clearInterval(timer);
-    await removeWorker(conn.redis, id).catch(() => undefined);
-    await conn.close();
-  }
-  return { id, capabilities: caps, queues, stop };
+  return { id, capabilities: caps, queues, stop: () => drain(presence, workers, conn, opts.graceMs ?? 30_000) };
 }
 
 /** Send the job to its runner; resolve with its result, reject on its error or death. */

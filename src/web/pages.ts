@@ -20,6 +20,7 @@ export const hrefs = {
 };
 
 const nav = html`<nav><a href="/">runs</a><a href=${hrefs.flaky}>flaky tests</a></nav>`;
+const fleetNav = html`<nav><a href="/">runs</a><a href=${hrefs.flaky}>flaky tests</a><a href="/fleet">fleet</a></nav>`;
 const when = (iso: string) => iso.replace('T', ' ').slice(0, 19);
 const STATUSES = ['', 'complete', 'regressed', 'failed', 'interrupted', 'running'];
 
@@ -33,10 +34,14 @@ function filterForm(f: JobFilter): Node {
 }
 
 /** The run list: newest first, filterable by status, series and base. */
-export function runListBody(list: { jobs: JobListing[]; total: number }, f: JobFilter): Node {
+export function runListBody(
+  list: { jobs: JobListing[]; total: number },
+  f: JobFilter,
+  o: { fleet?: boolean } = {},
+): Node {
   const limit = f.limit ?? 100;
   const offset = f.offset ?? 0;
-  return html`${nav}<h1>Runs</h1>${filterForm(f)}
+  return html`${o.fleet ? fleetNav : nav}<h1>Runs</h1>${filterForm(f)}
     <p class="muted">${list.total} run${list.total === 1 ? '' : 's'}${list.total > limit ? `, ${offset + 1}–${Math.min(offset + limit, list.total)} shown` : ''}</p>
     <table class="runs"><thead><tr><th>started</th><th>series</th><th>result</th><th>base</th><th>config</th></tr></thead><tbody>
     ${list.jobs.map(

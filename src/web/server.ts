@@ -10,6 +10,9 @@ import { html, renderPage, PAGE_CSP, type Node } from './html.js';
 import { flakyBody, hrefs, runListBody, testBody } from './pages.js';
 import { loadRunPageData } from './run-data.js';
 import { runBody } from './run-page.js';
+import { fleetBody, fleetDownBody } from './fleet-page.js';
+import type { FleetConnection } from '../fleet/connection.js';
+import { fleetStatus, type FleetStatus } from '../fleet/status.js';
 
 export interface ServeOptions {
   db: HistoryDb;
@@ -17,6 +20,8 @@ export interface ServeOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** `--fleet`: the fleet's Redis, for the fleet page (/fleet). */
+  fleet?: FleetConnection;
 }
 
 export interface RunningServer {
@@ -69,14 +74,15 @@ function filterOf(q: URLSearchParams): JobFilter {
   };
 }
 
-async function route(db: HistoryDb, url: URL, res: ServerResponse): Promise<void> {
+async function route(opts: ServeOptions, url: URL, res: ServerResponse): Promise<void> {
+  const db = opts.db;
   const parts = url.pathname
     .split('/')
     .filter(Boolean)
     .map((p) => decodeURIComponent(p));
   if (parts.length === 0) {
     const f = filterOf(url.searchParams);
-    return page(res, 'hmmci runs', runListBody(listJobs(db, f), f));
+    return page(res, 'hmmci runs', runListBody(listJobs(db, f), f, { fleet: Boolean(opts.fleet) }));
   }
   if (parts[0] === 'runs' && parts.length === 2) {
     const data = await loadRunPageData(recordOf(db, parts[1] as string));
@@ -100,14 +106,34 @@ async function route(db: HistoryDb, url: URL, res: ServerResponse): Promise<void
   }
   if (parts[0] === 'flaky' && parts.length === 1)
     return page(res, 'hmmci flaky tests', flakyBody(flakyRanking(db, { limit: 500 })));
+  if (parts[0] === 'fleet' && parts.length === 1) return fleetPage(opts.fleet, res);
   throw new NotFound(`No page ${url.pathname}.`);
 }
 
-async function handle(db: HistoryDb, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function fleetPage(fleet: FleetConnection | undefined, res: ServerResponse): Promise<void> {
+  if (!fleet)
+    throw new NotFound('No fleet is configured: start `hmmci serve --fleet redis://HOST:PORT` to see it here.');
+  let s: FleetStatus;
+  try {
+    // Commands to a Redis that is away wait for its return: the page says so instead of hanging.
+    if (fleet.redis.status !== 'ready') throw new Error(`the connection is ${fleet.redis.status}`);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no answer within 5 s')), 5000);
+    });
+    s = await Promise.race([fleetStatus(fleet), late]).finally(() => clearTimeout(timer));
+  } catch (err) {
+    const msg = `Cannot read the fleet's Redis at ${fleet.target.host}:${fleet.target.port}: ${(err as Error).message}. Is redis-server running?`;
+    return page(res, 'hmmci fleet', fleetDownBody(msg), 503);
+  }
+  return page(res, 'hmmci fleet', fleetBody(s));
+}
+
+async function handle(opts: ServeOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD')
     return send(res, 405, 'read-only: GET and HEAD only\n', 'text/plain; charset=utf-8', { allow: 'GET, HEAD' });
   try {
-    await route(db, new URL(req.url ?? '/', 'http://localhost'), res);
+    await route(opts, new URL(req.url ?? '/', 'http://localhost'), res);
   } catch (err) {
     const notFound = err instanceof NotFound || err instanceof URIError;
     page(
@@ -119,9 +145,12 @@ async function handle(db: HistoryDb, req: IncomingMessage, res: ServerResponse):
   }
 }
 
-/** `hmmci serve`: a read-only web view of the history (run list, run pages, test pages, flaky ranking). */
+/**
+ * `hmmci serve`: a read-only web view of the history (run list, run pages, test pages, flaky
+ * ranking) and, with `fleet`, of the fleet (workers, queues, running, runs, failed jobs).
+ */
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
-  const server = createServer((req, res) => void handle(opts.db, req, res));
+  const server = createServer((req, res) => void handle(opts, req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());

@@ -7,6 +7,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue } from 'bullmq';
+import { RUN_QUEUE, type RunJobResult } from '../../src/fleet/run-parent.js';
 import { startRedis, stopRedis } from '../../test/fleet/helpers/redis.js';
 import { fakeSeries, fleetEnv, processesUnder, runCli, startWorkerProc } from '../../test/fleet/helpers/fleet.js';
 import { groupMembers, pgidOf, waitForProcess } from '../../test/fleet/helpers/procs.js';
@@ -77,5 +78,28 @@ for (const phase of ['build', 'boot'] as const) {
     const job = await Job.fromId(q, first.id);
     t.equal(await job?.getState(), 'completed', 'the job completed');
     t.equal((job?.returnvalue as { worker: string }).worker, other.id, "its one result is the surviving worker's");
+
+    // The run was a flow: its parent job, closed by the submitter, summarised by the surviving worker.
+    const runs = new Queue(RUN_QUEUE, { connection: { host: '127.0.0.1', port: redis.port }, prefix: 'hmmci' });
+    t.teardown(() => runs.close());
+    let parent: RunJobResult | undefined;
+    for (let i = 0; i < 200 && !parent; i++) {
+      const done = await runs.getJobs(['completed'], 0, 50);
+      parent = done
+        .map((j) => j.returnvalue as RunJobResult)
+        .find((v) => v?.runDir?.startsWith(join(e.dir, `cache-submit-${phase}`)));
+      if (!parent) await sleep(100);
+    }
+    t.ok(parent, 'the run parent job completed');
+    t.equal(parent?.closed, true, 'closed by its submitter');
+    t.same(parent?.summary?.regressions, ['hmm2.hmm2_device_coherent.snapshot'], 'with the run’s outcome');
+    t.same(
+      parent?.tests.map((x) => [x.side, x.ok]),
+      [
+        ['baseline', true],
+        ['patched', true],
+      ],
+      'and one result per test job, each once',
+    );
   });
 }

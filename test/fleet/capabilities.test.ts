@@ -23,9 +23,9 @@ t.test('a build-and-boot x86_64 machine with a cross compiler', async (t) => {
     make: true,
   });
   t.ok(c.cores >= 1 && c.memoryMiB > 0);
-  t.same(servedQueues(c), ['bisect', 'build-x86_64', 'build-aarch64', 'test-x86_64-qemu']);
-  t.same(servedQueues(c, { tests: false }), ['bisect', 'build-x86_64', 'build-aarch64'], '--builds-only');
-  t.same(servedQueues(c, { builds: false }), ['bisect', 'test-x86_64-qemu'], '--tests-only');
+  t.same(servedQueues(c), ['bisect', 'run', 'build-x86_64', 'build-aarch64', 'test-x86_64-qemu']);
+  t.same(servedQueues(c, { tests: false }), ['bisect', 'run', 'build-x86_64', 'build-aarch64'], '--builds-only');
+  t.same(servedQueues(c, { builds: false }), ['bisect', 'run', 'test-x86_64-qemu'], '--tests-only');
   t.match(describeCapabilities(c), /x86_64, TCG only .* builds for x86_64, aarch64, boots x86_64/);
 });
 
@@ -42,10 +42,14 @@ t.test('KVM: usable when /dev/kvm opens, TCG only when it hung here before', asy
   const c = probeCapabilities({ which: tools, kvmOpenable: () => true, machineFile: machine });
   t.equal(c.kvm, 'tcg-only');
   t.match(c.kvmReason, /hangs here \(silent/);
-  t.same(servedQueues(c), ['bisect', 'build-x86_64', 'test-x86_64-qemu', 'test-x86_64-vng'], 'vng adds its own queue');
+  t.same(
+    servedQueues(c),
+    ['bisect', 'run', 'build-x86_64', 'test-x86_64-qemu', 'test-x86_64-vng'],
+    'vng adds its own queue',
+  );
 });
 
 t.test('nothing to serve without make, gcc or qemu', async (t) => {
   const c = probeCapabilities({ which: onPath([]), kvmOpenable: () => false });
-  t.same(servedQueues(c), ['bisect']);
+  t.same(servedQueues(c), ['bisect', 'run']);
 });

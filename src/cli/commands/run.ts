@@ -174,7 +174,7 @@ async function runAction(inputs: string[], opts: RunFlags, cmd: Command): Promis
   const outcome = opts.fleet
     ? await withFleet(
         opts.fleet,
-        { cache: ctx.cache, store: opts.store, local: realStages(), runner: opts.runner },
+        { cache: ctx.cache, store: opts.store, local: realStages(), runner: opts.runner, reporter: ctx.reporter },
         // On a fleet the baseline's boot is a test job of its own; its kernel lives in the store,
         // not in a build dir a snapshot could copy: no overlap with the patched build here.
         (stages, machine) => runSeries({ ...request, machine, overlapBaselineBoot: false }, stages),

@@ -9,10 +9,12 @@ import { freePort } from './redis.js';
 export interface Nginx {
   url: string;
   root: string;
+  /** With `accessLog`: lines `METHOD STATUS BYTES_SENT REQUEST_LENGTH URI` (read it before stop). */
+  accessLog?: string;
   stop(): Promise<void>;
 }
 
-export async function startNginx(): Promise<Nginx> {
+export async function startNginx(opts: { accessLog?: boolean } = {}): Promise<Nginx> {
   const prefix = mkdtempSync(join(tmpdir(), 'hmmci-nginx-'));
   const root = join(prefix, 'store');
   for (const d of ['store', 'logs', 'tmp']) mkdirSync(join(prefix, d));
@@ -25,7 +27,7 @@ pid ${prefix}/nginx.pid;
 error_log ${prefix}/logs/error.log warn;
 events { worker_connections 64; }
 http {
-  access_log off;
+  ${opts.accessLog ? `log_format bytes '$request_method $status $body_bytes_sent $request_length $uri';\n  access_log ${prefix}/logs/access.log bytes;` : 'access_log off;'}
   client_body_temp_path ${prefix}/tmp;
   client_max_body_size 0;
   server {
@@ -52,6 +54,7 @@ http {
   return {
     url: `http://127.0.0.1:${port}`,
     root,
+    ...(opts.accessLog ? { accessLog: join(prefix, 'logs', 'access.log') } : {}),
     async stop() {
       if (proc.exitCode === null) {
         const gone = new Promise((r) => proc.once('exit', r));
