@@ -9,6 +9,7 @@ import {
 } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
+import { beginBuild, endBuild } from './interrupted.js';
 import { interruptedSignalName } from '../common/cleanup.js';
 import { InterruptedError } from '../common/errors.js';
 import { requireTool, spawnStreaming, which } from '../common/exec.js';
@@ -236,7 +237,12 @@ export async function buildKernel(req: BuildRequest): Promise<BuildResult> {
   const stage = reporter.stage('build', req.side ?? (req.targets ?? DEFAULT_TARGETS).join(' '));
   const started = Date.now();
   const progress = new BuildProgress(buildDir, lastFull, stage, srcDir);
-  const r = await runMake(cmd, req, logPath, (l) => progress.line(l));
+  const { discarded } = beginBuild(buildDir);
+  if (discarded)
+    reporter.warn(
+      `the last build in ${buildDir} was killed before it finished: the ${discarded} file(s) it wrote were removed and are made again`,
+    );
+  const r = await runMake(cmd, req, logPath, (l) => progress.line(l)).finally(() => endBuild(buildDir));
   const ms = Date.now() - started;
   const summary = progress.parser.result();
   const { compiled, linked } = progress;
