@@ -58,3 +58,21 @@ t.test(
     });
   },
 );
+
+t.test('vng-panic-migrate-release.log: a panic under vng ends the run at the test that caused it', async (t) => {
+  const r = parseConsole(log('vng-panic-migrate-release.log'));
+  t.same(r.counts, { pass: 14, crash: 1, notrun: 43 });
+  t.match(
+    r.tests.find((x) => x.status === 'crash'),
+    {
+      name: 'hmm.hmm_device_private.migrate_release',
+      reason: /kernel panic: Kernel panic - not syncing: test_hmm: releasing device memory with 1024 pages in use/,
+    },
+  );
+  t.match(
+    r.events.map((e) => ({ kind: e.kind, test: e.test })),
+    [{ kind: 'panic', test: 'hmm.hmm_device_private.migrate_release' }],
+  );
+  t.equal(r.events.length, 1);
+  t.notOk(allPassed(r));
+});
