@@ -265,14 +265,15 @@ function benchResults(x: Figures) {
   };
 }
 
-/** Writes bench/results.json, keeping the cold-build figures of `npm run bench:cold` (src/bench/cold-build.ts). */
+/**
+ * Writes bench/results.json: this benchmark's keys replaced, every other section kept (the cold
+ * build of `npm run bench:cold`, the fleet's of `npm run bench:fleet`, hand-measured figures).
+ */
 function writeResults(results: ReturnType<typeof benchResults>): void {
   mkdirSync(join(root, 'bench'), { recursive: true });
   const file = join(root, 'bench', 'results.json');
-  const coldBuild = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as { coldBuild?: unknown }).coldBuild
-    : undefined;
-  writeFileSync(file, `${JSON.stringify(coldBuild ? { ...results, coldBuild } : results, null, 2)}\n`);
+  const before = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  writeFileSync(file, `${JSON.stringify({ ...before, ...results }, null, 2)}\n`);
 }
 
 /** The summary printed at the end: cold, warm (with stages), floor and the ratios. */
