@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { historyPath, openHistory } from '../../src/history/index.js';
 import { silentReporter } from '../../src/common/progress.js';
-import { DEFAULT_FRAGMENTS } from '../../src/run/real-stages.js';
 import { createWatcher, type WatchSetup } from '../../src/watch/setup.js';
 import { createPublicInbox, publicInboxMissing } from '../../tools/public-inbox/fixture.js';
-import { fakeKernelStages, makeTraffic } from './traffic.js';
+import { fakeKernelStages, makeTraffic, watchSetup } from './traffic.js';
 
 t.setTimeout(400_000);
 
@@ -22,19 +21,7 @@ const hmmPatch = (id: string, subject: string, extra = '') =>
   `From: Bo <bo@example.org>\nTo: linux-mm@kvack.org\nSubject: ${subject}\nDate: Sun, 29 Nov 2026 08:00:00 +0000\nMessage-ID: <${id}>\n${extra}\nText.\n\nSigned-off-by: Bo <bo@example.org>\n---\ndiff --git a/mm/hmm.c b/mm/hmm.c\n--- a/mm/hmm.c\n+++ b/mm/hmm.c\n@@ -1 +1,2 @@\n // SPDX-License-Identifier: GPL-2.0\n+/* ${id} */\n`;
 
 function setupFor(work: string, repo: string, src: { inbox?: string; maildir?: string }): WatchSetup {
-  return {
-    ...src,
-    state: join(work, 'state'),
-    settleMs: 30 * 60_000,
-    maxParts: 100,
-    outbox: join(work, 'outbox'),
-    replyTo: 'author',
-    tree: repo,
-    variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
-    configArgs: [],
-    runner: 'qemu',
-    reruns: 0,
-  };
+  return watchSetup(repo, join(work, 'state'), { ...src, outbox: join(work, 'outbox') });
 }
 
 t.test(

@@ -15,10 +15,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { cacheLayout } from '../../src/common/cache.js';
 import { silentReporter } from '../../src/common/progress.js';
 import { historyPath, openHistory } from '../../src/history/index.js';
-import { DEFAULT_FRAGMENTS } from '../../src/run/real-stages.js';
 import { watchOutcomes } from '../../src/watch/outcomes.js';
 import { createWatcher } from '../../src/watch/setup.js';
-import { fakeKernelStages, makeTraffic } from './traffic.js';
+import { fakeKernelStages, makeTraffic, watchSetup } from './traffic.js';
 import { EXT, LOADER_ARGS } from '../helpers/child-node.js';
 
 t.setTimeout(300_000);
@@ -80,22 +79,12 @@ t.test('kill -9 mid-scan, then --once: every message once, every series once', a
   t.ok(committed > 0 && committed < total, `killed mid-scan: ${committed} of ${total} messages committed`);
 
   const stages = fakeKernelStages();
-  const again = await createWatcher(
-    {
-      maildir: md,
-      state,
-      settleMs: 30 * 60_000,
-      maxParts: 100,
-      outbox: join(state, 'outbox'),
-      replyTo: 'author',
-      tree: traffic.repo,
-      variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
-      configArgs: [],
-      runner: 'qemu',
-      reruns: 0,
-    },
-    { stages, cache: cacheLayout(cache), reporter: silentReporter, signal: new AbortController().signal },
-  );
+  const again = await createWatcher(watchSetup(traffic.repo, state, { maildir: md }), {
+    stages,
+    cache: cacheLayout(cache),
+    reporter: silentReporter,
+    signal: new AbortController().signal,
+  });
   const summary = await again.watcher.once();
   again.watcher.close();
   t.equal(summary.scanned, total - committed, 'the rest read, the committed part not again');

@@ -13,11 +13,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { cacheLayout } from '../../src/common/cache.js';
 import { silentReporter } from '../../src/common/progress.js';
 import { readRecord } from '../../src/run/index.js';
-import { DEFAULT_FRAGMENTS } from '../../src/run/real-stages.js';
 import { openHistoryPositionStore } from '../../src/watch/history-store.js';
-import { createWatcher, type WatchSetup } from '../../src/watch/setup.js';
+import { createWatcher } from '../../src/watch/setup.js';
 import { createPublicInbox, publicInboxMissing } from '../../tools/public-inbox/fixture.js';
-import { fakeKernelStages, makeTraffic } from './traffic.js';
+import { fakeKernelStages, makeTraffic, watchSetup } from './traffic.js';
 import { EXT, LOADER_ARGS } from '../helpers/child-node.js';
 
 t.setTimeout(400_000);
@@ -72,19 +71,7 @@ t.test('kill -9 mid-run, then --once: tested once, answered once', { skip: publi
   );
 
   const stages = fakeKernelStages();
-  const setup: WatchSetup = {
-    inbox: inbox.dir,
-    state,
-    settleMs: 30 * 60_000,
-    maxParts: 100,
-    outbox: join(state, 'outbox'),
-    replyTo: 'author',
-    tree: traffic.repo,
-    variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
-    configArgs: [],
-    runner: 'qemu',
-    reruns: 0,
-  };
+  const setup = watchSetup(traffic.repo, state, { inbox: inbox.dir });
   const again = await createWatcher(setup, {
     stages,
     cache: cacheLayout(cache),

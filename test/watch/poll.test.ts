@@ -10,10 +10,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { cacheLayout } from '../../src/common/cache.js';
 import { silentReporter } from '../../src/common/progress.js';
 import { readRecord } from '../../src/run/index.js';
-import { DEFAULT_FRAGMENTS } from '../../src/run/real-stages.js';
 import { createWatcher } from '../../src/watch/setup.js';
 import { createPublicInbox, publicInboxMissing } from '../../tools/public-inbox/fixture.js';
-import { fakeKernelStages, makeTraffic } from './traffic.js';
+import { fakeKernelStages, makeTraffic, watchSetup } from './traffic.js';
 
 t.setTimeout(300_000);
 
@@ -32,19 +31,7 @@ t.test('a newer version cancels the running older one', { skip: publicInboxMissi
   const stop = new AbortController();
   const cache = cacheLayout(join(work, 'cache'));
   const { watcher } = await createWatcher(
-    {
-      inbox: inbox.dir,
-      state: join(work, 'state'),
-      settleMs: 30 * 60_000,
-      maxParts: 100,
-      outbox: join(work, 'outbox'),
-      replyTo: 'author',
-      tree: traffic.repo,
-      variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
-      configArgs: [],
-      runner: 'qemu',
-      reruns: 0,
-    },
+    watchSetup(traffic.repo, join(work, 'state'), { inbox: inbox.dir, outbox: join(work, 'outbox') }),
     { stages, cache, reporter: silentReporter, signal: stop.signal, keepLog: true },
   );
   const polling = watcher.poll(300);

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execFileSync } from 'node:child_process';
 import type { TestRunResult } from '../../src/results/types.js';
-import { realStages } from '../../src/run/real-stages.js';
+import { DEFAULT_FRAGMENTS, realStages } from '../../src/run/real-stages.js';
+import type { WatchSetup } from '../../src/watch/setup.js';
 import type { Stages, TestOutcome } from '../../src/run/index.js';
 import { fakeKernelRepo } from '../../tools/fake-kernel/fixture.js';
 
@@ -254,4 +255,25 @@ export function fakeKernelStages(
     },
   };
   return stages;
+}
+
+/**
+ * The watcher setup the watch tests share: settle 30 min, at most 100 parts, replies to the
+ * author in `outbox`, the default config, qemu, no reruns. `over` names the source (inbox or
+ * maildir) and anything a test changes.
+ */
+export function watchSetup(tree: string, state: string, over: Partial<WatchSetup> = {}): WatchSetup {
+  return {
+    state,
+    settleMs: 30 * 60_000,
+    maxParts: 100,
+    outbox: join(state, 'outbox'),
+    replyTo: 'author',
+    tree,
+    variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
+    configArgs: [],
+    runner: 'qemu',
+    reruns: 0,
+    ...over,
+  };
 }

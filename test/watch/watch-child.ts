@@ -8,9 +8,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { silentReporter } from '../../src/common/progress.js';
-import { DEFAULT_FRAGMENTS } from '../../src/run/real-stages.js';
 import { createWatcher } from '../../src/watch/setup.js';
-import { fakeKernelStages } from './traffic.js';
+import { fakeKernelStages, watchSetup } from './traffic.js';
 
 const [inbox, state, cache, tree, guestMs, marker] = process.argv.slice(2) as [
   string,
@@ -25,19 +24,7 @@ const stages = fakeKernelStages({
   onTest: () => writeFileSync(marker, `${process.pid}\n`, { flag: 'a' }),
 });
 const { watcher } = await createWatcher(
-  {
-    ...(existsSync(join(inbox, 'new')) ? { maildir: inbox } : { inbox }),
-    state,
-    settleMs: 30 * 60_000,
-    maxParts: 100,
-    outbox: `${state}/outbox`,
-    replyTo: 'author',
-    tree,
-    variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
-    configArgs: [],
-    runner: 'qemu',
-    reruns: 0,
-  },
+  watchSetup(tree, state, existsSync(join(inbox, 'new')) ? { maildir: inbox } : { inbox }),
   { stages, cache: cacheLayout(cache), reporter: silentReporter, signal: new AbortController().signal },
 );
 const summary = await watcher.once();

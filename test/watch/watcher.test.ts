@@ -9,13 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheLayout } from '../../src/common/cache.js';
 import { silentReporter } from '../../src/common/progress.js';
-import { DEFAULT_FRAGMENTS } from '../../src/run/real-stages.js';
 import { historyPath, openHistory } from '../../src/history/index.js';
 import { watchOutcomes } from '../../src/watch/outcomes.js';
-import { createWatcher, type WatchSetup } from '../../src/watch/setup.js';
+import { createWatcher } from '../../src/watch/setup.js';
 import type { WatchState } from '../../src/watch/types.js';
 import { createPublicInbox, publicInboxMissing } from '../../tools/public-inbox/fixture.js';
-import { fakeKernelStages, makeTraffic } from './traffic.js';
+import { fakeKernelStages, makeTraffic, watchSetup } from './traffic.js';
 
 t.setTimeout(400_000);
 const missing = publicInboxMissing();
@@ -41,21 +40,13 @@ t.test(
     const cache = cacheLayout(join(work, 'cache'));
     const stages = fakeKernelStages();
     let clock = Date.now();
-    const setup: WatchSetup = {
+    const setup = watchSetup(traffic.repo, join(work, 'state'), {
       inbox: inbox.dir,
-      state: join(work, 'state'),
-      settleMs: 30 * 60_000,
-      maxParts: 100,
       outbox: join(work, 'outbox'),
       replyTo: 'all',
       from: 'hmmci bot <hmmci@ci.example>',
       testedBy: 'hmmci bot <hmmci@ci.example>',
-      tree: traffic.repo,
-      variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
-      configArgs: [],
-      runner: 'qemu',
-      reruns: 0,
-    };
+    });
     const round = async () => {
       const { watcher } = await createWatcher(setup, {
         stages,
