@@ -38,6 +38,7 @@ import { runSeries } from '../run/pipeline.js';
 import { realStages, DEFAULT_FRAGMENTS, runMakeCommand } from '../stages/real-stages.js';
 import { acquireSlot } from '../tree/slots.js';
 import { resolveTree } from '../tree/resolve.js';
+import { runScript } from './script.js';
 
 const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const SERIES = join(root, 'fixtures', 'series', 'one-patch.mbox');
@@ -324,12 +325,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runScript('bench', main);

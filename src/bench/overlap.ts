@@ -20,6 +20,7 @@ import { createReporter, formatMs } from '../common/progress.js';
 import type { RunRecord } from '../report/record.js';
 import { runSeries } from '../run/pipeline.js';
 import { DEFAULT_FRAGMENTS, realStages } from '../stages/real-stages.js';
+import { runScript } from './script.js';
 
 const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 const SERIES = join(root, 'fixtures', 'series', 'one-patch.mbox');
@@ -141,12 +142,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`bench:overlap failed: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runScript('bench:overlap', main);

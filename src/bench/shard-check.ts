@@ -16,6 +16,7 @@ import { installSignalHandlers, interruptSignal, runCleanup } from '../common/cl
 import { createReporter, formatMs } from '../common/progress.js';
 import { testKernel, type TestKernelResult } from '../guest/test-kernel.js';
 import { planShards } from '../guest/shards.js';
+import { runScript } from './script.js';
 
 const root = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 
@@ -90,12 +91,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.stderr.write(`bench:shards failed: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+runScript('bench:shards', main);
