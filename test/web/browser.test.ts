@@ -1,23 +1,12 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
 import { cacheLayout } from '../../src/common/cache.js';
 import { importRuns, openCacheHistory, runDirsOf } from '../../src/history/index.js';
 import { startServer } from '../../src/web/server.js';
-import { HOSTILE_TITLE, writeRunDir } from './web-fixtures.js';
+import { CHROMIUM, HOSTILE_TITLE, watchedPage, writeRunDir } from './web-fixtures.js';
 import { scratchDir } from '../helpers/scratch.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const CRASHED = 'hmm.hmm_device_private.migrate_fault';
 
 /** A fixture history (constructed run directories over the fixture results), imported into a new database. */
@@ -62,16 +51,7 @@ t.test(
       db.close();
     });
     t.match(srv.url, /^http:\/\/127\.0\.0\.1:\d+\/$/, 'loopback only');
-    const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
-    t.teardown(() => browser.close());
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const dialogs: string[] = [];
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
-    const requests: string[] = [];
-    page.on('request', (r) => requests.push(r.url()));
+    const { page, dialogs, requests } = await watchedPage(t);
 
     await page.goto(srv.url);
     t.equal(await page.locator('table.runs tbody tr').count(), 8, 'the run list shows every run');

@@ -11,7 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker } from 'bullmq';
-import { chromium, type Browser } from 'playwright-core';
 import { cacheLayout } from '../../src/common/cache.js';
 import { probeCapabilities } from '../../src/fleet/capabilities.js';
 import { FleetClient } from '../../src/fleet/client.js';
@@ -22,18 +21,9 @@ import { RUN_QUEUE, RunParents, testJobId } from '../../src/fleet/run-parent.js'
 import { openCacheHistory } from '../../src/history/index.js';
 import { startServer } from '../../src/web/server.js';
 import { runCli } from '../fleet/helpers/fleet.js';
+import { watchedPage } from './web-fixtures.js';
 import { freePort, startRedis, stopRedis } from '../fleet/helpers/redis.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const HOSTILE = '<script>alert("mail")</script><img src=x onerror=alert(2)> \x1b]0;owned\x07';
 const SHOWN = '<script>alert("mail")</script><img src=x onerror=alert(2)> \\x1b]0;owned\\x07';
 
@@ -129,16 +119,7 @@ t.test('fleet page: workers, queues, running, runs, failed — escaped, read-onl
   });
   t.match(srv.url, /^http:\/\/127\.0\.0\.1:\d+\/$/, 'loopback by default');
 
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
-  t.teardown(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const dialogs: string[] = [];
-  page.on('dialog', (d) => {
-    dialogs.push(d.message());
-    void d.dismiss();
-  });
-  const requests: string[] = [];
-  page.on('request', (r) => requests.push(r.url()));
+  const { page, dialogs, requests } = await watchedPage(t);
 
   await page.goto(srv.url);
   await page.click('nav a[href="/fleet"]');

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
 import type { RunRecord } from '../../src/report/index.js';
 import type { TestRunResult } from '../../src/results/types.js';
 import { record } from '../report/records.js';
@@ -109,4 +110,34 @@ diff --git a/lib/test_hmm.c b/lib/test_hmm.c
 2.39.5
 
 `;
+}
+
+/** Debian's Chromium (playwright-core downloads no browser here), headless, no network of its own. */
+export const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * A page in a fresh Chromium (closed when the test ends) that records every dialog (dismissed)
+ * and every URL it requests: what the escaping and no-network checks look at.
+ */
+export async function watchedPage(t: { teardown: (fn: () => Promise<void>) => void }) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+  t.teardown(() => browser.close());
+  const page: Page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const dialogs: string[] = [];
+  page.on('dialog', (d) => {
+    dialogs.push(d.message());
+    void d.dismiss();
+  });
+  const requests: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  return { page, dialogs, requests };
 }
