@@ -61,7 +61,7 @@ export function renderRunScript(opts: RunScriptOptions): string {
   const lines = pid1
     ? [
         '#!/bin/busybox sh',
-        '# hmmci guest init: run hmm-tests once, print sentinels, power off.',
+        '# hmmci guest init: run hmm-tests once, print sentinels, end by rebooting (QEMU runs with -no-reboot and exits).',
         '/bin/busybox mkdir -p /bin /sbin /proc /sys /dev /tmp',
         '/bin/busybox --install -s /bin',
         'export PATH=/bin:/sbin',
@@ -94,7 +94,7 @@ export function renderRunScript(opts: RunScriptOptions): string {
     `cd ${scratch}`,
     ...repeatLoop(`${bin}${args ? ` ${args}` : ''} 2>&1`),
   );
-  if (pid1) lines.push('sync', 'poweroff -f');
+  if (pid1) lines.push('sync', 'reboot -f');
   else lines.push(...VNG_RETURN_STATUS);
   return `${lines.join('\n')}\n`;
 }
