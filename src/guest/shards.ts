@@ -13,10 +13,78 @@ import { countStatuses, type TestResult } from '../results/types.js';
 export const SHARD_GROUPS: readonly (readonly string[])[] = [];
 
 /**
- * Relative cost of a case under TCG (seconds, median of the serial runs measured for sharding on
- * 6.12); unknown cases weigh 1. Only the balance between shards depends on it, never a result.
+ * Cost of a case under TCG: seconds from its `#  RUN` line to its result (`durationMs`), median of
+ * 5 serial boots of 6.12.117 with the trimmed base config (TCG, 2 vCPUs, load average 7-9 from
+ * other builds, 2026-11-29). A case unknown here weighs the median of the table. Only the balance
+ * between shards depends on it, never a result: by count alone, the 6 heavy cases (the
+ * `*_multiple` and `anon_teardown` ones, 0.6-1.25 s each) split 62/38 by time, by weight 50/50.
  */
-export const CASE_WEIGHT: Readonly<Record<string, number>> = {};
+export const CASE_WEIGHT: Readonly<Record<string, number>> = {
+  'hmm.hmm_device_private.open_close': 0.07,
+  'hmm.hmm_device_private.anon_read': 0.11,
+  'hmm.hmm_device_private.anon_read_prot': 0.14,
+  'hmm.hmm_device_private.anon_write': 0.12,
+  'hmm.hmm_device_private.anon_write_prot': 0.15,
+  'hmm.hmm_device_private.anon_write_child': 0.18,
+  'hmm.hmm_device_private.anon_write_child_shared': 0.14,
+  'hmm.hmm_device_private.anon_write_huge': 0.12,
+  'hmm.hmm_device_private.anon_write_hugetlbfs': 0.07,
+  'hmm.hmm_device_private.file_read': 0.23,
+  'hmm.hmm_device_private.file_write': 0.16,
+  'hmm.hmm_device_private.migrate': 0.11,
+  'hmm.hmm_device_private.migrate_file_private': 0.21,
+  'hmm.hmm_device_private.migrate_fault': 0.22,
+  'hmm.hmm_device_private.migrate_release': 0.26,
+  'hmm.hmm_device_private.migrate_shared': 0.02,
+  'hmm.hmm_device_private.migrate_multiple': 1.16,
+  'hmm.hmm_device_private.anon_read_multiple': 0.60,
+  'hmm.hmm_device_private.anon_teardown': 1.23,
+  'hmm.hmm_device_private.mixedmap': 0.04,
+  'hmm.hmm_device_private.compound': 0.05,
+  'hmm.hmm_device_private.exclusive': 0.15,
+  'hmm.hmm_device_private.exclusive_mprotect': 0.15,
+  'hmm.hmm_device_private.exclusive_cow': 0.20,
+  'hmm.hmm_device_private.hmm_gup_test': 0.08,
+  'hmm.hmm_device_private.hmm_cow_in_device': 0.10,
+  'hmm.hmm_device_coherent.open_close': 0.07,
+  'hmm.hmm_device_coherent.anon_read': 0.16,
+  'hmm.hmm_device_coherent.anon_read_prot': 0.10,
+  'hmm.hmm_device_coherent.anon_write': 0.13,
+  'hmm.hmm_device_coherent.anon_write_prot': 0.15,
+  'hmm.hmm_device_coherent.anon_write_child': 0.23,
+  'hmm.hmm_device_coherent.anon_write_child_shared': 0.19,
+  'hmm.hmm_device_coherent.anon_write_huge': 0.09,
+  'hmm.hmm_device_coherent.anon_write_hugetlbfs': 0.08,
+  'hmm.hmm_device_coherent.file_read': 0.23,
+  'hmm.hmm_device_coherent.file_write': 0.16,
+  'hmm.hmm_device_coherent.migrate': 0.10,
+  'hmm.hmm_device_coherent.migrate_file_private': 0.12,
+  'hmm.hmm_device_coherent.migrate_fault': 0.28,
+  'hmm.hmm_device_coherent.migrate_release': 0.32,
+  'hmm.hmm_device_coherent.migrate_shared': 0.03,
+  'hmm.hmm_device_coherent.migrate_multiple': 1.25,
+  'hmm.hmm_device_coherent.anon_read_multiple': 0.81,
+  'hmm.hmm_device_coherent.anon_teardown': 1.00,
+  'hmm.hmm_device_coherent.mixedmap': 0.03,
+  'hmm.hmm_device_coherent.compound': 0.05,
+  'hmm.hmm_device_coherent.exclusive': 0.15,
+  'hmm.hmm_device_coherent.exclusive_mprotect': 0.18,
+  'hmm.hmm_device_coherent.exclusive_cow': 0.19,
+  'hmm.hmm_device_coherent.hmm_gup_test': 0.06,
+  'hmm.hmm_device_coherent.hmm_cow_in_device': 0.03,
+  'hmm2.hmm2_device_private.migrate_mixed': 0.07,
+  'hmm2.hmm2_device_private.snapshot': 0.05,
+  'hmm2.hmm2_device_private.double_map': 0.05,
+  'hmm2.hmm2_device_coherent.migrate_mixed': 0.07,
+  'hmm2.hmm2_device_coherent.snapshot': 0.06,
+  'hmm2.hmm2_device_coherent.double_map': 0.05,
+};
+
+/** The weight of a case the table does not know: the table's median (1 for an empty table). */
+export function unknownWeight(weight: Readonly<Record<string, number>>): number {
+  const xs = Object.values(weight).sort((a, b) => a - b);
+  return xs.length ? (xs[Math.floor(xs.length / 2)] as number) : 1;
+}
 
 export interface Shard {
   index: number;
@@ -37,8 +105,8 @@ export function harnessSelectsCases(srcDir: string): boolean {
 
 /**
  * Split the cases into `n` shards of about equal cost, keeping each SHARD_GROUPS group whole and
- * every shard in listing order. Greedy: units (groups and single cases) heaviest first, each to
- * the lightest shard. Pure.
+ * every shard in listing order. Greedy (longest processing time first): units (groups and single
+ * cases) heaviest first, each to the lightest shard; equal weights alternate. Pure.
  */
 export function planShards(
   cases: readonly string[],
@@ -61,7 +129,8 @@ export function planShards(
       units.push(u);
     }
   }
-  const cost = (u: readonly string[]) => u.reduce((a, c) => a + (weight[c] ?? 1), 0);
+  const unknown = unknownWeight(weight);
+  const cost = (u: readonly string[]) => u.reduce((a, c) => a + (weight[c] ?? unknown), 0);
   const load = Array.from({ length: k }, () => 0);
   const members: Set<string>[] = Array.from({ length: k }, () => new Set<string>());
   for (const u of [...units].sort((a, b) => cost(b) - cost(a))) {

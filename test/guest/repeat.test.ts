@@ -100,7 +100,7 @@ t.test(
   'shards: every case once, balanced, groups kept whole, listing order; the merge is the serial shape',
   async (t) => {
     const cases = parseConsole(clean).tests.map((x) => x.name);
-    const shards = planShards(cases, 2, [[cases[3]!, cases[40]!]]);
+    const shards = planShards(cases, 2, [[cases[3]!, cases[40]!]], {});
     t.equal(shards.length, 2);
     t.same([...shards[0]!.cases, ...shards[1]!.cases].sort(), [...cases].sort());
     t.ok(Math.abs(shards[0]!.cases.length - shards[1]!.cases.length) <= 2);
