@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { HmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import { run } from '../common/exec.js';
@@ -72,28 +73,45 @@ export async function buildHmmTests(opts: {
   mkdirSync(opts.dir, { recursive: true });
   const out = join(opts.dir, `hmm-tests-${key}`);
   const cached = existsSync(out);
-  if (!cached) {
-    const tmp = `${out}.tmp${process.pid}`;
-    const args = hmmTestsCompileArgs(opts.srcDir, tmp);
-    const r = await run('gcc', args, { cwd: join(opts.srcDir, HMM_TESTS_DIR), signal: opts.signal });
-    if (r.exitCode !== 0) {
-      throw new HmmciError(
-        `hmm-tests from ${opts.srcDir} does not compile (static, gcc). If the series changes hmm-tests.c or lib/test_hmm_uapi.h, that is its bug; otherwise check that glibc's static libraries (libc6-dev) are installed.`,
-        {
-          exitCode: ExitCode.BUILD_FAILED,
-          command: ['gcc', ...args],
-          commandExitCode: r.exitCode,
-          details: r.stderr
-            .trim()
-            .split('\n')
-            .filter((l) => /error/.test(l))
-            .slice(0, 8),
-        },
-      );
-    }
-    renameSync(tmp, out);
-  }
+  if (!cached) await compileOnce(opts.srcDir, out, opts.signal);
   const list = await run(out, ['-l'], { timeoutMs: 10_000 });
   const cases = parseListing(`${list.stdout}\n${list.stderr}`);
   return { path: out, cases, ms: Date.now() - started, cached };
+}
+
+/**
+ * Compiles of this process by output path: the test stage and a `prepare` that overlaps the
+ * kernel build (or a baseline boot beside the patched build) may ask for the same binary at once;
+ * the second waits for the first instead of compiling it again into the same file.
+ */
+const inFlight = new Map<string, Promise<void>>();
+
+function compileOnce(srcDir: string, out: string, signal?: AbortSignal): Promise<void> {
+  const running = inFlight.get(out);
+  if (running) return running;
+  const p = compile(srcDir, out, signal).finally(() => inFlight.delete(out));
+  inFlight.set(out, p);
+  return p;
+}
+
+async function compile(srcDir: string, out: string, signal?: AbortSignal): Promise<void> {
+  const tmp = `${out}.tmp${process.pid}-${randomBytes(4).toString('hex')}`;
+  const args = hmmTestsCompileArgs(srcDir, tmp);
+  const r = await run('gcc', args, { cwd: join(srcDir, HMM_TESTS_DIR), signal });
+  if (r.exitCode !== 0) {
+    throw new HmmciError(
+      `hmm-tests from ${srcDir} does not compile (static, gcc). If the series changes hmm-tests.c or lib/test_hmm_uapi.h, that is its bug; otherwise check that glibc's static libraries (libc6-dev) are installed.`,
+      {
+        exitCode: ExitCode.BUILD_FAILED,
+        command: ['gcc', ...args],
+        commandExitCode: r.exitCode,
+        details: r.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => /error/.test(l))
+          .slice(0, 8),
+      },
+    );
+  }
+  renameSync(tmp, out);
 }

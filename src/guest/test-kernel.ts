@@ -89,6 +89,8 @@ export interface TestKernelResult {
   ms: number;
   coherent: CoherentSetup;
   cmdline: string;
+  /** The static hmm-tests binary the guest ran (compiled from srcDir, cached by its sources). */
+  hmmTests: string;
   /** Per-step timings (ms): hmm-tests compile, initramfs, KVM probe, boot-and-test. */
   timings: { hmmTestsMs: number; initramfsMs: number; kvmProbeMs?: number; guestMs: number };
   accelReason: string;
@@ -541,6 +543,7 @@ async function finishResult(f: FinishInput): Promise<TestKernelResult> {
       ...(info.devices !== undefined ? { devices: Number(info.devices) } : {}),
     },
     cmdline: f.cmdline,
+    hmmTests: f.bin.path,
     timings: {
       hmmTestsMs: f.bin.ms,
       initramfsMs: f.initramfsMs,

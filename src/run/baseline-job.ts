@@ -8,7 +8,7 @@ import type { Built, Configured, LoadedSeries, StageFailure, TestOutcome } from 
 import type { Slot } from '../tree/types.js';
 import { failureError } from './exit-status.js';
 import type { KnownBaseline } from './job-record.js';
-import { buildIn, configureIn, guestRun, slotOf, type Job, type RunContext } from './run-context.js';
+import { buildIn, configureIn, guestRun, prepareIn, slotOf, type Job, type RunContext } from './run-context.js';
 import { Timer } from './timer.js';
 import { guestResultKey } from '../guest/guest-options.js';
 
@@ -146,7 +146,8 @@ async function baselineInSlot(
     rc.req.reporter.info(`baseline: reusing the results of run ${hit.fromRun} (same base, config, gcc and runner)`);
     return { entry: hit, cached: true, config, stages: t.stages, produced: [] };
   }
-  const built = await buildIn(rc, t, 'baseline', slot);
+  const ready = prepareIn(rc, slot.worktree);
+  const built = await buildIn(rc, t, 'baseline', slot).finally(() => ready);
   if (!built.ok) throw baselineBroken(built, 'does not build');
   const produced = kernelEntries('baseline', built.artifacts);
   const logDir = join(first.runDir.dir, 'guest', 'baseline');

@@ -10,7 +10,7 @@ import type { Slot } from '../tree/types.js';
 import type { BaselineGroup } from './baseline-job.js';
 import { failureError } from './exit-status.js';
 import { JobRecord } from './job-record.js';
-import { buildIn, configureIn, guestRun, slotOf, type Job, type RunContext } from './run-context.js';
+import { buildIn, configureIn, guestRun, prepareIn, slotOf, type Job, type RunContext } from './run-context.js';
 import { markInterrupted } from './run-dir.js';
 import { Timer } from './timer.js';
 
@@ -104,7 +104,8 @@ async function patchedKernel(jc: JobContext, s: Slot): Promise<Tested> {
   const config = await configureIn(rc, t, 'patched', s, job.variant);
   if (!config.ok) throw failureError(config);
   rec.configured(config);
-  const built = await buildIn(rc, t, 'patched', s);
+  const ready = prepareIn(rc, s.worktree);
+  const built = await buildIn(rc, t, 'patched', s).finally(() => ready);
   rec.built(built, built.ok ? kernelEntries('patched', built.artifacts) : []);
   if (!built.ok) throw failureError(built);
   const first = await guestRun(rc, t, 'test', 'patched', {

@@ -131,6 +131,16 @@ export function buildIn(rc: RunContext, t: Timer, side: Side, slot: Slot): Promi
   );
 }
 
+/**
+ * Get the test of this tree ready while its kernel builds (hmm-tests compiled from it: seconds of
+ * gcc on the core the mostly serial incremental make leaves idle). Never rejects: the test stage
+ * reports what went wrong. Await it before the worktree changes again.
+ */
+export function prepareIn(rc: RunContext, srcDir: string): Promise<void> {
+  if (!rc.stages.prepareTest) return Promise.resolve();
+  return rc.stages.prepareTest({ srcDir }, rc.ctx).catch(() => undefined);
+}
+
 /** One boot of a built kernel (first test, rerun, baseline): the one guest call of a run. */
 export function guestRun(
   rc: RunContext,

@@ -146,6 +146,12 @@ export interface Stages {
     req: { srcDir: string; buildDir: string; runner: Runner; logDir?: string; guest?: GuestRunOptions },
     ctx: StageContext,
   ): Promise<TestOutcome>;
+  /**
+   * Optional: get ready for `test` of this tree while its kernel builds (hmm-tests compiled from
+   * the tree, cached by its sources), so the test stage starts booting at once. Never fails: a
+   * problem is left for `test` to report.
+   */
+  prepareTest?(req: { srcDir: string }, ctx: StageContext): Promise<void>;
   /** First lines of `gcc --version` and of the QEMU binary's `--version`. */
   toolchain(ctx: StageContext): Promise<{ gcc: string; qemu: string }>;
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildHmmTests, HMM_TESTS_DIR, hmmTestsCompileArgs } from '../../src/guest/hmm-tests-binary.js';
@@ -82,4 +82,19 @@ t.test('a tree without the hmm selftest: TREE, saying what is needed', async (t)
   const err = await buildHmmTests({ srcDir: src, dir: join(root, 'bin3') }).catch((e: unknown) => e);
   t.equal((err as HmmciError).exitCode, ExitCode.TREE);
   t.match((err as HmmciError).message, /has no tools\/testing\/selftests\/mm\/hmm-tests\.c/);
+});
+
+t.test('asked for twice at once (the test stage and a prepare beside the build): compiled once', async (t) => {
+  const src = tree('twice', LISTING_C(''));
+  const dir = join(root, 'bin4');
+  const [a, b] = await Promise.all([buildHmmTests({ srcDir: src, dir }), buildHmmTests({ srcDir: src, dir })]);
+  t.equal(a.path, b.path);
+  t.same(a.cases, b.cases);
+  t.equal(a.cases.length, 4);
+  t.same(
+    readdirSync(dir).filter((f) => f.includes('.tmp')),
+    [],
+    'no temporary file left behind',
+  );
+  t.equal(readdirSync(dir).length, 1, 'one binary');
 });

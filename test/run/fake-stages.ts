@@ -42,6 +42,8 @@ export interface FakeOptions {
   testMs?: number;
   /** Called when a test starts (e.g. to abort mid-run). */
   onTest?: (state: { applied: string | null; call: number }) => void;
+  /** Implement the optional prepareTest stage, taking this long (ms). */
+  prepareMs?: number;
 }
 
 interface FakeSlotState {
@@ -67,10 +69,22 @@ export class FakeStages implements Stages {
   resets = 0;
   private busy = new Set<number>();
 
+  /** Set only with `prepareMs` (the stage is optional): "prepare <side>" … "prepare <side> done". */
+  prepareTest?: Stages['prepareTest'];
+
   constructor(
     private readonly cache: CacheLayout,
     private readonly opts: FakeOptions = {},
-  ) {}
+  ) {
+    const ms = opts.prepareMs;
+    if (ms !== undefined)
+      this.prepareTest = async (req, ctx) => {
+        const side = this.state(req.srcDir).applied ? 'patched' : 'baseline';
+        this.timeline.push(`prepare ${side}`);
+        await sleep(ms, undefined, { signal: ctx.signal });
+        this.timeline.push(`prepare ${side} done`);
+      };
+  }
 
   async resolveTree(): Promise<KernelTree> {
     this.calls.push('tree');
@@ -146,6 +160,7 @@ export class FakeStages implements Stages {
 
   async resetSlot(slot: Slot): Promise<void> {
     this.resets++;
+    this.timeline.push('reset');
     this.state(slot.worktree).applied = null;
   }
 

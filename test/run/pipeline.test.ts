@@ -441,3 +441,29 @@ t.test(
     t.ok(fake.resets >= 1);
   },
 );
+
+t.test(
+  'hmm-tests is prepared while each kernel builds, and the boot waits for it; a build failure waits for it too',
+  async (t) => {
+    const cache = setup(t);
+    const fake = new FakeStages(cache, { results: breaks, prepareMs: 50 });
+    const out = await runSeries(request(cache, [BREAK], { overlapBaselineBoot: false }), fake);
+    t.equal(out.records[0]?.exitCode, 1, 'the same answer as without the stage');
+    const line = fake.timeline;
+    for (const side of ['baseline', 'patched']) {
+      const at = (l: string) => line.indexOf(l);
+      t.ok(at(`prepare ${side}`) >= 0 && at(`prepare ${side}`) < at(`build ${side}`), `${side}: prepared from the start`);
+      const boot = line.findIndex((l) => l.startsWith(`test ${side} /`));
+      t.ok(at(`build ${side}`) < at(`prepare ${side} done`), `${side}: the build ran meanwhile (${line.join(' | ')})`);
+      t.ok(at(`prepare ${side} done`) < boot, `${side}: booted after it was ready`);
+    }
+    const failing = new FakeStages(cache, { buildFails: 'patched', prepareMs: 50 });
+    const failed = await runSeries(request(cache, [BREAK]), failing);
+    t.equal(failed.records[0]?.exitCode, 5);
+    const tl = failing.timeline;
+    t.ok(
+      tl.indexOf('prepare patched done') >= 0 && tl.indexOf('prepare patched done') < tl.lastIndexOf('reset'),
+      `the worktree is reset only after hmm-tests was compiled (${tl.join(' | ')})`,
+    );
+  },
+);
