@@ -35,6 +35,9 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
   };
   req.signal.addEventListener('abort', stopQueues, { once: true });
   const runTimer = new Timer(req.reporter, () => undefined);
+  // gcc's and QEMU's versions (two processes) are asked for while the tree and series load.
+  const toolchainAsked = stages.toolchain(ctx);
+  toolchainAsked.catch(() => undefined);
   const tree = await runTimer.run(
     'tree',
     'run',
@@ -54,7 +57,7 @@ export async function runSeries(req: RunRequest, stages: Stages): Promise<RunOut
       ),
     );
   }
-  const toolchain = await stages.toolchain(ctx);
+  const toolchain = await toolchainAsked;
   const multi = req.inputs.length * req.variants.length > 1;
   const rc: RunContext = {
     req,
