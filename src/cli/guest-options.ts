@@ -19,8 +19,8 @@ export function addGuestOptions(cmd: Command): Command {
     .addOption(
       new Option(
         '--shards <n>',
-        'split the cases across N guests booted side by side ("auto": 2 when cores and memory allow; results merged in listing order)',
-      ).default('1'),
+        'split the cases across N guests booted side by side ("auto", the default with --runner qemu: 2 when cores and memory allow; 1: one guest; results merged in listing order)',
+      ),
     );
 }
 
@@ -31,8 +31,8 @@ export function guestOptionsFrom(opts: {
   memoryPressure?: boolean;
   shards?: string;
 }): GuestRunOptions {
-  let shards: number | 'auto' = 1;
-  if (opts.shards !== undefined && opts.shards !== '1') {
+  let shards: number | 'auto' | undefined;
+  if (opts.shards !== undefined) {
     if (opts.shards === 'auto') shards = 'auto';
     else {
       const n = Number(opts.shards);
@@ -45,6 +45,6 @@ export function guestOptionsFrom(opts: {
     ...(opts.repeat !== undefined ? { repeat: opts.repeat } : {}),
     ...(opts.smp !== undefined ? { smp: opts.smp } : {}),
     ...(opts.memoryPressure ? { memoryPressure: true } : {}),
-    ...(shards !== 1 ? { shards } : {}),
+    ...(shards !== undefined ? { shards } : {}),
   };
 }

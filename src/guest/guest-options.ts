@@ -20,3 +20,14 @@ export function guestResultKey(o: GuestRunOptions | undefined): string {
   ].filter(Boolean);
   return parts.length ? ` ${parts.join(' ')}` : '';
 }
+
+/**
+ * The guest options with hmmci's default sharding filled in: `auto` for the QEMU runner (two
+ * guests side by side when the machine has two cores and the memory for both, see testKernel's
+ * decideShards; one otherwise), one guest for vng (unmeasured there). An explicit `shards`,
+ * `--shards 1` included, is kept. Sharding changes no result (bench:shards), only the time.
+ */
+export function withDefaultShards(o: GuestRunOptions | undefined, runner: 'qemu' | 'vng'): GuestRunOptions | undefined {
+  if (o?.shards !== undefined || runner !== 'qemu') return o;
+  return { ...o, shards: 'auto' };
+}

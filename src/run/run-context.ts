@@ -15,7 +15,7 @@ import type {
   TestOutcome,
 } from '../stages/types.js';
 import type { KernelTree, Slot } from '../tree/types.js';
-import type { GuestRunOptions } from '../guest/guest-options.js';
+import { withDefaultShards, type GuestRunOptions } from '../guest/guest-options.js';
 import { planConcurrency, type ConcurrencyPlan, type MachineShape } from './concurrency.js';
 import type { RunDir } from './run-dir.js';
 import { countsLine, type Timer } from './timer.js';
@@ -45,7 +45,10 @@ export interface RunRequest {
   machine?: MachineShape;
   /** make -j (default from the concurrency plan). */
   jobs?: number;
-  /** `--repeat/--smp/--memory-pressure/--shards`, handed to the test stage on both sides. */
+  /**
+   * `--repeat/--smp/--memory-pressure/--shards`, handed to the test stage on both sides; without
+   * `shards`, QEMU guests shard `auto` (withDefaultShards).
+   */
   guest?: GuestRunOptions;
 }
 
@@ -153,7 +156,7 @@ export function guestRun(
     srcDir: at.srcDir,
     buildDir: at.buildDir,
     runner: rc.req.runner,
-    guest: rc.req.guest,
+    guest: withDefaultShards(rc.req.guest, rc.req.runner),
     logDir: at.logDir,
   };
   return rc.guestQueue.add(

@@ -3,6 +3,7 @@ import { cacheLayout } from '../../src/common/cache.js';
 import { silentReporter } from '../../src/common/progress.js';
 import { runSeries, type RunRequest } from '../../src/run/pipeline.js';
 import { guestOptionsFrom } from '../../src/cli/guest-options.js';
+import { withDefaultShards } from '../../src/guest/guest-options.js';
 import { FakeStages, fixture } from './fake-stages.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -38,7 +39,22 @@ t.test('--repeat and friends reach the test stage of both sides; a repeated base
 });
 
 t.test('--shards takes auto or 1..8', async (t) => {
-  t.same(guestOptionsFrom({ shards: '1' }), {});
+  t.same(guestOptionsFrom({ shards: '1' }), { shards: 1 }, 'an explicit 1 is kept: it overrides the default');
+  t.same(guestOptionsFrom({}), {});
   t.same(guestOptionsFrom({ shards: '2' }), { shards: 2 });
   t.throws(() => guestOptionsFrom({ shards: 'two' }), /--shards wants "auto" or a whole number from 1 to 8/);
+});
+
+t.test('QEMU guests shard auto unless told otherwise; vng runs one guest', async (t) => {
+  t.same(withDefaultShards(undefined, 'qemu'), { shards: 'auto' });
+  t.same(withDefaultShards({ repeat: 3 }, 'qemu'), { repeat: 3, shards: 'auto' });
+  t.same(withDefaultShards({ shards: 1 }, 'qemu'), { shards: 1 }, '--shards 1 stays serial');
+  t.equal(withDefaultShards(undefined, 'vng'), undefined);
+  const cache = cacheLayout(scratchDir('hmmci-run-guest-'));
+  const fake = new FakeStages(cache);
+  await runSeries(request(cache), fake);
+  t.same(fake.guests, [{ shards: 'auto' }, { shards: 'auto' }], 'what the test stage of a run gets by default');
+  const serial = new FakeStages(cache);
+  await runSeries(request(cache, { guest: { shards: 1 }, useBaselineCache: false }), serial);
+  t.same(serial.guests, [{ shards: 1 }, { shards: 1 }]);
 });

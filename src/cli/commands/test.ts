@@ -14,6 +14,7 @@ import { collect, contextFrom, type CliContext } from '../context.js';
 import { addOptions, type OptionSpec } from '../option-table.js';
 import { resultJson } from './parse.js';
 import { addGuestOptions, guestOptionsFrom } from '../guest-options.js';
+import { withDefaultShards } from '../../guest/guest-options.js';
 
 interface TestFlags {
   tree?: string;
@@ -107,7 +108,7 @@ export function testRequest(
     reporter: ctx.reporter,
     signal,
     ...(opts.timeout ? { timeouts: { runMs: opts.timeout * 1000 } } : {}),
-    ...guestOptionsFrom(opts),
+    ...withDefaultShards(guestOptionsFrom(opts), opts.runner as Runner),
   };
 }
 
