@@ -172,7 +172,23 @@ interface Sample {
   shardedRatio?: number;
   /** Guests the sharded run booted. */
   shards?: number;
+  /** Where the serial and default runs' time went: the patched build, its test, everything else. */
+  parts: { serial: Parts; warm: Parts };
   loadavg: number;
+}
+
+interface Parts {
+  buildMs: number;
+  testMs: number;
+  otherMs: number;
+}
+
+function partsOf(t: Timed): Parts {
+  const stage = (name: string) =>
+    t.record.stages.filter((s) => s.name === name && s.side === 'patched').reduce((a, s) => a + s.ms, 0);
+  const buildMs = stage('build');
+  const testMs = stage('test');
+  return { buildMs, testMs, otherMs: t.ms - buildMs - testMs };
 }
 
 interface Pairs {
@@ -213,6 +229,7 @@ async function measurePair(cache: CacheLayout, i: number): Promise<{ sample: Sam
     ...(sharded
       ? { shardedMs: sharded.ms, shardedRatio: ratioOf(sharded.ms, floorMs), shards: shardsOf(sharded.record) }
       : {}),
+    parts: { serial: partsOf(serial), warm: partsOf(warm) },
     loadavg: Number(loadavg()[0]?.toFixed(2) ?? 0),
   };
   return { sample, warm, f };
@@ -250,6 +267,12 @@ const stageTimes = (r: RunRecord) => r.stages.map((s) => ({ name: s.name, side: 
 const shardedSamples = (samples: readonly Sample[]) => samples.filter((x) => x.shardedMs !== undefined);
 const shardedMedian = (samples: readonly Sample[]) => median(shardedSamples(samples).map((x) => x.shardedMs ?? 0));
 const serialMedian = (samples: readonly Sample[]) => median(samples.map((x) => x.serialMs));
+const medianParts = (samples: readonly Sample[], k: 'serial' | 'warm'): Parts => ({
+  buildMs: median(samples.map((x) => x.parts[k].buildMs)),
+  testMs: median(samples.map((x) => x.parts[k].testMs)),
+  otherMs: median(samples.map((x) => x.parts[k].otherMs)),
+});
+const partsLine = (p: Parts) => `build ${formatMs(p.buildMs)}, test ${formatMs(p.testMs)}, rest ${formatMs(p.otherMs)}`;
 
 /** The object bench/results.json holds (the cold-build figures are added by writeResults). */
 function benchResults(x: Figures) {
@@ -287,6 +310,11 @@ function benchResults(x: Figures) {
       Object.entries(previous).filter(([k]) => k === 'hangVerdict' || k === 'shardCheck' || k === 'repeat'),
     ),
     ratio: Number(ratio.toFixed(3)),
+    parts: {
+      serial: medianParts(samples, 'serial'),
+      warm: medianParts(samples, 'warm'),
+      note: 'medians per pair of the patched build stage, the patched test stage, and the rest of the run (slot, apply, config, toolchain, records, history)',
+    },
     serial: {
       warmMs: serialMedian(samples),
       ratio: ratioOf(serialMedian(samples), floorMs),
@@ -330,6 +358,7 @@ function summaryLines(x: Figures): string[] {
       (s) => `    ${`${s.name}${s.side === 'run' ? '' : ` [${s.side}]`}`.padEnd(20)} ${formatMs(s.ms)}`,
     ),
     `floor (raw make + boot):   ${formatMs(floorMs)}  (median; samples ${samples.map((x) => `${formatMs(x.makeMs)} + ${formatMs(x.bootMs)}`).join(', ')})`,
+    `medians: serial run ${partsLine(medianParts(samples, 'serial'))}; default run ${partsLine(medianParts(samples, 'warm'))}`,
     `harness/floor (--shards 1): ${(serialMedian(samples) / floorMs).toFixed(2)}  (per pair ${samples.map((x) => x.serialRatio.toFixed(2)).join(', ')})`,
     ...(shardedSamples(samples).length
       ? [
