@@ -15,15 +15,7 @@
  *
  * Prints harness/floor and writes bench/results.json. Not a test: minutes of CPU.
  */
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,17 +148,18 @@ function readPrevious(): Previous {
 }
 
 /**
- * One back-to-back pair: a warm run with hmmci's defaults, a serial one (`--shards 1`), the floor
- * right after the serial run, and a sharded run (the default one when it sharded), with the load.
+ * One round: a warm run with hmmci's defaults, a serial one (`--shards 1`) and a sharded one (the
+ * default run when it sharded), each followed at once by its own floor, with the load average.
  */
 interface Sample {
-  /** The default run (what `hmmci run` does here). */
+  /** The default run (what `hmmci run` does here) and the floor right after it. */
   warmMs: number;
   makeMs: number;
   bootMs: number;
   floorMs: number;
   ratio: number;
   serialMs: number;
+  serialFloorMs: number;
   serialRatio: number;
   shardedMs?: number;
   shardedRatio?: number;
@@ -201,38 +194,59 @@ interface Pairs {
 /** Guests the first patched boot of a run used (one saved QEMU command per shard). */
 function shardsOf(r: RunRecord): number {
   const dir = join(r.runDir, 'guest', 'patched');
-  return existsSync(dir) ? Math.max(1, readdirSync(dir).filter((f) => /^command-\w+(-shard\d+)?\.json$/.test(f)).length) : 1;
+  return existsSync(dir)
+    ? Math.max(1, readdirSync(dir).filter((f) => /^command-\w+(-shard\d+)?\.json$/.test(f)).length)
+    : 1;
 }
 
 const ratioOf = (ms: number, floorMs: number) => Number((ms / floorMs).toFixed(3));
 
-/** One pair: serial, floor, default, and `--shards N` when the default did not shard. */
-async function measurePair(cache: CacheLayout, i: number): Promise<{ sample: Sample; warm: Timed; f: Awaited<ReturnType<typeof floor>> }> {
-  const serial = await harness(cache, `warm ${i}/${REPEAT} serial (--shards 1)`, { shards: 1 });
-  const f = await floor(cache, serial.record);
-  const floorMs = f.makeMs + f.bootMs;
-  const warm = await harness(cache, `warm ${i}/${REPEAT} with the defaults`);
+type Floor = Awaited<ReturnType<typeof floor>>;
+const floorMsOf = (f: Floor) => f.makeMs + f.bootMs;
+
+/** A warm run and, right after it, the floor on the same slot and artifacts. */
+async function runAndFloor(cache: CacheLayout, label: string, guest?: { shards: number }) {
+  const run = await harness(cache, label, guest);
+  // The floor boots the initramfs of a serial run (all cases in one guest).
+  const f = await floor(cache, serialRecord(run));
+  return { run, f, ratio: ratioOf(run.ms, floorMsOf(f)) };
+}
+
+/** The record of a serial run of the same series: this one, or (it sharded) the last serial one. */
+let lastSerial: RunRecord | undefined;
+function serialRecord(run: Timed): RunRecord {
+  if (shardsOf(run.record) === 1) return run.record;
+  if (!lastSerial) throw new Error('no serial warm run yet to take the floor initramfs from');
+  return lastSerial;
+}
+
+/** One round: serial + floor, default + floor, and `--shards N` + floor when the default did not shard. */
+async function measurePair(cache: CacheLayout, i: number): Promise<{ sample: Sample; warm: Timed; f: Floor }> {
+  const serial = await runAndFloor(cache, `warm ${i}/${REPEAT} serial (--shards 1)`, { shards: 1 });
+  lastSerial = serial.run.record;
+  const warm = await runAndFloor(cache, `warm ${i}/${REPEAT} with the defaults`);
   const sharded =
-    shardsOf(warm.record) > 1
+    shardsOf(warm.run.record) > 1
       ? warm
       : SHARDS > 1
-        ? await harness(cache, `warm ${i}/${REPEAT} with --shards ${SHARDS}`, { shards: SHARDS })
+        ? await runAndFloor(cache, `warm ${i}/${REPEAT} with --shards ${SHARDS}`, { shards: SHARDS })
         : undefined;
   const sample: Sample = {
-    warmMs: warm.ms,
-    makeMs: f.makeMs,
-    bootMs: f.bootMs,
-    floorMs,
-    ratio: ratioOf(warm.ms, floorMs),
-    serialMs: serial.ms,
-    serialRatio: ratioOf(serial.ms, floorMs),
+    warmMs: warm.run.ms,
+    makeMs: warm.f.makeMs,
+    bootMs: warm.f.bootMs,
+    floorMs: floorMsOf(warm.f),
+    ratio: warm.ratio,
+    serialMs: serial.run.ms,
+    serialFloorMs: floorMsOf(serial.f),
+    serialRatio: serial.ratio,
     ...(sharded
-      ? { shardedMs: sharded.ms, shardedRatio: ratioOf(sharded.ms, floorMs), shards: shardsOf(sharded.record) }
+      ? { shardedMs: sharded.run.ms, shardedRatio: sharded.ratio, shards: shardsOf(sharded.run.record) }
       : {}),
-    parts: { serial: partsOf(serial), warm: partsOf(warm) },
+    parts: { serial: partsOf(serial.run), warm: partsOf(warm.run) },
     loadavg: Number(loadavg()[0]?.toFixed(2) ?? 0),
   };
-  return { sample, warm, f };
+  return { sample, warm: warm.run, f: warm.f };
 }
 
 /**
@@ -267,6 +281,9 @@ const stageTimes = (r: RunRecord) => r.stages.map((s) => ({ name: s.name, side: 
 const shardedSamples = (samples: readonly Sample[]) => samples.filter((x) => x.shardedMs !== undefined);
 const shardedMedian = (samples: readonly Sample[]) => median(shardedSamples(samples).map((x) => x.shardedMs ?? 0));
 const serialMedian = (samples: readonly Sample[]) => median(samples.map((x) => x.serialMs));
+/** Each run is compared with the floor measured right after it; the verdict is the median of those ratios. */
+const serialRatio = (samples: readonly Sample[]) => median(samples.map((x) => x.serialRatio));
+const shardedRatio = (samples: readonly Sample[]) => median(shardedSamples(samples).map((x) => x.shardedRatio ?? 0));
 const medianParts = (samples: readonly Sample[], k: 'serial' | 'warm'): Parts => ({
   buildMs: median(samples.map((x) => x.parts[k].buildMs)),
   testMs: median(samples.map((x) => x.parts[k].testMs)),
@@ -291,7 +308,7 @@ function benchResults(x: Figures) {
     accel: warm.record.env.accel,
     series: 'fixtures/series/one-patch.mbox',
     notes:
-      'warm and floor: medians of back-to-back pairs (HMMCI_BENCH_REPEAT, default 3) on a machine shared with other builds, load average per pair in samples. cold: fresh temporary cache directory (tarball unpack, baseline commit, configure, build, boot for baseline and patched); ccache kept as it is. warm: same run again on that cache (baseline cached, slot reused). floor: raw incremental make for the patch in the same slot + one raw QEMU boot-and-test of the same bzImage/initramfs.',
+      'warm and floor: each warm run is followed at once by its floor; ratios are medians of those per-pair ratios over HMMCI_BENCH_REPEAT rounds (default 3) on a machine shared with other builds, load average per pair in samples. cold: fresh temporary cache directory (tarball unpack, baseline commit, configure, build, boot for baseline and patched); ccache kept as it is. warm: same run again on that cache (baseline cached, slot reused). floor: raw incremental make for the patch in the same slot + one raw QEMU boot-and-test of the same bzImage/initramfs.',
     cold: given ? (previous.cold ?? null) : { ms: cold.ms, stages: stageTimes(cold.record) },
     warm: {
       ms: warmMs,
@@ -317,16 +334,16 @@ function benchResults(x: Figures) {
     },
     serial: {
       warmMs: serialMedian(samples),
-      ratio: ratioOf(serialMedian(samples), floorMs),
-      note: 'warm run with --shards 1 (one guest), the floor right after it',
+      ratio: Number(serialRatio(samples).toFixed(3)),
+      note: 'warm run with --shards 1 (one guest); ratio: median of each run against the floor measured right after it',
     },
     ...(shardedSamples(samples).length
       ? {
           sharding: {
             shards: shardedSamples(samples)[0]?.shards,
             warmMs: shardedMedian(samples),
-            ratio: ratioOf(shardedMedian(samples), floorMs),
-            note: 'warm run in several guests (the default run when it sharded, else --shards HMMCI_BENCH_SHARDS), same cache, baseline cached; ratio against the same floor',
+            ratio: Number(shardedRatio(samples).toFixed(3)),
+            note: 'warm run in several guests (the default run when it sharded, else --shards HMMCI_BENCH_SHARDS), same cache, baseline cached; ratio: median of each run against the floor measured right after it',
           },
         }
       : {}),
@@ -359,10 +376,10 @@ function summaryLines(x: Figures): string[] {
     ),
     `floor (raw make + boot):   ${formatMs(floorMs)}  (median; samples ${samples.map((x) => `${formatMs(x.makeMs)} + ${formatMs(x.bootMs)}`).join(', ')})`,
     `medians: serial run ${partsLine(medianParts(samples, 'serial'))}; default run ${partsLine(medianParts(samples, 'warm'))}`,
-    `harness/floor (--shards 1): ${(serialMedian(samples) / floorMs).toFixed(2)}  (per pair ${samples.map((x) => x.serialRatio.toFixed(2)).join(', ')})`,
+    `harness/floor (--shards 1): ${serialRatio(samples).toFixed(2)}  (per pair ${samples.map((x) => x.serialRatio.toFixed(2)).join(', ')})`,
     ...(shardedSamples(samples).length
       ? [
-          `harness/floor (${shardedSamples(samples)[0]?.shards} guests): ${(shardedMedian(samples) / floorMs).toFixed(2)}  (per pair ${samples.map((x) => x.shardedRatio?.toFixed(2)).join(', ')})`,
+          `harness/floor (${shardedSamples(samples)[0]?.shards} guests): ${shardedRatio(samples).toFixed(2)}  (per pair ${samples.map((x) => x.shardedRatio?.toFixed(2)).join(', ')})`,
         ]
       : []),
     `harness/floor (defaults): ${ratio.toFixed(2)}  (target ≤ ${TARGET}; per pair ${samples.map((x) => x.ratio.toFixed(2)).join(', ')}; load average ${samples.map((x) => x.loadavg).join(', ')})`,
@@ -386,7 +403,8 @@ async function main(): Promise<number> {
     const pairs = await measurePairs(cache);
     const warmMs = median(pairs.samples.map((x) => x.warmMs));
     const floorMs = median(pairs.samples.map((x) => x.floorMs));
-    const figures: Figures = { cold, given: Boolean(given), previous, pairs, warmMs, floorMs, ratio: warmMs / floorMs };
+    const ratio = median(pairs.samples.map((x) => x.ratio));
+    const figures: Figures = { cold, given: Boolean(given), previous, pairs, warmMs, floorMs, ratio };
     writeResults(benchResults(figures));
     process.stdout.write(`${summaryLines(figures).join('\n')}\n`);
     return 0;
