@@ -2,9 +2,12 @@ import { Command, CommanderError } from 'commander';
 import { formatError, isHmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
 import { installSignalHandlers, runCleanup } from '../common/cleanup.js';
-import { commands } from './commands/index.js';
+import type { RegisterCommand } from './context.js';
+import { commandModules, commandsFor } from './commands/index.js';
 
-export function buildProgram(): Command {
+/** The program with the given commands registered (default: all of them). */
+export async function buildProgram(commands?: readonly RegisterCommand[]): Promise<Command> {
+  const registers = commands ?? (await Promise.all(commandModules.map((m) => m.load())));
   const program = new Command('hmmci')
     .description(
       'Test Linux kernel patch series that touch HMM (mm/hmm.c, mm/migrate_device.c, lib/test_hmm.c) in QEMU.\nEvery stage of `hmmci run` is also a subcommand.',
@@ -20,7 +23,7 @@ export function buildProgram(): Command {
     )
     .showHelpAfterError()
     .exitOverride();
-  for (const register of commands) register(program);
+  for (const register of registers) register(program);
   // --mirror reaches the b4 loader (src/series/b4.ts) of every command through $HMMCI_MIRROR.
   program.hook('preAction', (root) => {
     const mirror = root.opts<{ mirror?: string }>().mirror;
@@ -32,7 +35,7 @@ export function buildProgram(): Command {
 /** CLI entry point: returns the exit status (see README "Exit status"). */
 export async function main(argv: readonly string[]): Promise<number> {
   installSignalHandlers();
-  const program = buildProgram();
+  const program = await buildProgram(await commandsFor(argv));
   let code: number = ExitCode.OK;
   const mirrorEnv = process.env.HMMCI_MIRROR;
   try {

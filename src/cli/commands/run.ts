@@ -7,8 +7,6 @@ import { listRuns, readRecord, resolveRunRef, runSeries, type RunListing, type R
 import { DEFAULT_FRAGMENTS, realStages } from '../../stages/real-stages.js';
 import type { ConfigVariant } from '../../stages/types.js';
 import { resolveVariantSpec } from '../../kconfig/variants.js';
-import { withFleet } from '../../fleet/submit.js';
-import { loadRunPageData, renderRunReport } from '../../web/index.js';
 import { collect, contextFrom, wholeNumber, type CliContext } from '../context.js';
 import { addGuestOptions, guestOptionsFrom } from '../guest-options.js';
 import { addOptions, type OptionSpec } from '../option-table.js';
@@ -167,19 +165,26 @@ const REPORT_OPTIONS: readonly OptionSpec[] = [
   },
 ];
 
+/**
+ * The run on the fleet. Its Redis client (like the web pages of `report --html`) is imported only
+ * when asked for: most runs never need it, and every start of the CLI would pay for loading it.
+ */
+async function onFleet(ctx: CliContext, request: RunRequest, url: string, opts: RunFlags) {
+  const { withFleet } = await import('../../fleet/submit.js');
+  return withFleet(
+    url,
+    { cache: ctx.cache, store: opts.store, local: realStages(), runner: opts.runner, reporter: ctx.reporter },
+    // On a fleet the baseline's boot is a test job of its own; its kernel lives in the store,
+    // not in a build dir a snapshot could copy: no overlap with the patched build here.
+    (stages, machine) => runSeries({ ...request, machine, overlapBaselineBoot: false }, stages),
+  );
+}
+
 /** `hmmci run`: the request runs here, or on the fleet with --fleet; reports as the flags ask. */
 async function runAction(inputs: string[], opts: RunFlags, cmd: Command): Promise<void> {
   const ctx = contextFrom(cmd);
   const request = runRequest(ctx, inputs, opts);
-  const outcome = opts.fleet
-    ? await withFleet(
-        opts.fleet,
-        { cache: ctx.cache, store: opts.store, local: realStages(), runner: opts.runner, reporter: ctx.reporter },
-        // On a fleet the baseline's boot is a test job of its own; its kernel lives in the store,
-        // not in a build dir a snapshot could copy: no overlap with the patched build here.
-        (stages, machine) => runSeries({ ...request, machine, overlapBaselineBoot: false }, stages),
-      )
-    : await runSeries(request, realStages());
+  const outcome = opts.fleet ? await onFleet(ctx, request, opts.fleet, opts) : await runSeries(request, realStages());
   await emitReports(ctx, outcome.records, opts);
   process.exitCode = outcome.exitCode;
 }
@@ -189,6 +194,7 @@ async function reportAction(ref: string, opts: ReportFlags & { html?: string }, 
   const ctx = contextFrom(cmd);
   const record = readRecord(resolveRunRef(ctx.cache, ref));
   if (opts.html) {
+    const { loadRunPageData, renderRunReport } = await import('../../web/index.js');
     writeFileSync(resolve(opts.html), renderRunReport(await loadRunPageData(record)));
     ctx.reporter.info(`wrote ${resolve(opts.html)}`);
   }
