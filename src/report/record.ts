@@ -109,6 +109,11 @@ export interface Artifacts {
   baselineConsole?: string;
   /** Console logs of the patched runs, first run first. */
   patchedConsoles: string[];
+  /**
+   * The first patched run's other console logs when it booted several guests (shards, reboots):
+   * `patched.console-shard2.log`…; patchedConsoles[0] is the first guest's.
+   */
+  patchedOtherConsoles?: string[];
   baselineResults?: string;
   patchedResults?: string;
   /** manifest.json: every artifact a later stage needs (kernels, hmm-tests, logs, results) with its sha256. */

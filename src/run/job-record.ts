@@ -145,6 +145,9 @@ export class JobRecord {
     r.artifacts.patchedConsoles.push(
       copyIfExists(first.consoleLogPath, this.path('patched.console.log')) ?? first.consoleLogPath,
     );
+    const others = (first.consoleLogs ?? []).filter((l) => l !== first.consoleLogPath);
+    if (others.length)
+      r.artifacts.patchedOtherConsoles = others.map((l) => copyIfExists(l, this.path(`patched.${basename(l)}`)) ?? l);
     r.artifacts.patchedResults = writeJson(this.path('patched.results.json'), r.patched);
     if (hmmTests) this.produced.push(hmmTests);
     this.save();

@@ -192,6 +192,7 @@ async function realTest(req: Parameters<Stages['test']>[0], ctx: StageContext): 
       accel: r.accel,
       runner: r.runner,
       hmmTests: r.hmmTests,
+      ...(r.consoleLogs.length > 1 ? { consoleLogs: r.consoleLogs } : {}),
       ...(r.shape ? { shape: r.shape } : {}),
     };
   } catch (err) {

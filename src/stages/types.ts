@@ -101,6 +101,8 @@ export interface Tested {
   runner: string;
   /** The static hmm-tests binary the guest ran (when the stage knows it). */
   hmmTests?: string;
+  /** Every guest's console log when there were several (shards, reboots), consoleLogPath first. */
+  consoleLogs?: string[];
   /** How the guest ran when not one plain boot (repeats, shards, reboots, CPUs, memory pressure). */
   shape?: GuestShape;
 }

@@ -44,6 +44,8 @@ export interface FakeOptions {
   onTest?: (state: { applied: string | null; call: number }) => void;
   /** Implement the optional prepareTest stage, taking this long (ms). */
   prepareMs?: number;
+  /** Each boot is two guests (shards): a second console log beside the first. */
+  twoGuests?: boolean;
 }
 
 interface FakeSlotState {
@@ -255,7 +257,17 @@ export class FakeStages implements Stages {
     const hmmTests = join(this.cache.initramfs, 'bin', `hmm-tests-${side}`);
     writeFileSync(hmmTests, `hmm-tests ${side}\n`);
     this.timeline.push(`test ${side} done`);
-    return { ok: true, result: result(name), consoleLogPath, accel: 'tcg', runner: req.runner, hmmTests };
+    const second = join(logDir, 'console-shard2.log');
+    if (this.opts.twoGuests) writeFileSync(second, `console ${side} ${call} shard 2\n`);
+    return {
+      ok: true,
+      result: result(name),
+      consoleLogPath,
+      accel: 'tcg',
+      runner: req.runner,
+      hmmTests,
+      ...(this.opts.twoGuests ? { consoleLogs: [consoleLogPath, second] } : {}),
+    };
   }
 
   async toolchain() {

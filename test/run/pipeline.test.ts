@@ -467,3 +467,14 @@ t.test(
     );
   },
 );
+
+t.test('a patched run in two guests keeps both console logs in the run directory', async (t) => {
+  const cache = setup(t);
+  const out = await runSeries(request(cache, [BENIGN]), new FakeStages(cache, { twoGuests: true }));
+  const a = out.records[0]!.artifacts;
+  t.same(a.patchedConsoles, [join(a.dir, 'patched.console.log')]);
+  t.same(a.patchedOtherConsoles, [join(a.dir, 'patched.console-shard2.log')]);
+  t.equal(readFileSync(join(a.dir, 'patched.console-shard2.log'), 'utf8'), 'console patched 0 shard 2\n');
+  const one = await runSeries(request(cache, [BENIGN]), new FakeStages(cache));
+  t.equal(one.records[0]!.artifacts.patchedOtherConsoles, undefined, 'one guest: nothing more');
+});
