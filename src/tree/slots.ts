@@ -5,10 +5,12 @@ import { HmmciError } from '../common/errors.js';
 import { shortHash } from '../common/hash.js';
 import { canonicalConfig } from '../kconfig/fragment.js';
 import { acquireLock, type Lock } from '../common/lock.js';
-import { silentReporter, type Reporter } from '../common/progress.js';
+import { onCleanup } from '../common/cleanup.js';
+import { silentReporter, type Reporter, type StageHandle } from '../common/progress.js';
 import { git, gitMaybe } from './git.js';
 import type { KernelTree, Slot, SlotInfo } from './types.js';
-import { addDetachedWorktree, resolveRev } from './worktree.js';
+import { addLinkedWorktree } from './slot-links.js';
+import { addDetachedWorktree, removeWorktree, resolveRev } from './worktree.js';
 
 export interface AcquireSlotRequest {
   tree: KernelTree;
@@ -145,6 +147,33 @@ export async function seedConfig(
 }
 
 /**
+ * A slot's first worktree: linked from the default tree when possible (slot-links.ts), else
+ * checked out. Interrupted (SIGINT/SIGTERM) half way, it is removed by the cleanup handlers; a
+ * SIGKILL leaves a worktree the next acquire's reset repairs.
+ */
+async function newSlotWorktree(
+  tree: KernelTree,
+  path: string,
+  sha: string,
+  stage: StageHandle,
+  signal?: AbortSignal,
+): Promise<string> {
+  const unregister = onCleanup(`half-made worktree ${path}`, () => removeWorktree(tree.path, path));
+  try {
+    if (await addLinkedWorktree(tree, path, sha, { signal, onStep: (s) => stage.update(s) })) {
+      stage.update('reset (stat check, clean)');
+      await resetWorktree(path, sha, signal);
+      return 'new worktree, files linked from the default tree';
+    }
+    stage.update('checking out a new worktree');
+    await addDetachedWorktree(tree, path, sha, signal);
+    return 'new worktree';
+  } finally {
+    unregister();
+  }
+}
+
+/**
  * Take a slot for (tree, configKey): the first unlocked of slots 1..maxSlots (a concurrent user
  * gets slot 2), created on first use with `git worktree add --detach`, otherwise reused and
  * reset to `rev`. Its build directory (O=) stays between runs, so a rebuild after a different
@@ -181,9 +210,7 @@ export async function acquireSlot(req: AcquireSlotRequest): Promise<Slot> {
       await resetWorktree(paths.worktree, sha, req.signal);
       how = 'reused';
     } else {
-      stage.update('checking out a new worktree');
-      await addDetachedWorktree(tree, paths.worktree, sha, req.signal);
-      how = 'new worktree';
+      how = await newSlotWorktree(tree, paths.worktree, sha, stage, req.signal);
     }
     mkdirSync(paths.buildDir, { recursive: true });
     if (await seedConfig(cache, tree.id, req.configKey, index, paths.buildDir)) how += ', .config of a sibling slot';
