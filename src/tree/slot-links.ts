@@ -1,8 +1,20 @@
 import { copyFileSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { run } from '../common/exec.js';
-import { git } from './git.js';
+import { git, gitMaybe } from './git.js';
 import type { KernelTree } from './types.js';
+
+/**
+ * Make sure the default tree's repository ignores ctime (set by prepare; a tree prepared by an
+ * older hmmci gets it here). Two slots made at once may race on the config file's lock: the
+ * loser reads the setting again, and without it the caller checks out instead.
+ */
+async function ctimeIgnored(repo: string): Promise<boolean> {
+  const get = async () => (await gitMaybe(repo, ['config', '--get', 'core.trustctime']))?.trim() === 'false';
+  if (await get()) return true;
+  await gitMaybe(repo, ['config', 'core.trustctime', 'false']);
+  return get();
+}
 
 /**
  * The first worktree of a slot of hmmci's default tree, without writing its ~86,700 files again:
@@ -32,7 +44,7 @@ export async function addLinkedWorktree(
   const mainIndex = join(tree.path, '.git', 'index');
   if (tree.kind !== 'default' || !existsSync(mainIndex)) return false;
   opts.onStep?.('git worktree add --no-checkout');
-  await git(tree.path, ['config', 'core.trustctime', 'false']);
+  if (!(await ctimeIgnored(tree.path))) return false;
   await git(tree.path, ['worktree', 'prune']);
   rmSync(path, { recursive: true, force: true });
   await git(tree.path, ['worktree', 'add', '--no-checkout', '--detach', '-f', path, sha], {
