@@ -1,4 +1,5 @@
-/** Pure helpers of the cold-build benchmark (src/bench/cold-build.ts). */
+/** Pure helpers of the cold-build benchmarks (src/bench/cold-build.ts, cold-path.ts). */
+import type { Reporter } from '../common/progress.js';
 
 /** `1m05s`, `13.2s`, `495ms` as printed by the reporter → ms. */
 export function parseDuration(s: string): number {
@@ -65,9 +66,9 @@ export class StepRecorder {
     });
   }
 
-  reporter() {
+  reporter(): Reporter {
     return {
-      stage: (name: string) => {
+      stage: (name: string, _side?: string) => {
         const whole = this.open(name);
         let inner: ReturnType<StepRecorder['open']> | undefined;
         const end = () => {
