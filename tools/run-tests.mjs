@@ -119,6 +119,16 @@ function runFile(file, timeoutS) {
   });
 }
 
+/** CPU-seconds of this process's finished children and their own (Linux: /proc/self/stat cutime+cstime). */
+function childCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 const indent = (s) =>
   s
     .replace(/\n$/, '')
@@ -133,6 +143,7 @@ async function main() {
   const queue = order(files, times);
   const tty = process.stdout.isTTY;
   const started = Date.now();
+  const cpuAtStart = childCpuSeconds();
   const totals = { total: 0, pass: 0, fail: 0, skip: 0, todo: 0 };
   const results = [];
   process.stdout.write('TAP version 14\n');
@@ -160,7 +171,8 @@ async function main() {
   if (failed.length) process.stdout.write(`# failed: ${failed.map((r) => relative(root, r.file)).join(', ')}\n`);
   for (const r of slow)
     process.stdout.write(`# over ${BUDGET_S} s: ${relative(root, r.file)} ${(r.ms / 1000).toFixed(1)} s\n`);
-  process.stdout.write(`# { ${summary} }\n# ${results.length} files, time=${Date.now() - started}ms\n`);
+  const cpu = (childCpuSeconds() - cpuAtStart).toFixed(1);
+  process.stdout.write(`# { ${summary} }\n# ${results.length} files, time=${Date.now() - started}ms, cpu=${cpu}s\n`);
   if (!opts.files.length) {
     mkdirSync(dirname(timesFile), { recursive: true });
     writeFileSync(timesFile, JSON.stringify(Object.fromEntries(results.map((r) => [relative(root, r.file), r.ms]))));
