@@ -7,7 +7,7 @@
  * linked, so every `../../fixtures/...` URL a test or module computes resolves as it does in the
  * source tree. Plain JavaScript so it runs before anything is compiled: `node tools/build-tests.mjs`.
  *
- * The packages every test process loads (tap, execa) are also bundled, each into one module under
+ * The packages many test processes load (tap, execa; bullmq and ioredis) are also bundled, each into one module under
  * .test-build/node_modules/, which Node's resolution finds before the project's node_modules: a
  * test process then reads and links one file instead of a few hundred (tap: ~0.3 → ~0.15
  * CPU-seconds a process). tap's bundle lives under @tapjs/ so tap's stack filter still hides its
@@ -40,15 +40,10 @@ function writePackage(name, index) {
   writeFileSync(join(dir, 'index.js'), index);
 }
 
-/**
- * Bundle package `pkg` (resolved from the project) into one ESM module, the package `as` in
- * .test-build/node_modules (and `pkg` there re-exporting it when the names differ). Its own
- * require() calls (CommonJS parts, optional peers) resolve from the project as before.
- */
-async function vendor(pkg, as, { hasDefault }) {
-  const entry = `export * from '${pkg}';\n${hasDefault ? `export { default } from '${pkg}';\n` : ''}`;
+/** esbuild: one ESM module from `entry`, its require() calls (CommonJS parts) resolving from here. */
+async function bundle(entry, name) {
   const result = await build({
-    stdin: { contents: entry, resolveDir: root, loader: 'js', sourcefile: `${pkg}-entry.js` },
+    stdin: { contents: entry, resolveDir: root, loader: 'js', sourcefile: `${name}-entry.js` },
     bundle: true,
     write: false,
     format: 'esm',
@@ -59,8 +54,34 @@ async function vendor(pkg, as, { hasDefault }) {
       js: "import { createRequire as __hmmciRequire } from 'node:module'; const require = __hmmciRequire(import.meta.url);",
     },
   });
-  writePackage(as, result.outputFiles[0].text);
+  return result.outputFiles[0].text;
+}
+
+/**
+ * Bundle package `pkg` (resolved from the project) into one ESM module, the package `as` in
+ * .test-build/node_modules (and `pkg` there re-exporting it when the names differ).
+ */
+async function vendor(pkg, as, { hasDefault }) {
+  const entry = `export * from '${pkg}';\n${hasDefault ? `export { default } from '${pkg}';\n` : ''}`;
+  writePackage(as, await bundle(entry, pkg));
   if (as !== pkg) writePackage(pkg, entry.replaceAll(`'${pkg}'`, `'${as}'`));
+}
+
+/**
+ * Bundle several packages into one module (`as`), so what they share is one copy (bullmq runs
+ * on the ioredis the fleet code also uses); each package re-exports its part by name.
+ */
+async function vendorTogether(pkgs, as) {
+  writePackage(as, await bundle(pkgs.map((p, i) => `export * as p${i} from '${p}';\n`).join(''), as));
+  for (const [i, pkg] of pkgs.entries()) {
+    const names = Object.keys(await import(pkg)).filter(
+      (n) => /^[A-Za-z_$][\w$]*$/.test(n) && n !== 'default' && n !== '__esModule',
+    );
+    writePackage(
+      pkg,
+      `import { p${i} } from '${as}';\nexport const { ${names.join(', ')} } = p${i};\nexport default p${i}.default;\n`,
+    );
+  }
 }
 
 const started = Date.now();
@@ -84,4 +105,5 @@ await build({
 for (const l of LINKS) symlinkSync(join('..', l), join(out, l));
 await vendor('tap', '@tapjs/hmmci-test-bundle', { hasDefault: true });
 await vendor('execa', 'execa', { hasDefault: false });
+await vendorTogether(['bullmq', 'ioredis'], '@hmmci/redis-test-bundle');
 console.log(`${relative(process.cwd(), out) || out}: ${ts.length} modules compiled in ${Date.now() - started} ms`);

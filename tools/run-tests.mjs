@@ -13,7 +13,7 @@
  *
  *   node tools/run-tests.mjs [--jobs N] [--timeout S] [file.test.js…]
  *
- * Files default to every .test-build/test/**\/*.test.js. --jobs defaults to the number of CPUs
+ * Files default to every .test-build/test/**\/*.test.js. --jobs defaults to the number of CPUs + 1
  * ($HMMCI_TEST_JOBS overrides), --timeout (seconds per file) to 180. Files start longest first,
  * by the times of the previous run (node_modules/.cache/hmmci-test-times.json). On a terminal only
  * one line per file and the TAP of failed files are printed; otherwise the whole stream. Exit
@@ -34,7 +34,8 @@ const BUDGET_S = 15;
 
 function parseArgs(argv) {
   const opts = {
-    jobs: Number(process.env.HMMCI_TEST_JOBS) || availableParallelism(),
+    // one more than the CPUs: some files mostly wait (fsync, timers, servers) and leave a core idle
+    jobs: Number(process.env.HMMCI_TEST_JOBS) || availableParallelism() + 1,
     timeout: 180,
     files: [],
   };
@@ -74,6 +75,24 @@ function order(files, times) {
   return [...files].sort((a, b) => key(b) - key(a));
 }
 
+/** Files running now: each is its own process group (detached), so a timeout kills what it started. */
+const running = new Set();
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    // A terminal's Ctrl-C reaches only our group: pass it on to every file's group, then go.
+    for (const pid of running) killGroup(pid, 'SIGTERM');
+    process.exit(130);
+  });
+}
+
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
 /** Run one file; resolves with its TAP, stderr, counts and verdict (never rejects). */
 function runFile(file, timeoutS) {
   return new Promise((done) => {
@@ -100,24 +119,32 @@ function runFile(file, timeoutS) {
     child.stdout.setEncoding('utf8').on('data', (d) => ((out += d), parser.write(d)));
     child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
     let timedOut = false;
+    running.add(child.pid);
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+      killGroup(child.pid, 'SIGKILL');
     }, timeoutS * 1000);
+    // The CPU this file's process tree used: the growth of our reaped children's total when it
+    // is reaped (exact unless two files end in the same tick; then the first one gets both).
+    let cpu = NaN;
+    child.on('exit', () => {
+      const now = childCpuSeconds();
+      cpu = now - cpuSeen;
+      cpuSeen = now;
+    });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      running.delete(child.pid);
       parser.end();
       const ok = code === 0 && !signal && !timedOut && final?.ok === true && counts.fail === 0;
       if (!ok && counts.fail === 0) counts.fail = 1; // a crash or timeout outside any assertion
       const why = timedOut ? `timeout after ${timeoutS} s` : signal ? `signal ${signal}` : code ? `exit ${code}` : '';
-      done({ file, out, err, counts, ok, why, ms: Date.now() - started });
+      done({ file, out, err, counts, ok, why, ms: Date.now() - started, cpu });
     });
   });
 }
+
+let cpuSeen = childCpuSeconds();
 
 /** CPU-seconds of this process's finished children and their own (Linux: /proc/self/stat cutime+cstime). */
 function childCpuSeconds() {
@@ -153,7 +180,7 @@ async function main() {
       results.push(r);
       const name = relative(root, r.file);
       for (const k of Object.keys(totals)) totals[k] += r.counts[k];
-      const head = `${r.ok ? 'ok' : 'not ok'} ${results.length} - ${name} # time=${r.ms}ms`;
+      const head = `${r.ok ? 'ok' : 'not ok'} ${results.length} - ${name} # time=${r.ms}ms cpu=${r.cpu.toFixed(2)}s`;
       const body = tty && r.ok ? '' : `# Subtest: ${name}\n${indent(r.out)}`;
       const extra = r.ok ? '' : `  ---\n  reason: ${JSON.stringify(r.why || 'a test failed')}\n  ...\n`;
       process.stdout.write(`${body}${head}${r.why ? ` (${r.why})` : ''}\n${extra}\n`);
