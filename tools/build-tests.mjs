@@ -104,6 +104,27 @@ await build({
 });
 for (const l of LINKS) symlinkSync(join('..', l), join(out, l));
 await vendor('tap', '@tapjs/hmmci-test-bundle', { hasDefault: true });
+// `t` of a test file: tap's root test, except in a batch (tools/test-batch.mjs runs several light
+// files in one process) where it is that file's own subtest, so its hooks and teardowns stay its own.
+writePackage(
+  'tap',
+  `import { t as root } from '@tapjs/hmmci-test-bundle';
+export * from '@tapjs/hmmci-test-bundle';
+const current = () => globalThis.__hmmciFileTest ?? root;
+export default new Proxy(
+  {},
+  {
+    get: (_, k) => {
+      const c = current();
+      const v = Reflect.get(c, k, c);
+      return typeof v === 'function' ? v.bind(c) : v;
+    },
+    set: (_, k, v) => Reflect.set(current(), k, v),
+    has: (_, k) => Reflect.has(current(), k),
+  },
+);
+`,
+);
 await vendor('execa', 'execa', { hasDefault: false });
 await vendorTogether(['bullmq', 'ioredis'], '@hmmci/redis-test-bundle');
 console.log(`${relative(process.cwd(), out) || out}: ${ts.length} modules compiled in ${Date.now() - started} ms`);
