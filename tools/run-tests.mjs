@@ -84,6 +84,11 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
+// However this process ends (an exception, EPIPE on a closed pipe), no file outlives it.
+process.on('exit', () => {
+  for (const pid of running) killGroup(pid, 'SIGKILL');
+});
+
 function killGroup(pid, signal) {
   try {
     process.kill(-pid, signal);
