@@ -18,7 +18,8 @@
  *
  * Files default to every .test-build/test/**\/*.test.js. --jobs defaults to the number of CPUs + 1
  * ($HMMCI_TEST_JOBS overrides), --timeout (seconds per file) to 180. Files start longest first,
- * by the times of the previous run (node_modules/.cache/hmmci-test-times.json). On a terminal only
+ * by the times of the previous run (node_modules/.cache/hmmci-test-times.json, else the committed
+ * tools/test-times.json: a 2-core run, refreshed by hand when files are added or grow). On a terminal only
  * one line per file and the TAP of failed files are printed; otherwise the whole stream. Exit
  * status 1 when any file fails.
  */
@@ -66,12 +67,16 @@ function walk(dir) {
   });
 }
 
+/** Per-file ms of the previous run here, over tools/test-times.json (a fresh clone's first run). */
 function readTimes() {
-  try {
-    return JSON.parse(readFileSync(timesFile, 'utf8'));
-  } catch {
-    return {};
-  }
+  const read = (f) => {
+    try {
+      return JSON.parse(readFileSync(f, 'utf8'));
+    } catch {
+      return {};
+    }
+  };
+  return { ...read(join(root, 'tools', 'test-times.json')), ...read(timesFile) };
 }
 
 /** Files running now: each is its own process group (detached), so a timeout kills what it started. */
