@@ -106,13 +106,16 @@ t.test("a user's checkout is never linked: its slots are checked out", async (t)
   await slot.release();
 });
 
-t.test('a default tree prepared before linked slots (ctime trusted) gets core.trustctime false and links', async (t) => {
-  const cache = cacheLayout(join(work, 'cache-e'));
-  const tree = await prepareDefaultTree({ cache, tarball });
-  gitSync(tree.path, ['config', '--unset', 'core.trustctime']);
-  const slot = await acquireSlot({ tree, rev: tree.baseline, configKey: 'k', cache });
-  t.equal(gitSync(tree.path, ['config', 'core.trustctime']).trim(), 'false');
-  t.equal(ino(join(slot.worktree, 'Makefile')), ino(join(tree.path, 'Makefile')));
-  t.equal(clean(slot.worktree), '');
-  await slot.release();
-});
+t.test(
+  'a default tree prepared before linked slots (ctime trusted) gets core.trustctime false and links',
+  async (t) => {
+    const cache = cacheLayout(join(work, 'cache-e'));
+    const tree = await prepareDefaultTree({ cache, tarball });
+    gitSync(tree.path, ['config', '--unset', 'core.trustctime']);
+    const slot = await acquireSlot({ tree, rev: tree.baseline, configKey: 'k', cache });
+    t.equal(gitSync(tree.path, ['config', 'core.trustctime']).trim(), 'false');
+    t.equal(ino(join(slot.worktree, 'Makefile')), ino(join(tree.path, 'Makefile')));
+    t.equal(clean(slot.worktree), '');
+    await slot.release();
+  },
+);
