@@ -2,13 +2,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cacheEntries, type CacheLayout } from '../common/cache.js';
 import { HmmciError } from '../common/errors.js';
-import { shortHash } from '../common/hash.js';
-import { canonicalConfig } from '../kconfig/fragment.js';
 import { acquireLock, type Lock } from '../common/lock.js';
-import { silentReporter, type Reporter } from '../common/progress.js';
+import { onCleanup } from '../common/cleanup.js';
+import { silentReporter, type Reporter, type StageHandle } from '../common/progress.js';
 import { git, gitMaybe } from './git.js';
 import type { KernelTree, Slot, SlotInfo } from './types.js';
-import { addDetachedWorktree, resolveRev } from './worktree.js';
+import { buildDirPair, readConfigPair, savedConfigPair, saveConfigPair, writeConfigPair } from './config-store.js';
+import { addLinkedWorktree } from './slot-links.js';
+import { addDetachedWorktree, removeWorktree, resolveRev } from './worktree.js';
 
 export interface AcquireSlotRequest {
   tree: KernelTree;
@@ -111,12 +112,13 @@ export async function resetWorktree(wt: string, sha: string, signal?: AbortSigna
 
 /**
  * Configure once per config key: a build dir without a .config gets the .config (and configure's
- * stamp, `.hmmci/config.json`) of a sibling slot of the same tree and config key. The stamp
- * names the commit the .config was made at; kconfig's `currentConfigStamp` accepts it only while
- * no Kconfig file differs from that commit, so callers skip the ~15-25 s `make tinyconfig` +
- * merge + olddefconfig exactly when it would make the same .config. A pair is copied only when
- * the .config hashes to the stamp's configHash (a sibling being configured right now is skipped).
- * Returns whether a config was copied.
+ * stamp, `.hmmci/config.json`) of a sibling slot of the same tree and config key, else the pair
+ * saved for that key when a slot was last released (config-store.ts). The stamp names the commit
+ * the .config was made at; kconfig's `currentConfigStamp` accepts it only while no Kconfig file
+ * differs from that commit, so callers skip the ~15-25 s `make tinyconfig` + merge + olddefconfig
+ * exactly when it would make the same .config. A pair is copied only when the .config hashes to
+ * the stamp's configHash (a sibling being configured right now is skipped). Returns where the
+ * config came from, or undefined when none was copied.
  */
 export async function seedConfig(
   cache: CacheLayout,
@@ -124,24 +126,46 @@ export async function seedConfig(
   configKey: string,
   index: number,
   buildDir: string,
-): Promise<boolean> {
-  if (existsSync(join(buildDir, '.config'))) return false;
+): Promise<'sibling' | 'saved' | undefined> {
+  if (existsSync(join(buildDir, '.config'))) return undefined;
   for (const s of listSlots(cache)) {
     if (s.treeId !== treeId || s.configKey !== configKey || s.index === index) continue;
-    try {
-      const stampText = readFileSync(join(s.buildDir, '.hmmci', 'config.json'), 'utf8');
-      const config = readFileSync(join(s.buildDir, '.config'), 'utf8');
-      const stamp = JSON.parse(stampText) as { configKey?: string; configHash?: string };
-      if (stamp.configKey !== configKey || stamp.configHash !== shortHash(canonicalConfig(config))) continue;
-      mkdirSync(join(buildDir, '.hmmci'), { recursive: true });
-      writeFileSync(join(buildDir, '.hmmci', 'config.json'), stampText);
-      writeFileSync(join(buildDir, '.config'), config);
-      return true;
-    } catch {
-      /* no (complete) config there: try the next sibling */
-    }
+    const pair = readConfigPair(buildDirPair(s.buildDir), configKey);
+    if (!pair) continue; // no (complete) config there: try the next sibling
+    writeConfigPair(buildDir, pair);
+    return 'sibling';
   }
-  return false;
+  const saved = savedConfigPair(cache, treeId, configKey);
+  if (!saved) return undefined;
+  writeConfigPair(buildDir, saved);
+  return 'saved';
+}
+
+/**
+ * A slot's first worktree: linked from the default tree when possible (slot-links.ts), else
+ * checked out. Interrupted (SIGINT/SIGTERM) half way, it is removed by the cleanup handlers; a
+ * SIGKILL leaves a worktree the next acquire's reset repairs.
+ */
+async function newSlotWorktree(
+  tree: KernelTree,
+  path: string,
+  sha: string,
+  stage: StageHandle,
+  signal?: AbortSignal,
+): Promise<string> {
+  const unregister = onCleanup(`half-made worktree ${path}`, () => removeWorktree(tree.path, path));
+  try {
+    if (await addLinkedWorktree(tree, path, sha, { signal, onStep: (s) => stage.update(s) })) {
+      stage.update('reset (stat check, clean)');
+      await resetWorktree(path, sha, signal);
+      return 'new worktree, files linked from the default tree';
+    }
+    stage.update('checking out a new worktree');
+    await addDetachedWorktree(tree, path, sha, signal);
+    return 'new worktree';
+  } finally {
+    unregister();
+  }
 }
 
 /**
@@ -181,12 +205,11 @@ export async function acquireSlot(req: AcquireSlotRequest): Promise<Slot> {
       await resetWorktree(paths.worktree, sha, req.signal);
       how = 'reused';
     } else {
-      stage.update('checking out a new worktree');
-      await addDetachedWorktree(tree, paths.worktree, sha, req.signal);
-      how = 'new worktree';
+      how = await newSlotWorktree(tree, paths.worktree, sha, stage, req.signal);
     }
     mkdirSync(paths.buildDir, { recursive: true });
-    if (await seedConfig(cache, tree.id, req.configKey, index, paths.buildDir)) how += ', .config of a sibling slot';
+    const seeded = await seedConfig(cache, tree.id, req.configKey, index, paths.buildDir);
+    if (seeded) how += seeded === 'sibling' ? ', .config of a sibling slot' : ', saved .config of this config key';
     stage.done(how);
     const info: SlotInfo = {
       name,
@@ -212,6 +235,12 @@ export async function acquireSlot(req: AcquireSlotRequest): Promise<Slot> {
     rev: sha,
     configKey: req.configKey,
     release: async () => {
+      // The slot's configuration, for the next new slot of this key (kept when slots are removed).
+      try {
+        saveConfigPair(cache, tree.id, req.configKey, paths.buildDir);
+      } catch {
+        /* a full disk or a read-only cache: only the saving is lost */
+      }
       held.release();
     },
   };

@@ -139,6 +139,12 @@ export async function cleanCache(cache: CacheLayout, opts: { trees?: boolean } =
       rmSync(path, { recursive: true, force: true });
       removed.push(path);
     }
+    // The saved configurations of every config key (config-store.ts) go with the trees.
+    const configs = join(cache.root, 'configs');
+    if (existsSync(configs)) {
+      rmSync(configs, { recursive: true, force: true });
+      removed.push(configs);
+    }
   }
   for (const repo of repos) if (existsSync(repo)) await removeWorktree(repo, '/nonexistent-hmmci-path');
   return { removed, busy };

@@ -20,3 +20,30 @@ t.test('stage times from the progress lines of hmmci build (captured from a real
   ].join('\n');
   t.same(stageTimes(stderr), { 'tree: slot': 15_100, config: 13_200, build: 606_000 });
 });
+
+t.test('StepRecorder: stages and named steps with wall time and CPU, progress counts not steps', async (t) => {
+  const { StepRecorder } = await import('../../src/bench/cold-figures.js');
+  let now = 0;
+  let cpu = { self: 0, children: 0 };
+  const rec = new StepRecorder(
+    () => now,
+    () => cpu,
+  );
+  const r = rec.reporter();
+  const s = r.stage('config', 'x');
+  s.update('make tinyconfig');
+  now = 1000;
+  cpu = { self: 0.5, children: 2 };
+  s.update('1200 files'); // progress: no new step
+  now = 3000;
+  cpu = { self: 1, children: 4 };
+  s.update('merge_config.sh');
+  now = 3500;
+  cpu = { self: 1, children: 4.5 };
+  s.done();
+  t.same(rec.steps, [
+    { name: 'config / make tinyconfig', wallMs: 3000, childCpuS: 4, selfCpuS: 1 },
+    { name: 'config / merge_config.sh', wallMs: 500, childCpuS: 0.5, selfCpuS: 0 },
+    { name: 'config', wallMs: 3500, childCpuS: 4.5, selfCpuS: 1 },
+  ]);
+});

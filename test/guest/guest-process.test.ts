@@ -13,6 +13,9 @@ import { fixturePath } from '../results/fixtures.js';
 const standIn = fileURLToPath(new URL('./stand-in/vng', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'hmmci-guest-process-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+// The cases wait on watchdog timers and a stand-in's pauses (~15 s in a row, little CPU); each has
+// its own files under dir, so they run side by side.
+t.jobs = 4;
 
 /** Running (a zombie waiting for a reaper counts as gone). */
 function alive(pid: number): boolean {
@@ -256,11 +259,11 @@ t.test('test progress after a stall report clears it: a slow but moving run is n
     logPath: join(dir, 'stall-progress', 'console.log'),
     parser,
     timeouts: { ...DEFAULT_TIMEOUTS, silentMs: 0, stallGraceMs: 600 },
-    // 50 lines per 150 ms: the run after the report lasts well over the grace period.
+    // 50 lines per 200 ms (~460 lines): the run after the report lasts well over the grace period.
     env: {
       ...process.env,
       STANDIN_LOG: file,
-      STANDIN_CHUNK_MS: '150',
+      STANDIN_CHUNK_MS: '200',
       STANDIN_ARGS: join(dir, 'stall-progress-args.json'),
     },
   });

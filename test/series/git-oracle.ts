@@ -3,7 +3,7 @@
  * `git am` runs) for the author, subject and date of every message, and `git var` (git's own
  * date parser) for the date as ISO 8601. Computed with the installed git at test time.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +63,25 @@ export function gitMailView(file: string, opts: { mboxrd?: boolean } = {}): GitM
           failed: r.status !== 0,
         };
       });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * How many mails git splits `file` into, as gitMailView(file).length (one refused "mail" when
+ * mailsplit fails), without running mailinfo on each: for callers that only compare the count.
+ */
+export async function gitMailCount(file: string): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'hmmci-oracle-'));
+  try {
+    const split = await new Promise<number | null>((resolve, reject) =>
+      spawn('git', ['mailsplit', '-b', `-o${dir}`, file], { env: ENV, stdio: 'ignore' })
+        .on('error', reject)
+        .on('close', resolve),
+    );
+    if (split !== 0) return 1;
+    return readdirSync(dir).filter((f) => /^\d+$/.test(f)).length;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

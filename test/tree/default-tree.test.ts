@@ -145,3 +145,19 @@ t.test(
     t.match(gone.message, /apt-get install --reinstall -y linux-source-6\.12/);
   },
 );
+
+t.test('an .xz tarball is decompressed with xz -T0 (blocks on every core); others as tar detects them', async (t) => {
+  const { decompressArgs } = await import('../../src/tree/default-tree.js');
+  t.same(decompressArgs('/usr/src/linux-source-6.12.tar.xz'), ['--use-compress-program=xz -T0']);
+  t.same(decompressArgs('/tmp/linux.txz'), ['--use-compress-program=xz -T0']);
+  t.same(decompressArgs('/tmp/linux-source-6.12.tar.gz'), []);
+});
+
+t.test('tar -v output: files counted, folders and empty lines not, across chunk boundaries', async (t) => {
+  const { FileLineCounter } = await import('../../src/tree/default-tree.js');
+  const c = new FileLineCounter();
+  const text = 'linux/\nlinux/Makefile\nlinux/mm/\nlinux/mm/hmm.c\n\nlinux/a b.c\n';
+  const bytes = Buffer.from(text);
+  for (let i = 0; i < bytes.length; i += 5) c.feed(bytes.subarray(i, i + 5));
+  t.equal(c.feed(Buffer.alloc(0)), 3);
+});

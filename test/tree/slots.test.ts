@@ -9,6 +9,7 @@ import { canonicalConfig } from '../../src/kconfig/fragment.js';
 import { currentConfigStamp } from '../../src/kconfig/current.js';
 import { HmmciError } from '../../src/common/errors.js';
 import { runCleanup } from '../../src/common/cleanup.js';
+import { createReporter } from '../../src/common/progress.js';
 import { adoptUserTree } from '../../src/tree/resolve.js';
 import { acquireSlot, listSlots } from '../../src/tree/slots.js';
 import { createWorktree } from '../../src/tree/worktree.js';
@@ -291,7 +292,41 @@ t.test("configure once per config key: a new slot starts from a sibling slot's .
   rmSync(join(s2.buildDir, '.config'));
   await s3.release();
   rmSync(join(s3.buildDir, '.config'));
+  rmSync(join(cache.root, 'configs'), { recursive: true, force: true }); // saved pairs: the next test
   const s3again = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k', cache });
   t.notOk(existsSync(join(s3again.buildDir, '.config')), 'no consistent sibling: nothing copied, configure runs');
   for (const s of [s1, s2, other, s3again]) await s.release();
+});
+
+t.test('configure once per config key: a saved .config serves a new slot after the slots are gone', async (t) => {
+  const repo = userRepo('user-i');
+  const cache = cacheLayout(join(work, 'cache-i'));
+  const tree = await adoptUserTree(repo);
+  const s1 = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k', cache });
+  const config = 'CONFIG_64BIT=y\nCONFIG_TEST_HMM=m\n';
+  mkdirSync(join(s1.buildDir, '.hmmci'), { recursive: true });
+  writeFileSync(join(s1.buildDir, '.config'), config);
+  const stamp = { configKey: 'k', configHash: shortHash(canonicalConfig(config)), srcRev: tree.baseline };
+  writeFileSync(join(s1.buildDir, '.hmmci', 'config.json'), JSON.stringify(stamp));
+  await s1.release();
+  await cleanCache(cache); // every slot removed, the saved configurations stay
+  t.same(listSlots(cache), []);
+  const lines: string[] = [];
+  const reporter = createReporter({ stream: { write: (s: string) => (lines.push(s), true) } });
+  const s2 = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k', cache, reporter });
+  t.equal(readFileSync(join(s2.buildDir, '.config'), 'utf8'), config, 'the saved .config of key k');
+  t.match(lines.join(''), /saved \.config of this config key/);
+  t.same(await currentConfigStamp({ buildDir: s2.buildDir, srcDir: s2.worktree, key: 'k' }), stamp);
+  const other = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k2', cache });
+  t.notOk(existsSync(join(other.buildDir, '.config')), 'another key (changed fragments) gets nothing');
+  // A build dir whose .config no longer matches its stamp (configure interrupted) is not saved.
+  writeFileSync(join(s2.buildDir, '.config'), `${config}CONFIG_KASAN=y\n`);
+  await s2.release();
+  await other.release();
+  await cleanCache(cache);
+  const s3 = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k', cache });
+  t.equal(readFileSync(join(s3.buildDir, '.config'), 'utf8'), config, 'still the consistent pair saved before');
+  await s3.release();
+  await cleanCache(cache, { trees: true });
+  t.notOk(existsSync(join(cache.root, 'configs')), 'clean --all removes the saved configurations');
 });

@@ -20,6 +20,10 @@ t.setTimeout(400_000);
 const hmmPatch = (id: string, subject: string, extra = '') =>
   `From: Bo <bo@example.org>\nTo: linux-mm@kvack.org\nSubject: ${subject}\nDate: Sun, 29 Nov 2026 08:00:00 +0000\nMessage-ID: <${id}>\n${extra}\nText.\n\nSigned-off-by: Bo <bo@example.org>\n---\ndiff --git a/mm/hmm.c b/mm/hmm.c\n--- a/mm/hmm.c\n+++ b/mm/hmm.c\n@@ -1 +1,2 @@\n // SPDX-License-Identifier: GPL-2.0\n+/* ${id} */\n`;
 
+// The two cases have their own folders, caches and inboxes and mostly wait on git, make and
+// public-inbox: side by side they take the time of the longer one.
+t.jobs = 2;
+
 function setupFor(work: string, repo: string, src: { inbox?: string; maildir?: string }): WatchSetup {
   return watchSetup(repo, join(work, 'state'), { ...src, outbox: join(work, 'outbox') });
 }
