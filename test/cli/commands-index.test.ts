@@ -25,10 +25,6 @@ t.test('the table names every top-level command the modules register, and only t
   // Each name's own module registers it (so `hmmci <name>` alone finds its command).
   for (const m of commandModules) {
     const program = await buildProgram([await m.load()]);
-    t.same(
-      program.commands.map((c) => c.name()).sort(),
-      [...m.names].sort(),
-      m.names.join(', '),
-    );
+    t.same(program.commands.map((c) => c.name()).sort(), [...m.names].sort(), m.names.join(', '));
   }
 });

@@ -452,7 +452,10 @@ t.test(
     const line = fake.timeline;
     for (const side of ['baseline', 'patched']) {
       const at = (l: string) => line.indexOf(l);
-      t.ok(at(`prepare ${side}`) >= 0 && at(`prepare ${side}`) < at(`build ${side}`), `${side}: prepared from the start`);
+      t.ok(
+        at(`prepare ${side}`) >= 0 && at(`prepare ${side}`) < at(`build ${side}`),
+        `${side}: prepared from the start`,
+      );
       const boot = line.findIndex((l) => l.startsWith(`test ${side} /`));
       t.ok(at(`build ${side}`) < at(`prepare ${side} done`), `${side}: the build ran meanwhile (${line.join(' | ')})`);
       t.ok(at(`prepare ${side} done`) < boot, `${side}: booted after it was ready`);
