@@ -260,9 +260,10 @@ t.test('status lists slots with sizes; clean leaves slots in use alone', async (
   t.same(listSlots(cache), []);
 });
 
-t.test("configure once per config key: a new slot starts from a sibling slot's .config and stamp", async (t) => {
-  const repo = userRepo('user-h');
-  const cache = cacheLayout(join(work, 'cache-h'));
+/** A user tree, a cache and slot 1 of config key `k` holding a consistent .config and stamp. */
+async function configuredSlot(name: string) {
+  const repo = userRepo(`user-${name}`);
+  const cache = cacheLayout(join(work, `cache-${name}`));
   const tree = await adoptUserTree(repo);
   const s1 = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k', cache });
   const config = 'CONFIG_64BIT=y\nCONFIG_TEST_HMM=m\n';
@@ -270,6 +271,11 @@ t.test("configure once per config key: a new slot starts from a sibling slot's .
   writeFileSync(join(s1.buildDir, '.config'), config);
   const stamp = { configKey: 'k', configHash: shortHash(canonicalConfig(config)), srcRev: tree.baseline };
   writeFileSync(join(s1.buildDir, '.hmmci', 'config.json'), JSON.stringify(stamp));
+  return { cache, tree, s1, config, stamp };
+}
+
+t.test("configure once per config key: a new slot starts from a sibling slot's .config and stamp", async (t) => {
+  const { cache, tree, s1, config, stamp } = await configuredSlot('h');
   const s2 = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k', cache });
   t.equal(s2.index, 2);
   t.equal(
@@ -299,15 +305,7 @@ t.test("configure once per config key: a new slot starts from a sibling slot's .
 });
 
 t.test('configure once per config key: a saved .config serves a new slot after the slots are gone', async (t) => {
-  const repo = userRepo('user-i');
-  const cache = cacheLayout(join(work, 'cache-i'));
-  const tree = await adoptUserTree(repo);
-  const s1 = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k', cache });
-  const config = 'CONFIG_64BIT=y\nCONFIG_TEST_HMM=m\n';
-  mkdirSync(join(s1.buildDir, '.hmmci'), { recursive: true });
-  writeFileSync(join(s1.buildDir, '.config'), config);
-  const stamp = { configKey: 'k', configHash: shortHash(canonicalConfig(config)), srcRev: tree.baseline };
-  writeFileSync(join(s1.buildDir, '.hmmci', 'config.json'), JSON.stringify(stamp));
+  const { cache, tree, s1, config, stamp } = await configuredSlot('i');
   await s1.release();
   await cleanCache(cache); // every slot removed, the saved configurations stay
   t.same(listSlots(cache), []);
