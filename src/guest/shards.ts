@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ParseResult } from '../results/parser.js';
-import { countStatuses, type TestResult } from '../results/types.js';
+import { countStatuses, type KernelEvent, type TestResult } from '../results/types.js';
 
 /**
  * Cases that must run in the same guest, in this order, because one depends on what another
@@ -145,6 +145,22 @@ export function planShards(
 }
 
 /**
+ * Every shard's kernel events in the order a serial run would meet them: by the listing position
+ * of the test they happened in (none, i.e. boot or teardown, first), each shard's own order kept
+ * among equals. A one-shot report (lockdep prints its first inversion once per boot, WARN_ONCE)
+ * fires in every guest that reaches the path; the copy from the case a serial run reaches first
+ * comes first, so the event kept for a key names the same test as a serial run.
+ */
+function inSerialOrder(events: readonly KernelEvent[], names: readonly string[]): KernelEvent[] {
+  const position = new Map(names.map((n, i) => [n, i]));
+  const rank = (e: KernelEvent) => (e.test === null ? -1 : (position.get(e.test) ?? names.length));
+  return events
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => rank(a.e) - rank(b.e) || a.i - b.i)
+    .map((x) => x.e);
+}
+
+/**
  * The results of the shards as one run, identical in shape to a serial run: each case from the
  * shard that ran it, in listing order; events and diagnostics of every shard (diagnostics say
  * which). The session is the first shard's, marked killed when any shard was.
@@ -174,7 +190,10 @@ export function mergeShards(
   return {
     tests,
     counts: countStatuses(tests),
-    events: results.flatMap((r) => r.events),
+    events: inSerialOrder(
+      results.flatMap((r) => r.events),
+      names,
+    ),
     diagnostics: results.flatMap((r, i) =>
       r.diagnostics.map((d) => ({ ...d, message: `shard ${i + 1}: ${d.message}` })),
     ),

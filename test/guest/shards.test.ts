@@ -1,6 +1,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { CASE_WEIGHT, planShards, unknownWeight } from '../../src/guest/shards.js';
+import { CASE_WEIGHT, mergeShards, planShards, unknownWeight } from '../../src/guest/shards.js';
+import { newEvents } from '../../src/compare/compare.js';
+import type { KernelEvent } from '../../src/results/types.js';
 import { parseConsole } from '../../src/results/parser.js';
 import { fixturePath } from '../results/fixtures.js';
 
@@ -39,4 +41,41 @@ t.test('a case the table does not know weighs the median; groups still stay whol
   t.same(withA.cases, ['a'], 'the heavy case alone: 5 against 1 + 1 + (1 + 1)');
   t.same(other.cases, ['b', 'new1', 'c', 'new2', 'd'], 'listing order, the group c+d together');
   t.same(other.testArgs, ['-r', 'b', '-r', 'new1', '-r', 'c', '-r', 'new2', '-r', 'd']);
+});
+
+t.test('a one-shot report both guests print is kept from the case a serial run meets first', async (t) => {
+  // lockdep prints its first inversion once per boot: every guest that reaches the path prints it,
+  // each in its own first case on that path (as in the debug variant's CI run, 2026-11-29).
+  const serial = parseConsole(readFileSync(fixturePath('clean-58-pass.log'), 'utf8'));
+  const early = 'hmm.hmm_device_private.anon_read';
+  const late = 'hmm.hmm_device_private.anon_write_prot';
+  const shards = [
+    { index: 0, cases: cases.filter((c) => c !== early), testArgs: [] },
+    { index: 1, cases: [early], testArgs: [] },
+  ];
+  const lockdep = (test: string | null): KernelEvent => ({
+    kind: 'lockdep',
+    test,
+    text: 'WARNING: possible circular locking dependency detected\n at: mmap_read_lock+0x4f/0x96 [test_hmm]\n',
+  });
+  const boot: KernelEvent = { kind: 'warning', test: null, text: 'WARNING: CPU: 0 PID: 1 at boot\n' };
+  const merged = mergeShards(
+    shards,
+    [
+      { ...serial, events: [lockdep(late)] },
+      { ...serial, events: [boot, lockdep(early)] },
+    ],
+    cases,
+  );
+  t.same(
+    merged.events.map((e) => e.test),
+    [null, early, late],
+    'boot first, then by listing position',
+  );
+  const found = newEvents({ ...serial, events: [] }, [merged]).filter((e) => e.kind === 'lockdep');
+  t.same(
+    found.map((e) => e.test),
+    [early],
+    'the new event names the test a serial run names',
+  );
 });
