@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
 import { shortHash } from '../common/hash.js';
 import { canonicalConfig } from '../kconfig/fragment.js';
@@ -42,27 +42,38 @@ export function buildDirPair(buildDir: string): { config: string; stamp: string 
 
 /** Install a pair into a build dir (stamp first: a torn pair fails the hash check and is not used). */
 export function writeConfigPair(buildDir: string, pair: ConfigPair): void {
-  mkdirSync(join(buildDir, '.hmmci'), { recursive: true });
-  writeFileSync(join(buildDir, '.hmmci', 'config.json'), pair.stampText);
-  writeFileSync(join(buildDir, '.config'), pair.config);
+  const paths = buildDirPair(buildDir);
+  mkdirSync(dirname(paths.stamp), { recursive: true });
+  writeFileSync(paths.stamp, pair.stampText);
+  writeFileSync(paths.config, pair.config);
 }
 
-/** Save a slot's consistent pair for its key (written to temporary names, then renamed). */
+/** Where the saved pair of (tree, key) lives. */
+function storePair(dir: string): { config: string; stamp: string } {
+  return { config: join(dir, 'config'), stamp: join(dir, 'config.json') };
+}
+
+/**
+ * Save a slot's consistent pair for its key (written to temporary names, then renamed). Every
+ * release calls this; a pair already saved as it is (same stamp: same key, commit and config hash)
+ * is not written again.
+ */
 export function saveConfigPair(cache: CacheLayout, treeId: string, configKey: string, buildDir: string): boolean {
   const pair = readConfigPair(buildDirPair(buildDir), configKey);
   if (!pair) return false;
   const dir = configStoreDir(cache, treeId, configKey);
+  if (readConfigPair(storePair(dir), configKey)?.stampText === pair.stampText) return true;
   mkdirSync(dir, { recursive: true });
+  const to = storePair(dir);
   const tmp = `.tmp-${process.pid}`;
-  writeFileSync(join(dir, `config${tmp}`), pair.config);
-  writeFileSync(join(dir, `config.json${tmp}`), pair.stampText);
-  renameSync(join(dir, `config${tmp}`), join(dir, 'config'));
-  renameSync(join(dir, `config.json${tmp}`), join(dir, 'config.json'));
+  writeFileSync(`${to.config}${tmp}`, pair.config);
+  writeFileSync(`${to.stamp}${tmp}`, pair.stampText);
+  renameSync(`${to.config}${tmp}`, to.config);
+  renameSync(`${to.stamp}${tmp}`, to.stamp);
   return true;
 }
 
 /** The saved pair of (tree, key), when consistent. */
 export function savedConfigPair(cache: CacheLayout, treeId: string, configKey: string): ConfigPair | undefined {
-  const dir = configStoreDir(cache, treeId, configKey);
-  return readConfigPair({ config: join(dir, 'config'), stamp: join(dir, 'config.json') }, configKey);
+  return readConfigPair(storePair(configStoreDir(cache, treeId, configKey)), configKey);
 }

@@ -12,6 +12,7 @@ import { runCleanup } from '../../src/common/cleanup.js';
 import { createReporter } from '../../src/common/progress.js';
 import { adoptUserTree } from '../../src/tree/resolve.js';
 import { acquireSlot, listSlots } from '../../src/tree/slots.js';
+import { configStoreDir } from '../../src/tree/config-store.js';
 import { createWorktree } from '../../src/tree/worktree.js';
 import { cleanCache, treeStatus } from '../../src/tree/status.js';
 import { fakeKernelRepo, gitSync, tempDir } from '../../tools/fake-kernel/fixture.js';
@@ -324,7 +325,10 @@ t.test('configure once per config key: a saved .config serves a new slot after t
   await cleanCache(cache);
   const s3 = await acquireSlot({ tree, rev: 'HEAD', configKey: 'k', cache });
   t.equal(readFileSync(join(s3.buildDir, '.config'), 'utf8'), config, 'still the consistent pair saved before');
+  const saved = join(configStoreDir(cache, tree.id, 'k'), 'config.json');
+  const before = statSync(saved).ino;
   await s3.release();
+  t.equal(statSync(saved).ino, before, 'releasing a slot whose pair is already saved writes nothing');
   await cleanCache(cache, { trees: true });
   t.notOk(existsSync(join(cache.root, 'configs')), 'clean --all removes the saved configurations');
 });
