@@ -1,7 +1,9 @@
 /**
  * The fleet end to end: a real redis-server, two real `hmmci worker` processes on this machine
  * (real stages: the default tree, kbuild, QEMU), two fixture series submitted with `run --fleet`,
- * and one worker killed with -9 while it compiles. Both series get their correct result, once.
+ * and one worker killed with -9 while it builds (make, or a compiler make runs). Both series get
+ * their correct result, once. The submit waits until both workers serve: `run --fleet` fails fast
+ * when no worker is live, and a worker starting alongside loses that race about half the time.
  * Workers share the default cache (tree, slots, ccache) with the other e2e tests: the baseline
  * is a warm slot, each series costs one incremental build and one boot (plus the killed build).
  */
@@ -44,14 +46,29 @@ function worker(url: string, id: string) {
   let out = '';
   proc.stdout.on('data', (b) => (out += b));
   proc.stderr.on('data', (b) => (out += b));
-  return { id, proc, output: () => out, exited: new Promise((r) => proc.once('exit', r)) };
+  const exited = new Promise((r) => proc.once('exit', r));
+  /** Until the worker says it serves its queues (it is then live in redis), or has exited. */
+  const serving = async (ms = 60_000) => {
+    const end = Date.now() + ms;
+    while (!/serving /.test(out) && proc.exitCode === null && Date.now() < end) await sleep(50);
+    return /serving /.test(out);
+  };
+  return { id, proc, output: () => out, exited, serving };
 }
+
+/** The compile stage of a build job: make and what it runs (with every object a ccache hit, no cc1 at all). */
+const BUILDING = new Set(['make', 'cc1', 'gcc', 'ccache', 'as', 'ld', 'objtool', 'modpost']);
 
 t.test('two workers, two series, one worker killed -9 mid-build', async (t) => {
   const redis = await startRedis({ appendonly: true });
   t.teardown(() => stopRedis(redis));
   const workers = [worker(redis.url, 'e2e-A'), worker(redis.url, 'e2e-B')];
   t.teardown(() => workers.forEach((w) => w.proc.kill('SIGKILL')));
+  // `run --fleet` fails fast when no worker is live yet: submit only once both serve.
+  const ready = await Promise.all(workers.map((w) => w.serving()));
+  t.same(ready, [true, true], 'both workers serve', { workers: workers.map((w) => w.output()) });
+  if (!ready.every(Boolean)) return;
+  let ended = false;
   const submit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const p = spawn(
       process.execPath,
@@ -72,23 +89,33 @@ t.test('two workers, two series, one worker killed -9 mid-build', async (t) => {
     let stderr = '';
     p.stdout.on('data', (b) => (stdout += b));
     p.stderr.on('data', (b) => (stderr += b));
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+    p.on('exit', (code) => {
+      ended = true;
+      resolve({ code, stdout, stderr });
+    });
   });
 
-  // A worker whose job runner (its child, a process-group leader) is running the compiler.
+  // A worker whose job runner (its child, a process-group leader) is running make or the compiler.
   let victim: (typeof workers)[number] | undefined;
   let group = 0;
-  const until = Date.now() + 40 * 60_000;
-  while (!victim && Date.now() < until) {
+  const until = Date.now() + 30 * 60_000;
+  while (!victim && !ended && Date.now() < until) {
     const all = pids().map((pid) => ({ pid, s: statOf(pid) }));
     for (const w of workers) {
       const runner = all.find((p) => p.s?.ppid === w.proc.pid)?.pid;
-      if (runner && all.some((p) => p.s?.pgid === runner && p.s.comm === 'cc1')) [victim, group] = [w, runner];
+      if (runner && all.some((p) => p.s?.pgid === runner && BUILDING.has(p.s.comm))) [victim, group] = [w, runner];
     }
     await sleep(100);
   }
-  t.ok(victim, 'a worker was caught compiling');
-  if (!victim) return;
+  if (!victim) {
+    const r = await submit;
+    t.fail('a worker was caught building', {
+      submit: { code: r.code, stderr: r.stderr.slice(-3000) },
+      workers: workers.map((w) => w.output().slice(-3000)),
+    });
+    return;
+  }
+  t.pass(`worker ${victim.id} was caught building`);
   victim.proc.kill('SIGKILL');
   await victim.exited;
   const end = Date.now() + 15_000;
