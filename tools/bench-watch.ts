@@ -17,7 +17,7 @@ import { silentReporter } from '../src/common/progress.js';
 import { DEFAULT_FRAGMENTS, realStages } from '../src/run/real-stages.js';
 import { historyPath } from '../src/history/index.js';
 import { StateFileStore } from '../src/watch/position-store.js';
-import { createWatcher } from '../src/watch/setup.js';
+import { createWatcher, defaultWatchSetup } from '../src/watch/setup.js';
 import { fakeKernelRepo } from './fake-kernel/fixture.js';
 import { createPublicInbox } from './public-inbox/fixture.js';
 
@@ -60,18 +60,7 @@ async function round(work: string, inbox: string, tree: string, kind: 'history' 
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   const rssBefore = process.memoryUsage().rss;
   const { watcher } = await createWatcher(
-    {
-      inbox,
-      state: stateDir,
-      settleMs: 30 * 60_000,
-      maxParts: 100,
-      replyTo: 'author',
-      tree,
-      variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
-      configArgs: [],
-      runner: 'qemu',
-      reruns: 0,
-    },
+    defaultWatchSetup(DEFAULT_FRAGMENTS, { inbox, state: stateDir, tree, reruns: 0 }),
     {
       stages: realStages(),
       cache,

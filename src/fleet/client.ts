@@ -59,15 +59,27 @@ export class FleetClient {
     return q;
   }
 
-  /** Fail fast: no live worker serves `queue` → one paragraph naming what is missing. */
-  async ensureServable(queue: string): Promise<void> {
-    const live = await liveWorkers(this.conn.redis);
-    if (live.some((w) => w.queues.includes(queue) && w.state !== 'draining')) return;
+  /**
+   * Fail fast: no live worker serves `queue` (after waiting up to `waitMs` for one to come up: a
+   * worker started alongside, or restarting) → one paragraph naming what is missing.
+   */
+  async ensureServable(queue: string, waitMs = 0): Promise<void> {
+    const end = Date.now() + waitMs;
+    for (;;) {
+      const live = await liveWorkers(this.conn.redis);
+      if (live.some((w) => w.queues.includes(queue) && w.state !== 'draining')) return;
+      if (Date.now() >= end) throw this.noWorker(queue, live, waitMs);
+      await sleep(Math.min(250, Math.max(0, end - Date.now())));
+    }
+  }
+
+  private noWorker(queue: string, live: Awaited<ReturnType<typeof liveWorkers>>, waitMs: number): FleetError {
     const who = live.length
       ? `live workers: ${live.map((w) => `${w.id} (${w.queues.join(', ')})`).join('; ')}`
       : 'no worker is live at all';
-    throw new FleetError(
-      `No live worker can ${queueNeeds(queue)}, so the ${queue} job would wait forever (${who}). Start \`hmmci worker --redis ${this.conn.target.url}\` on a machine that can, or run without --fleet.`,
+    const waited = waitMs > 0 ? ` after ${Math.round(waitMs / 1000)} s` : '';
+    return new FleetError(
+      `No live worker can ${queueNeeds(queue)}${waited}, so the ${queue} job would wait forever (${who}). Start \`hmmci worker --redis ${this.conn.target.url}\` on a machine that can (or give it longer with --wait-workers), or run without --fleet.`,
     );
   }
 

@@ -20,6 +20,8 @@ import { storeSpec } from './submit.js';
 export interface FleetBisectRequest {
   url: string;
   store?: string;
+  /** How long to wait for a live worker for each queue before failing (ms; default 0: at once). */
+  waitWorkersMs?: number;
   cache: CacheLayout;
   local: Stages;
   input: string;
@@ -93,7 +95,7 @@ export async function fleetBisect(req: FleetBisectRequest): Promise<{ report: Bi
   const unregister = onCleanup('fleet connection', () => client.close());
   try {
     for (const q of [buildQueue('x86_64'), testQueue('x86_64', req.runner), BISECT_QUEUE])
-      await client.ensureServable(q);
+      await client.ensureServable(q, req.waitWorkersMs);
     const ctx: StageContext = { cache: req.cache, reporter: req.reporter, signal: req.signal };
     const store = openStore(storeSpec(req.cache, req.store));
     const tree = await req.local.resolveTree({ tree: req.tree }, ctx);

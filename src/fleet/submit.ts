@@ -34,6 +34,8 @@ export async function withFleet<T>(
     arch?: string;
     /** Where "run X is parent job Y" goes (default: nowhere). */
     reporter?: Reporter;
+    /** How long to wait for a live worker for each queue before failing (ms; default 0: at once). */
+    waitWorkersMs?: number;
   },
   fn: (stages: Stages, machine: MachineShape) => Promise<T>,
 ): Promise<T> {
@@ -51,7 +53,8 @@ export async function withFleet<T>(
   try {
     // Fail fast: every queue this run needs must have a live worker before anything is submitted.
     const arch = opts.arch ?? 'x86_64';
-    for (const q of [buildQueue(arch), testQueue(arch, opts.runner ?? 'qemu')]) await client.ensureServable(q);
+    for (const q of [buildQueue(arch), testQueue(arch, opts.runner ?? 'qemu')])
+      await client.ensureServable(q, opts.waitWorkersMs);
     const live = await liveWorkers(client.conn.redis);
     const builders = Math.max(1, live.filter((w) => w.queues.some((q) => q.startsWith('build-'))).length);
     const machine: MachineShape = { cores: 8 * builders, memBytes: Math.max(1, live.length) * 64 * 1024 ** 3 };

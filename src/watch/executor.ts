@@ -74,6 +74,8 @@ export interface FleetExecutorOptions extends LocalExecutorOptions {
   url: string;
   /** The artifact store every worker reaches (`--store`; default $HMMCI_STORE or <cache>/fleet/store). */
   artifactStore?: string;
+  /** How long to wait for a live worker for each queue before a round fails (ms; `--wait-workers`). */
+  waitWorkersMs?: number;
 }
 
 /**
@@ -88,7 +90,7 @@ export function fleetExecutor(o: FleetExecutorOptions): Executor {
     async run(job) {
       const out = await withFleet(
         o.url,
-        { cache: o.cache, store: o.artifactStore, local: o.stages, runner: o.runner },
+        { cache: o.cache, store: o.artifactStore, local: o.stages, runner: o.runner, waitWorkersMs: o.waitWorkersMs },
         // As run --fleet: the baseline boots from the store, so no overlap with the patched build.
         (stages, machine) => runSeries({ ...runRequestOf(o, job), machine, overlapBaselineBoot: false }, stages),
       );

@@ -54,6 +54,33 @@ export interface WatchSetup {
   fleet?: string;
   /** With fleet: the artifact store (`--store`). */
   artifactStore?: string;
+  /** With fleet: how long to wait for a live worker per queue before a round fails (ms). */
+  waitWorkersMs?: number;
+}
+
+/** The watcher's defaults: `hmmci watch`'s flag defaults, and what tests and the bench start from. */
+export const WATCH_DEFAULTS = {
+  intervalMs: 5 * 60_000,
+  settleMs: 30 * 60_000,
+  maxParts: 100,
+  replyTo: 'author',
+  runner: 'qemu',
+  reruns: 1,
+} as const;
+
+/** A setup of the defaults, config `fragments` and no extra option, with `over` on top. */
+export function defaultWatchSetup(fragments: readonly string[], over: Partial<WatchSetup> = {}): WatchSetup {
+  const { settleMs, maxParts, replyTo, runner, reruns } = WATCH_DEFAULTS;
+  return {
+    settleMs,
+    maxParts,
+    replyTo,
+    runner,
+    reruns,
+    variant: { fragments: [...fragments], extra: [] },
+    configArgs: [],
+    ...over,
+  };
 }
 
 export interface WatchDeps {
@@ -119,7 +146,7 @@ async function executorOf(o: WatchSetup, d: WatchDeps): Promise<Executor> {
     return localExecutor(local);
   }
   await (await connectFleet(o.fleet, { flag: '--fleet' })).close();
-  return fleetExecutor({ ...local, url: o.fleet, artifactStore: o.artifactStore });
+  return fleetExecutor({ ...local, url: o.fleet, artifactStore: o.artifactStore, waitWorkersMs: o.waitWorkersMs });
 }
 
 export async function createWatcher(

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execFileSync } from 'node:child_process';
 import type { TestRunResult } from '../../src/results/types.js';
 import { DEFAULT_FRAGMENTS, realStages } from '../../src/run/real-stages.js';
-import type { WatchSetup } from '../../src/watch/setup.js';
+import { defaultWatchSetup, type WatchSetup } from '../../src/watch/setup.js';
 import type { Stages, TestOutcome } from '../../src/run/index.js';
 import { fakeKernelRepo } from '../../tools/fake-kernel/fixture.js';
 
@@ -263,17 +263,5 @@ export function fakeKernelStages(
  * maildir) and anything a test changes.
  */
 export function watchSetup(tree: string, state: string, over: Partial<WatchSetup> = {}): WatchSetup {
-  return {
-    state,
-    settleMs: 30 * 60_000,
-    maxParts: 100,
-    outbox: join(state, 'outbox'),
-    replyTo: 'author',
-    tree,
-    variant: { fragments: [...DEFAULT_FRAGMENTS], extra: [] },
-    configArgs: [],
-    runner: 'qemu',
-    reruns: 0,
-    ...over,
-  };
+  return defaultWatchSetup(DEFAULT_FRAGMENTS, { state, outbox: join(state, 'outbox'), tree, reruns: 0, ...over });
 }

@@ -13,6 +13,7 @@ import { DEFAULT_FRAGMENTS, realStages } from '../../stages/real-stages.js';
 import type { ConfigVariant } from '../../stages/types.js';
 import { collect, contextFrom, wholeNumber, type CliContext } from '../context.js';
 import { addOptions, type OptionSpec } from '../option-table.js';
+import { WAIT_WORKERS_OPTION } from '../fleet-options.js';
 
 interface CommonFlags {
   test: string[];
@@ -71,6 +72,7 @@ const BISECT_OPTIONS: readonly OptionSpec[] = [
     flags: '--store <dir|url>',
     description: 'with --fleet: the artifact store every worker reaches (default $HMMCI_STORE or <cache>/fleet/store)',
   },
+  WAIT_WORKERS_OPTION,
 ];
 
 /** The options of `hmmci bisect-step`. */
@@ -90,6 +92,7 @@ type BisectFlags = CommonFlags & {
   base?: string;
   fleet?: string;
   store?: string;
+  waitWorkers: number;
 };
 
 /** The flags both commands share, as request fields. */
@@ -123,6 +126,7 @@ function fleetBisectRequest(ctx: CliContext, target: BisectTarget, opts: BisectF
   return {
     url: opts.fleet,
     store: opts.store,
+    waitWorkersMs: opts.waitWorkers * 1000,
     cache: ctx.cache,
     local: realStages(),
     input: target.input,

@@ -11,6 +11,7 @@ import { collect, contextFrom, wholeNumber, type CliContext } from '../context.j
 import { addGuestOptions, guestOptionsFrom } from '../guest-options.js';
 import { addOptions, type OptionSpec } from '../option-table.js';
 import { runnerFragments } from '../../guest/vng-config.js';
+import { WAIT_WORKERS_OPTION } from '../fleet-options.js';
 
 /** `emitReports` moved to src/report/emit.ts; re-exported for older imports. */
 export { emitReports } from '../../report/emit.js';
@@ -22,6 +23,7 @@ interface RunFlags {
   shards?: string;
   fleet?: string;
   store?: string;
+  waitWorkers: number;
   tree?: string;
   base?: string;
   kconfig: string[];
@@ -147,6 +149,7 @@ const RUN_OPTIONS: readonly OptionSpec[] = [
     description:
       'with --fleet: the artifact store every worker reaches (a shared directory or an http:// WebDAV URL; default $HMMCI_STORE or <cache>/fleet/store)',
   },
+  WAIT_WORKERS_OPTION,
 ];
 
 /** The options of `hmmci report`. */
@@ -173,7 +176,14 @@ async function onFleet(ctx: CliContext, request: RunRequest, url: string, opts: 
   const { withFleet } = await import('../../fleet/submit.js');
   return withFleet(
     url,
-    { cache: ctx.cache, store: opts.store, local: realStages(), runner: opts.runner, reporter: ctx.reporter },
+    {
+      cache: ctx.cache,
+      store: opts.store,
+      local: realStages(),
+      runner: opts.runner,
+      reporter: ctx.reporter,
+      waitWorkersMs: opts.waitWorkers * 1000,
+    },
     // On a fleet the baseline's boot is a test job of its own; its kernel lives in the store,
     // not in a build dir a snapshot could copy: no overlap with the patched build here.
     (stages, machine) => runSeries({ ...request, machine, overlapBaselineBoot: false }, stages),

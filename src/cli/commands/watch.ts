@@ -5,8 +5,10 @@ import { interruptSignal } from '../../common/cleanup.js';
 import { run as exec } from '../../common/exec.js';
 import { runnerFragments } from '../../guest/vng-config.js';
 import { DEFAULT_FRAGMENTS, realStages } from '../../run/real-stages.js';
-import { createWatcher, type WatchSetup } from '../../watch/setup.js';
+import { createWatcher, WATCH_DEFAULTS, type WatchSetup } from '../../watch/setup.js';
 import { collect, contextFrom, wholeNumber } from '../context.js';
+import { toOption } from '../option-table.js';
+import { WAIT_WORKERS_OPTION } from '../fleet-options.js';
 
 /** `30` (minutes), `90s`, `30m`, `2h` → milliseconds. */
 export function duration(name: string): (v: string) => number {
@@ -49,6 +51,7 @@ interface WatchFlags {
   jobs?: number;
   fleet?: string;
   store?: string;
+  waitWorkers: number;
   json?: boolean;
 }
 
@@ -65,13 +68,13 @@ function addSourceOptions(cmd: Command): Command {
       '--interval <duration>',
       'poll interval without --once (30 = minutes; 90s, 5m, 1h)',
       duration('--interval'),
-      300_000,
+      WATCH_DEFAULTS.intervalMs,
     )
     .option(
       '--settle <duration>',
       'a series whose parts stop arriving for this long is recorded as incomplete (default 30 min)',
       duration('--settle'),
-      1_800_000,
+      WATCH_DEFAULTS.settleMs,
     )
     .option(
       '--state <dir>',
@@ -87,7 +90,7 @@ function addSourceOptions(cmd: Command): Command {
       '--max-parts <n>',
       'a series announcing more parts is skipped as a patch bomb',
       wholeNumber('--max-parts', 1),
-      100,
+      WATCH_DEFAULTS.maxParts,
     );
 }
 
@@ -105,7 +108,7 @@ function addAnswerOptions(cmd: Command): Command {
         'who a reply is addressed to: the author only, or the author with the list and Cc of the original',
       )
         .choices(['author', 'all'])
-        .default('author'),
+        .default(WATCH_DEFAULTS.replyTo),
     )
     .option('--from <addr>', 'From: of replies (default hmmci <hmmci@HOST>)')
     .option(
@@ -126,8 +129,10 @@ function addRunOptions(cmd: Command): Command {
     .option('--base <rev>', "base when a series' base-commit is not in the tree (default: the tree baseline)")
     .option('--kconfig <fragment>', 'extra config fragment (repeatable)', collect, [])
     .option('--config <CONFIG_X=y>', 'extra config option (repeatable)', collect, [])
-    .addOption(new Option('--runner <runner>', 'how kernels are booted').choices(['qemu', 'vng']).default('qemu'))
-    .option('--reruns <n>', 're-runs that confirm a changed result', wholeNumber('--reruns', 0), 1)
+    .addOption(
+      new Option('--runner <runner>', 'how kernels are booted').choices(['qemu', 'vng']).default(WATCH_DEFAULTS.runner),
+    )
+    .option('--reruns <n>', 're-runs that confirm a changed result', wholeNumber('--reruns', 0), WATCH_DEFAULTS.reruns)
     .option('--jobs <n>', 'make -j for builds', wholeNumber('--jobs', 1))
     .option(
       '--fleet <url>',
@@ -137,6 +142,7 @@ function addRunOptions(cmd: Command): Command {
       '--store <dir|url>',
       'with --fleet: the artifact store every worker reaches (default $HMMCI_STORE or <cache>/fleet/store)',
     )
+    .addOption(toOption(WAIT_WORKERS_OPTION))
     .option('--json', "with --once: print the round's summary as JSON");
 }
 
@@ -173,6 +179,7 @@ export async function watchSetupOf(opts: WatchFlags): Promise<WatchSetup> {
     jobs: opts.jobs,
     fleet: opts.fleet,
     artifactStore: opts.store,
+    waitWorkersMs: opts.waitWorkers * 1000,
   };
 }
 
