@@ -64,37 +64,42 @@ t.test('--fleet: a bad URL is a usage error, Redis down is exit 12, --store need
   t.match(store.err, /--store names the fleet's artifact store: give it with --fleet/);
 });
 
-t.test('flags → setup: --paths split, --runner vng adds its config like run, --fleet/--store passed', async (t) => {
-  const { watchSetupOf } = await import('../../src/cli/commands/watch.js');
-  const flags = {
-    inbox: '/srv/lore/linux-mm',
-    interval: 300_000,
-    settle: 60_000,
-    paths: ['mm/a.c,mm/b.c', ' mm/c.c '],
-    maxParts: 100,
-    replyTo: 'author' as const,
-    testedBy: 'Bot <bot@example.org>',
-    kconfig: [],
-    config: ['CONFIG_X=y'],
-    runner: 'vng' as const,
-    reruns: 0,
-    fleet: 'redis://127.0.0.1:6379',
-    store: '/srv/store',
-  };
-  const s = await watchSetupOf(flags);
-  t.same(s.paths, ['mm/a.c', 'mm/b.c', 'mm/c.c']);
-  t.ok(
-    s.variant.fragments.some((f) => f.endsWith('vng.config')),
-    'vng.config with --runner vng',
-  );
-  t.same(s.configArgs, ['--config', 'CONFIG_X=y']);
-  t.match(s, {
-    fleet: 'redis://127.0.0.1:6379',
-    artifactStore: '/srv/store',
-    settleMs: 60_000,
-    testedBy: 'Bot <bot@example.org>',
-  });
-  const q = await watchSetupOf({ ...flags, runner: 'qemu', paths: [] });
-  t.notOk(q.variant.fragments.some((f) => f.endsWith('vng.config')));
-  t.equal(q.paths, undefined, 'default extra paths');
-});
+t.test(
+  'flags → setup: --paths split, --runner vng adds its config like run, --fleet/--store/--wait-workers passed',
+  async (t) => {
+    const { watchSetupOf } = await import('../../src/cli/commands/watch.js');
+    const flags = {
+      inbox: '/srv/lore/linux-mm',
+      interval: 300_000,
+      settle: 60_000,
+      paths: ['mm/a.c,mm/b.c', ' mm/c.c '],
+      maxParts: 100,
+      replyTo: 'author' as const,
+      testedBy: 'Bot <bot@example.org>',
+      kconfig: [],
+      config: ['CONFIG_X=y'],
+      runner: 'vng' as const,
+      reruns: 0,
+      fleet: 'redis://127.0.0.1:6379',
+      store: '/srv/store',
+      waitWorkers: 30,
+    };
+    const s = await watchSetupOf(flags);
+    t.same(s.paths, ['mm/a.c', 'mm/b.c', 'mm/c.c']);
+    t.ok(
+      s.variant.fragments.some((f) => f.endsWith('vng.config')),
+      'vng.config with --runner vng',
+    );
+    t.same(s.configArgs, ['--config', 'CONFIG_X=y']);
+    t.match(s, {
+      fleet: 'redis://127.0.0.1:6379',
+      artifactStore: '/srv/store',
+      waitWorkersMs: 30_000,
+      settleMs: 60_000,
+      testedBy: 'Bot <bot@example.org>',
+    });
+    const q = await watchSetupOf({ ...flags, runner: 'qemu', paths: [] });
+    t.notOk(q.variant.fragments.some((f) => f.endsWith('vng.config')));
+    t.equal(q.paths, undefined, 'default extra paths');
+  },
+);
