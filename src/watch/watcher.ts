@@ -8,6 +8,7 @@
  * file named by its Message-ID, check records keyed by run id). A series found `running` after a
  * crash had no result: the run record it left is adopted when it finished, else it runs again.
  */
+import { RunCancelled } from '../common/run-cancelled.js';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
@@ -237,7 +238,9 @@ export class Watcher {
           { event: 'superseded', series: s.key, msgid: s.rootId, by: s.supersededBy, reason: d.reason },
           `superseded ${short(s)}: ${d.reason}`,
         );
-        if (this.running?.key === s.key) this.running.controller.abort();
+        // A cancel, not an interrupt: over the fleet the run's test jobs are cancelled too.
+        if (this.running?.key === s.key)
+          this.running.controller.abort(new RunCancelled(`superseded by ${s.supersededBy ?? 'a newer version'}`));
       }
       if (FINISHED.includes(s.status)) this.finish(s);
     }
