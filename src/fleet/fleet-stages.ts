@@ -23,7 +23,7 @@ import { sideOf, testJobId, type RunParents } from './run-parent.js';
 import type { ArtifactStore } from './store.js';
 
 /** In a virtual build dir: which build job made the kernel it stands for. */
-const BUILD_MARKER = '.hmmci-fleet-build.json';
+export const BUILD_MARKER = '.hmmci-fleet-build.json';
 
 interface VirtualSlot {
   slot: Slot;

@@ -8,12 +8,12 @@
  * file named by its Message-ID, check records keyed by run id). A series found `running` after a
  * crash had no result: the run record it left is adopted when it finished, else it runs again.
  */
-import { RunCancelled } from '../common/run-cancelled.js';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
 import { isHmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
+import { RunCancelled } from '../common/run-cancelled.js';
 import type { RunRecord } from '../report/record.js';
 import { renderJunit, renderKcidb } from '../report/index.js';
 import { readRecord } from '../run/index.js';
