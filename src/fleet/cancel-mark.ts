@@ -9,6 +9,9 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_PREFIX } from './jobs.js';
 
+/** How the failed reason of a cancelled job begins (`cancelled by its submitter (<why>)`). */
+export const CANCELLED_BY_SUBMITTER = 'cancelled by its submitter';
+
 /** How long a cancel mark lives: long enough for a stalled job to be taken again and cancelled there. */
 export const CANCEL_MARK_TTL_MS = 3600_000;
 

@@ -19,6 +19,7 @@ import type {
 import type { KernelTree, Slot } from '../tree/types.js';
 import type { FleetClient, JobHandle } from './client.js';
 import type { BuildJobData, BuildJobResult, StageFailure, TestJobData, TestJobResult } from './jobs.js';
+import { CANCELLED_BY_SUBMITTER } from './cancel-mark.js';
 import { sideOf, testJobId, type RunParents } from './run-parent.js';
 import type { ArtifactStore } from './store.js';
 
@@ -271,6 +272,11 @@ async function testOnFleet(
   });
   ctx.reporter.stage('test').update(`job ${h.id} on ${h.queue}`);
   const end = await h.end.catch((err: unknown) => stopped(o, h, ctx, err));
+  if (end.state === 'failed' && end.reason.startsWith(CANCELLED_BY_SUBMITTER))
+    throw new HmmciError(
+      `Test job ${h.id} was ${end.reason}: a submitter of a superseded run stopped it. That is not a test result; run the series again to test it.`,
+      { exitCode: ExitCode.INFRA },
+    );
   if (end.state === 'failed') {
     throw new HmmciError(
       `The guest hung or was lost on every try (${end.attempts}) of test job ${h.id}: ${end.reason}. That is an infrastructure error (KCIDB ERROR), not a test result.`,

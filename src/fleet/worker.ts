@@ -8,7 +8,7 @@ import { probeCapabilities, servedQueues, type Capabilities } from './capabiliti
 import { connectFleet, FleetError, redisOptions, type FleetConnection } from './connection.js';
 import { BISECT_QUEUE, QUEUE_PREFIX, RUN_QUEUE, type JobData, type JobProgress } from './jobs.js';
 import type { RunMessage, RunnerMessage } from './job-runner.js';
-import { cancelMark, clearCancelMark } from './cancel-mark.js';
+import { CANCELLED_BY_SUBMITTER, cancelMark, clearCancelMark } from './cancel-mark.js';
 import { publishWorker, removeWorker, type WorkerInfo } from './registry.js';
 import { processRunJob, type HoldJobData, type RunJobData } from './run-parent.js';
 
@@ -176,7 +176,7 @@ const processorFor = (queue: string, env: ProcessorEnv) => async (job: Job<JobDa
     if (a.cancelled) {
       await exitOf(child, 3000);
       await clearCancelMark(presence.conn.redis, queue, job.id ?? '').catch(() => undefined);
-      throw new UnrecoverableError(`cancelled by its submitter (${a.cancelled})`);
+      throw new UnrecoverableError(`${CANCELLED_BY_SUBMITTER} (${a.cancelled})`);
     }
     if (a.handback && token) {
       await exitOf(child, 3000);

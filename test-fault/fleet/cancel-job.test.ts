@@ -65,6 +65,11 @@ t.test('a cancelled active test job: its processes go, it fails unretried, the w
   t.match(job?.failedReason, /cancelled by its submitter \(superseded by the fault test\)/, 'naming the cancel');
   const r1 = await first;
   t.not(r1.code, 0, 'the run whose job was cancelled does not pass');
+  t.match(
+    `${r1.stdout}${r1.stderr}`,
+    `Test job ${id} was cancelled by its submitter`,
+    'and says its test job was cancelled',
+  );
 
   // The worker takes the next job: the same series submitted again runs to the end on it.
   const r2 = await runCli(args, e.env(join(e.dir, 'submit-2')));

@@ -13,7 +13,7 @@ import { Queue, Worker } from 'bullmq';
 import { tempDir } from '../../tools/fake-kernel/fixture.js';
 import { cacheLayout } from '../../src/common/cache.js';
 import { createReporter } from '../../src/common/progress.js';
-import { RunCancelled } from '../../src/common/run-cancelled.js';
+import { cancelsJobs, RunCancelled } from '../../src/common/run-cancelled.js';
 import { probeCapabilities } from '../../src/fleet/capabilities.js';
 import { FleetClient } from '../../src/fleet/client.js';
 import { BUILD_MARKER, fleetStages } from '../../src/fleet/fleet-stages.js';
@@ -108,10 +108,14 @@ async function abortedTest(name: string, reason?: unknown) {
   );
   const ms = Date.now() - t0;
   const after = await deps();
-  await runs.closeAll();
+  // What runJob writes for an aborted run (constructed: the fields closeAll reads), then withFleet's close.
+  mkdirSync(join(dir, name, 'run-1'), { recursive: true });
+  writeFileSync(join(dir, name, 'run-1', 'record.json'), JSON.stringify({ status: 'interrupted', exitCode: 130 }));
+  await runs.closeAll({ cancelled: cancelsJobs(reason) });
+  const parentState = await (await runQueue.getJob(parent.id))?.getState();
   const job = await tests.getJob(jobId);
   const build = await builds.getJob('build-1');
-  return { err, ms, jobId, stateBefore, job, before, after, buildState: await build?.getState() };
+  return { err, ms, jobId, stateBefore, job, before, after, parentState, buildState: await build?.getState() };
 }
 
 t.test("the watcher's supersede (RunCancelled) removes the waiting test job", async (t) => {
@@ -123,6 +127,7 @@ t.test("the watcher's supersede (RunCancelled) removes the waiting test job", as
   t.equal(r.job, undefined, 'the test job is gone from its queue');
   t.equal(r.after, (r.before ?? 0) - 1, 'the run parent waits for one child fewer (its hold is the other)');
   t.equal(r.buildState, 'completed', 'the shared build job is left as it was');
+  t.equal(r.parentState, 'waiting', 'the cancelled run is closed (its parent waits for a worker to summarise it)');
 });
 
 t.test('an interrupt (Ctrl-C) stops following but leaves the test job for adoption', async (t) => {
@@ -131,4 +136,5 @@ t.test('an interrupt (Ctrl-C) stops following but leaves the test job for adopti
   t.ok(r.ms < 2000, `at once (${r.ms} ms)`);
   t.equal(await r.job?.getState(), 'waiting', 'the test job still waits for a worker');
   t.equal(r.after, r.before, 'and its run parent still waits for it');
+  t.equal(r.parentState, 'waiting-children', 'the interrupted run stays open for adoption');
 });
