@@ -274,7 +274,7 @@ async function testOnFleet(
   const end = await h.end.catch((err: unknown) => stopped(o, h, ctx, err));
   if (end.state === 'failed' && end.reason.startsWith(CANCELLED_BY_SUBMITTER))
     throw new HmmciError(
-      `Test job ${h.id} was ${end.reason}: a submitter of a superseded run stopped it. That is not a test result; run the series again to test it.`,
+      `Test job ${h.id} was ${end.reason}, so this run has no result for it (not a test result). Run the series again to test it.`,
       { exitCode: ExitCode.INFRA },
     );
   if (end.state === 'failed') {

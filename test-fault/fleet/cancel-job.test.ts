@@ -67,7 +67,7 @@ t.test('a cancelled active test job: its processes go, it fails unretried, the w
   t.not(r1.code, 0, 'the run whose job was cancelled does not pass');
   t.match(
     `${r1.stdout}${r1.stderr}`,
-    `Test job ${id} was cancelled by its submitter`,
+    `Test job ${id} was cancelled by its submitter (superseded by the fault test)`,
     'and says its test job was cancelled',
   );
 
