@@ -11,8 +11,14 @@ import {
   type JobProgress,
   type TestJobData,
 } from './jobs.js';
+import { cancelJob, type CancelOutcome } from './cancel-mark.js';
 import { liveWorkers } from './registry.js';
 import type { ParentRef } from './run-parent.js';
+
+/** The error a stopped wait ends with: the signal's reason when it is one, else one naming the wait. */
+export function abortReason(signal: AbortSignal, what: string): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error(`${what}: aborted`);
+}
 
 export type JobEnd<R> = { state: 'completed'; value: R } | { state: 'failed'; reason: string; attempts: number };
 
@@ -83,8 +89,9 @@ export class FleetClient {
     );
   }
 
-  async submitBuild<R>(data: BuildJobData): Promise<JobHandle<R>> {
-    return this.submit<R>(`build-${data.arch}`, data, buildKey(data), { attempts: 3 });
+  /** A build job (keyed: one per kernel); `signal` stops following it, never the build itself. */
+  async submitBuild<R>(data: BuildJobData, signal?: AbortSignal): Promise<JobHandle<R>> {
+    return this.submit<R>(`build-${data.arch}`, data, buildKey(data), { attempts: 3, ...(signal ? { signal } : {}) });
   }
 
   /**
@@ -92,11 +99,24 @@ export class FleetClient {
    * an adopted run finds its finished tests); its failure after every attempt is the parent's to
    * report, not a reason to hold the parent forever.
    */
-  async submitTest<R>(data: TestJobData, o: { id?: string; parent?: ParentRef } = {}): Promise<JobHandle<R>> {
+  async submitTest<R>(
+    data: TestJobData,
+    o: { id?: string; parent?: ParentRef; signal?: AbortSignal } = {},
+  ): Promise<JobHandle<R>> {
     return this.submit<R>(`test-${data.arch}-${data.runner}`, data, o.id ?? `t-${randomUUID()}`, {
       attempts: 3,
       ...(o.parent ? { parent: o.parent } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
     });
+  }
+
+  /**
+   * Cancel a test job (src/fleet/cancel-mark.ts): removed from its queue while it waits, else
+   * marked for its worker to stop. Build jobs are never cancelled: keyed by base and series
+   * (buildKey), one is shared by every run that needs that kernel.
+   */
+  async cancelTest(queue: string, id: string, why: string): Promise<CancelOutcome> {
+    return cancelJob(this.queue(queue), this.conn.redis, id, why);
   }
 
   /** Add a job under `id` (an existing job with that id is that job: one build per key); a failed one is retried. */
@@ -104,7 +124,7 @@ export class FleetClient {
     queue: string,
     data: JobData,
     id: string,
-    o: { attempts: number; parent?: ParentRef },
+    o: { attempts: number; parent?: ParentRef; signal?: AbortSignal },
   ): Promise<JobHandle<R>> {
     await this.ensureServable(queue);
     const q = this.queue(queue);
@@ -117,17 +137,21 @@ export class FleetClient {
       ...(o.parent ? { parent: o.parent, ignoreDependencyOnFailure: true } : {}),
     });
     if ((await job.getState()) === 'failed') await job.retry('failed');
-    return this.follow<R>(queue, id);
+    return this.follow<R>(queue, id, o.signal);
   }
 
-  /** Follow a job already submitted (by queue and id) until it ends. */
-  follow<R>(queue: string, id: string): JobHandle<R> {
+  /**
+   * Follow a job already submitted (by queue and id) until it ends; when `signal` aborts, stop
+   * following (`end` rejects with the abort's reason) and leave the job as it is.
+   */
+  follow<R>(queue: string, id: string, signal?: AbortSignal): JobHandle<R> {
     const waiters: Array<{ phases: readonly string[]; resolve: (p: JobProgress | undefined) => void }> = [];
     let last: JobProgress | undefined;
     const end = (async (): Promise<JobEnd<R>> => {
       let waitingSince = Date.now();
       for (;;) {
         if (this.closed) throw new Error(`fleet: stopped following ${queue} job ${id}: the client is closed`);
+        if (signal?.aborted) throw abortReason(signal, `fleet: stopped following ${queue} job ${id}`);
         const job = await Job.fromId(this.queue(queue), id).catch(() => undefined);
         if (job) {
           const p = job.progress as JobProgress | number;
@@ -149,7 +173,7 @@ export class FleetClient {
             waitingSince = Date.now();
           }
         }
-        await sleep(this.opts.pollMs ?? 200);
+        await sleep(this.opts.pollMs ?? 200, undefined, signal ? { signal } : {}).catch(() => undefined);
       }
     })();
     end.then(

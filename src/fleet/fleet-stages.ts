@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { basename, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { HmmciError } from '../common/errors.js';
+import { cancelsJobs } from '../common/run-cancelled.js';
 import { ExitCode, type ExitCodeValue } from '../common/exit-codes.js';
 import { patchsetHash } from '../run/patchset-hash.js';
 import type {
@@ -18,11 +19,12 @@ import type {
 import type { KernelTree, Slot } from '../tree/types.js';
 import type { FleetClient, JobHandle } from './client.js';
 import type { BuildJobData, BuildJobResult, StageFailure, TestJobData, TestJobResult } from './jobs.js';
+import { CANCELLED_BY_SUBMITTER } from './cancel-mark.js';
 import { sideOf, testJobId, type RunParents } from './run-parent.js';
 import type { ArtifactStore } from './store.js';
 
 /** In a virtual build dir: which build job made the kernel it stands for. */
-const BUILD_MARKER = '.hmmci-fleet-build.json';
+export const BUILD_MARKER = '.hmmci-fleet-build.json';
 
 interface VirtualSlot {
   slot: Slot;
@@ -160,7 +162,7 @@ class BuildJobs {
     const variantId = JSON.stringify(variant);
     if (v.build && v.build.series === v.series && v.build.variantId === variantId) return v.build.handle;
     const data = await buildJobData(this.o, { tree: v.tree, rev: v.slot.rev, series: v.series, variant }, ctx);
-    const handle = await this.o.client.submitBuild<BuildJobResult>(data);
+    const handle = await this.o.client.submitBuild<BuildJobResult>(data, ctx.signal);
     ctx.reporter.info(`fleet: ${v.series ? 'patched' : 'baseline'} build job ${handle.id} on ${handle.queue}`);
     v.build = { series: v.series, variantId, handle };
     return handle;
@@ -221,6 +223,23 @@ class BuildJobs {
 }
 
 /**
+ * The run was aborted while its test job ran: the stage ends as a local one does (it throws; the
+ * run is recorded interrupted). A cancel (RunCancelled: the watcher's supersede) also cancels the
+ * test job; an interrupt (Ctrl-C) leaves it running, for the same run submitted again to adopt.
+ */
+async function stopped(o: FleetStagesOptions, h: JobHandle<unknown>, ctx: StageContext, err: unknown): Promise<never> {
+  if (!ctx.signal.aborted) throw err;
+  const reason: unknown = ctx.signal.reason;
+  if (cancelsJobs(reason)) {
+    const done = await o.client
+      .cancelTest(h.queue, h.id, reason.message)
+      .catch((e: Error) => `not cancelled: ${e.message}`);
+    ctx.reporter.info(`fleet: test job ${h.id} ${done === 'marked' ? 'marked cancelled (its worker stops it)' : done}`);
+  }
+  throw err;
+}
+
+/**
  * A test is a test job on the build's manifest; with run parents (and a log dir naming the run), a
  * child of its run's parent job, keyed by side and kernel.
  */
@@ -232,7 +251,7 @@ async function testOnFleet(
   const marker = join(req.buildDir, BUILD_MARKER);
   if (!existsSync(marker)) throw new Error(`fleet: ${req.buildDir} holds no fleet build (test before build)`);
   const job = JSON.parse(readFileSync(marker, 'utf8')) as { queue: string; id: string };
-  const built = await finished(o.client.follow<BuildJobResult>(job.queue, job.id));
+  const built = await finished(o.client.follow<BuildJobResult>(job.queue, job.id, ctx.signal));
   if (!built.ok) throw stageError(built.failure);
   const side = req.logDir ? sideOf(req.logDir) : 'test';
   const parent =
@@ -247,12 +266,17 @@ async function testOnFleet(
     store: o.store.url,
     label: req.logDir ?? '',
   };
-  const h = await o.client.submitTest<TestJobResult>(
-    data,
-    parent ? { parent, id: testJobId(parent.id, side, built.manifest.key) } : {},
-  );
+  const h = await o.client.submitTest<TestJobResult>(data, {
+    ...(parent ? { parent, id: testJobId(parent.id, side, built.manifest.key) } : {}),
+    signal: ctx.signal,
+  });
   ctx.reporter.stage('test').update(`job ${h.id} on ${h.queue}`);
-  const end = await h.end;
+  const end = await h.end.catch((err: unknown) => stopped(o, h, ctx, err));
+  if (end.state === 'failed' && end.reason.startsWith(CANCELLED_BY_SUBMITTER))
+    throw new HmmciError(
+      `Test job ${h.id} was ${end.reason}, so this run has no result for it (not a test result). Run the series again to test it.`,
+      { exitCode: ExitCode.INFRA },
+    );
   if (end.state === 'failed') {
     throw new HmmciError(
       `The guest hung or was lost on every try (${end.attempts}) of test job ${h.id}: ${end.reason}. That is an infrastructure error (KCIDB ERROR), not a test result.`,

@@ -282,9 +282,10 @@ export class RunParents {
 
   /**
    * The run is over: each parent gets its run's outcome (from record.json) and loses its hold, so a
-   * worker processes it. A run that did not end (interrupted, still running) stays open for adoption.
+   * worker processes it. A run that did not end (interrupted, still running) stays open for adoption,
+   * unless it was cancelled (`cancelled`: the watcher's supersede; nobody will submit it again).
    */
-  async closeAll(): Promise<void> {
+  async closeAll(o: { cancelled?: boolean } = {}): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     for (const p of this.runs.values()) {
@@ -292,7 +293,7 @@ export class RunParents {
       if (!run) continue;
       const record = readRunRecord(run.data.runDir);
       const redis = this.client.conn.redis;
-      if (!record || record.status === 'running' || record.status === 'interrupted') {
+      if (!record || record.status === 'running' || (record.status === 'interrupted' && !o.cancelled)) {
         await redis.del(leaseKey(run.ref.id)).catch(() => undefined);
         continue;
       }

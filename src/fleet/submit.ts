@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { CacheLayout } from '../common/cache.js';
 import { onCleanup } from '../common/cleanup.js';
 import type { Reporter } from '../common/progress.js';
+import { cancelsJobs } from '../common/run-cancelled.js';
 import type { MachineShape } from '../run/concurrency.js';
 import type { Stages } from '../stages/types.js';
 import { FleetClient } from './client.js';
@@ -36,6 +37,8 @@ export async function withFleet<T>(
     reporter?: Reporter;
     /** How long to wait for a live worker for each queue before failing (ms; default 0: at once). */
     waitWorkersMs?: number;
+    /** The run's signal: aborted as a cancel (RunCancelled), its runs are closed, not left for adoption. */
+    signal?: AbortSignal;
   },
   fn: (stages: Stages, machine: MachineShape) => Promise<T>,
 ): Promise<T> {
@@ -44,8 +47,8 @@ export async function withFleet<T>(
   mkdirSync(workDir, { recursive: true });
   const runs = new RunParents(client, { info: (t) => opts.reporter?.info(t) });
   const close = async () => {
-    // Runs that ended get their outcome and lose their hold; interrupted ones stay open for adoption.
-    await runs.closeAll().catch(() => undefined);
+    // Runs that ended (or were cancelled) get their outcome and lose their hold; interrupted ones stay open for adoption.
+    await runs.closeAll({ cancelled: cancelsJobs(opts.signal?.reason) }).catch(() => undefined);
     await client.close();
     rmSync(workDir, { recursive: true, force: true });
   };

@@ -8,6 +8,7 @@ import { probeCapabilities, servedQueues, type Capabilities } from './capabiliti
 import { connectFleet, FleetError, redisOptions, type FleetConnection } from './connection.js';
 import { BISECT_QUEUE, QUEUE_PREFIX, RUN_QUEUE, type JobData, type JobProgress } from './jobs.js';
 import type { RunMessage, RunnerMessage } from './job-runner.js';
+import { CANCELLED_BY_SUBMITTER, cancelMark, clearCancelMark } from './cancel-mark.js';
 import { publishWorker, removeWorker, type WorkerInfo } from './registry.js';
 import { processRunJob, type HoldJobData, type RunJobData } from './run-parent.js';
 
@@ -35,6 +36,8 @@ interface Active {
   progress?: JobProgress;
   handback?: boolean;
   leaseLost?: boolean;
+  /** Why its submitter cancelled it (a cancel mark was seen): the job fails without retry. */
+  cancelled?: string;
 }
 
 const RUNNER = fileURLToPath(new URL(`./job-runner${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
@@ -92,9 +95,10 @@ class Presence {
   stopping = false;
   private readonly startedAt = new Date().toISOString();
   private timer?: NodeJS.Timeout;
+  private cancelTimer?: NodeJS.Timeout;
 
   constructor(
-    private readonly conn: FleetConnection,
+    readonly conn: FleetConnection,
     readonly id: string,
     private readonly caps: Capabilities,
     private readonly queues: string[],
@@ -123,12 +127,23 @@ class Presence {
   readonly publish = (): Promise<void> =>
     publishWorker(this.conn.redis, this.info(), this.beatMs * 3).catch(() => undefined);
 
-  start(): void {
+  /** Heartbeat; and every second (at most a beat), a look for cancel marks on the active jobs. */
+  start(onCancel: (a: Active, why: string) => void): void {
     this.timer = setInterval(this.publish, this.beatMs);
+    this.cancelTimer = setInterval(() => void this.checkCancels(onCancel), Math.min(1000, this.beatMs));
+  }
+
+  private async checkCancels(onCancel: (a: Active, why: string) => void): Promise<void> {
+    for (const a of this.active.values()) {
+      if (a.cancelled || a.leaseLost) continue;
+      const why = await cancelMark(this.conn.redis, a.queue, a.job.id ?? '').catch(() => undefined);
+      if (why && !a.cancelled) onCancel(a, why);
+    }
   }
 
   async remove(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.cancelTimer);
     await removeWorker(this.conn.redis, this.id).catch(() => undefined);
   }
 }
@@ -158,6 +173,11 @@ const processorFor = (queue: string, env: ProcessorEnv) => async (job: Job<JobDa
       presence.publish,
     );
   } catch (err) {
+    if (a.cancelled) {
+      await exitOf(child, 3000);
+      await clearCancelMark(presence.conn.redis, queue, job.id ?? '').catch(() => undefined);
+      throw new UnrecoverableError(`${CANCELLED_BY_SUBMITTER} (${a.cancelled})`);
+    }
     if (a.handback && token) {
       await exitOf(child, 3000);
       await job.moveToWait(token).catch(() => undefined);
@@ -241,8 +261,12 @@ export async function startWorker(opts: WorkerOptions): Promise<FleetWorker> {
   const lease = opts.leaseMs ?? 30_000;
   const presence = new Presence(conn, id, caps, queues, opts.heartbeatMs ?? Math.min(5000, lease / 2));
   await presence.publish();
-  presence.start();
   const log = (t: string) => opts.reporter.info(`worker ${id}: ${t}`);
+  presence.start((a, why) => {
+    a.cancelled = why;
+    log(`cancelled job ${a.job.id} (${why})`);
+    killRunner(a.child);
+  });
   const env: ProcessorEnv = { presence, cacheRoot: opts.cacheRoot, log };
   const workers = queues.map((q) => consume(q, conn, lease, env));
   log(
@@ -268,7 +292,8 @@ function runInChild(a: Active, msg: RunMessage, publish: () => void): Promise<un
         a.progress = m.progress;
         void a.job.updateProgress(m.progress as unknown as object).catch(() => undefined);
         publish();
-      } else if (m.type === 'result') settle(() => (a.leaseLost ? reject(new Error('lease lost')) : resolve(m.value)));
+      } else if (m.type === 'result')
+        settle(() => (a.leaseLost || a.cancelled ? reject(new Error('lease lost or cancelled')) : resolve(m.value)));
       else
         settle(() =>
           reject(m.retry || a.leaseLost || a.handback ? new Error(m.message) : new UnrecoverableError(m.message)),

@@ -90,7 +90,14 @@ export function fleetExecutor(o: FleetExecutorOptions): Executor {
     async run(job) {
       const out = await withFleet(
         o.url,
-        { cache: o.cache, store: o.artifactStore, local: o.stages, runner: o.runner, waitWorkersMs: o.waitWorkersMs },
+        {
+          cache: o.cache,
+          store: o.artifactStore,
+          local: o.stages,
+          runner: o.runner,
+          waitWorkersMs: o.waitWorkersMs,
+          signal: job.signal,
+        },
         // As run --fleet: the baseline boots from the store, so no overlap with the patched build.
         (stages, machine) => runSeries({ ...runRequestOf(o, job), machine, overlapBaselineBoot: false }, stages),
       );

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { CacheLayout } from '../common/cache.js';
 import { isHmmciError } from '../common/errors.js';
 import { ExitCode } from '../common/exit-codes.js';
+import { RunCancelled } from '../common/run-cancelled.js';
 import type { RunRecord } from '../report/record.js';
 import { renderJunit, renderKcidb } from '../report/index.js';
 import { readRecord } from '../run/index.js';
@@ -237,7 +238,9 @@ export class Watcher {
           { event: 'superseded', series: s.key, msgid: s.rootId, by: s.supersededBy, reason: d.reason },
           `superseded ${short(s)}: ${d.reason}`,
         );
-        if (this.running?.key === s.key) this.running.controller.abort();
+        // A cancel, not an interrupt: over the fleet the run's test jobs are cancelled too.
+        if (this.running?.key === s.key)
+          this.running.controller.abort(new RunCancelled(`superseded by ${s.supersededBy ?? 'a newer version'}`));
       }
       if (FINISHED.includes(s.status)) this.finish(s);
     }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cacheLayout } from '../../src/common/cache.js';
+import { RunCancelled } from '../../src/common/run-cancelled.js';
 import { silentReporter } from '../../src/common/progress.js';
 import { readRecord } from '../../src/run/index.js';
 import { createWatcher } from '../../src/watch/setup.js';
@@ -28,6 +29,10 @@ t.test('a newer version cancels the running older one', { skip: publicInboxMissi
   let patchedStarted = 0;
   // v1's patched boot hangs for 10 minutes (until cancelled); v2's returns at once.
   const stages = fakeKernelStages({ guestMs: (n) => (n === 1 ? 600_000 : 0), onTest: () => patchedStarted++ });
+  // The signal each test stage got: v1's is aborted as a cancel (RunCancelled), not as an interrupt.
+  const signals: AbortSignal[] = [];
+  const test = stages.test.bind(stages);
+  stages.test = (req, ctx) => (signals.push(ctx.signal), test(req, ctx));
   const stop = new AbortController();
   const cache = cacheLayout(join(work, 'cache'));
   const { watcher } = await createWatcher(
@@ -52,6 +57,12 @@ t.test('a newer version cancels the running older one', { skip: publicInboxMissi
   await polling;
   const v1 = watcher.state.series[v1key];
   t.equal(v1?.status, 'superseded');
+  const reason: unknown = signals[0]?.reason;
+  t.ok(
+    reason instanceof RunCancelled,
+    "v1's run was aborted as a cancel (over the fleet: its test jobs are cancelled)",
+  );
+  t.match((reason as Error).message, `superseded by ${v2key}`);
   t.match(v1?.reason, /while it was being tested: the run was cancelled/);
   const runs = readdirSync(cache.runs).map((d) => readRecord(join(cache.runs, d)));
   t.equal(runs.filter((r) => r.status === 'interrupted').length, 1, "v1's run is marked interrupted");
