@@ -9,33 +9,18 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startRedis, stopRedis } from '../test/fleet/helpers/redis.js';
-import { groupMembers } from '../test/fleet/helpers/procs.js';
+import { allPids, groupMembers, procStat } from '../test/fleet/helpers/procs.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const bin = join(root, 'bin', 'hmmci.js');
 const store = mkdtempSync(join(tmpdir(), 'hmmci-e2e-fleet-store-'));
 const env = { ...process.env, HMMCI_STORE: store };
-
-function statOf(pid: number): { ppid: number; pgid: number; comm: string } | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { comm: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')), ppid: Number(f[1]), pgid: Number(f[2]) };
-  } catch {
-    return undefined;
-  }
-}
-
-const pids = () =>
-  readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .map(Number);
 
 function worker(url: string, id: string) {
   const proc = spawn(process.execPath, [bin, 'worker', '--redis', url, '--id', id, '--lease', '10'], {
@@ -100,7 +85,7 @@ t.test('two workers, two series, one worker killed -9 mid-build', async (t) => {
   let group = 0;
   const until = Date.now() + 30 * 60_000;
   while (!victim && !ended && Date.now() < until) {
-    const all = pids().map((pid) => ({ pid, s: statOf(pid) }));
+    const all = allPids().map((pid) => ({ pid, s: procStat(pid) }));
     for (const w of workers) {
       const runner = all.find((p) => p.s?.ppid === w.proc.pid)?.pid;
       if (runner && all.some((p) => p.s?.pgid === runner && BUILDING.has(p.s.comm))) [victim, group] = [w, runner];

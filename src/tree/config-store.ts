@@ -62,9 +62,9 @@ export function saveConfigPair(cache: CacheLayout, treeId: string, configKey: st
   const pair = readConfigPair(buildDirPair(buildDir), configKey);
   if (!pair) return false;
   const dir = configStoreDir(cache, treeId, configKey);
-  if (readConfigPair(storePair(dir), configKey)?.stampText === pair.stampText) return true;
-  mkdirSync(dir, { recursive: true });
   const to = storePair(dir);
+  if (readConfigPair(to, configKey)?.stampText === pair.stampText) return true;
+  mkdirSync(dir, { recursive: true });
   const tmp = `.tmp-${process.pid}`;
   writeFileSync(`${to.config}${tmp}`, pair.config);
   writeFileSync(`${to.stamp}${tmp}`, pair.stampText);

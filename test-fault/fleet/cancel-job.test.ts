@@ -7,20 +7,14 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue } from 'bullmq';
 import { FleetClient } from '../../src/fleet/client.js';
 import { startRedis, stopRedis } from '../../test/fleet/helpers/redis.js';
 import { fakeSeries, fleetEnv, runCli, startWorkerProc } from '../../test/fleet/helpers/fleet.js';
-import { groupMembers, pgidOf, waitForProcess } from '../../test/fleet/helpers/procs.js';
+import { groupMembers, pgidOf, ppidOf, waitForProcess } from '../../test/fleet/helpers/procs.js';
 
 t.setTimeout(600_000);
-
-const ppidOf = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-};
 
 t.test('a cancelled active test job: its processes go, it fails unretried, the worker goes on', async (t) => {
   const redis = await startRedis();

@@ -8,7 +8,6 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue } from 'bullmq';
@@ -16,16 +15,11 @@ import { RUN_QUEUE, type RunJobResult } from '../../src/fleet/run-parent.js';
 import { startRedis, stopRedis } from '../../test/fleet/helpers/redis.js';
 import { CLI, fleetEnv, startWorkerProc } from '../../test/fleet/helpers/fleet.js';
 import { LOADER_ARGS } from '../../test/helpers/child-node.js';
-import { groupMembers, pgidOf, waitForProcess } from '../../test/fleet/helpers/procs.js';
+import { groupMembers, pgidOf, ppidOf, waitForProcess } from '../../test/fleet/helpers/procs.js';
 import { makeTraffic } from '../../test/watch/traffic.js';
 import { createPublicInbox, publicInboxMissing } from '../../tools/public-inbox/fixture.js';
 
 t.setTimeout(600_000);
-
-const ppidOf = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-};
 
 async function until<T>(what: () => T | Promise<T>, ms: number): Promise<T> {
   const end = Date.now() + ms;
