@@ -4,10 +4,9 @@
  * alongside the submitter, or restarting), and otherwise fails after the wait, saying how long.
  */
 import t from 'tap';
-import { probeCapabilities } from '../../src/fleet/capabilities.js';
 import { FleetClient } from '../../src/fleet/client.js';
 import { FleetError } from '../../src/fleet/connection.js';
-import { publishWorker } from '../../src/fleet/registry.js';
+import { registerWorker } from './helpers/registry.js';
 import { startRedis, stopRedis } from './helpers/redis.js';
 
 t.setTimeout(60_000);
@@ -17,22 +16,7 @@ const client = await FleetClient.connect(redis.url);
 t.teardown(() => client.close());
 
 function publish(id: string, queues: string[], state: 'idle' | 'draining' = 'idle') {
-  const now = new Date().toISOString();
-  return publishWorker(
-    client.conn.redis,
-    {
-      id,
-      host: 'here',
-      pid: process.pid,
-      capabilities: probeCapabilities(),
-      queues,
-      startedAt: now,
-      heartbeatAt: now,
-      current: [],
-      state,
-    },
-    60_000,
-  );
+  return registerWorker(client.conn.redis, { id, queues, state });
 }
 
 t.test('no wait: no live worker fails at once, naming the queue and what it needs', async (t) => {

@@ -14,11 +14,10 @@ import { tempDir } from '../../tools/fake-kernel/fixture.js';
 import { cacheLayout } from '../../src/common/cache.js';
 import { createReporter } from '../../src/common/progress.js';
 import { cancelsJobs, RunCancelled } from '../../src/common/run-cancelled.js';
-import { probeCapabilities } from '../../src/fleet/capabilities.js';
 import { FleetClient } from '../../src/fleet/client.js';
 import { BUILD_MARKER, fleetStages } from '../../src/fleet/fleet-stages.js';
 import { QUEUE_PREFIX, type BuildJobResult } from '../../src/fleet/jobs.js';
-import { publishWorker } from '../../src/fleet/registry.js';
+import { registerWorker } from './helpers/registry.js';
 import { RUN_QUEUE, RunParents } from '../../src/fleet/run-parent.js';
 import { openStore } from '../../src/fleet/store.js';
 import { realStages } from '../../src/stages/real-stages.js';
@@ -35,21 +34,7 @@ const BUILD_QUEUE = 'build-x86_64';
 const client = await FleetClient.connect(redis.url, { pollMs: 50 });
 t.teardown(() => client.close());
 // A worker that serves the queues (so submits pass the fail-fast check) but takes no test job.
-await publishWorker(
-  client.conn.redis,
-  {
-    id: 'registered',
-    host: 'here',
-    pid: process.pid,
-    capabilities: probeCapabilities(),
-    queues: [BUILD_QUEUE, TEST_QUEUE, RUN_QUEUE],
-    startedAt: new Date().toISOString(),
-    heartbeatAt: new Date().toISOString(),
-    current: [],
-    state: 'idle',
-  },
-  600_000,
-);
+await registerWorker(client.conn.redis, { id: 'registered', queues: [BUILD_QUEUE, TEST_QUEUE, RUN_QUEUE] }, 600_000);
 
 const builder = new Worker(
   BUILD_QUEUE,

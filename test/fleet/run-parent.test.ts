@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker, type Job } from 'bullmq';
 import { tempDir } from '../../tools/fake-kernel/fixture.js';
-import { probeCapabilities } from '../../src/fleet/capabilities.js';
 import { FleetClient } from '../../src/fleet/client.js';
 import { QUEUE_PREFIX, type TestJobData, type TestJobResult } from '../../src/fleet/jobs.js';
-import { publishWorker } from '../../src/fleet/registry.js';
+import { registerWorker } from './helpers/registry.js';
 import {
   processRunJob,
   RUN_QUEUE,
@@ -36,21 +35,7 @@ const TEST_QUEUE = 'test-x86_64-qemu';
 
 const client = await FleetClient.connect(redis.url, { pollMs: 50 });
 t.teardown(() => client.close());
-await publishWorker(
-  client.conn.redis,
-  {
-    id: 'inline',
-    host: 'here',
-    pid: process.pid,
-    capabilities: probeCapabilities(),
-    queues: [TEST_QUEUE, RUN_QUEUE],
-    startedAt: new Date().toISOString(),
-    heartbeatAt: new Date().toISOString(),
-    current: [],
-    state: 'idle',
-  },
-  600_000,
-);
+await registerWorker(client.conn.redis, { id: 'inline', queues: [TEST_QUEUE, RUN_QUEUE] }, 600_000);
 
 let boots = 0;
 const tester = new Worker<TestJobData>(

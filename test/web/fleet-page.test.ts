@@ -16,7 +16,7 @@ import { probeCapabilities } from '../../src/fleet/capabilities.js';
 import { FleetClient } from '../../src/fleet/client.js';
 import { connectFleet } from '../../src/fleet/connection.js';
 import { QUEUE_PREFIX, type TestJobData } from '../../src/fleet/jobs.js';
-import { publishWorker } from '../../src/fleet/registry.js';
+import { registerWorker } from '../fleet/helpers/registry.js';
 import { RUN_QUEUE, RunParents, testJobId } from '../../src/fleet/run-parent.js';
 import { openCacheHistory } from '../../src/history/index.js';
 import { startServer } from '../../src/web/server.js';
@@ -36,21 +36,15 @@ t.test('fleet page: workers, queues, running, runs, failed — escaped, read-onl
   const client = await FleetClient.connect(redis.url, { pollMs: 50 });
   t.teardown(() => client.close());
   const caps = probeCapabilities();
-  await publishWorker(
-    client.conn.redis,
-    {
-      id: 'w-1',
-      host: 'buildhost',
-      pid: 4242,
-      capabilities: caps,
-      queues: ['build-x86_64', 'test-x86_64-qemu', 'run'],
-      startedAt: new Date().toISOString(),
-      heartbeatAt: new Date().toISOString(),
-      current: [{ queue: 'build-x86_64', jobId: 'b-busy', stage: 'build', text: HOSTILE }],
-      state: 'busy',
-    },
-    60_000,
-  );
+  await registerWorker(client.conn.redis, {
+    id: 'w-1',
+    host: 'buildhost',
+    pid: 4242,
+    capabilities: caps,
+    queues: ['build-x86_64', 'test-x86_64-qemu', 'run'],
+    current: [{ queue: 'build-x86_64', jobId: 'b-busy', stage: 'build', text: HOSTILE }],
+    state: 'busy',
+  });
 
   // A running job (its worker holds it, with a progress line) and a failed one (its reason).
   let release = () => undefined as void;
